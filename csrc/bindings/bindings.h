@@ -1,0 +1,11 @@
+// One register_* function per area; module.cpp calls them all.
+#pragma once
+#include <pybind11/pybind11.h>
+
+namespace securinfer::bindings {
+
+void register_errors(pybind11::module_& m);
+void register_system(pybind11::module_& m);
+void register_kernels(pybind11::module_& m);
+
+}  // namespace securinfer::bindings

@@ -1,0 +1,33 @@
+"""securinfer: machine-learning inference on homomorphically encrypted data.
+
+Example:
+    >>> import securinfer as si
+    >>> si.simd_info()["active"] in ("scalar", "avx2", "avx512", "ifma")
+    True
+"""
+
+from .errors import (  # noqa: F401  (imported before _core, which maps C++ errors onto them)
+    ContextMismatchError,
+    LevelError,
+    MissingKeyError,
+    ParameterError,
+    SecurinferError,
+    SecurityError,
+    SerializationError,
+)
+from ._system import get_num_threads, set_num_threads, simd_info
+
+from ._core import __version__
+
+__all__ = [
+    "SecurinferError",
+    "ParameterError",
+    "SecurityError",
+    "MissingKeyError",
+    "ContextMismatchError",
+    "LevelError",
+    "SerializationError",
+    "simd_info",
+    "set_num_threads",
+    "get_num_threads",
+]

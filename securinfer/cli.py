@@ -1,0 +1,46 @@
+"""The ``securinfer`` command line.
+
+Example:
+    $ securinfer info
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+
+
+def _info(_args: argparse.Namespace) -> int:
+    import securinfer as si
+
+    info = si.simd_info()
+    print(f"securinfer {si.__version__}")
+    print(f"python      {platform.python_version()} on {platform.machine()}")
+    print(f"cpu         {', '.join(info['detected']) or 'no SIMD extensions used by securinfer'}")
+    print(f"paths       {', '.join(info['available'])}" + ("  (AVX-512 kernels emulated)" if info["emulated"] else ""))
+    forced = os.environ.get("SECURINFER_SIMD")
+    print(f"active      {info['active']}" + (f"  (forced by SECURINFER_SIMD={forced})" if forced else ""))
+    print(f"threads     {si.get_num_threads()}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="securinfer", description="Inference on encrypted data.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("info", help="version, CPU features, kernel path and threads").set_defaults(run=_info)
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except Exception as error:  # a clear message for the command line, not a traceback
+        from .errors import SecurinferError
+
+        if isinstance(error, SecurinferError):
+            print(f"securinfer: {error}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())
