@@ -88,6 +88,9 @@ SimdPath select_path(std::uint64_t modulus) {
 SimdPath checked_path(SimdPath requested, std::uint64_t modulus) {
   SECURINFER_CHECK(path_available(requested), ParameterError,
                    "SIMD path '" + path_name(requested) + "' is not available on this CPU or build");
+  SECURINFER_CHECK(static_cast<int>(requested) <= static_cast<int>(active_path()), ParameterError,
+                   "SIMD path '" + path_name(requested) + "' is above the cap SECURINFER_SIMD=" +
+                       path_name(active_path()));
   SECURINFER_CHECK(requested != SimdPath::ifma || modulus < kIfmaModulusBound, ParameterError,
                    "the ifma path needs a modulus below 2^50");
   return requested;

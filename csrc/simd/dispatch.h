@@ -29,7 +29,8 @@ SimdPath active_path();
 
 // The fastest path for a prime under the active cap.
 SimdPath select_path(std::uint64_t modulus);
-// The given path, after checking that it is available and valid for the prime
+// The given path, after checking that it is available, not above the active
+// cap, and valid for the prime
 // (ParameterError otherwise). Tests and benchmarks call kernels through this.
 SimdPath checked_path(SimdPath requested, std::uint64_t modulus);
 
