@@ -7,5 +7,6 @@ namespace securinfer::bindings {
 void register_errors(pybind11::module_& m);
 void register_system(pybind11::module_& m);
 void register_kernels(pybind11::module_& m);
+void register_ckks(pybind11::module_& m);
 
 }  // namespace securinfer::bindings

@@ -6,4 +6,5 @@ PYBIND11_MODULE(_core, m) {
   securinfer::bindings::register_errors(m);
   securinfer::bindings::register_system(m);
   securinfer::bindings::register_kernels(m);
+  securinfer::bindings::register_ckks(m);
 }

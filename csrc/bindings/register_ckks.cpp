@@ -1,0 +1,201 @@
+// The CKKS scheme for the Python layer (securinfer.Context / Ciphertext wrap
+// these). Every call that does real work releases the GIL.
+#include <pybind11/complex.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <optional>
+
+#include "bindings/bindings.h"
+#include "ckks/encryption.h"
+#include "ckks/evaluator.h"
+#include "ckks/rotation.h"
+#include "ring/automorphism.h"
+#include "util/errors.h"
+
+namespace py = pybind11;
+
+namespace securinfer::bindings {
+namespace {
+
+using ckks::Ciphertext;
+using ckks::Complex;
+using ckks::ContextPtr;
+using ckks::KeySet;
+using ComplexArray = py::array_t<Complex, py::array::c_style | py::array::forcecast>;
+using Release = py::call_guard<py::gil_scoped_release>;
+
+// A 1-D complex copy of a numeric numpy array of at most `slots` finite values.
+std::vector<Complex> to_values(const py::array& arr, std::size_t slots) {
+  const char kind = arr.dtype().kind();
+  if (kind != 'f' && kind != 'c' && kind != 'i' && kind != 'u')
+    throw ParameterError("values must be a numeric array (float, complex or int), got dtype " +
+                         std::string(py::str(arr.dtype())));
+  if (arr.ndim() != 1) throw ParameterError("values must be one-dimensional, got " + std::to_string(arr.ndim()) + " dimensions");
+  if (static_cast<std::size_t>(arr.size()) > slots)
+    throw ParameterError("vector of " + std::to_string(arr.size()) + " values does not fit the " +
+                         std::to_string(slots) + " slots of this context");
+  ComplexArray c = ComplexArray::ensure(arr);
+  if (!c) throw py::error_already_set();
+  std::vector<Complex> v(c.data(), c.data() + c.size());
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (!std::isfinite(v[i].real()) || !std::isfinite(v[i].imag()))
+      throw ParameterError("values must be finite; values[" + std::to_string(i) + "] is not");
+  return v;
+}
+
+void check_keys(const KeySet& keys, const Ciphertext& ct) {
+  SECURINFER_CHECK(ct.key_id == keys.key_id(), ContextMismatchError,
+                   "ciphertext belongs to another context (other keys)");
+}
+
+}  // namespace
+
+void register_ckks(py::module_& parent) {
+  py::module_ m = parent.def_submodule("ckks", "RNS-CKKS scheme.");
+
+  py::class_<ckks::Context, std::shared_ptr<ckks::Context>>(m, "CkksContext")
+      .def(py::init([](std::size_t n, const std::vector<int>& bits, int scale_bits, std::size_t special,
+                       bool enforce_security, std::optional<std::string> path) {
+             auto params = ckks::CkksParameters::from_bit_sizes(n, bits, scale_bits, special, enforce_security);
+             std::optional<simd::SimdPath> p;
+             if (path) p = simd::parse_path(*path);
+             return std::make_shared<ckks::Context>(std::move(params), p);
+           }),
+           py::arg("poly_degree"), py::arg("coeff_bits"), py::arg("scale_bits"), py::arg("special_primes"),
+           py::arg("enforce_security"), py::arg("simd_path") = py::none(), Release())
+      .def("with_simd_path",
+           [](const ckks::Context& c, const std::string& path) {
+             return std::make_shared<ckks::Context>(c.params(), simd::parse_path(path));
+           })
+      .def_property_readonly("poly_degree", &ckks::Context::degree)
+      .def_property_readonly("slots", &ckks::Context::slots)
+      .def_property_readonly("max_level", &ckks::Context::max_level)
+      .def_property_readonly("fingerprint", &ckks::Context::fingerprint)
+      .def_property_readonly("q_primes", [](const ckks::Context& c) { return c.params().q_primes; })
+      .def_property_readonly("p_primes", [](const ckks::Context& c) { return c.params().p_primes; })
+      .def_property_readonly("dnum", [](const ckks::Context& c) { return c.params().dnum(); })
+      .def_property_readonly("default_scale", [](const ckks::Context& c) { return c.params().default_scale; })
+      .def_property_readonly("total_modulus_bits", [](const ckks::Context& c) { return c.params().total_modulus_bits(); })
+      .def_property_readonly("enforce_security", [](const ckks::Context& c) { return c.params().enforce_security; })
+      .def("level_scale", &ckks::Context::level_scale)
+      .def("galois_element", [](const ckks::Context& c, long long step) {
+        return ring::rotation_galois_element(c.degree(), step);
+      })
+      .def_property_readonly("conjugation_element", [](const ckks::Context& c) {
+        return ring::conjugation_galois_element(c.degree());
+      })
+      .def("kernel_paths", [](const ckks::Context& c) {
+        std::vector<std::string> out;
+        for (auto* p : c.key_primes()) out.push_back(simd::path_name(p->ntt.path()));
+        return out;
+      });
+
+  m.def("max_secure_modulus_bits", &ckks::max_secure_modulus_bits);
+  m.def("rotation_plan", &ckks::rotation_plan);
+
+  py::class_<KeySet>(m, "KeySet")
+      .def(py::init([](const ContextPtr& ctx) { return KeySet::generate(ctx); }), Release())
+      .def_property_readonly("key_id", &KeySet::key_id)
+      .def_property_readonly("has_secret", &KeySet::has_secret)
+      .def("without_secret", &KeySet::without_secret)
+      .def("galois_elements", &KeySet::galois_elements)
+      .def("has_galois_key", &KeySet::has_galois_key)
+      .def("add_galois_keys",
+           [](KeySet& keys, const ContextPtr& ctx, const std::vector<std::uint64_t>& elements) {
+             for (auto g : elements) keys.add_galois_key(ctx, g);
+           },
+           Release())
+      .def_property_readonly("galois_byte_size", &KeySet::galois_byte_size)
+      .def_property_readonly("relin_byte_size", [](const KeySet& k) { return k.relin_key().byte_size(); })
+      .def_property_readonly("public_byte_size", [](const KeySet& k) {
+        return (k.public_key().a.words() + k.public_key().b.words()) * 8;
+      });
+
+  py::class_<Ciphertext>(m, "Ciphertext")
+      .def_property_readonly("level", [](const Ciphertext& c) { return c.level; })
+      .def_property_readonly("scale", [](const Ciphertext& c) { return c.scale; })
+      .def_property_readonly("slots_used", [](const Ciphertext& c) { return c.slots_used; })
+      .def_property_readonly("polys", &Ciphertext::size)
+      .def_property_readonly("byte_size", &Ciphertext::byte_size)
+      .def_property_readonly("key_id", [](const Ciphertext& c) { return c.key_id; })
+      .def_property_readonly("fingerprint", [](const Ciphertext& c) { return c.context->fingerprint(); })
+      .def("rehome", [](const Ciphertext& c, const ContextPtr& ctx) {
+        SECURINFER_CHECK(ctx->fingerprint() == c.context->fingerprint(), ContextMismatchError,
+                         "ciphertext was made under other parameters");
+        Ciphertext r = c;
+        r.context = ctx;
+        return r;
+      });
+
+  m.def("encrypt", [](const ContextPtr& ctx, const KeySet& keys, const py::array& values) {
+    auto v = to_values(values, ctx->slots());
+    py::gil_scoped_release release;
+    const std::size_t L = ctx->max_level();
+    auto pt = ckks::encode(ctx, v.data(), v.size(), L, ctx->level_scale(L));
+    return ckks::encrypt(ctx, keys, pt, v.size());
+  });
+  m.def("decrypt", [](const KeySet& keys, const Ciphertext& ct) {
+    std::vector<Complex> out;
+    {
+      py::gil_scoped_release release;
+      out = ckks::decrypt(keys, ct);
+    }
+    return ComplexArray(out.size(), out.data());
+  });
+  m.def("add", &ckks::add, Release());
+  m.def("sub", &ckks::sub, Release());
+  m.def("negate", &ckks::negate, Release());
+  m.def("add_values", [](const Ciphertext& a, const py::array& values) {
+    auto v = to_values(values, a.context->slots());
+    py::gil_scoped_release release;
+    return ckks::add_values(a, v.data(), v.size());
+  });
+  m.def("sub_values", [](const Ciphertext& a, const py::array& values, bool reversed) {
+    auto v = to_values(values, a.context->slots());
+    py::gil_scoped_release release;
+    return ckks::sub_values(a, v.data(), v.size(), reversed);
+  });
+  m.def("multiply_values", [](const Ciphertext& a, const py::array& values) {
+    auto v = to_values(values, a.context->slots());
+    py::gil_scoped_release release;
+    return ckks::multiply_values(a, v.data(), v.size());
+  });
+  m.def("add_scalar", &ckks::add_scalar, Release());
+  m.def("multiply_scalar", &ckks::multiply_scalar, Release());
+  m.def("multiply", [](const KeySet& keys, const Ciphertext& a, const Ciphertext& b) {
+    check_keys(keys, a);
+    return ckks::multiply(keys, a, b);
+  }, Release());
+  m.def("square", [](const KeySet& keys, const Ciphertext& a) {
+    check_keys(keys, a);
+    return ckks::square(keys, a);
+  }, Release());
+  m.def("rotate", [](const KeySet& keys, const Ciphertext& a, long long step) {
+    check_keys(keys, a);
+    return ckks::rotate(keys, a, step);
+  }, Release());
+  m.def("rotate_many", [](const KeySet& keys, const Ciphertext& a, const std::vector<long long>& steps) {
+    check_keys(keys, a);
+    return ckks::rotate_many(keys, a, steps);
+  }, Release());
+  m.def("conjugate", [](const KeySet& keys, const Ciphertext& a) {
+    check_keys(keys, a);
+    return ckks::conjugate(keys, a);
+  }, Release());
+  m.def("sum_slots", [](const KeySet& keys, const Ciphertext& a) {
+    check_keys(keys, a);
+    return ckks::sum_slots(keys, a);
+  }, Release());
+  m.def("drop_to_level", &ckks::drop_to_level, Release());
+  m.def("with_slots_used", [](const Ciphertext& c, std::size_t used) {
+    SECURINFER_CHECK(used >= 1 && used <= c.context->slots(), ParameterError, "slots used out of range");
+    Ciphertext r = c;
+    r.slots_used = used;
+    return r;
+  });
+}
+
+}  // namespace securinfer::bindings

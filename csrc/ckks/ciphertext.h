@@ -1,0 +1,40 @@
+// Plaintext and Ciphertext: RNS polynomials in NTT form with the level, the
+// exact scale and the identity of what made them (parameter fingerprint and
+// key id), so mixing objects of different contexts or keys is caught.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "ckks/context.h"
+#include "ring/rns_poly.h"
+
+namespace securinfer::ckks {
+
+struct Plaintext {
+  ContextPtr context;
+  ring::RnsPoly poly;  // level + 1 limbs, NTT form
+  std::size_t level = 0;
+  double scale = 1;
+};
+
+struct Ciphertext {
+  ContextPtr context;
+  std::uint64_t key_id = 0;
+  std::vector<ring::RnsPoly> polys;  // (c0, c1), or (c0, c1, c2) before relinearisation
+  std::size_t level = 0;
+  double scale = 1;
+  std::size_t slots_used = 0;  // length of the encrypted vector (the rest is zero padding)
+  // Fresh symmetric ciphertexts: c1 expands from this seed (compact serialisation).
+  std::optional<std::array<std::uint8_t, 32>> seed;
+
+  std::size_t size() const { return polys.size(); }
+  std::size_t byte_size() const {
+    std::size_t words = 0;
+    for (const auto& p : polys) words += p.words();
+    return words * 8;
+  }
+};
+
+}  // namespace securinfer::ckks

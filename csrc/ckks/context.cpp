@@ -1,0 +1,70 @@
+#include "ckks/context.h"
+
+#include "ring/automorphism.h"
+#include "util/errors.h"
+
+namespace securinfer::ckks {
+
+Context::Context(CkksParameters params, std::optional<simd::SimdPath> path)
+    : params_(std::move(params)), fingerprint_(0), encoder_((params_.validate(), params_.poly_degree)) {
+  fingerprint_ = params_.fingerprint();
+  const std::size_t n = params_.poly_degree, L = params_.max_level(), alpha = params_.digit_size();
+  auto make_prime = [&](std::uint64_t q) {
+    return path ? std::make_unique<ring::RnsPrime>(n, q, *path) : std::make_unique<ring::RnsPrime>(n, q);
+  };
+  for (auto q : params_.q_primes) primes_.push_back(make_prime(q));
+  for (auto q : params_.p_primes) primes_.push_back(make_prime(q));
+  for (std::size_t k = 0; k < alpha; ++k) special_primes_.push_back(primes_[L + 1 + k].get());
+
+  for (std::size_t l = 0; l <= L; ++l) {
+    ring::PrimeList lp;
+    for (std::size_t i = 0; i <= l; ++i) lp.push_back(primes_[i].get());
+    level_primes_.push_back(lp);
+    ring::PrimeList ext = lp;
+    ext.insert(ext.end(), special_primes_.begin(), special_primes_.end());
+    extended_primes_.push_back(ext);
+  }
+
+  level_scales_.assign(L + 1, 0.0);
+  level_scales_[L] = params_.default_scale;
+  for (std::size_t l = L; l >= 1; --l)
+    level_scales_[l - 1] = level_scales_[l] * level_scales_[l] / static_cast<double>(params_.q_primes[l]);
+
+  // ModUp per (level, digit): from the digit's primes to the rest of Q_l and P.
+  mod_up_.resize(L + 1);
+  for (std::size_t l = 0; l <= L; ++l) {
+    for (std::size_t d = 0; d < digits_at(l); ++d) {
+      const std::size_t start = d * alpha, stop = std::min(l + 1, start + alpha);
+      ring::PrimeList from, to;
+      for (std::size_t i = 0; i <= l; ++i) (i >= start && i < stop ? from : to).push_back(primes_[i].get());
+      to.insert(to.end(), special_primes_.begin(), special_primes_.end());
+      mod_up_[l].push_back(std::make_unique<ring::BaseConverter>(from, to));
+    }
+    mod_down_.push_back(std::make_unique<ring::BaseConverter>(special_primes_, level_primes_[l]));
+  }
+  for (std::size_t i = 0; i <= L; ++i) {
+    const arith::Modulus& qi = primes_[i]->modulus;
+    std::uint64_t p_mod = 1;
+    for (auto* p : special_primes_) p_mod = arith::mul_mod(p_mod, arith::barrett_reduce_64(p->value(), qi), qi);
+    p_inverse_.push_back(arith::inv_mod(p_mod, qi.value()));
+  }
+  rescale_inverse_.resize(L + 1);
+  for (std::size_t l = 1; l <= L; ++l)
+    for (std::size_t i = 0; i < l; ++i)
+      rescale_inverse_[l].push_back(arith::inv_mod(params_.q_primes[l] % params_.q_primes[i], params_.q_primes[i]));
+}
+
+std::vector<arith::Modulus> Context::level_moduli(std::size_t level) const {
+  std::vector<arith::Modulus> moduli;
+  for (auto* p : level_primes(level)) moduli.push_back(p->modulus);
+  return moduli;
+}
+
+const std::vector<std::uint32_t>& Context::galois_permutation(std::uint64_t g) const {
+  std::lock_guard<std::mutex> lock(galois_mutex_);
+  auto it = galois_cache_.find(g);
+  if (it == galois_cache_.end()) it = galois_cache_.emplace(g, ring::galois_permutation(degree(), g)).first;
+  return it->second;  // std::map never moves its nodes
+}
+
+}  // namespace securinfer::ckks

@@ -1,0 +1,114 @@
+#include "ckks/encryption.h"
+
+#include "ring/csprng.h"
+#include "ring/rns_ops.h"
+#include "ring/sampling.h"
+#include "util/errors.h"
+
+namespace securinfer::ckks {
+namespace {
+
+ring::RnsPoly small_poly_ntt(const Context& ctx, const std::int64_t* v, std::size_t level) {
+  ring::RnsPoly p(ctx.degree(), level + 1);
+  ring::small_to_rns(v, ctx.degree(), ctx.level_moduli(level), p.data());
+  ring::ntt_forward(p, ctx.level_primes(level));
+  return p;
+}
+
+ring::RnsPoly gaussian_ntt(const Context& ctx, std::size_t level) {
+  std::vector<std::int64_t> e(ctx.degree());
+  ring::ChaCha20Prng prng(ring::random_seed());
+  ring::sample_gaussian(prng, e.data(), e.size());
+  ring::RnsPoly p = small_poly_ntt(ctx, e.data(), level);
+  secure_wipe(e.data(), e.size() * sizeof(std::int64_t));
+  return p;
+}
+
+}  // namespace
+
+Plaintext encode(const ContextPtr& context, const std::complex<double>* values, std::size_t count,
+                 std::size_t level, double scale) {
+  SECURINFER_CHECK(level <= context->max_level(), LevelError, "level above the top of the modulus chain");
+  Plaintext pt;
+  pt.context = context;
+  pt.level = level;
+  pt.scale = scale;
+  pt.poly = ring::RnsPoly(context->degree(), level + 1);
+  context->encoder().encode(values, count, scale, context->level_moduli(level), pt.poly.data());
+  ring::ntt_forward(pt.poly, context->level_primes(level));
+  return pt;
+}
+
+Ciphertext encrypt(const ContextPtr& context, const KeySet& keys, const Plaintext& pt, std::size_t slots_used) {
+  SECURINFER_CHECK(pt.context->fingerprint() == context->fingerprint(), ContextMismatchError,
+                   "plaintext was encoded under other parameters");
+  const std::size_t n = context->degree(), level = pt.level;
+  const auto& primes = context->level_primes(level);
+  Ciphertext ct;
+  ct.context = context;
+  ct.key_id = keys.key_id();
+  ct.level = level;
+  ct.scale = pt.scale;
+  ct.slots_used = slots_used;
+  ring::RnsPoly c0 = gaussian_ntt(*context, level);
+  ring::add(c0, c0, pt.poly, primes);
+  if (keys.has_secret()) {
+    // c1 = a uniform from a seed, c0 = -a s + e + m.
+    const ring::Seed seed = ring::random_seed();
+    ring::RnsPoly a(n, level + 1);
+    for (std::size_t i = 0; i <= level; ++i) {
+      ring::ChaCha20Prng prng(seed, i);
+      ring::sample_uniform_mod(prng, primes[i]->value(), a.limb(i), n);
+    }
+    ring::RnsPoly as(n, level + 1);
+    ring::multiply(as, a, keys.secret().s, primes);
+    ring::sub(c0, c0, as, primes);
+    ct.seed = seed;
+    ct.polys.push_back(std::move(c0));
+    ct.polys.push_back(std::move(a));
+  } else {
+    // c0 = b u + e0 + m, c1 = a u + e1 with u ternary.
+    std::vector<std::int8_t> u8(n);
+    {
+      ring::ChaCha20Prng prng(ring::random_seed());
+      ring::sample_ternary(prng, u8.data(), n);
+    }
+    std::vector<std::int64_t> u64(u8.begin(), u8.end());
+    ring::RnsPoly u = small_poly_ntt(*context, u64.data(), level);
+    secure_wipe(u8.data(), u8.size());
+    secure_wipe(u64.data(), u64.size() * sizeof(std::int64_t));
+    const PublicKey& pk = keys.public_key();
+    ring::multiply_add(c0, pk.b, u, primes);
+    ring::RnsPoly c1 = gaussian_ntt(*context, level);
+    ring::multiply_add(c1, pk.a, u, primes);
+    u.wipe();
+    ct.polys.push_back(std::move(c0));
+    ct.polys.push_back(std::move(c1));
+  }
+  return ct;
+}
+
+std::vector<std::complex<double>> decrypt(const KeySet& keys, const Ciphertext& ct) {
+  SECURINFER_CHECK(ct.key_id == keys.key_id(), ContextMismatchError,
+                   "ciphertext was encrypted under other keys");
+  const Context& ctx = *ct.context;
+  const auto& primes = ctx.level_primes(ct.level);
+  const SecretKey& sk = keys.secret();
+  ring::RnsPoly m = ct.polys[0];
+  ring::RnsPoly s_power = sk.s;
+  s_power.truncate(ct.level + 1);
+  ring::RnsPoly s_i = s_power;
+  for (std::size_t i = 1; i < ct.polys.size(); ++i) {
+    ring::multiply_add(m, ct.polys[i], s_i, primes);
+    if (i + 1 < ct.polys.size()) ring::multiply(s_i, s_i, s_power, primes);
+  }
+  s_power.wipe();
+  s_i.wipe();
+  ring::ntt_inverse(m, primes);
+  std::vector<std::complex<double>> out(ctx.slots());
+  ctx.encoder().decode(m.data(), ctx.level_moduli(ct.level), ct.scale, out.data());
+  m.wipe();
+  return out;
+}
+
+}  // namespace securinfer::ckks

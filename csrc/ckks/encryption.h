@@ -1,0 +1,26 @@
+// Encoding, encryption and decryption.
+//
+//   Plaintext pt = encode(ctx, values, count, ctx->max_level(), ctx->level_scale(L));
+//   Ciphertext ct = encrypt(ctx, keys, pt);   // symmetric when keys hold the secret, else public key
+//   std::vector<std::complex<double>> out = decrypt(ctx, keys, ct);
+#pragma once
+#include <complex>
+#include <vector>
+
+#include "ckks/ciphertext.h"
+#include "ckks/keys.h"
+
+namespace securinfer::ckks {
+
+// count <= slots values (the rest zero), at `level` with `scale`.
+Plaintext encode(const ContextPtr& context, const std::complex<double>* values, std::size_t count,
+                 std::size_t level, double scale);
+
+// Symmetric (seeded c1) when `keys` holds the secret key, public-key otherwise.
+Ciphertext encrypt(const ContextPtr& context, const KeySet& keys, const Plaintext& plaintext,
+                   std::size_t slots_used);
+
+// All slots of the message; MissingKeyError without the secret key.
+std::vector<std::complex<double>> decrypt(const KeySet& keys, const Ciphertext& ct);
+
+}  // namespace securinfer::ckks

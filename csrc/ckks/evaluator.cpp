@@ -1,0 +1,309 @@
+#include "ckks/evaluator.h"
+
+#include <cmath>
+#include <string>
+
+#include "ckks/encryption.h"
+#include "ckks/key_switch.h"
+#include "ring/rns_ops.h"
+#include "util/errors.h"
+#include "util/thread_pool.h"
+
+namespace securinfer::ckks {
+namespace {
+
+// Two scales this close are the same for CKKS: the difference is far below
+// the encoding noise (fresh ciphertexts hold ~2^-25 relative precision at best).
+constexpr double kScaleTolerance = 1e-9;
+
+bool same_scale(double a, double b) { return std::fabs(a / b - 1.0) < kScaleTolerance; }
+
+// An integer v (|v| < 2^126) reduced modulo each prime.
+std::vector<std::uint64_t> residues_of(long double v, const ring::PrimeList& primes) {
+  const bool negative = v < 0;
+  long double mag = std::fabs(v);
+  const long double two64 = 18446744073709551616.0L;
+  const auto hi = static_cast<std::uint64_t>(std::floor(mag / two64));
+  const auto lo = static_cast<std::uint64_t>(mag - static_cast<long double>(hi) * two64);
+  std::vector<std::uint64_t> r;
+  for (auto* p : primes) {
+    const arith::Modulus& q = p->modulus;
+    const std::uint64_t two64_mod = arith::barrett_reduce_128(arith::u128(1) << 64, q);
+    std::uint64_t x = arith::add_mod(arith::mul_mod(arith::barrett_reduce_64(hi, q), two64_mod, q),
+                                     arith::barrett_reduce_64(lo, q), q.value());
+    r.push_back(negative ? arith::neg_mod(x, q.value()) : x);
+  }
+  return r;
+}
+
+Ciphertext with_polys_like(const Ciphertext& a) {
+  Ciphertext r;
+  r.context = a.context;
+  r.key_id = a.key_id;
+  r.level = a.level;
+  r.scale = a.scale;
+  r.slots_used = a.slots_used;
+  return r;
+}
+
+// Brings `a` to `level` (below its own) with scale close to `target`:
+// drop to level + 1, multiply by round(target q_{level+1} / scale), rescale.
+Ciphertext adjust_to(const Ciphertext& a, std::size_t level, double target) {
+  Ciphertext r = drop_to_level(a, level + 1);
+  const double q = static_cast<double>(a.context->params().q_primes[level + 1]);
+  const long double factor = std::roundl(static_cast<long double>(target) * q / a.scale);
+  const auto& primes = a.context->level_primes(level + 1);
+  const auto c = residues_of(factor, primes);
+  for (auto& p : r.polys) ring::multiply_constant(p, p, c.data(), primes);
+  r.scale = a.scale * static_cast<double>(factor);
+  rescale_in_place(r);
+  return r;
+}
+
+// Copies of a and b at one level with the same scale.
+std::pair<Ciphertext, Ciphertext> align(const Ciphertext& a, const Ciphertext& b) {
+  check_compatible(a, b);
+  if (a.level == b.level && same_scale(a.scale, b.scale)) return {a, b};
+  if (a.level == b.level) {
+    // Equal levels, different scales: spend a level on the first.
+    SECURINFER_CHECK(a.level > 0, LevelError, "cannot align scales at level 0: out of multiplicative depth");
+    return {adjust_to(a, a.level - 1, b.scale), drop_to_level(b, a.level - 1)};
+  }
+  if (a.level > b.level) return {adjust_to(a, b.level, b.scale), b};
+  return {a, adjust_to(b, a.level, a.scale)};
+}
+
+template <class Op>
+Ciphertext combine(const Ciphertext& a_in, const Ciphertext& b_in, Op op) {
+  auto [a, b] = align(a_in, b_in);
+  Ciphertext r = with_polys_like(a);
+  r.slots_used = std::max(a.slots_used, b.slots_used);
+  const auto& primes = a.context->level_primes(a.level);
+  const std::size_t size = std::max(a.size(), b.size());
+  for (std::size_t i = 0; i < size; ++i) {
+    if (i >= a.size()) r.polys.push_back(b.polys[i]);  // (op is + or -, handled below)
+    else if (i >= b.size()) r.polys.push_back(a.polys[i]);
+    else {
+      ring::RnsPoly out(a.context->degree(), a.level + 1);
+      op(out, a.polys[i], b.polys[i], primes);
+      r.polys.push_back(std::move(out));
+    }
+  }
+  return r;
+}
+
+void check_level_for_product(const Ciphertext& a) {
+  SECURINFER_CHECK(a.level > 0, LevelError,
+                   "ciphertext is at level 0: out of multiplicative depth (use more coefficient primes)");
+}
+
+}  // namespace
+
+void check_compatible(const Ciphertext& a, const Ciphertext& b) {
+  SECURINFER_CHECK(a.context->fingerprint() == b.context->fingerprint(), ContextMismatchError,
+                   "ciphertexts come from different parameters");
+  SECURINFER_CHECK(a.key_id == b.key_id, ContextMismatchError, "ciphertexts were encrypted under different keys");
+}
+
+Ciphertext drop_to_level(const Ciphertext& a, std::size_t level) {
+  SECURINFER_CHECK(level <= a.level, LevelError, "cannot raise a ciphertext's level");
+  Ciphertext r = a;
+  r.seed.reset();
+  for (auto& p : r.polys) p.truncate(level + 1);
+  r.level = level;
+  return r;
+}
+
+void rescale_in_place(Ciphertext& a) {
+  check_level_for_product(a);
+  const Context& ctx = *a.context;
+  const std::size_t l = a.level, n = ctx.degree();
+  const auto& primes = ctx.level_primes(l);
+  for (auto& poly : a.polys) {
+    // Last limb to coefficients, centred, then into every other prime's NTT.
+    std::vector<std::uint64_t> last(poly.limb(l), poly.limb(l) + n);
+    primes[l]->ntt.inverse(last.data());
+    const std::uint64_t ql = primes[l]->value(), half = ql >> 1;
+    parallel_for(0, l, [&](std::size_t i) {
+      const auto* p = primes[i];
+      const std::uint64_t qi = p->value();
+      std::vector<std::uint64_t> t(n);
+      const std::uint64_t ql_mod = arith::barrett_reduce_64(ql, p->modulus);
+      for (std::size_t k = 0; k < n; ++k) {
+        // Centre last[k] in (-ql/2, ql/2] so the division rounds to nearest.
+        const std::uint64_t v = arith::barrett_reduce_64(last[k], p->modulus);
+        t[k] = last[k] > half ? arith::sub_mod(v, ql_mod, qi) : v;
+      }
+      p->ntt.forward(t.data());
+      const std::uint64_t w = ctx.q_last_inverse(l, i), ws = arith::shoup_precompute(w, qi);
+      p->ops->sub(poly.limb(i), poly.limb(i), t.data(), n, p->modulus);
+      p->ops->mul_scalar(poly.limb(i), poly.limb(i), w, ws, n, p->modulus);
+    });
+    poly.truncate(l);
+  }
+  a.scale /= static_cast<double>(ctx.params().q_primes[l]);
+  a.level = l - 1;
+  a.seed.reset();
+}
+
+void relinearize_in_place(const KeySet& keys, Ciphertext& a) {
+  if (a.size() == 2) return;
+  SECURINFER_CHECK(a.size() == 3, ParameterError, "can only relinearise three-polynomial ciphertexts");
+  const Context& ctx = *a.context;
+  auto digits = decompose(ctx, a.polys[2], a.level);
+  ring::RnsPoly k0, k1;
+  apply_switch_key(ctx, digits, a.level, keys.relin_key(), nullptr, k0, k1);
+  const auto& primes = ctx.level_primes(a.level);
+  ring::add(a.polys[0], a.polys[0], k0, primes);
+  ring::add(a.polys[1], a.polys[1], k1, primes);
+  a.polys.pop_back();
+}
+
+Ciphertext add(const Ciphertext& a, const Ciphertext& b) { return combine(a, b, ring::add); }
+
+Ciphertext sub(const Ciphertext& a, const Ciphertext& b) {
+  Ciphertext r = combine(a, b, ring::sub);
+  // Polynomials b had beyond a's were copied, not negated.
+  const auto& primes = r.context->level_primes(r.level);
+  for (std::size_t i = a.size(); i < b.size(); ++i) ring::negate(r.polys[i], r.polys[i], primes);
+  return r;
+}
+
+Ciphertext negate(const Ciphertext& a) {
+  Ciphertext r = with_polys_like(a);
+  const auto& primes = a.context->level_primes(a.level);
+  for (const auto& p : a.polys) {
+    ring::RnsPoly out(p.degree(), a.level + 1);
+    ring::negate(out, p, primes);
+    r.polys.push_back(std::move(out));
+  }
+  return r;
+}
+
+Ciphertext add_values(const Ciphertext& a, const Complex* values, std::size_t count) {
+  Plaintext p = encode(a.context, values, count, a.level, a.scale);
+  Ciphertext r = a;
+  r.seed.reset();
+  r.slots_used = std::max(a.slots_used, count);
+  ring::add(r.polys[0], r.polys[0], p.poly, a.context->level_primes(a.level));
+  return r;
+}
+
+Ciphertext sub_values(const Ciphertext& a, const Complex* values, std::size_t count, bool reversed) {
+  Ciphertext r = reversed ? negate(a) : a;
+  std::vector<Complex> v(values, values + count);
+  if (!reversed)
+    for (auto& x : v) x = -x;
+  return add_values(r, v.data(), count);
+}
+
+double product_scale_for(const Ciphertext& a) {
+  check_level_for_product(a);
+  const Context& ctx = *a.context;
+  return ctx.level_scale(a.level - 1) * static_cast<double>(ctx.params().q_primes[a.level]) / a.scale;
+}
+
+Ciphertext multiply_plain(const Ciphertext& a, const Plaintext& p) {
+  check_level_for_product(a);
+  SECURINFER_CHECK(p.context->fingerprint() == a.context->fingerprint(), ContextMismatchError,
+                   "plaintext was encoded under other parameters");
+  SECURINFER_CHECK(p.level == a.level, LevelError, "plaintext and ciphertext levels differ");
+  Ciphertext r = with_polys_like(a);
+  const auto& primes = a.context->level_primes(a.level);
+  for (const auto& c : a.polys) {
+    ring::RnsPoly out(c.degree(), a.level + 1);
+    ring::multiply(out, c, p.poly, primes);
+    r.polys.push_back(std::move(out));
+  }
+  r.scale = a.scale * p.scale;
+  rescale_in_place(r);
+  return r;
+}
+
+Ciphertext multiply_values(const Ciphertext& a, const Complex* values, std::size_t count) {
+  Plaintext p = encode(a.context, values, count, a.level, product_scale_for(a));
+  Ciphertext r = multiply_plain(a, p);
+  r.slots_used = std::max(a.slots_used, count);
+  return r;
+}
+
+Ciphertext add_scalar(const Ciphertext& a, Complex c) {
+  SECURINFER_CHECK(std::isfinite(c.real()) && std::isfinite(c.imag()), ParameterError, "scalar must be finite");
+  if (c.imag() != 0.0 || a.slots_used < a.context->slots()) {
+    // Only the vector's own slots: the zero padding stays zero (so sums stay right).
+    std::vector<Complex> v(a.slots_used, c);
+    return add_values(a, v.data(), v.size());
+  }
+  const long double scaled = std::roundl(static_cast<long double>(c.real()) * a.scale);
+  SECURINFER_CHECK(std::fabs(static_cast<double>(scaled)) < 0x1p120, ParameterError,
+                   "scalar too large for this ciphertext's scale");
+  const auto& primes = a.context->level_primes(a.level);
+  const auto residues = residues_of(scaled, primes);
+  Ciphertext r = a;
+  r.seed.reset();
+  ring::add_constant(r.polys[0], r.polys[0], residues.data(), primes);
+  return r;
+}
+
+Ciphertext multiply_scalar(const Ciphertext& a, Complex c) {
+  SECURINFER_CHECK(std::isfinite(c.real()) && std::isfinite(c.imag()), ParameterError, "scalar must be finite");
+  const auto& primes = a.context->level_primes(a.level);
+  const double re = c.real();
+  if (c.imag() == 0.0 && re == std::round(re) && std::fabs(re) < 0x1p30) {
+    // An integer: multiply the residues, no scale change and no level used.
+    const auto residues = residues_of(re, primes);
+    Ciphertext r = with_polys_like(a);
+    for (const auto& p : a.polys) {
+      ring::RnsPoly out(p.degree(), a.level + 1);
+      ring::multiply_constant(out, p, residues.data(), primes);
+      r.polys.push_back(std::move(out));
+    }
+    return r;
+  }
+  if (c.imag() != 0.0) {
+    std::vector<Complex> v(a.slots_used, c);
+    return multiply_values(a, v.data(), v.size());
+  }
+  const double s = product_scale_for(a);
+  const long double scaled = std::roundl(static_cast<long double>(re) * s);
+  SECURINFER_CHECK(std::fabs(static_cast<double>(scaled)) < 0x1p120, ParameterError,
+                   "scalar too large for this ciphertext's scale");
+  const auto residues = residues_of(scaled, primes);
+  Ciphertext r = with_polys_like(a);
+  for (const auto& p : a.polys) {
+    ring::RnsPoly out(p.degree(), a.level + 1);
+    ring::multiply_constant(out, p, residues.data(), primes);
+    r.polys.push_back(std::move(out));
+  }
+  r.scale = a.scale * s;
+  rescale_in_place(r);
+  return r;
+}
+
+Ciphertext multiply(const KeySet& keys, const Ciphertext& a_in, const Ciphertext& b_in) {
+  check_compatible(a_in, b_in);
+  SECURINFER_CHECK(a_in.size() == 2 && b_in.size() == 2, ParameterError, "operands must be relinearised");
+  // Same level; scales may differ (the product's scale is tracked exactly).
+  const std::size_t level = std::min(a_in.level, b_in.level);
+  const Ciphertext a = a_in.level == level ? a_in : drop_to_level(a_in, level);
+  const Ciphertext b = b_in.level == level ? b_in : drop_to_level(b_in, level);
+  check_level_for_product(a);
+  const auto& primes = a.context->level_primes(level);
+  const std::size_t n = a.context->degree();
+  Ciphertext r = with_polys_like(a);
+  r.slots_used = std::max(a.slots_used, b.slots_used);
+  ring::RnsPoly d0(n, level + 1), d1(n, level + 1), d2(n, level + 1);
+  ring::multiply(d0, a.polys[0], b.polys[0], primes);
+  ring::multiply(d1, a.polys[0], b.polys[1], primes);
+  ring::multiply_add(d1, a.polys[1], b.polys[0], primes);
+  ring::multiply(d2, a.polys[1], b.polys[1], primes);
+  r.polys = {std::move(d0), std::move(d1), std::move(d2)};
+  r.scale = a.scale * b.scale;
+  relinearize_in_place(keys, r);
+  rescale_in_place(r);
+  return r;
+}
+
+Ciphertext square(const KeySet& keys, const Ciphertext& a) { return multiply(keys, a, a); }
+
+}  // namespace securinfer::ckks

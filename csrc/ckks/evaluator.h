@@ -1,0 +1,49 @@
+// Arithmetic on ciphertexts with automatic scale and level management (as
+// OpenFHE's FLEXIBLEAUTO): every product is relinearised and rescaled at once;
+// operands at different levels or scales are brought together before adding,
+// the exact scale tracked throughout.
+//
+//   Ciphertext z = multiply(keys, x, y);       // x * y, rescaled, one level down
+//   Ciphertext w = add(z, x);                  // x dropped to z's level first
+#pragma once
+#include <complex>
+
+#include "ckks/ciphertext.h"
+#include "ckks/keys.h"
+
+namespace securinfer::ckks {
+
+using Complex = std::complex<double>;
+
+// ContextMismatchError unless a and b come from the same parameters and keys.
+void check_compatible(const Ciphertext& a, const Ciphertext& b);
+
+Ciphertext add(const Ciphertext& a, const Ciphertext& b);
+Ciphertext sub(const Ciphertext& a, const Ciphertext& b);
+Ciphertext negate(const Ciphertext& a);
+
+// With a plaintext vector (count <= slots values, zero padded).
+Ciphertext add_values(const Ciphertext& a, const Complex* values, std::size_t count);
+Ciphertext sub_values(const Ciphertext& a, const Complex* values, std::size_t count, bool reversed);
+Ciphertext multiply_values(const Ciphertext& a, const Complex* values, std::size_t count);
+// With a pre-encoded plaintext at a's level (any scale); rescaled.
+Ciphertext multiply_plain(const Ciphertext& a, const Plaintext& p);
+
+// With a constant. Integer constants multiply without using a level.
+Ciphertext add_scalar(const Ciphertext& a, Complex c);
+Ciphertext multiply_scalar(const Ciphertext& a, Complex c);
+
+Ciphertext multiply(const KeySet& keys, const Ciphertext& a, const Ciphertext& b);
+Ciphertext square(const KeySet& keys, const Ciphertext& a);
+
+// Lower level: drop primes, keeping the scale.
+Ciphertext drop_to_level(const Ciphertext& a, std::size_t level);
+// Divides by the last prime of the chain (LevelError at level 0).
+void rescale_in_place(Ciphertext& a);
+// Three-polynomial ciphertext back to two.
+void relinearize_in_place(const KeySet& keys, Ciphertext& a);
+// The plaintext scale that makes a product with `a` land on the canonical
+// scale of the level below after rescaling.
+double product_scale_for(const Ciphertext& a);
+
+}  // namespace securinfer::ckks

@@ -1,0 +1,97 @@
+#include "ckks/key_switch.h"
+
+#include <cstring>
+
+#include "ring/rns_ops.h"
+#include "util/errors.h"
+#include "util/thread_pool.h"
+
+namespace securinfer::ckks {
+
+using arith::u128;
+
+std::vector<ring::RnsPoly> decompose(const Context& context, const ring::RnsPoly& d, std::size_t level) {
+  const std::size_t n = context.degree(), alpha = context.params().digit_size();
+  const std::size_t ext_limbs = level + 1 + alpha;
+  ring::RnsPoly coeff = d;
+  coeff.truncate(level + 1);
+  ring::ntt_inverse(coeff, context.level_primes(level));
+
+  const std::size_t digit_count = context.digits_at(level);
+  std::vector<ring::RnsPoly> digits(digit_count);
+  for (std::size_t j = 0; j < digit_count; ++j) {
+    const std::size_t start = j * alpha, stop = std::min(level + 1, start + alpha);
+    const ring::BaseConverter& conv = context.mod_up(level, j);
+    ring::RnsPoly lifted(n, conv.to().size());
+    conv.convert(coeff.limb(start), lifted.data(), n);
+    ring::ntt_forward(lifted, conv.to());
+    // Scatter: the digit's own limbs are d's (already NTT form), the others lifted.
+    ring::RnsPoly ext(n, ext_limbs);
+    std::size_t next = 0;
+    for (std::size_t e = 0; e < ext_limbs; ++e) {
+      const bool own = e >= start && e < stop;
+      const std::uint64_t* src = own ? d.limb(e) : lifted.limb(next++);
+      std::memcpy(ext.limb(e), src, n * sizeof(std::uint64_t));
+    }
+    digits[j] = std::move(ext);
+  }
+  return digits;
+}
+
+namespace {
+
+// Subtracts the ModDown correction and divides by P: out_i = (x_i - conv_i) P^-1.
+void mod_down(const Context& context, ring::RnsPoly& acc, std::size_t level, ring::RnsPoly& out) {
+  const std::size_t n = context.degree(), alpha = context.params().digit_size();
+  ring::RnsPoly special(n, alpha);
+  std::memcpy(special.data(), acc.limb(level + 1), alpha * n * sizeof(std::uint64_t));
+  ring::ntt_inverse(special, context.special_primes());
+  ring::RnsPoly correction(n, level + 1);
+  context.mod_down(level).convert(special.data(), correction.data(), n);
+  const auto& primes = context.level_primes(level);
+  ring::ntt_forward(correction, primes);
+  out = ring::RnsPoly(n, level + 1);
+  parallel_for(0, level + 1, [&](std::size_t i) {
+    const auto* p = primes[i];
+    const std::uint64_t w = context.p_inverse(i), ws = arith::shoup_precompute(w, p->value());
+    p->ops->sub(out.limb(i), acc.limb(i), correction.limb(i), n, p->modulus);
+    p->ops->mul_scalar(out.limb(i), out.limb(i), w, ws, n, p->modulus);
+  });
+}
+
+}  // namespace
+
+void apply_switch_key(const Context& context, const std::vector<ring::RnsPoly>& digits, std::size_t level,
+                      const KeySwitchKey& key, const std::uint32_t* permutation, ring::RnsPoly& out0,
+                      ring::RnsPoly& out1) {
+  const std::size_t n = context.degree(), L = context.max_level();
+  const auto& ext = context.extended_primes(level);
+  const std::size_t ext_limbs = ext.size();
+  SECURINFER_CHECK(digits.size() <= key.b.size(), ParameterError, "key has too few digits");
+  ring::RnsPoly acc0(n, ext_limbs), acc1(n, ext_limbs);
+  parallel_for(0, ext_limbs, [&](std::size_t e) {
+    const std::size_t key_limb = e <= level ? e : L + 1 + (e - level - 1);
+    const arith::Modulus& q = ext[e]->modulus;
+    std::uint64_t* r0 = acc0.limb(e);
+    std::uint64_t* r1 = acc1.limb(e);
+    // Products are below 2^120: 16 of them add up in 128 bits exactly.
+    for (std::size_t start = 0; start < digits.size(); start += 16) {
+      const std::size_t stop = std::min(digits.size(), start + 16);
+      for (std::size_t k = 0; k < n; ++k) {
+        u128 s0 = r0[k], s1 = r1[k];
+        const std::size_t src = permutation ? permutation[k] : k;
+        for (std::size_t j = start; j < stop; ++j) {
+          const std::uint64_t x = digits[j].limb(e)[src];
+          s0 += u128(x) * key.b[j].limb(key_limb)[k];
+          s1 += u128(x) * key.a[j].limb(key_limb)[k];
+        }
+        r0[k] = arith::barrett_reduce_128(s0, q);
+        r1[k] = arith::barrett_reduce_128(s1, q);
+      }
+    }
+  });
+  mod_down(context, acc0, level, out0);
+  mod_down(context, acc1, level, out1);
+}
+
+}  // namespace securinfer::ckks

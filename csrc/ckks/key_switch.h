@@ -1,0 +1,27 @@
+// Hybrid (GHS) key switching with dnum digits, in two halves so rotations can
+// be hoisted (Halevi-Shoup 2018): decompose once, then apply many keys.
+//
+//   auto digits = decompose(ctx, c1, level);              // ModUp, once
+//   apply_switch_key(ctx, digits, level, key, nullptr, k0, k1);   // inner product + ModDown
+// (k0, k1) then decrypts under s to about c1 * s' (s' the key's source secret).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "ckks/context.h"
+#include "ckks/keys.h"
+#include "ring/rns_poly.h"
+
+namespace securinfer::ckks {
+
+// The digits of d (NTT form, level + 1 limbs), each lifted to the extended base
+// q_0..q_level, P by fast base conversion; NTT form.
+std::vector<ring::RnsPoly> decompose(const Context& context, const ring::RnsPoly& d, std::size_t level);
+
+// out0, out1 = ModDown(sum_j digit_j * key_j) at `level`, NTT form. With a
+// permutation, each digit is read through it first (a hoisted automorphism).
+void apply_switch_key(const Context& context, const std::vector<ring::RnsPoly>& digits, std::size_t level,
+                      const KeySwitchKey& key, const std::uint32_t* permutation, ring::RnsPoly& out0,
+                      ring::RnsPoly& out1);
+
+}  // namespace securinfer::ckks

@@ -1,0 +1,128 @@
+#include "ckks/rotation.h"
+
+#include <string>
+
+#include "ckks/evaluator.h"
+#include "ckks/key_switch.h"
+#include "ring/automorphism.h"
+#include "ring/rns_ops.h"
+#include "util/errors.h"
+
+namespace securinfer::ckks {
+namespace {
+
+long long normalise(long long step, std::size_t slots) {
+  const long long s = static_cast<long long>(slots);
+  long long r = step % s;
+  return r < 0 ? r + s : r;
+}
+
+// One automorphism with its key, using already decomposed c1 digits.
+Ciphertext apply_galois(const Ciphertext& a, const std::vector<ring::RnsPoly>& digits, std::uint64_t g,
+                        const KeySwitchKey& key) {
+  const Context& ctx = *a.context;
+  const auto& perm = ctx.galois_permutation(g);
+  const auto& primes = ctx.level_primes(a.level);
+  ring::RnsPoly k0, k1;
+  apply_switch_key(ctx, digits, a.level, key, perm.data(), k0, k1);
+  ring::RnsPoly c0(ctx.degree(), a.level + 1);
+  ring::permute(c0, a.polys[0], perm.data(), primes);
+  ring::add(c0, c0, k0, primes);
+  Ciphertext r;
+  r.context = a.context;
+  r.key_id = a.key_id;
+  r.level = a.level;
+  r.scale = a.scale;
+  r.slots_used = ctx.slots();
+  r.polys.push_back(std::move(c0));
+  r.polys.push_back(std::move(k1));
+  return r;
+}
+
+Ciphertext apply_galois(const KeySet& keys, const Ciphertext& a, std::uint64_t g) {
+  SECURINFER_CHECK(a.size() == 2, ParameterError, "ciphertext must be relinearised");
+  auto key = keys.galois_key(g);
+  auto digits = decompose(*a.context, a.polys[1], a.level);
+  return apply_galois(a, digits, g, *key);
+}
+
+}  // namespace
+
+std::vector<long long> rotation_plan(std::size_t slots, long long step) {
+  // Non-adjacent form of the normalised step, then any term equal to -slots/2
+  // folded: fewest power-of-two rotations, using both directions.
+  long long r = normalise(step, slots);
+  std::vector<long long> terms;
+  long long power = 1;
+  while (r != 0) {
+    if (r & 1) {
+      const long long digit = (r & 3) == 3 ? -1 : 1;
+      terms.push_back(digit * power);
+      r -= digit;
+    }
+    r >>= 1;
+    power <<= 1;
+  }
+  // Powers equal to slots are the identity (rotation by a full turn).
+  std::vector<long long> out;
+  for (auto t : terms)
+    if (normalise(t, slots) != 0) out.push_back(t);
+  return out;
+}
+
+Ciphertext rotate(const KeySet& keys, const Ciphertext& a, long long step) {
+  const Context& ctx = *a.context;
+  const std::size_t slots = ctx.slots();
+  if (normalise(step, slots) == 0) return a;
+  const std::uint64_t g = ring::rotation_galois_element(ctx.degree(), step);
+  if (keys.has_galois_key(g)) return apply_galois(keys, a, g);
+  const auto plan = rotation_plan(slots, step);
+  for (auto t : plan) {
+    const std::uint64_t gt = ring::rotation_galois_element(ctx.degree(), t);
+    if (!keys.has_galois_key(gt))
+      throw MissingKeyError("no rotation key for step " + std::to_string(step) + ", nor for step " +
+                            std::to_string(t) + " needed to compose it from power-of-two keys; generate it with "
+                            "generate_rotation_keys(steps=[" + std::to_string(step) + "])");
+  }
+  Ciphertext r = a;
+  for (auto t : plan) r = apply_galois(keys, r, ring::rotation_galois_element(ctx.degree(), t));
+  return r;
+}
+
+std::vector<Ciphertext> rotate_many(const KeySet& keys, const Ciphertext& a, const std::vector<long long>& steps) {
+  SECURINFER_CHECK(a.size() == 2, ParameterError, "ciphertext must be relinearised");
+  const Context& ctx = *a.context;
+  std::vector<ring::RnsPoly> digits;
+  std::vector<Ciphertext> out;
+  out.reserve(steps.size());
+  for (long long step : steps) {
+    const std::uint64_t g = ring::rotation_galois_element(ctx.degree(), step);
+    if (normalise(step, ctx.slots()) == 0) {
+      out.push_back(a);
+    } else if (keys.has_galois_key(g)) {
+      if (digits.empty()) digits = decompose(ctx, a.polys[1], a.level);
+      out.push_back(apply_galois(a, digits, g, *keys.galois_key(g)));
+    } else {
+      out.push_back(rotate(keys, a, step));
+    }
+  }
+  return out;
+}
+
+Ciphertext conjugate(const KeySet& keys, const Ciphertext& a) {
+  const std::uint64_t g = ring::conjugation_galois_element(a.context->degree());
+  if (!keys.has_galois_key(g))
+    throw MissingKeyError("no conjugation key; generate it with generate_rotation_keys(conjugation=True)");
+  Ciphertext r = apply_galois(keys, a, g);
+  r.slots_used = a.slots_used;
+  return r;
+}
+
+Ciphertext sum_slots(const KeySet& keys, const Ciphertext& a) {
+  Ciphertext acc = a;
+  for (std::size_t step = 1; step < a.context->slots(); step <<= 1)
+    acc = add(acc, rotate(keys, acc, static_cast<long long>(step)));
+  return acc;
+}
+
+}  // namespace securinfer::ckks

@@ -1,0 +1,27 @@
+// Slot rotations and conjugation through Galois automorphisms and key
+// switching; hoisted when several rotations apply to one ciphertext.
+//
+//   Ciphertext r = rotate(keys, x, 3);              // np.roll(slots, -3)
+//   auto many = rotate_many(keys, x, {1, 2, 3});     // one decomposition for all
+#pragma once
+#include <vector>
+
+#include "ckks/ciphertext.h"
+#include "ckks/keys.h"
+
+namespace securinfer::ckks {
+
+// Uses the exact key for `step` when present, else composes power-of-two keys
+// (signed binary form); MissingKeyError naming the step and the missing key.
+Ciphertext rotate(const KeySet& keys, const Ciphertext& a, long long step);
+// Hoisted: c1 decomposed once, each step then costs one inner product and
+// ModDown. Steps without an exact key fall back to rotate().
+std::vector<Ciphertext> rotate_many(const KeySet& keys, const Ciphertext& a, const std::vector<long long>& steps);
+Ciphertext conjugate(const KeySet& keys, const Ciphertext& a);
+// Every slot receives the sum of all slots (log2(slots) rotations).
+Ciphertext sum_slots(const KeySet& keys, const Ciphertext& a);
+
+// The power-of-two steps (with sign) whose keys compose `step`, fewest first.
+std::vector<long long> rotation_plan(std::size_t slots, long long step);
+
+}  // namespace securinfer::ckks

@@ -1,0 +1,31 @@
+// Fast base conversion (Bajard et al.; the ModUp/ModDown step of hybrid key
+// switching): from residues x_i modulo the primes of a base B to residues
+// modulo the primes of a base C of
+//     sum_i [x_i * (B/b_i)^-1]_{b_i} * (B/b_i)  =  x + u * B,   0 <= u < |B|,
+// i.e. x up to a small multiple of B, with no big-integer arithmetic.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "ring/rns_prime.h"
+
+namespace securinfer::ring {
+
+class BaseConverter {
+ public:
+  BaseConverter(PrimeList from, PrimeList to);
+
+  const PrimeList& from() const { return from_; }
+  const PrimeList& to() const { return to_; }
+
+  // in: from().size() limbs of n words in coefficient form, reduced;
+  // out: to().size() limbs of n words, reduced. in and out must not overlap.
+  void convert(const std::uint64_t* in, std::uint64_t* out, std::size_t n) const;
+
+ private:
+  PrimeList from_, to_;
+  std::vector<std::uint64_t> hat_inverse_, hat_inverse_shoup_;  // [(B/b_i)^-1]_{b_i}
+  std::vector<std::uint64_t> hat_mod_to_;                         // [B/b_i]_{c_j}, row j
+};
+
+}  // namespace securinfer::ring

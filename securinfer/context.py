@@ -1,0 +1,254 @@
+"""The CKKS context: parameters, keys, encryption and decryption.
+
+Example:
+    >>> import numpy as np
+    >>> import securinfer as si
+    >>> ctx = si.Context.create(preset="fast")
+    >>> x = ctx.encrypt(np.array([1.0, 2.0, 3.0]))
+    >>> np.round(ctx.decrypt(x * x + 1), 4)
+    array([ 2.,  5., 10.])
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Iterable, Optional, Sequence
+
+import numpy as np
+
+from ._core import ckks as _ckks
+from .errors import MissingKeyError, ParameterError
+from .presets import PRESETS, parameters_for_depth
+
+
+def _as_values(values) -> np.ndarray:
+    """numpy view of user input: a 1-D numeric array (a scalar becomes one value)."""
+    arr = np.asarray(values)
+    if arr.dtype == object or arr.dtype.kind not in "fciub":
+        raise ParameterError(f"values must be numeric, got dtype {arr.dtype}")
+    if arr.dtype.kind == "b":
+        arr = arr.astype(np.float64)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        raise ParameterError(f"values must be a 1-D vector, got shape {arr.shape}")
+    return arr
+
+
+class Context:
+    """CKKS parameters with their keys.
+
+    A context made by :meth:`create` holds the secret key (the client's); its
+    :meth:`public` copy holds only the public and evaluation keys (what a
+    server gets) and can encrypt (with the public key) and compute, not decrypt.
+    """
+
+    def __init__(self, core_context, keys, *, _private=False):
+        if not _private:
+            raise ParameterError("use Context.create(...) to make a context")
+        self._core = core_context
+        self._keys = keys
+
+    # ------------------------------------------------------------------ creation
+    @classmethod
+    def create(
+        cls,
+        poly_degree: Optional[int] = None,
+        coeff_bits: Optional[Sequence[int]] = None,
+        scale_bits: Optional[int] = None,
+        *,
+        preset: Optional[str] = None,
+        depth: Optional[int] = None,
+        special_primes: Optional[int] = None,
+        security: Optional[str] = "128",
+        simd_path: Optional[str] = None,
+    ) -> "Context":
+        """Make parameters and a fresh key set (secret, public, relinearisation).
+
+        Give either ``poly_degree`` with ``coeff_bits`` (the first prime is the
+        base, the last ``special_primes`` (default 1) are the special primes of
+        key switching, as in SEAL/TenSEAL) and ``scale_bits``; or a ``preset``
+        (see :mod:`securinfer.presets`); or a ``depth`` (with an optional
+        ``scale_bits``), for which the smallest secure parameters are chosen.
+        ``security="128"`` enforces the 128-bit standard (``SecurityError``
+        otherwise); ``security=None`` lifts the check and warns.
+
+        Example:
+            >>> import securinfer as si
+            >>> ctx = si.Context.create(poly_degree=8192, coeff_bits=[60, 40, 40, 60], scale_bits=40)
+            >>> ctx.max_level, ctx.slots
+            (2, 4096)
+        """
+        if security not in ("128", 128, None):
+            raise ParameterError("security must be '128' or None")
+        enforce = security is not None
+        if not enforce:
+            warnings.warn("security=None: the 128-bit parameter check is off; never use this for real data",
+                          stacklevel=2)
+        given = [preset is not None, depth is not None, poly_degree is not None or coeff_bits is not None]
+        if sum(given) != 1:
+            raise ParameterError("give exactly one of: preset=..., depth=..., or poly_degree with coeff_bits")
+        if preset is not None:
+            if preset not in PRESETS:
+                raise ParameterError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
+            spec = dict(PRESETS[preset])
+        elif depth is not None:
+            spec = parameters_for_depth(depth, 40 if scale_bits is None else scale_bits, secure=enforce)
+        else:
+            if poly_degree is None or coeff_bits is None or scale_bits is None:
+                raise ParameterError("poly_degree, coeff_bits and scale_bits go together")
+            spec = dict(poly_degree=poly_degree, coeff_bits=list(coeff_bits), scale_bits=scale_bits,
+                        special_primes=1 if special_primes is None else special_primes)
+        for name in ("poly_degree", "scale_bits", "special_primes"):
+            if isinstance(spec[name], bool) or not isinstance(spec[name], (int, np.integer)):
+                raise ParameterError(f"{name} must be an int")
+        bits = spec["coeff_bits"]
+        if not isinstance(bits, (list, tuple)) or not all(isinstance(b, (int, np.integer)) and not isinstance(b, bool) for b in bits):
+            raise ParameterError("coeff_bits must be a list of ints")
+        core = _ckks.CkksContext(int(spec["poly_degree"]), [int(b) for b in bits], int(spec["scale_bits"]),
+                                 int(spec["special_primes"]), enforce, simd_path)
+        return cls(core, _ckks.KeySet(core), _private=True)
+
+    def public(self) -> "Context":
+        """The same parameters and evaluation keys without the secret key.
+
+        Example:
+            >>> import securinfer as si
+            >>> ctx = si.Context.create(preset="fast")
+            >>> ctx.public().has_secret_key
+            False
+        """
+        return Context(self._core, self._keys.without_secret(), _private=True)
+
+    def with_simd_path(self, path: str) -> "Context":
+        """The same parameters and keys computing on another kernel path
+        (``"scalar"``, ``"avx2"``, ``"avx512"``, ``"ifma"``), for tests and
+        benchmarks; results are bit-identical across paths."""
+        return Context(self._core.with_simd_path(path), self._keys, _private=True)
+
+    # ------------------------------------------------------------------ keys
+    def generate_rotation_keys(self, steps: Optional[Iterable[int]] = None, *, conjugation: bool = False) -> None:
+        """Make Galois keys. Without ``steps``: the power-of-two steps in both
+        directions (any rotation can then be composed). With ``steps``: exactly
+        those. Needs the secret key.
+
+        Example:
+            >>> import numpy as np, securinfer as si
+            >>> ctx = si.Context.create(preset="fast")
+            >>> ctx.generate_rotation_keys(steps=[3])
+            >>> np.round(ctx.decrypt(ctx.encrypt(np.arange(4096.0)).rotate(3))[:3], 3)
+            array([3., 4., 5.])
+        """
+        if not self.has_secret_key:
+            raise MissingKeyError("making rotation keys needs the secret key (a public context cannot)")
+        if steps is None:
+            powers = []
+            p = 1
+            while p < self.slots:
+                powers += [p, -p]
+                p *= 2
+            steps = powers
+        elements = []
+        for s in steps:
+            if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
+                raise ParameterError(f"rotation steps must be ints, got {s!r}")
+            if int(s) % self.slots != 0:
+                elements.append(self._core.galois_element(int(s)))
+        if conjugation:
+            elements.append(self._core.conjugation_element)
+        self._keys.add_galois_keys(self._core, sorted(set(elements)))
+
+    @property
+    def rotation_steps(self) -> list:
+        """The left-rotation steps (in [1, slots)) that have a key."""
+        have = set(self._keys.galois_elements())
+        n2 = 2 * self.poly_degree
+        steps, g = [], 1
+        for step in range(self.slots):
+            if step and g in have:
+                steps.append(step)
+            g = g * 5 % n2
+        return steps
+
+    # ------------------------------------------------------------------ data
+    def encrypt(self, values) -> "Ciphertext":
+        """Encrypt a vector of up to ``slots`` real or complex values (padded
+        with zeros). Symmetric with the secret key when the context has it,
+        with the public key otherwise.
+
+        Example:
+            >>> import numpy as np, securinfer as si
+            >>> ctx = si.Context.create(preset="fast")
+            >>> ctx.encrypt(np.ones(10)).size
+            10
+        """
+        from .ciphertext import Ciphertext
+
+        arr = _as_values(values)
+        core = _ckks.encrypt(self._core, self._keys, arr)
+        return Ciphertext._wrap(self, core, np.iscomplexobj(arr))
+
+    def decrypt(self, ciphertext: "Ciphertext", *, complex: Optional[bool] = None) -> np.ndarray:
+        """Decrypt to a numpy vector of the ciphertext's ``size`` values: real
+        unless the data is complex (or ``complex=True``). Needs the secret key.
+
+        Example:
+            >>> import numpy as np, securinfer as si
+            >>> ctx = si.Context.create(preset="fast")
+            >>> np.round(ctx.decrypt(ctx.encrypt([0.5, -2.0])), 6)
+            array([ 0.5, -2. ])
+        """
+        from .ciphertext import Ciphertext
+
+        if not isinstance(ciphertext, Ciphertext):
+            raise ParameterError(f"expected a securinfer.Ciphertext, got {type(ciphertext).__name__}")
+        if not self.has_secret_key:
+            raise MissingKeyError("decryption needs the secret key; this is a public context")
+        values = _ckks.decrypt(self._keys, ciphertext._core)[: ciphertext.size]
+        want_complex = ciphertext._complex if complex is None else complex
+        return values if want_complex else values.real.copy()
+
+    # ------------------------------------------------------------------ facts
+    @property
+    def poly_degree(self) -> int:
+        return self._core.poly_degree
+
+    @property
+    def slots(self) -> int:
+        return self._core.slots
+
+    @property
+    def max_level(self) -> int:
+        """Multiplicative depth: the level of fresh ciphertexts."""
+        return self._core.max_level
+
+    @property
+    def scale(self) -> float:
+        """The scale of fresh ciphertexts."""
+        return self._core.default_scale
+
+    @property
+    def coeff_bits(self) -> list:
+        """Bit sizes of the chain primes then the special primes."""
+        return [int(q).bit_length() for q in list(self._core.q_primes) + list(self._core.p_primes)]
+
+    @property
+    def has_secret_key(self) -> bool:
+        return self._keys.has_secret
+
+    @property
+    def fingerprint(self) -> int:
+        """Hash of the parameters, carried by every object made under them."""
+        return self._core.fingerprint
+
+    @property
+    def key_bytes(self) -> dict:
+        """In-memory sizes of the evaluation keys."""
+        return {"public": self._keys.public_byte_size, "relin": self._keys.relin_byte_size,
+                "galois": self._keys.galois_byte_size}
+
+    def __repr__(self) -> str:
+        kind = "secret" if self.has_secret_key else "public"
+        return (f"<securinfer.Context N={self.poly_degree} coeff_bits={self.coeff_bits} "
+                f"scale=2^{np.log2(self.scale):.0f} depth={self.max_level} {kind}>")
+
