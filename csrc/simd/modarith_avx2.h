@@ -1,0 +1,105 @@
+// Modular arithmetic on 4 lanes of 64 bits with AVX2, for moduli q < 2^60:
+// the building blocks of ntt_avx2.cpp and eltwise_avx2.cpp. Include only from
+// files compiled with -mavx2 (names live in simd::avx2 so they never meet the
+// same names compiled for another instruction set).
+//
+// AVX2 has no 64x64-bit multiply: products are assembled from 32x32->64
+// _mm256_mul_epu32 partial products. Ranges are stated per function.
+#pragma once
+#include <cstdint>
+
+#include "simd/intrinsics.h"
+
+namespace securinfer::simd::avx2 {
+
+using u64 = std::uint64_t;
+
+static inline __m256i set1(u64 x) { return _mm256_set1_epi64x(static_cast<long long>(x)); }
+static inline __m256i load(const u64* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+static inline void store(u64* p, __m256i v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+
+// x >= c ? x - c : x, for x, c < 2^63 (the sign of x - c decides).
+static inline __m256i sub_if_ge(__m256i x, __m256i c) {
+  const __m256i d = _mm256_sub_epi64(x, c);
+  return _mm256_castpd_si256(
+      _mm256_blendv_pd(_mm256_castsi256_pd(d), _mm256_castsi256_pd(x), _mm256_castsi256_pd(d)));
+}
+
+// A 64-bit constant with its high half (the low half is what mul_epu32 reads).
+struct Split {
+  __m256i lo, hi;
+};
+static inline Split split(__m256i v) { return {v, _mm256_srli_epi64(v, 32)}; }
+static inline Split split(u64 v) { return {set1(v), set1(v >> 32)}; }
+
+// Full 128-bit product a * b + c (c < 2^64) as (lo, hi). The partial sums
+// cannot overflow: (2^32-1)^2 + 2 (2^32-1) = 2^64 - 1.
+static inline void mul_wide(__m256i a, __m256i b, __m256i c, __m256i& lo, __m256i& hi) {
+  const __m256i mask32 = set1(0xffffffff);
+  const __m256i a_hi = _mm256_srli_epi64(a, 32), b_hi = _mm256_srli_epi64(b, 32);
+  const __m256i ll = _mm256_add_epi64(_mm256_mul_epu32(a, b), _mm256_and_si256(c, mask32));
+  const __m256i t1 = _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(a_hi, b), _mm256_srli_epi64(ll, 32)),
+                                      _mm256_srli_epi64(c, 32));
+  const __m256i t2 = _mm256_add_epi64(_mm256_mul_epu32(a, b_hi), _mm256_and_si256(t1, mask32));
+  hi = _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(a_hi, b_hi), _mm256_srli_epi64(t1, 32)),
+                        _mm256_srli_epi64(t2, 32));
+  lo = _mm256_or_si256(_mm256_slli_epi64(t2, 32), _mm256_and_si256(ll, mask32));
+}
+
+// hi64(x * b) for any x, b; x_hi = x >> 32.
+static inline __m256i mulhi(__m256i x, __m256i x_hi, const Split& b) {
+  const __m256i mask32 = set1(0xffffffff);
+  const __m256i ll = _mm256_mul_epu32(x, b.lo);
+  const __m256i t1 = _mm256_add_epi64(_mm256_mul_epu32(x_hi, b.lo), _mm256_srli_epi64(ll, 32));
+  const __m256i t2 = _mm256_add_epi64(_mm256_mul_epu32(x, b.hi), _mm256_and_si256(t1, mask32));
+  return _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(x_hi, b.hi), _mm256_srli_epi64(t1, 32)),
+                          _mm256_srli_epi64(t2, 32));
+}
+
+// x * w - quot * q mod 2^64; x_hi = x >> 32. Per product only three partial
+// products reach the low word: lo*lo in full, lo*hi and hi*lo mod 2^32.
+static inline __m256i mul_sub_lo(__m256i x, __m256i x_hi, const Split& w, __m256i quot, const Split& q) {
+  const __m256i quot_hi = _mm256_srli_epi64(quot, 32);
+  const __m256i lo = _mm256_sub_epi64(_mm256_mul_epu32(x, w.lo), _mm256_mul_epu32(quot, q.lo));
+  const __m256i cross = _mm256_sub_epi64(
+      _mm256_add_epi64(_mm256_mul_epu32(x_hi, w.lo), _mm256_mul_epu32(x, w.hi)),
+      _mm256_add_epi64(_mm256_mul_epu32(quot_hi, q.lo), _mm256_mul_epu32(quot, q.hi)));
+  return _mm256_add_epi64(lo, _mm256_slli_epi64(cross, 32));
+}
+
+// Shoup: x * w mod q in [0, 2q) for any x < 2^64, with ws = floor(w 2^64 / q)
+// (the same quotient as arith::mul_shoup_lazy, hence the same word).
+static inline __m256i mul_shoup_lazy(__m256i x, const Split& w, const Split& ws, const Split& q) {
+  const __m256i x_hi = _mm256_srli_epi64(x, 32);
+  return mul_sub_lo(x, x_hi, w, mulhi(x, x_hi, ws), q);
+}
+
+// Barrett reduction of a 128-bit p < 2^(2L) to [0, q), for 2^(L-1) <= q < 2^L,
+// L <= 60. With s = L - 2 and mu = floor(2^(64+s) / q) <= 2^63, the estimate
+// hi64((p >> s) * mu) is at most 2 below floor(p / q), so p - quot*q < 3q.
+struct Barrett {
+  Split q, mu;
+  __m128i shift_lo, shift_hi;  // s and 64 - s (a shift by 64 gives 0)
+  __m256i q_vec;
+};
+
+static inline Barrett make_barrett(u64 q, int bits) {
+  const int s = bits - 2;
+  const u64 mu = static_cast<u64>((static_cast<unsigned __int128>(1) << (64 + s)) / q);
+  return {split(q), split(mu), _mm_cvtsi64_si128(s), _mm_cvtsi64_si128(64 - s), set1(q)};
+}
+
+static inline __m256i barrett_reduce(__m256i p_lo, __m256i p_hi, const Barrett& b) {
+  const __m256i x = _mm256_or_si256(_mm256_srl_epi64(p_lo, b.shift_lo), _mm256_sll_epi64(p_hi, b.shift_hi));
+  const __m256i x_hi = _mm256_srli_epi64(x, 32);
+  const __m256i quot = mulhi(x, x_hi, b.mu);
+  // p - quot*q mod 2^64 (the true difference is below 3q).
+  const __m256i quot_hi = _mm256_srli_epi64(quot, 32);
+  const __m256i qq = _mm256_add_epi64(
+      _mm256_mul_epu32(quot, b.q.lo),
+      _mm256_slli_epi64(_mm256_add_epi64(_mm256_mul_epu32(quot_hi, b.q.lo), _mm256_mul_epu32(quot, b.q.hi)), 32));
+  const __m256i r = _mm256_sub_epi64(p_lo, qq);
+  return sub_if_ge(sub_if_ge(r, b.q_vec), b.q_vec);
+}
+
+}  // namespace securinfer::simd::avx2
