@@ -25,11 +25,12 @@ using namespace simd::avx2;
 
 // A twiddle and its Shoup factor floor(w 2^64 / q).
 struct Twiddle {
-  Split w, ws;
+  Swapped w;
+  Split ws;
 };
 
-inline Twiddle twiddle_broadcast(u64 w, u64 ws) { return {split(w), split(ws)}; }
-inline Twiddle twiddle_from(__m256i w, __m256i ws) { return {split(w), split(ws)}; }
+inline Twiddle twiddle_broadcast(u64 w, u64 ws) { return {swapped(w), split(ws)}; }
+inline Twiddle twiddle_from(__m256i w, __m256i ws) { return {swapped(w), split(ws)}; }
 
 // [p0, p1, p0, p1]
 inline __m256i load_pair_twice(const u64* p) {
@@ -37,9 +38,9 @@ inline __m256i load_pair_twice(const u64* p) {
 }
 
 struct Mod {
-  Split q;
+  Swapped q;
   __m256i q_vec, two_q;
-  explicit Mod(u64 m) : q(split(m)), q_vec(set1(m)), two_q(set1(2 * m)) {}
+  explicit Mod(u64 m) : q(swapped(m)), q_vec(set1(m)), two_q(set1(2 * m)) {}
 };
 
 // Cooley-Tukey: x, y in [0, 4q) -> x + wy, x - wy in [0, 4q).

@@ -4,7 +4,9 @@
 // same names compiled for another instruction set).
 //
 // AVX2 has no 64x64-bit multiply: products are assembled from 32x32->64
-// _mm256_mul_epu32 partial products. Ranges are stated per function.
+// _mm256_mul_epu32 partial products (and, for the cross products that only
+// reach a low word, 32x32->32 _mm256_mullo_epi32). Ranges are stated per
+// function.
 #pragma once
 #include <cstdint>
 
@@ -56,37 +58,44 @@ static inline __m256i mulhi(__m256i x, __m256i x_hi, const Split& b) {
                           _mm256_srli_epi64(t2, 32));
 }
 
-// x * w - quot * q mod 2^64; x_hi = x >> 32. Per product only three partial
-// products reach the low word: lo*lo in full, lo*hi and hi*lo mod 2^32.
-static inline __m256i mul_sub_lo(__m256i x, __m256i x_hi, const Split& w, __m256i quot, const Split& q) {
-  const __m256i quot_hi = _mm256_srli_epi64(quot, 32);
-  const __m256i lo = _mm256_sub_epi64(_mm256_mul_epu32(x, w.lo), _mm256_mul_epu32(quot, q.lo));
-  const __m256i cross = _mm256_sub_epi64(
-      _mm256_add_epi64(_mm256_mul_epu32(x_hi, w.lo), _mm256_mul_epu32(x, w.hi)),
-      _mm256_add_epi64(_mm256_mul_epu32(quot_hi, q.lo), _mm256_mul_epu32(quot, q.hi)));
-  return _mm256_add_epi64(lo, _mm256_slli_epi64(cross, 32));
+// A 64-bit constant with its 32-bit halves swapped: _mm256_mullo_epi32(x, sw)
+// gives lo32(x_lo * c_hi) and lo32(x_hi * c_lo), the two cross products that
+// reach the low word of x * c, in one multiply.
+struct Swapped {
+  __m256i v, sw;
+};
+static inline Swapped swapped(__m256i v) { return {v, _mm256_shuffle_epi32(v, 0xB1)}; }
+static inline Swapped swapped(u64 v) { return swapped(set1(v)); }
+
+// x * w - quot * q mod 2^64.
+static inline __m256i mul_sub_lo(__m256i x, const Swapped& w, __m256i quot, const Swapped& q) {
+  const __m256i lo = _mm256_sub_epi64(_mm256_mul_epu32(x, w.v), _mm256_mul_epu32(quot, q.v));
+  // Per 32-bit slot (no borrow between slots): the cross-product differences.
+  const __m256i d = _mm256_sub_epi32(_mm256_mullo_epi32(x, w.sw), _mm256_mullo_epi32(quot, q.sw));
+  // Their sum goes to the high half: slot0 via the shift, slot1 in place.
+  const __m256i cross = _mm256_add_epi64(_mm256_slli_epi64(d, 32), _mm256_and_si256(d, set1(0xffffffff00000000)));
+  return _mm256_add_epi64(lo, cross);
 }
 
 // Shoup: x * w mod q in [0, 2q) for any x < 2^64, with ws = floor(w 2^64 / q)
 // (the same quotient as arith::mul_shoup_lazy, hence the same word).
-static inline __m256i mul_shoup_lazy(__m256i x, const Split& w, const Split& ws, const Split& q) {
-  const __m256i x_hi = _mm256_srli_epi64(x, 32);
-  return mul_sub_lo(x, x_hi, w, mulhi(x, x_hi, ws), q);
+static inline __m256i mul_shoup_lazy(__m256i x, const Swapped& w, const Split& ws, const Swapped& q) {
+  return mul_sub_lo(x, w, mulhi(x, _mm256_srli_epi64(x, 32), ws), q);
 }
 
 // Barrett reduction of a 128-bit p < 2^(2L) to [0, q), for 2^(L-1) <= q < 2^L,
 // L <= 60. With s = L - 2 and mu = floor(2^(64+s) / q) <= 2^63, the estimate
 // hi64((p >> s) * mu) is at most 2 below floor(p / q), so p - quot*q < 3q.
 struct Barrett {
-  Split q, mu;
+  Swapped q;
+  Split mu;
   __m128i shift_lo, shift_hi;  // s and 64 - s (a shift by 64 gives 0)
-  __m256i q_vec;
 };
 
 static inline Barrett make_barrett(u64 q, int bits) {
   const int s = bits - 2;
   const u64 mu = static_cast<u64>((static_cast<unsigned __int128>(1) << (64 + s)) / q);
-  return {split(q), split(mu), _mm_cvtsi64_si128(s), _mm_cvtsi64_si128(64 - s), set1(q)};
+  return {swapped(q), split(mu), _mm_cvtsi64_si128(s), _mm_cvtsi64_si128(64 - s)};
 }
 
 static inline __m256i barrett_reduce(__m256i p_lo, __m256i p_hi, const Barrett& b) {
@@ -94,12 +103,10 @@ static inline __m256i barrett_reduce(__m256i p_lo, __m256i p_hi, const Barrett& 
   const __m256i x_hi = _mm256_srli_epi64(x, 32);
   const __m256i quot = mulhi(x, x_hi, b.mu);
   // p - quot*q mod 2^64 (the true difference is below 3q).
-  const __m256i quot_hi = _mm256_srli_epi64(quot, 32);
-  const __m256i qq = _mm256_add_epi64(
-      _mm256_mul_epu32(quot, b.q.lo),
-      _mm256_slli_epi64(_mm256_add_epi64(_mm256_mul_epu32(quot_hi, b.q.lo), _mm256_mul_epu32(quot, b.q.hi)), 32));
-  const __m256i r = _mm256_sub_epi64(p_lo, qq);
-  return sub_if_ge(sub_if_ge(r, b.q_vec), b.q_vec);
+  const __m256i c = _mm256_mullo_epi32(quot, b.q.sw);
+  const __m256i cross = _mm256_add_epi64(_mm256_slli_epi64(c, 32), _mm256_and_si256(c, set1(0xffffffff00000000)));
+  const __m256i r = _mm256_sub_epi64(p_lo, _mm256_add_epi64(_mm256_mul_epu32(quot, b.q.v), cross));
+  return sub_if_ge(sub_if_ge(r, b.q.v), b.q.v);
 }
 
 }  // namespace securinfer::simd::avx2
