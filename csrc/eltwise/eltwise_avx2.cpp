@@ -72,8 +72,9 @@ void mul_add_avx2(uint64_t* out, const uint64_t* a, const uint64_t* b, size_t n,
 void mul_scalar_avx2(uint64_t* out, const uint64_t* a, uint64_t w, uint64_t w_shoup, size_t n, const Modulus& q) {
   const Swapped vw = swapped(w), vq = swapped(q.value());
   const Split vws = split(w_shoup);
+  const __m256i two_q = set1(2 * q.value());
   size_t i = 0;
-  for (; i + 4 <= n; i += 4) store(out + i, sub_if_ge(mul_shoup_lazy(load(a + i), vw, vws, vq), vq.v));
+  for (; i + 4 <= n; i += 4) store(out + i, sub_if_ge(mul_shoup_lazy(load(a + i), vw, vws, vq, two_q), vq.v));
   kernels_scalar.mul_scalar(out + i, a + i, w, w_shoup, n - i, q);
 }
 

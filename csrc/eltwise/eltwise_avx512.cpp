@@ -70,10 +70,10 @@ void mul_add_avx512(uint64_t* out, const uint64_t* a, const uint64_t* b, size_t 
 }
 
 void mul_scalar_avx512(uint64_t* out, const uint64_t* a, uint64_t w, uint64_t w_shoup, size_t n, const Modulus& q) {
-  const __m512i vw = set1(w), vq = set1(q.value());
+  const __m512i vw = set1(w), vq = set1(q.value()), two_q = set1(2 * q.value());
   const Split vws = split(w_shoup);
   size_t i = 0;
-  for (; i + 8 <= n; i += 8) store(out + i, sub_if_ge(mul_shoup_lazy(load(a + i), vw, vws, vq), vq));
+  for (; i + 8 <= n; i += 8) store(out + i, sub_if_ge(mul_shoup_lazy(load(a + i), vw, vws, vq, two_q), vq));
   kernels_scalar.mul_scalar(out + i, a + i, w, w_shoup, n - i, q);
 }
 

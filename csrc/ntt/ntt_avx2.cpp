@@ -6,8 +6,10 @@
 //
 // Same Harvey butterflies as ntt_scalar.cpp; the fully reduced outputs are
 // unique, so the words equal the scalar path's. AVX2 has no 64x64 multiply:
-// Shoup's quotient hi64(y * w') is built from four 32x32 _mm256_mul_epu32, and
-// the low word y*w - quotient*q from the three partial products that reach it.
+// Shoup's quotient hi64(y * w') is estimated from three 32x32 _mm256_mul_epu32
+// (up to 2 low, corrected by one conditional subtraction), and the low word
+// y*w - quotient*q from the partial products that reach it
+// (simd/modarith_avx2.h).
 //
 // Stages with butterfly distance >= 4 run over whole vectors with a broadcast
 // twiddle. The last two (distance 2 and 1, inverse: first two) work on 8-word
@@ -46,7 +48,7 @@ struct Mod {
 // Cooley-Tukey: x, y in [0, 4q) -> x + wy, x - wy in [0, 4q).
 inline void forward_butterfly(__m256i& x, __m256i& y, const Twiddle& t, const Mod& m) {
   const __m256i u = sub_if_ge(x, m.two_q);
-  const __m256i v = mul_shoup_lazy(y, t.w, t.ws, m.q);
+  const __m256i v = mul_shoup_lazy(y, t.w, t.ws, m.q, m.two_q);
   x = _mm256_add_epi64(u, v);
   y = _mm256_sub_epi64(_mm256_add_epi64(u, m.two_q), v);
 }
@@ -54,7 +56,7 @@ inline void forward_butterfly(__m256i& x, __m256i& y, const Twiddle& t, const Mo
 // Gentleman-Sande: x, y in [0, 2q) -> x + y, (x - y) w in [0, 2q).
 inline void inverse_butterfly(__m256i& x, __m256i& y, const Twiddle& t, const Mod& m) {
   const __m256i s = sub_if_ge(_mm256_add_epi64(x, y), m.two_q);
-  y = mul_shoup_lazy(_mm256_sub_epi64(_mm256_add_epi64(x, m.two_q), y), t.w, t.ws, m.q);
+  y = mul_shoup_lazy(_mm256_sub_epi64(_mm256_add_epi64(x, m.two_q), y), t.w, t.ws, m.q, m.two_q);
   x = s;
 }
 
@@ -141,7 +143,7 @@ void inverse_avx2(std::uint64_t* a, const NttTables& t) {
   // Scale by 1/n, fully reduced.
   const Twiddle s = twiddle_broadcast(t.n_inv, t.n_inv_shoup);
   for (std::size_t j = 0; j < n; j += 4)
-    store(a + j, sub_if_ge(mul_shoup_lazy(load(a + j), s.w, s.ws, mod.q), mod.q_vec));
+    store(a + j, sub_if_ge(mul_shoup_lazy(load(a + j), s.w, s.ws, mod.q, mod.two_q), mod.q_vec));
 }
 
 }  // namespace securinfer::ntt

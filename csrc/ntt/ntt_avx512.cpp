@@ -6,7 +6,9 @@
 //
 // Same Harvey butterflies as ntt_scalar.cpp; the fully reduced outputs are
 // unique, so the words equal the scalar path's. Shoup's quotient hi64(y * w')
-// comes from four _mm512_mul_epu32, the low words from _mm512_mullo_epi64.
+// is estimated from three _mm512_mul_epu32 (up to 2 low, corrected by one
+// conditional subtraction), the low words come from _mm512_mullo_epi64
+// (simd/modarith_avx512.h).
 //
 // Stages with butterfly distance >= 8 run over whole vectors with a broadcast
 // twiddle. The last three (distance 4, 2, 1; inverse: the first three) work on
@@ -35,7 +37,7 @@ struct Mod {
 // Cooley-Tukey: x, y in [0, 4q) -> x + wy, x - wy in [0, 4q).
 inline void forward_butterfly(__m512i& x, __m512i& y, const Twiddle& t, const Mod& m) {
   const __m512i u = sub_if_ge(x, m.two_q);
-  const __m512i v = mul_shoup_lazy(y, t.w, t.ws, m.q);
+  const __m512i v = mul_shoup_lazy(y, t.w, t.ws, m.q, m.two_q);
   x = _mm512_add_epi64(u, v);
   y = _mm512_sub_epi64(_mm512_add_epi64(u, m.two_q), v);
 }
@@ -43,7 +45,7 @@ inline void forward_butterfly(__m512i& x, __m512i& y, const Twiddle& t, const Mo
 // Gentleman-Sande: x, y in [0, 2q) -> x + y, (x - y) w in [0, 2q).
 inline void inverse_butterfly(__m512i& x, __m512i& y, const Twiddle& t, const Mod& m) {
   const __m512i s = sub_if_ge(_mm512_add_epi64(x, y), m.two_q);
-  y = mul_shoup_lazy(_mm512_sub_epi64(_mm512_add_epi64(x, m.two_q), y), t.w, t.ws, m.q);
+  y = mul_shoup_lazy(_mm512_sub_epi64(_mm512_add_epi64(x, m.two_q), y), t.w, t.ws, m.q, m.two_q);
   x = s;
 }
 
@@ -128,7 +130,7 @@ void inverse_avx512(std::uint64_t* a, const NttTables& t) {
   const __m512i n_inv = set1(t.n_inv);
   const Split n_inv_shoup = split(t.n_inv_shoup);
   for (std::size_t j = 0; j < n; j += 8)
-    store(a + j, sub_if_ge(mul_shoup_lazy(load(a + j), n_inv, n_inv_shoup, mod.q), mod.q));
+    store(a + j, sub_if_ge(mul_shoup_lazy(load(a + j), n_inv, n_inv_shoup, mod.q, mod.two_q), mod.q));
 }
 
 }  // namespace securinfer::ntt

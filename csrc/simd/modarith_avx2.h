@@ -77,10 +77,19 @@ static inline __m256i mul_sub_lo(__m256i x, const Swapped& w, __m256i quot, cons
   return _mm256_add_epi64(lo, cross);
 }
 
-// Shoup: x * w mod q in [0, 2q) for any x < 2^64, with ws = floor(w 2^64 / q)
-// (the same quotient as arith::mul_shoup_lazy, hence the same word).
-static inline __m256i mul_shoup_lazy(__m256i x, const Swapped& w, const Split& ws, const Swapped& q) {
-  return mul_sub_lo(x, w, mulhi(x, _mm256_srli_epi64(x, 32), ws), q);
+// hi64(x * b) minus 0, 1 or 2: the carries out of the middle partial products
+// are dropped (three multiplies instead of four, five fewer instructions).
+static inline __m256i mulhi_approx(__m256i x, __m256i x_hi, const Split& b) {
+  const __m256i lh = _mm256_mul_epu32(x, b.hi), hl = _mm256_mul_epu32(x_hi, b.lo);
+  return _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(x_hi, b.hi), _mm256_srli_epi64(lh, 32)),
+                          _mm256_srli_epi64(hl, 32));
+}
+
+// Shoup: x * w mod q in [0, 2q) for any x < 2^64, w < q, ws = floor(w 2^64 / q),
+// q < 2^60. Shoup's quotient is at most 1 below floor(xw / q), the approximate
+// one at most 3, so x*w - quot*q < 4q; one conditional subtraction of 2q.
+static inline __m256i mul_shoup_lazy(__m256i x, const Swapped& w, const Split& ws, const Swapped& q, __m256i two_q) {
+  return sub_if_ge(mul_sub_lo(x, w, mulhi_approx(x, _mm256_srli_epi64(x, 32), ws), q), two_q);
 }
 
 // Barrett reduction of a 128-bit p < 2^(2L) to [0, q), for 2^(L-1) <= q < 2^L,
