@@ -139,11 +139,18 @@ void inverse_avx2(std::uint64_t* a, const NttTables& t) {
     store(a + 8 * k, lo);
     store(a + 8 * k + 4, hi);
   }
-  for (std::size_t m = n / 8, gap = 4; m >= 1; m >>= 1, gap <<= 1) wide_stage<false>(a, m, gap, w, ws, mod);
-  // Scale by 1/n, fully reduced.
-  const Twiddle s = twiddle_broadcast(t.n_inv, t.n_inv_shoup);
-  for (std::size_t j = 0; j < n; j += 4)
-    store(a + j, sub_if_ge(mul_shoup_lazy(load(a + j), s.w, s.ws, mod.q, mod.two_q), mod.q_vec));
+  for (std::size_t m = n / 8, gap = 4; m >= 2; m >>= 1, gap <<= 1) wide_stage<false>(a, m, gap, w, ws, mod);
+  // Last stage with the 1/n scaling folded in: x' = (x + y) / n, y' = (x - y) w / n,
+  // fully reduced.
+  const Twiddle even = twiddle_broadcast(t.n_inv, t.n_inv_shoup);
+  const Twiddle odd = twiddle_broadcast(t.inv_root1_n_inv, t.inv_root1_n_inv_shoup);
+  u64* y = a + n / 2;
+  for (std::size_t j = 0; j < n / 2; j += 4) {
+    const __m256i vx = load(a + j), vy = load(y + j);
+    const __m256i sum = _mm256_add_epi64(vx, vy), diff = _mm256_sub_epi64(_mm256_add_epi64(vx, mod.two_q), vy);
+    store(a + j, sub_if_ge(mul_shoup_lazy(sum, even.w, even.ws, mod.q, mod.two_q), mod.q_vec));
+    store(y + j, sub_if_ge(mul_shoup_lazy(diff, odd.w, odd.ws, mod.q, mod.two_q), mod.q_vec));
+  }
 }
 
 }  // namespace securinfer::ntt

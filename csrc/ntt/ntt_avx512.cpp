@@ -13,7 +13,8 @@
 // Stages with butterfly distance >= 8 run over whole vectors with a broadcast
 // twiddle. The last three (distance 4, 2, 1; inverse: the first three) work on
 // 16-word chunks in registers, shuffled as ntt_shuffle_avx512.h describes.
-// N < 16 runs the scalar kernel.
+// N < 16 runs the scalar kernel. The inverse folds the 1/n
+// scaling into its last stage (NttTables::inv_root1_n_inv).
 #include "ntt/ntt_kernels.h"
 #include "ntt/ntt_shuffle_avx512.h"
 #include "simd/modarith_avx512.h"
@@ -125,12 +126,18 @@ void inverse_avx512(std::uint64_t* a, const NttTables& t) {
     store(a + 16 * k, lo);
     store(a + 16 * k + 8, hi);
   }
-  for (std::size_t m = n / 16, gap = 8; m >= 1; m >>= 1, gap <<= 1) wide_stage<false>(a, m, gap, w, ws, mod);
-  // Scale by 1/n, fully reduced.
-  const __m512i n_inv = set1(t.n_inv);
-  const Split n_inv_shoup = split(t.n_inv_shoup);
-  for (std::size_t j = 0; j < n; j += 8)
-    store(a + j, sub_if_ge(mul_shoup_lazy(load(a + j), n_inv, n_inv_shoup, mod.q, mod.two_q), mod.q));
+  for (std::size_t m = n / 16, gap = 8; m >= 2; m >>= 1, gap <<= 1) wide_stage<false>(a, m, gap, w, ws, mod);
+  // Last stage with the 1/n scaling folded in: x' = (x + y) / n, y' = (x - y) w / n,
+  // fully reduced.
+  const __m512i even_w = set1(t.n_inv), odd_w = set1(t.inv_root1_n_inv);
+  const Split even_ws = split(t.n_inv_shoup), odd_ws = split(t.inv_root1_n_inv_shoup);
+  u64* y = a + n / 2;
+  for (std::size_t j = 0; j < n / 2; j += 8) {
+    const __m512i vx = load(a + j), vy = load(y + j);
+    const __m512i sum = _mm512_add_epi64(vx, vy), diff = _mm512_sub_epi64(_mm512_add_epi64(vx, mod.two_q), vy);
+    store(a + j, sub_if_ge(mul_shoup_lazy(sum, even_w, even_ws, mod.q, mod.two_q), mod.q));
+    store(y + j, sub_if_ge(mul_shoup_lazy(diff, odd_w, odd_ws, mod.q, mod.two_q), mod.q));
+  }
 }
 
 }  // namespace securinfer::ntt

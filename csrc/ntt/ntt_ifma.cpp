@@ -14,7 +14,8 @@
 // Stages with butterfly distance >= 8 run over whole vectors with a broadcast
 // twiddle. The last three (distance 4, 2, 1; inverse: the first three) work on
 // 16-word chunks in registers, shuffled as ntt_shuffle_avx512.h describes.
-// N < 16 runs the scalar kernel.
+// N < 16 runs the scalar kernel. The inverse folds the 1/n
+// scaling into its last stage (NttTables::inv_root1_n_inv).
 #include "ntt/ntt_kernels.h"
 #include "ntt/ntt_shuffle_avx512.h"
 #include "simd/modarith_ifma.h"
@@ -122,11 +123,18 @@ void inverse_ifma(std::uint64_t* a, const NttTables& t) {
     store(a + 16 * k, lo);
     store(a + 16 * k + 8, hi);
   }
-  for (std::size_t m = n / 16, gap = 8; m >= 1; m >>= 1, gap <<= 1) wide_stage<false>(a, m, gap, w, ws, mod);
-  // Scale by 1/n, fully reduced.
-  const __m512i n_inv = set1(t.n_inv), n_inv_shoup = set1(t.n_inv_shoup52);
-  for (std::size_t j = 0; j < n; j += 8)
-    store(a + j, sub_if_ge(mul_shoup_lazy52(load(a + j), n_inv, n_inv_shoup, mod), mod.q));
+  for (std::size_t m = n / 16, gap = 8; m >= 2; m >>= 1, gap <<= 1) wide_stage<false>(a, m, gap, w, ws, mod);
+  // Last stage with the 1/n scaling folded in: x' = (x + y) / n, y' = (x - y) w / n,
+  // fully reduced (x + y < 4q < 2^52 fits the multiplier).
+  const __m512i even_w = set1(t.n_inv), even_ws = set1(t.n_inv_shoup52);
+  const __m512i odd_w = set1(t.inv_root1_n_inv), odd_ws = set1(t.inv_root1_n_inv_shoup52);
+  u64* y = a + n / 2;
+  for (std::size_t j = 0; j < n / 2; j += 8) {
+    const __m512i vx = load(a + j), vy = load(y + j);
+    const __m512i sum = _mm512_add_epi64(vx, vy), diff = _mm512_sub_epi64(_mm512_add_epi64(vx, mod.two_q), vy);
+    store(a + j, sub_if_ge(mul_shoup_lazy52(sum, even_w, even_ws, mod), mod.q));
+    store(y + j, sub_if_ge(mul_shoup_lazy52(diff, odd_w, odd_ws, mod), mod.q));
+  }
 }
 
 }  // namespace securinfer::ntt
