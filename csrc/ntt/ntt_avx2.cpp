@@ -17,6 +17,8 @@
 // unshuffle (inverse) of the two vectors, so that lane i of X and of Y hold a
 // butterfly pair and the twiddles are a plain load (distance 1) or a 128-bit
 // broadcast load (distance 2) of the table. N < 8 runs the scalar kernel.
+// The inverse folds the 1/n scaling into its last stage
+// (NttTables::inv_root1_n_inv).
 #include "ntt/ntt_kernels.h"
 #include "simd/modarith_avx2.h"
 
