@@ -51,6 +51,8 @@ NttTables build_tables(std::size_t n, std::uint64_t q) {
   }
   t.n_inv = arith::inv_mod(n % q, q);
   t.n_inv_shoup = arith::shoup_precompute(t.n_inv, q);
+  t.inv_root1_n_inv = arith::mul_mod(t.inv_root[1], t.n_inv, mod);
+  t.inv_root1_n_inv_shoup = arith::shoup_precompute(t.inv_root1_n_inv, q);
   if (q < simd::kIfmaModulusBound) {
     t.root_shoup52.resize(n);
     t.inv_root_shoup52.resize(n);
@@ -59,6 +61,7 @@ NttTables build_tables(std::size_t n, std::uint64_t q) {
       t.inv_root_shoup52[k] = shoup52(t.inv_root[k], q);
     }
     t.n_inv_shoup52 = shoup52(t.n_inv, q);
+    t.inv_root1_n_inv_shoup52 = shoup52(t.inv_root1_n_inv, q);
   }
   return t;
 }

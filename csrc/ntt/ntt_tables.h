@@ -20,11 +20,15 @@ struct NttTables {
   // (m = n/2, ..., 2, 1) group i uses inv_root[m + i].
   AlignedVector<std::uint64_t> inv_root, inv_root_shoup;
   std::uint64_t n_inv = 0, n_inv_shoup = 0;
+  // inv_root[1] * n_inv mod q with its Shoup factor: the SIMD inverses fold the
+  // 1/n scaling into their last stage (m = 1), whose odd outputs take this
+  // product as twiddle and whose even outputs take n_inv.
+  std::uint64_t inv_root1_n_inv = 0, inv_root1_n_inv_shoup = 0;
 
   // Shoup factors with 52-bit words, floor(w * 2^52 / q), for the IFMA path
   // (filled only when q < 2^50).
   AlignedVector<std::uint64_t> root_shoup52, inv_root_shoup52;
-  std::uint64_t n_inv_shoup52 = 0;
+  std::uint64_t n_inv_shoup52 = 0, inv_root1_n_inv_shoup52 = 0;
 };
 
 }  // namespace securinfer::ntt
