@@ -17,7 +17,7 @@ from typing import Iterable, Optional, Sequence
 import numpy as np
 
 from ._core import ckks as _ckks
-from .errors import MissingKeyError, ParameterError
+from .errors import ContextMismatchError, MissingKeyError, ParameterError
 from .presets import PRESETS, parameters_for_depth
 
 
@@ -125,6 +125,17 @@ class Context:
         (``"scalar"``, ``"avx2"``, ``"avx512"``, ``"ifma"``), for tests and
         benchmarks; results are bit-identical across paths."""
         return Context(self._core.with_simd_path(path), self._keys, _private=True)
+
+    def _adopt(self, ciphertext: "Ciphertext") -> "Ciphertext":
+        """The ciphertext, computing under this context's kernels (same
+        parameters and keys required); used to compare SIMD paths."""
+        from .ciphertext import Ciphertext
+
+        if ciphertext._core.key_id != self._keys.key_id:
+            raise ContextMismatchError("ciphertext was encrypted under other keys")
+        out = Ciphertext._wrap(self, ciphertext._core.rehome(self._core), ciphertext._complex)
+        out._clean = ciphertext._clean
+        return out
 
     # ------------------------------------------------------------------ keys
     def generate_rotation_keys(self, steps: Optional[Iterable[int]] = None, *, conjugation: bool = False) -> None:

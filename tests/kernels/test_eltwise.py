@@ -28,7 +28,7 @@ def exact(op, *arrays):
 @pytest.mark.parametrize("path", path_params())
 @pytest.mark.parametrize("bits", BITS)
 def test_kernels_match_exact_arithmetic(path, bits, rng):
-    if path == "ifma" and bits >= 50:
+    if path == "ifma" and bits > 50:
         pytest.skip("the ifma path holds primes below 2^50 only")
     q = kernels.generate_ntt_primes(bits, 1024, 1)[0]
     for n in LENGTHS:

@@ -1,0 +1,164 @@
+"""Every operation against numpy, with the precision in bits asserted."""
+
+import numpy as np
+import pytest
+
+import securinfer as si
+
+from .conftest import assert_close
+
+
+def vectors(ctx, count=2, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.uniform(-1, 1, ctx.slots) for _ in range(count)]
+
+
+def test_fresh_encryption(ctx_any):
+    (x,) = vectors(ctx_any, 1)
+    assert_close(ctx_any.decrypt(ctx_any.encrypt(x)), x, 20 if ctx_any.scale < 2**45 else 30, "fresh")
+
+
+def test_public_key_encryption(ctx_any):
+    (x,) = vectors(ctx_any, 1)
+    ct = ctx_any.public().encrypt(x)
+    assert_close(ctx_any.decrypt(ct), x, 20, "public-key")
+
+
+def test_add_sub_negate(ctx_any):
+    x, y = vectors(ctx_any)
+    a, b = ctx_any.encrypt(x), ctx_any.encrypt(y)
+    assert_close(ctx_any.decrypt(a + b), x + y, 20, "add")
+    assert_close(ctx_any.decrypt(a - b), x - y, 20, "sub")
+    assert_close(ctx_any.decrypt(-a), -x, 20, "negate")
+
+
+def test_plain_and_scalar_operands_on_either_side(ctx_any):
+    x, p = vectors(ctx_any)
+    a = ctx_any.encrypt(x)
+    for got, want, what in [
+        (a + p, x + p, "ct+pt"),
+        (p + a, x + p, "pt+ct"),
+        (a - p, x - p, "ct-pt"),
+        (p - a, p - x, "pt-ct"),
+        (a * p, x * p, "ct*pt"),
+        (p * a, x * p, "pt*ct"),
+        (a + 1.5, x + 1.5, "ct+scalar"),
+        (2.5 - a, 2.5 - x, "scalar-ct"),
+        (a * 0.75, x * 0.75, "ct*scalar"),
+        (3 * a, 3 * x, "int*ct"),
+        (a * -2, -2 * x, "ct*-int"),
+    ]:
+        assert_close(ctx_any.decrypt(got), want, 18, what)
+    assert (3 * a).level == a.level, "integer constants must not use a level"
+    assert (a * 0.75).level == a.level - 1
+
+
+def test_multiply_square_and_depth(ctx_any):
+    x, y = vectors(ctx_any)
+    a, b = ctx_any.encrypt(x), ctx_any.encrypt(y)
+    prod = a * b
+    assert prod.level == a.level - 1
+    assert_close(ctx_any.decrypt(prod), x * y, 18, "ct*ct")
+    assert_close(ctx_any.decrypt(a.square()), x * x, 18, "square")
+    # Use all the depth: x^(2^L) by repeated squaring.
+    value, want = a, x.copy()
+    for _ in range(ctx_any.max_level):
+        value, want = value.square(), want * want
+    assert value.level == 0
+    assert_close(ctx_any.decrypt(value), want, 15, f"depth-{ctx_any.max_level} chain")
+    with pytest.raises(si.LevelError, match="depth"):
+        value * value
+
+
+def test_polynomial_with_automatic_level_alignment(ctx_fast):
+    (x,) = vectors(ctx_fast, 1)
+    a = ctx_fast.encrypt(x)
+    y = a * a + 2 * a - 1  # levels 1 and 2 added: aligned automatically
+    assert_close(ctx_fast.decrypt(y), x * x + 2 * x - 1, 18, "x^2 + 2x - 1")
+    z = a**3 + a  # level 0 + level 2
+    assert_close(ctx_fast.decrypt(z), x**3 + x, 15, "x^3 + x")
+
+
+def test_rotation_matches_numpy_roll(ctx_any):
+    (x,) = vectors(ctx_any, 1)
+    a = ctx_any.encrypt(x)
+    for step in (1, -1, 2, 5):
+        assert_close(ctx_any.decrypt(a.rotate(step)), np.roll(x, -step), 18, f"rotate {step}")
+
+
+def test_composed_and_hoisted_rotations(ctx_fast):
+    (x,) = vectors(ctx_fast, 1)
+    a = ctx_fast.encrypt(x)
+    for step in (3, 7, 100, -37, 4095):  # composed from power-of-two keys
+        assert_close(ctx_fast.decrypt(a.rotate(step)), np.roll(x, -step), 16, f"rotate {step}")
+    steps = [1, 2, 4, 8, -16, 3]
+    for step, rotated in zip(steps, a.rotate_many(steps)):
+        assert_close(ctx_fast.decrypt(rotated), np.roll(x, -step), 16, f"hoisted {step}")
+
+
+def test_missing_rotation_key_names_the_step():
+    ctx = si.Context.create(preset="fast")
+    ctx.generate_rotation_keys(steps=[1])
+    a = ctx.encrypt(np.ones(4))
+    with pytest.raises(si.MissingKeyError, match="step 3"):
+        a.rotate(3)
+    with pytest.raises(si.MissingKeyError, match="conjugation"):
+        a.conjugate()
+
+
+def test_complex_values_and_conjugation(ctx_fast):
+    rng = np.random.default_rng(3)
+    z = rng.uniform(-1, 1, 64) + 1j * rng.uniform(-1, 1, 64)
+    c = ctx_fast.encrypt(z)
+    assert_close(ctx_fast.decrypt(c), z, 20, "complex round trip")
+    assert_close(ctx_fast.decrypt(c.conjugate()), np.conj(z), 18, "conjugate")
+    assert_close(ctx_fast.decrypt(c * c), z * z, 18, "complex product")
+    assert_close(ctx_fast.decrypt(c * 1j), z * 1j, 18, "times i")
+
+
+def test_sum_and_dot(ctx_fast):
+    rng = np.random.default_rng(4)
+    x, y = rng.uniform(-1, 1, 512), rng.uniform(-1, 1, 512)
+    a, b = ctx_fast.encrypt(x), ctx_fast.encrypt(y)
+    assert a.sum().size == 1
+    assert_close(ctx_fast.decrypt(a.sum()), [x.sum()], 15, "sum")
+    assert_close(ctx_fast.decrypt(a.dot(b)), [x @ y], 15, "dot ct.ct")
+    assert_close(ctx_fast.decrypt(a.dot(y)), [x @ y], 15, "dot ct.pt")
+    with pytest.raises(si.ParameterError, match="sum"):
+        a.sum().sum()
+
+
+@pytest.mark.parametrize("shape", [(3, 2), (5, 5), (16, 9), (1, 7), (7, 1)])
+def test_vector_matrix_product(ctx_fast, shape):
+    rng = np.random.default_rng(5)
+    W = rng.uniform(-1, 1, shape)
+    x = rng.uniform(-1, 1, shape[0])
+    y = ctx_fast.encrypt(x) @ W
+    assert y.size == shape[1]
+    assert_close(ctx_fast.decrypt(y), x @ W, 15, f"matmul {shape}")
+
+
+def test_drop_to_level(ctx_fast):
+    (x,) = vectors(ctx_fast, 1)
+    a = ctx_fast.encrypt(x)
+    low = a.drop_to_level(0)
+    assert low.level == 0 and low.nbytes < a.nbytes
+    assert_close(ctx_fast.decrypt(low), x, 18, "dropped")
+    assert_close(ctx_fast.decrypt(low + a), 2 * x, 18, "mixed levels")
+
+
+def test_short_vectors_are_zero_padded(ctx_fast):
+    a = ctx_fast.encrypt([1.0, 2.0, 3.0])
+    assert a.size == 3 and len(ctx_fast.decrypt(a)) == 3
+    assert_close(ctx_fast.decrypt((a + 1).sum()), [9.0], 15, "sum after adding a scalar")
+    full = ctx_fast.decrypt(a.rotate(-1))
+    assert full.shape == (ctx_fast.slots,)
+    assert_close(full[:4], [0.0, 1.0, 2.0, 3.0], 18, "rotate right brings padding in")
+
+
+def test_repr_and_facts(ctx_fast):
+    a = ctx_fast.encrypt(np.ones(8))
+    text = repr(a)
+    assert "size=8" in text and "level=2" in text and "N=8192" in text
+    assert abs(a.scale - 2**40) < 1 and a.nbytes == 2 * 3 * 8192 * 8
+    assert "N=8192" in repr(ctx_fast)
