@@ -107,6 +107,18 @@ inline double words_to_double(const u64* a, std::size_t w) {
   return std::ldexp(static_cast<double>(window), static_cast<int>(64 * (t - 1)) - lz);
 }
 
+// The double of x (negative false) or of -(modulus - x) (negative true),
+// x < 2^127. Branch-free on the sign, which is random in decoded data; the
+// common magnitude below 2^64 converts in one instruction, larger ones through
+// the correctly rounded 128-bit conversion.
+inline double signed_to_double(u128 x, u128 modulus, bool negative) {
+  const u128 mask = u128(0) - static_cast<u128>(negative);
+  const u128 mag = (x & ~mask) | ((modulus - x) & mask);
+  const u64 hi = static_cast<u64>(mag >> 64);
+  const double v = hi == 0 ? static_cast<double>(static_cast<u64>(mag)) : static_cast<double>(mag);
+  return negative ? -v : v;  // compiles to a sign-bit xor, not a branch
+}
+
 // Per-call CRT data for a list of primes (cheap: O(L^2) modular operations).
 struct CrtPlan {
   const std::vector<Modulus>* primes = nullptr;
@@ -121,6 +133,11 @@ struct CrtPlan {
   Words big_q, half_q;
   bool fits128 = false;
   u128 q128 = 0, half128 = 0;
+  // Fast path for large Q: low = number of leading primes whose product
+  // P_low is below 2^127. When the digits from `low` up are all 0 the value is
+  // the low part x_low; when they are all q_i - 1 it is -(P_low - x_low).
+  std::size_t low = 0;
+  u128 p_low = 1;
 };
 
 CrtPlan make_crt_plan(const std::vector<Modulus>& primes) {
@@ -156,63 +173,125 @@ CrtPlan make_crt_plan(const std::vector<Modulus>& primes) {
     p.q128 = (u128(p.words == 2 ? p.big_q[1] : 0) << 64) | p.big_q[0];
     p.half128 = p.q128 >> 1;
   }
+  while (p.low < p.count && p.p_low <= ((u128(1) << 127) - 1) / primes[p.low].value()) p.p_low *= primes[p.low++].value();
   return p;
 }
 
-// Garner digits of coefficient k (residue k of every limb, limbs `stride` apart).
-inline void garner_digits(const CrtPlan& p, const u64* residues, std::size_t stride, std::size_t k, u64* digit) {
-  const auto& primes = *p.primes;
-  for (std::size_t i = 0; i < p.count; ++i) {
-    const Modulus& m = primes[i];
-    const u64 qi = m.value();
-    const u64 r = residues[i * stride + k];
-    SECURINFER_CHECK(r < qi, ParameterError, "decode: residue not reduced modulo its prime");
-    if (i == 0) {
-      digit[0] = r;
-      continue;
-    }
-    // Each term is below 2^60 * q_i: reduce every 15 terms to stay below 2^64 * q_i
-    // (Barrett's input range).
-    const u64* row = &p.p_mod[i * p.count];
-    u128 sum = 0;
-    for (std::size_t j = 0; j < i; ++j) {
-      sum += u128(digit[j]) * row[j];
-      if (j % 15 == 14) sum = arith::barrett_reduce_128(sum, m);
-    }
-    u64 diff = arith::sub_mod(r, arith::barrett_reduce_128(sum, m), qi);
-    digit[i] = arith::mul_shoup(diff, p.inv[i], p.inv_shoup[i], qi);
-  }
-}
-
-// Centered lift of coefficients [begin, end) to doubles (not yet divided by scale).
+// Centered lift of coefficients [begin, end) to doubles (not yet divided by
+// scale). Column-major: each step runs over a block of coefficients with the
+// prime's constants fixed, which keeps the loops tight.
 void crt_lift(const CrtPlan& p, const u64* residues, std::size_t stride, std::size_t begin, std::size_t end,
               double* out) {
+  const auto& primes = *p.primes;
   if (p.count == 1) {
-    const u64 q = p.q128, half = p.half128;
+    const u64 q = primes[0].value(), half = q >> 1;
+    bool reduced = true;
     for (std::size_t k = begin; k < end; ++k) {
-      u64 r = residues[k];
-      SECURINFER_CHECK(r < q, ParameterError, "decode: residue not reduced modulo its prime");
+      const u64 r = residues[k];
+      reduced &= r < q;
       out[k] = r > half ? -static_cast<double>(q - r) : static_cast<double>(r);
     }
+    SECURINFER_CHECK(reduced, ParameterError, "decode: residue not reduced modulo its prime");
     return;
   }
-  std::vector<u64> digit(p.count), acc(p.words);
-  const auto& primes = *p.primes;
-  for (std::size_t k = begin; k < end; ++k) {
-    garner_digits(p, residues, stride, k, digit.data());
+  constexpr std::size_t kBlock = 128;
+  const std::size_t count = p.count, words = p.words;
+  std::vector<u64> digit(count * kBlock);  // digit[i * kBlock + k]
+  std::vector<u128> sum(kBlock);
+  std::vector<u64> acc(words * kBlock);    // acc[w * kBlock + k], little-endian words
+  std::vector<u64> value(words);
+  for (std::size_t b0 = begin; b0 < end; b0 += kBlock) {
+    const std::size_t m = std::min(kBlock, end - b0);
+    // Garner digits: d_i = (r_i - sum_{j<i} d_j * p_mod[i][j]) * inv_i mod q_i.
+    for (std::size_t i = 0; i < count; ++i) {
+      const Modulus& mod = primes[i];
+      const u64 qi = mod.value();
+      const u64* r = residues + i * stride + b0;
+      u64* di = &digit[i * kBlock];
+      bool reduced = true;
+      if (i == 0) {
+        for (std::size_t k = 0; k < m; ++k) {
+          reduced &= r[k] < qi;
+          di[k] = r[k];
+        }
+        SECURINFER_CHECK(reduced, ParameterError, "decode: residue not reduced modulo its prime");
+        continue;
+      }
+      std::fill(sum.begin(), sum.begin() + m, u128(0));
+      for (std::size_t j = 0; j < i; ++j) {
+        const u64 c = p.p_mod[i * count + j];
+        const u64* dj = &digit[j * kBlock];
+        for (std::size_t k = 0; k < m; ++k) sum[k] += u128(dj[k]) * c;
+        // Terms are below 2^60 * q_i: reduce every 15 to stay in Barrett's range (2^64 * q_i).
+        if (j % 15 == 14)
+          for (std::size_t k = 0; k < m; ++k) sum[k] = arith::barrett_reduce_128(sum[k], mod);
+      }
+      const u64 inv = p.inv[i], inv_shoup = p.inv_shoup[i];
+      for (std::size_t k = 0; k < m; ++k) {
+        reduced &= r[k] < qi;
+        const u64 diff = arith::sub_mod(r[k], arith::barrett_reduce_128(sum[k], mod), qi);
+        di[k] = arith::mul_shoup(diff, inv, inv_shoup, qi);
+      }
+      SECURINFER_CHECK(reduced, ParameterError, "decode: residue not reduced modulo its prime");
+    }
     if (p.fits128) {
-      u128 x = digit[p.count - 1];
-      for (std::size_t i = p.count - 1; i-- > 0;) x = x * primes[i].value() + digit[i];
-      out[k] = x > p.half128 ? -static_cast<double>(p.q128 - x) : static_cast<double>(x);
+      // x = d_0 + q_0 (d_1 + q_1 (...)) < Q < 2^127.
+      for (std::size_t k = 0; k < m; ++k) {
+        u128 x = digit[(count - 1) * kBlock + k];
+        for (std::size_t i = count - 1; i-- > 0;) x = x * primes[i].value() + digit[i * kBlock + k];
+        out[b0 + k] = signed_to_double(x, p.q128, x > p.half128);
+      }
       continue;
     }
+    // Usual case (decrypted values are far below Q): every coefficient of the
+    // block has its high digits all zero or all maximal; u128 suffices.
+    bool all_fast = true;
+    for (std::size_t k = 0; k < m && all_fast; ++k) {
+      bool zero = true, full = true;
+      for (std::size_t i = p.low; i < count; ++i) {
+        const u64 d = digit[i * kBlock + k];
+        zero &= d == 0;
+        full &= d == primes[i].value() - 1;
+      }
+      all_fast = zero || full;
+    }
+    if (all_fast) {
+      const u64 top_max = primes[count - 1].value() - 1;
+      for (std::size_t k = 0; k < m; ++k) {
+        u128 x = digit[(p.low - 1) * kBlock + k];
+        for (std::size_t i = p.low - 1; i-- > 0;) x = x * primes[i].value() + digit[i * kBlock + k];
+        const bool negative = digit[(count - 1) * kBlock + k] == top_max;  // "all maximal"
+        out[b0 + k] = signed_to_double(x, p.p_low, negative);
+      }
+      continue;
+    }
+    // Multiword Horner, word by word over the block; `live` words can be nonzero.
     std::fill(acc.begin(), acc.end(), 0);
-    acc[0] = digit[p.count - 1];
-    for (std::size_t i = p.count - 1; i-- > 0;) mul_add_word(acc.data(), p.words, primes[i].value(), digit[i]);
-    bool negative = greater(acc.data(), p.half_q.data(), p.words);
-    if (negative) reverse_subtract(acc.data(), p.big_q.data(), p.words);
-    double v = words_to_double(acc.data(), p.words);
-    out[k] = negative ? -v : v;
+    std::copy(&digit[(count - 1) * kBlock], &digit[(count - 1) * kBlock] + m, acc.begin());
+    std::size_t live = 1;
+    for (std::size_t i = count - 1; i-- > 0;) {
+      const u64 qi = primes[i].value();
+      u64* carry = &digit[i * kBlock];  // the digit enters as the first carry; consumed here
+      for (std::size_t w = 0; w < live; ++w) {
+        u64* aw = &acc[w * kBlock];
+        for (std::size_t k = 0; k < m; ++k) {
+          const u128 t = u128(aw[k]) * qi + carry[k];
+          aw[k] = static_cast<u64>(t);
+          carry[k] = static_cast<u64>(t >> 64);
+        }
+      }
+      if (live < words) {
+        std::copy(carry, carry + m, &acc[live * kBlock]);
+        ++live;
+      }
+    }
+    for (std::size_t k = 0; k < m; ++k) {
+      for (std::size_t w = 0; w < words; ++w) value[w] = acc[w * kBlock + k];
+      const bool negative = greater(value.data(), p.half_q.data(), words);
+      if (negative) reverse_subtract(value.data(), p.big_q.data(), words);
+      const double v = words_to_double(value.data(), words);
+      out[b0 + k] = negative ? -v : v;
+    }
   }
 }
 
@@ -250,50 +329,61 @@ CkksEncoder::CkksEncoder(std::size_t poly_degree) : n_(poly_degree) {
   }
 }
 
-void CkksEncoder::fft_forward(double* re, double* im) const {
-  const std::size_t slots = n_ / 2;
-  for (std::size_t h = slots / 2; h >= 1; h >>= 1) {
-    const double* wr = &tw_re_[h];
-    const double* wi = &tw_im_[h];
-    for (std::size_t start = 0; start < slots; start += 2 * h) {
-      double* ar = re + start;
-      double* ai = im + start;
-      double* br = ar + h;
-      double* bi = ai + h;
-      for (std::size_t k = 0; k < h; ++k) {
-        double xr = ar[k], xi = ai[k], yr = br[k], yi = bi[k];
-        double dr = xr - yr, di = xi - yi;
+namespace {
+
+// One radix-2 stage of half-size h on every block. Forward (DIF):
+// (a, b) -> (a + b, (a - b) w); inverse (DIT): (a, b) -> (a + b conj(w), a - b conj(w)).
+// The h = 1 stage has w = 1 and is done separately: a length-1 inner loop
+// costs more in loop overhead than in arithmetic.
+template <bool kForward>
+inline void fft_stage(double* __restrict re, double* __restrict im, const double* __restrict wr,
+                      const double* __restrict wi, std::size_t slots, std::size_t h) {
+  for (std::size_t start = 0; start < slots; start += 2 * h) {
+    double* __restrict ar = re + start;
+    double* __restrict ai = im + start;
+    double* __restrict br = ar + h;
+    double* __restrict bi = ai + h;
+    for (std::size_t k = 0; k < h; ++k) {
+      const double xr = ar[k], xi = ai[k], yr = br[k], yi = bi[k];
+      if (kForward) {
+        const double dr = xr - yr, di = xi - yi;
         ar[k] = xr + yr;
         ai[k] = xi + yi;
         br[k] = dr * wr[k] - di * wi[k];
         bi[k] = dr * wi[k] + di * wr[k];
+      } else {
+        const double tr = yr * wr[k] + yi * wi[k], ti = yi * wr[k] - yr * wi[k];
+        ar[k] = xr + tr;
+        ai[k] = xi + ti;
+        br[k] = xr - tr;
+        bi[k] = xi - ti;
       }
     }
   }
 }
 
+inline void fft_pairs(double* __restrict re, double* __restrict im, std::size_t slots) {
+  for (std::size_t k = 0; k < slots; k += 2) {
+    const double xr = re[k], xi = im[k], yr = re[k + 1], yi = im[k + 1];
+    re[k] = xr + yr;
+    im[k] = xi + yi;
+    re[k + 1] = xr - yr;
+    im[k + 1] = xi - yi;
+  }
+}
+
+}  // namespace
+
+void CkksEncoder::fft_forward(double* re, double* im) const {
+  const std::size_t slots = n_ / 2;
+  for (std::size_t h = slots / 2; h >= 2; h >>= 1) fft_stage<true>(re, im, &tw_re_[h], &tw_im_[h], slots, h);
+  fft_pairs(re, im, slots);
+}
+
 void CkksEncoder::fft_inverse(double* re, double* im) const {
   const std::size_t slots = n_ / 2;
-  for (std::size_t h = 1; h < slots; h <<= 1) {
-    const double* wr = &tw_re_[h];
-    const double* wi = &tw_im_[h];
-    for (std::size_t start = 0; start < slots; start += 2 * h) {
-      double* ar = re + start;
-      double* ai = im + start;
-      double* br = ar + h;
-      double* bi = ai + h;
-      for (std::size_t k = 0; k < h; ++k) {
-        // b * conj(w)
-        double yr = br[k] * wr[k] + bi[k] * wi[k];
-        double yi = bi[k] * wr[k] - br[k] * wi[k];
-        double xr = ar[k], xi = ai[k];
-        ar[k] = xr + yr;
-        ai[k] = xi + yi;
-        br[k] = xr - yr;
-        bi[k] = xi - yi;
-      }
-    }
-  }
+  fft_pairs(re, im, slots);
+  for (std::size_t h = 2; h < slots; h <<= 1) fft_stage<false>(re, im, &tw_re_[h], &tw_im_[h], slots, h);
 }
 
 void CkksEncoder::encode(const std::complex<double>* values, std::size_t count, double scale,
