@@ -65,7 +65,11 @@ class ThreadPool {
     if (workers_.size() == wanted) return;
     stop_workers();
     stopping_ = false;
-    for (std::size_t i = 0; i < wanted; ++i) workers_.emplace_back([this] { worker_loop(); });
+    // A new worker must start from the generation current now: reading it in
+    // the thread itself races with run()'s ++generation_ and can miss the job
+    // (run() then waits forever for busy_workers_ to reach zero).
+    const std::uint64_t current = generation_;
+    for (std::size_t i = 0; i < wanted; ++i) workers_.emplace_back([this, current] { worker_loop(current); });
   }
 
   void stop_workers() {
@@ -94,8 +98,7 @@ class ThreadPool {
     tls_inside_parallel_region = false;
   }
 
-  void worker_loop() {
-    std::uint64_t seen = generation_;
+  void worker_loop(std::uint64_t seen) {
     for (;;) {
       {
         std::unique_lock<std::mutex> lock(job_mutex_);
