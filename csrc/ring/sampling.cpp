@@ -162,8 +162,13 @@ void sample_gaussian(ChaCha20Prng& prng, std::int64_t* out, std::size_t n, doubl
   // Largest magnitude a whose rounding bin [a - 1/2, a + 1/2) meets [0, M].
   double largest = std::ceil(max_deviation + 0.5) - 1;
   if (largest <= static_cast<double>(kMaxTable)) {
-    MagnitudeTable t = build_table(sigma, max_deviation, static_cast<std::size_t>(largest));
-    gaussian_table(prng, t, out, n);
+    // The default distribution's table is built once (erfc in long double costs microseconds).
+    static const MagnitudeTable kDefault = build_table(kErrorSigma, 6 * kErrorSigma, 19);
+    if (sigma == kErrorSigma && max_deviation == 6 * kErrorSigma) {
+      gaussian_table(prng, kDefault, out, n);
+    } else {
+      gaussian_table(prng, build_table(sigma, max_deviation, static_cast<std::size_t>(largest)), out, n);
+    }
   } else {
     gaussian_box_muller(prng, sigma, max_deviation, out, n);
   }
