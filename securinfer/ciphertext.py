@@ -33,6 +33,9 @@ class Ciphertext:
     # _clean: the slots past `size` are known to hold zeros (false after sum(),
     # whose result fills every slot); sums and matrix products need it.
     __slots__ = ("_context", "_core", "_complex", "_clean")
+    # Makes numpy hand `array + ciphertext` to our reflected operators instead of
+    # applying the operator element by element.
+    __array_ufunc__ = None
 
     def __init__(self, *_args, **_kwargs):
         raise ParameterError("ciphertexts come from Context.encrypt or from arithmetic on ciphertexts")

@@ -23,7 +23,9 @@ std::vector<ring::RnsPoly> decompose(const Context& context, const ring::RnsPoly
     const std::size_t start = j * alpha, stop = std::min(level + 1, start + alpha);
     const ring::BaseConverter& conv = context.mod_up(level, j);
     ring::RnsPoly lifted(n, conv.to().size());
-    conv.convert(coeff.limb(start), lifted.data(), n);
+    // Centred digits: uncentred ones have mean D/2, which multiplies the key's
+    // error into a fixed bias that shows in the slots near angle 0.
+    conv.convert_centered(coeff.limb(start), lifted.data(), n);
     ring::ntt_forward(lifted, conv.to());
     // Scatter: the digit's own limbs are d's (already NTT form), the others lifted.
     ring::RnsPoly ext(n, ext_limbs);
@@ -40,14 +42,14 @@ std::vector<ring::RnsPoly> decompose(const Context& context, const ring::RnsPoly
 
 namespace {
 
-// Subtracts the ModDown correction and divides by P: out_i = (x_i - conv_i) P^-1.
+// ModDown: out_i = (x_i - [x]_P) P^-1 with [x]_P centred, i.e. round(x / P).
 void mod_down(const Context& context, ring::RnsPoly& acc, std::size_t level, ring::RnsPoly& out) {
   const std::size_t n = context.degree(), alpha = context.params().digit_size();
   ring::RnsPoly special(n, alpha);
   std::memcpy(special.data(), acc.limb(level + 1), alpha * n * sizeof(std::uint64_t));
   ring::ntt_inverse(special, context.special_primes());
   ring::RnsPoly correction(n, level + 1);
-  context.mod_down(level).convert(special.data(), correction.data(), n);
+  context.mod_down(level).convert_centered(special.data(), correction.data(), n);
   const auto& primes = context.level_primes(level);
   ring::ntt_forward(correction, primes);
   out = ring::RnsPoly(n, level + 1);

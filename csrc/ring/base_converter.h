@@ -20,12 +20,22 @@ class BaseConverter {
 
   // in: from().size() limbs of n words in coefficient form, reduced;
   // out: to().size() limbs of n words, reduced. in and out must not overlap.
+  // Fast (approximate): the result is x + u B with 0 <= u < |B|.
   void convert(const std::uint64_t* in, std::uint64_t* out, std::size_t n) const;
+  // Exact and centred: the result is x - B when x > B/2, else x, with
+  // u = round(sum_i y_i / b_i) found in floating point (exact unless x lies
+  // within about 2^-40 B of B/2, where either representative is harmless).
+  // ModDown uses it so that dividing by P rounds without bias.
+  void convert_centered(const std::uint64_t* in, std::uint64_t* out, std::size_t n) const;
 
  private:
   PrimeList from_, to_;
   std::vector<std::uint64_t> hat_inverse_, hat_inverse_shoup_;  // [(B/b_i)^-1]_{b_i}
   std::vector<std::uint64_t> hat_mod_to_;                         // [B/b_i]_{c_j}, row j
+  std::vector<std::uint64_t> product_mod_to_;                     // [B]_{c_j}
+  std::vector<double> inverse_from_;                              // 1 / b_i
+
+  void convert_impl(const std::uint64_t* in, std::uint64_t* out, std::size_t n, bool centered) const;
 };
 
 }  // namespace securinfer::ring
