@@ -3,12 +3,11 @@
 #include <cstring>
 
 #include "ring/rns_ops.h"
+#include "util/aligned_buffer.h"
 #include "util/errors.h"
 #include "util/thread_pool.h"
 
 namespace securinfer::ckks {
-
-using arith::u128;
 
 std::vector<ring::RnsPoly> decompose(const Context& context, const ring::RnsPoly& d, std::size_t level) {
   const std::size_t n = context.degree(), alpha = context.params().digit_size();
@@ -73,22 +72,21 @@ void apply_switch_key(const Context& context, const std::vector<ring::RnsPoly>& 
   ring::RnsPoly acc0(n, ext_limbs), acc1(n, ext_limbs);
   parallel_for(0, ext_limbs, [&](std::size_t e) {
     const std::size_t key_limb = e <= level ? e : L + 1 + (e - level - 1);
-    const arith::Modulus& q = ext[e]->modulus;
-    std::uint64_t* r0 = acc0.limb(e);
-    std::uint64_t* r1 = acc1.limb(e);
-    // Products are below 2^120: 16 of them add up in 128 bits exactly.
-    for (std::size_t start = 0; start < digits.size(); start += 16) {
-      const std::size_t stop = std::min(digits.size(), start + 16);
-      for (std::size_t k = 0; k < n; ++k) {
-        u128 s0 = r0[k], s1 = r1[k];
-        const std::size_t src = permutation ? permutation[k] : k;
-        for (std::size_t j = start; j < stop; ++j) {
-          const std::uint64_t x = digits[j].limb(e)[src];
-          s0 += u128(x) * key.b[j].limb(key_limb)[k];
-          s1 += u128(x) * key.a[j].limb(key_limb)[k];
-        }
-        r0[k] = arith::barrett_reduce_128(s0, q);
-        r1[k] = arith::barrett_reduce_128(s1, q);
+    const ring::RnsPrime& p = *ext[e];
+    AlignedVector<std::uint64_t> permuted(permutation ? n : 0);
+    for (std::size_t j = 0; j < digits.size(); ++j) {
+      const std::uint64_t* x = digits[j].limb(e);
+      if (permutation) {
+        // A hoisted automorphism: read the digit through the permutation.
+        for (std::size_t k = 0; k < n; ++k) permuted[k] = x[permutation[k]];
+        x = permuted.data();
+      }
+      if (j == 0) {
+        p.ops->mul(acc0.limb(e), x, key.b[j].limb(key_limb), n, p.modulus);
+        p.ops->mul(acc1.limb(e), x, key.a[j].limb(key_limb), n, p.modulus);
+      } else {
+        p.ops->mul_add(acc0.limb(e), x, key.b[j].limb(key_limb), n, p.modulus);
+        p.ops->mul_add(acc1.limb(e), x, key.a[j].limb(key_limb), n, p.modulus);
       }
     }
   });

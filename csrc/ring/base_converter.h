@@ -31,8 +31,8 @@ class BaseConverter {
  private:
   PrimeList from_, to_;
   std::vector<std::uint64_t> hat_inverse_, hat_inverse_shoup_;  // [(B/b_i)^-1]_{b_i}
-  std::vector<std::uint64_t> hat_mod_to_;                         // [B/b_i]_{c_j}, row j
-  std::vector<std::uint64_t> product_mod_to_;                     // [B]_{c_j}
+  std::vector<std::uint64_t> hat_mod_to_, hat_mod_to_shoup_;     // [B/b_i]_{c_j}, row j
+  std::vector<std::uint64_t> product_multiples_;                  // m [B]_{c_j}, m = 0..|B|, row j
   std::vector<double> inverse_from_;                              // 1 / b_i
 
   void convert_impl(const std::uint64_t* in, std::uint64_t* out, std::size_t n, bool centered) const;

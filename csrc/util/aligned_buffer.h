@@ -6,11 +6,18 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <utility>
 #include <vector>
 
 namespace securinfer {
 
 constexpr std::size_t kBufferAlignment = 64;
+
+// Large buffers (polynomials) come from a process-wide cache of freed blocks,
+// so hot paths reuse memory instead of paying for fresh pages (mmap, page
+// faults, kernel zeroing) on every operation.
+void* allocate_aligned(std::size_t bytes);
+void deallocate_aligned(void* p, std::size_t bytes) noexcept;
 
 template <class T>
 struct AlignedAllocator {
@@ -22,12 +29,18 @@ struct AlignedAllocator {
   T* allocate(std::size_t n) {
     if (n == 0) return nullptr;
     if (n > SIZE_MAX / sizeof(T)) throw std::bad_alloc();
-    std::size_t bytes = (n * sizeof(T) + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
-    void* p = std::aligned_alloc(kBufferAlignment, bytes);
-    if (!p) throw std::bad_alloc();
-    return static_cast<T*>(p);
+    return static_cast<T*>(allocate_aligned(n * sizeof(T)));
   }
-  void deallocate(T* p, std::size_t) noexcept { std::free(p); }
+  void deallocate(T* p, std::size_t n) noexcept { deallocate_aligned(p, n * sizeof(T)); }
+  // Default-initialise (no zeroing) on resize; explicit values still apply.
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
 
   template <class U>
   bool operator==(const AlignedAllocator<U>&) const noexcept { return true; }
