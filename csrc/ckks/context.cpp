@@ -47,6 +47,19 @@ Context::Context(CkksParameters params, std::optional<simd::SimdPath> path)
     std::uint64_t p_mod = 1;
     for (auto* p : special_primes_) p_mod = arith::mul_mod(p_mod, arith::barrett_reduce_64(p->value(), qi), qi);
     p_inverse_.push_back(arith::inv_mod(p_mod, qi.value()));
+    p_mod_.push_back(p_mod);
+  }
+  mod_down_rescale_.resize(L + 1);
+  p_q_last_inverse_.resize(L + 1);
+  for (std::size_t l = 1; l <= L; ++l) {
+    ring::PrimeList from{primes_[l].get()};
+    from.insert(from.end(), special_primes_.begin(), special_primes_.end());
+    mod_down_rescale_[l] = std::make_unique<ring::BaseConverter>(from, level_primes_[l - 1]);
+    for (std::size_t i = 0; i < l; ++i) {
+      const arith::Modulus& qi = primes_[i]->modulus;
+      const std::uint64_t pq = arith::mul_mod(p_mod_[i], arith::barrett_reduce_64(primes_[l]->value(), qi), qi);
+      p_q_last_inverse_[l].push_back(arith::inv_mod(pq, qi.value()));
+    }
   }
   rescale_inverse_.resize(L + 1);
   for (std::size_t l = 1; l <= L; ++l)

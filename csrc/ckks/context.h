@@ -52,6 +52,14 @@ class Context {
   }
   const ring::BaseConverter& mod_down(std::size_t level) const { return *mod_down_.at(level); }
   std::uint64_t p_inverse(std::size_t i) const { return p_inverse_.at(i); }
+  // P mod q_i.
+  std::uint64_t p_mod(std::size_t i) const { return p_mod_.at(i); }
+  // Fused ModDown + rescale at `level` >= 1: from {q_level} and P to
+  // q_0..q_{level-1}, and (P q_level)^-1 mod q_i.
+  const ring::BaseConverter& mod_down_rescale(std::size_t level) const { return *mod_down_rescale_.at(level); }
+  std::uint64_t p_q_last_inverse(std::size_t level, std::size_t i) const {
+    return p_q_last_inverse_.at(level).at(i);
+  }
   // q_level^-1 mod q_i (i < level), for rescaling.
   std::uint64_t q_last_inverse(std::size_t level, std::size_t i) const { return rescale_inverse_.at(level).at(i); }
 
@@ -68,7 +76,9 @@ class Context {
   std::vector<double> level_scales_;
   std::vector<std::vector<std::unique_ptr<ring::BaseConverter>>> mod_up_;
   std::vector<std::unique_ptr<ring::BaseConverter>> mod_down_;
-  std::vector<std::uint64_t> p_inverse_;
+  std::vector<std::uint64_t> p_inverse_, p_mod_;
+  std::vector<std::unique_ptr<ring::BaseConverter>> mod_down_rescale_;
+  std::vector<std::vector<std::uint64_t>> p_q_last_inverse_;
   std::vector<std::vector<std::uint64_t>> rescale_inverse_;
   mutable std::mutex galois_mutex_;
   mutable std::map<std::uint64_t, std::vector<std::uint32_t>> galois_cache_;

@@ -84,7 +84,7 @@ Ciphertext combine(const Ciphertext& a_in, const Ciphertext& b_in, Op op) {
     if (i >= a.size()) r.polys.push_back(b.polys[i]);  // (op is + or -, handled below)
     else if (i >= b.size()) r.polys.push_back(a.polys[i]);
     else {
-      ring::RnsPoly out(a.context->degree(), a.level + 1);
+      auto out = ring::RnsPoly::uninitialized(a.context->degree(), a.level + 1);
       op(out, a.polys[i], b.polys[i], primes);
       r.polys.push_back(std::move(out));
     }
@@ -173,7 +173,7 @@ Ciphertext negate(const Ciphertext& a) {
   Ciphertext r = with_polys_like(a);
   const auto& primes = a.context->level_primes(a.level);
   for (const auto& p : a.polys) {
-    ring::RnsPoly out(p.degree(), a.level + 1);
+    auto out = ring::RnsPoly::uninitialized(p.degree(), a.level + 1);
     ring::negate(out, p, primes);
     r.polys.push_back(std::move(out));
   }
@@ -211,7 +211,7 @@ Ciphertext multiply_plain(const Ciphertext& a, const Plaintext& p) {
   Ciphertext r = with_polys_like(a);
   const auto& primes = a.context->level_primes(a.level);
   for (const auto& c : a.polys) {
-    ring::RnsPoly out(c.degree(), a.level + 1);
+    auto out = ring::RnsPoly::uninitialized(c.degree(), a.level + 1);
     ring::multiply(out, c, p.poly, primes);
     r.polys.push_back(std::move(out));
   }
@@ -254,7 +254,7 @@ Ciphertext multiply_scalar(const Ciphertext& a, Complex c) {
     const auto residues = residues_of(re, primes);
     Ciphertext r = with_polys_like(a);
     for (const auto& p : a.polys) {
-      ring::RnsPoly out(p.degree(), a.level + 1);
+      auto out = ring::RnsPoly::uninitialized(p.degree(), a.level + 1);
       ring::multiply_constant(out, p, residues.data(), primes);
       r.polys.push_back(std::move(out));
     }
@@ -271,7 +271,7 @@ Ciphertext multiply_scalar(const Ciphertext& a, Complex c) {
   const auto residues = residues_of(scaled, primes);
   Ciphertext r = with_polys_like(a);
   for (const auto& p : a.polys) {
-    ring::RnsPoly out(p.degree(), a.level + 1);
+    auto out = ring::RnsPoly::uninitialized(p.degree(), a.level + 1);
     ring::multiply_constant(out, p, residues.data(), primes);
     r.polys.push_back(std::move(out));
   }
@@ -292,15 +292,20 @@ Ciphertext multiply(const KeySet& keys, const Ciphertext& a_in, const Ciphertext
   const std::size_t n = a.context->degree();
   Ciphertext r = with_polys_like(a);
   r.slots_used = std::max(a.slots_used, b.slots_used);
-  ring::RnsPoly d0(n, level + 1), d1(n, level + 1), d2(n, level + 1);
+  auto d0 = ring::RnsPoly::uninitialized(n, level + 1), d1 = ring::RnsPoly::uninitialized(n, level + 1),
+       d2 = ring::RnsPoly::uninitialized(n, level + 1);
   ring::multiply(d0, a.polys[0], b.polys[0], primes);
   ring::multiply(d1, a.polys[0], b.polys[1], primes);
   ring::multiply_add(d1, a.polys[1], b.polys[0], primes);
   ring::multiply(d2, a.polys[1], b.polys[1], primes);
-  r.polys = {std::move(d0), std::move(d1), std::move(d2)};
-  r.scale = a.scale * b.scale;
-  relinearize_in_place(keys, r);
-  rescale_in_place(r);
+  // Relinearise and rescale in one step (one division by P q_level).
+  auto digits = decompose(*a.context, d2, level);
+  ring::RnsPoly c0, c1;
+  apply_switch_key_rescale(*a.context, digits, level, keys.relin_key(), d0, d1, c0, c1);
+  r.polys.push_back(std::move(c0));
+  r.polys.push_back(std::move(c1));
+  r.scale = a.scale * b.scale / static_cast<double>(a.context->params().q_primes[level]);
+  r.level = level - 1;
   return r;
 }
 

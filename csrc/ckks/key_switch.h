@@ -24,4 +24,11 @@ void apply_switch_key(const Context& context, const std::vector<ring::RnsPoly>& 
                       const KeySwitchKey& key, const std::uint32_t* permutation, ring::RnsPoly& out0,
                       ring::RnsPoly& out1);
 
+// The same inner product, then ModDown and rescaling fused into one division
+// by P q_level: out_k = round((acc_k + P add_k) / (P q_level)) at level - 1.
+// Saves the separate rescale's NTTs after a relinearisation.
+void apply_switch_key_rescale(const Context& context, const std::vector<ring::RnsPoly>& digits, std::size_t level,
+                              const KeySwitchKey& key, const ring::RnsPoly& add0, const ring::RnsPoly& add1,
+                              ring::RnsPoly& out0, ring::RnsPoly& out1);
+
 }  // namespace securinfer::ckks

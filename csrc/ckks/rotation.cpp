@@ -25,7 +25,7 @@ Ciphertext apply_galois(const Ciphertext& a, const std::vector<ring::RnsPoly>& d
   const auto& primes = ctx.level_primes(a.level);
   ring::RnsPoly k0, k1;
   apply_switch_key(ctx, digits, a.level, key, perm.data(), k0, k1);
-  ring::RnsPoly c0(ctx.degree(), a.level + 1);
+  auto c0 = ring::RnsPoly::uninitialized(ctx.degree(), a.level + 1);
   ring::permute(c0, a.polys[0], perm.data(), primes);
   ring::add(c0, c0, k0, primes);
   Ciphertext r;

@@ -16,7 +16,7 @@ void check_limbs(const RnsPoly& p, const PrimeList& primes) {
 
 // Output polynomials take the shape of the input when they differ.
 void shape_like(RnsPoly& out, const RnsPoly& a, const PrimeList& primes) {
-  if (out.degree() != a.degree() || out.limbs() != primes.size()) out = RnsPoly(a.degree(), primes.size());
+  if (out.degree() != a.degree() || out.limbs() != primes.size()) out = RnsPoly::uninitialized(a.degree(), primes.size());
 }
 
 }  // namespace

@@ -15,6 +15,14 @@ class RnsPoly {
   RnsPoly() = default;
   // A zero polynomial of `limbs` limbs of degree n.
   RnsPoly(std::size_t n, std::size_t limbs) : n_(n), limbs_(limbs), data_(n * limbs, 0) {}
+  // Storage for a result every word of which the caller writes (no zeroing).
+  static RnsPoly uninitialized(std::size_t n, std::size_t limbs) {
+    RnsPoly p;
+    p.n_ = n;
+    p.limbs_ = limbs;
+    p.data_.resize(n * limbs);  // default-initialised by AlignedAllocator
+    return p;
+  }
 
   std::size_t degree() const { return n_; }
   std::size_t limbs() const { return limbs_; }
