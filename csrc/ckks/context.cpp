@@ -10,7 +10,10 @@ Context::Context(CkksParameters params, std::optional<simd::SimdPath> path)
   fingerprint_ = params_.fingerprint();
   const std::size_t n = params_.poly_degree, L = params_.max_level(), alpha = params_.digit_size();
   auto make_prime = [&](std::uint64_t q) {
-    return path ? std::make_unique<ring::RnsPrime>(n, q, *path) : std::make_unique<ring::RnsPrime>(n, q);
+    if (!path) return std::make_unique<ring::RnsPrime>(n, q);
+    // A forced ifma path serves the primes it can; the rest take avx512.
+    const bool too_wide = *path == simd::SimdPath::ifma && q >= simd::kIfmaModulusBound;
+    return std::make_unique<ring::RnsPrime>(n, q, too_wide ? simd::SimdPath::avx512 : *path);
   };
   for (auto q : params_.q_primes) primes_.push_back(make_prime(q));
   for (auto q : params_.p_primes) primes_.push_back(make_prime(q));

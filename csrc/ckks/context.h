@@ -20,8 +20,9 @@ namespace securinfer::ckks {
 
 class Context {
  public:
-  // path: force one kernel path for every prime (tests, benchmarks); it is
-  // capped like any path (ParameterError if unavailable).
+  // path: force one kernel path for every prime (tests, benchmarks; primes of
+  // 50 bits or more take avx512 under a forced ifma); it is capped like any
+  // path (ParameterError if unavailable).
   explicit Context(CkksParameters params, std::optional<simd::SimdPath> path = std::nullopt);
 
   const CkksParameters& params() const { return params_; }
