@@ -4,6 +4,7 @@
 #include "ring/rns_ops.h"
 #include "ring/sampling.h"
 #include "util/errors.h"
+#include "util/thread_pool.h"
 
 namespace securinfer::ckks {
 namespace {
@@ -55,11 +56,11 @@ Ciphertext encrypt(const ContextPtr& context, const KeySet& keys, const Plaintex
   if (keys.has_secret()) {
     // c1 = a uniform from a seed, c0 = -a s + e + m.
     const ring::Seed seed = ring::random_seed();
-    ring::RnsPoly a(n, level + 1);
-    for (std::size_t i = 0; i <= level; ++i) {
+    auto a = ring::RnsPoly::uninitialized(n, level + 1);
+    parallel_for(0, level + 1, [&](std::size_t i) {  // one ChaCha20 stream per limb
       ring::ChaCha20Prng prng(seed, i);
       ring::sample_uniform_mod(prng, primes[i]->value(), a.limb(i), n);
-    }
+    });
     ring::RnsPoly as(n, level + 1);
     ring::multiply(as, a, keys.secret().s, primes);
     ring::sub(c0, c0, as, primes);
@@ -92,18 +93,21 @@ std::vector<std::complex<double>> decrypt(const KeySet& keys, const Ciphertext& 
   SECURINFER_CHECK(ct.key_id == keys.key_id(), ContextMismatchError,
                    "ciphertext was encrypted under other keys");
   const Context& ctx = *ct.context;
+  const std::size_t n = ctx.degree();
   const auto& primes = ctx.level_primes(ct.level);
   const SecretKey& sk = keys.secret();
+  // m = c0 + c1 s (+ c2 s^2), limb by limb, reading the key in place.
   ring::RnsPoly m = ct.polys[0];
-  ring::RnsPoly s_power = sk.s;
-  s_power.truncate(ct.level + 1);
-  ring::RnsPoly s_i = s_power;
-  for (std::size_t i = 1; i < ct.polys.size(); ++i) {
-    ring::multiply_add(m, ct.polys[i], s_i, primes);
-    if (i + 1 < ct.polys.size()) ring::multiply(s_i, s_i, s_power, primes);
-  }
-  s_power.wipe();
-  s_i.wipe();
+  parallel_for(0, ct.level + 1, [&](std::size_t i) {
+    const auto* p = primes[i];
+    p->ops->mul_add(m.limb(i), ct.polys[1].limb(i), sk.s.limb(i), n, p->modulus);
+    if (ct.polys.size() == 3) {
+      AlignedVector<std::uint64_t> s2(n);
+      p->ops->mul(s2.data(), sk.s.limb(i), sk.s.limb(i), n, p->modulus);
+      p->ops->mul_add(m.limb(i), ct.polys[2].limb(i), s2.data(), n, p->modulus);
+      secure_wipe(s2.data(), n * sizeof(std::uint64_t));
+    }
+  });
   ring::ntt_inverse(m, primes);
   std::vector<std::complex<double>> out(ctx.slots());
   ctx.encoder().decode(m.data(), ctx.level_moduli(ct.level), ct.scale, out.data());

@@ -119,7 +119,9 @@ void rescale_in_place(Ciphertext& a) {
   const Context& ctx = *a.context;
   const std::size_t l = a.level, n = ctx.degree();
   const auto& primes = ctx.level_primes(l);
-  for (auto& poly : a.polys) {
+  // The polynomials in parallel (inner loops then run inline).
+  parallel_for(0, a.polys.size(), [&](std::size_t which) {
+    ring::RnsPoly& poly = a.polys[which];
     // Last limb to coefficients, centred, then into every other prime's NTT.
     std::vector<std::uint64_t> last(poly.limb(l), poly.limb(l) + n);
     primes[l]->ntt.inverse(last.data());
@@ -140,7 +142,7 @@ void rescale_in_place(Ciphertext& a) {
       p->ops->mul_scalar(poly.limb(i), poly.limb(i), w, ws, n, p->modulus);
     });
     poly.truncate(l);
-  }
+  });
   a.scale /= static_cast<double>(ctx.params().q_primes[l]);
   a.level = l - 1;
   a.seed.reset();

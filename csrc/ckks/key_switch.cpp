@@ -18,7 +18,9 @@ std::vector<ring::RnsPoly> decompose(const Context& context, const ring::RnsPoly
 
   const std::size_t digit_count = context.digits_at(level);
   std::vector<ring::RnsPoly> digits(digit_count);
-  for (std::size_t j = 0; j < digit_count; ++j) {
+  // One digit per thread: coarse tasks balance better than the few limbs of
+  // each NTT (the inner parallel loops then run inline).
+  parallel_for(0, digit_count, [&](std::size_t j) {
     const std::size_t start = j * alpha, stop = std::min(level + 1, start + alpha);
     const ring::BaseConverter& conv = context.mod_up(level, j);
     auto lifted = ring::RnsPoly::uninitialized(n, conv.to().size());
@@ -35,7 +37,7 @@ std::vector<ring::RnsPoly> decompose(const Context& context, const ring::RnsPoly
       std::memcpy(ext.limb(e), src, n * sizeof(std::uint64_t));
     }
     digits[j] = std::move(ext);
-  }
+  });
   return digits;
 }
 
@@ -134,8 +136,7 @@ void apply_switch_key(const Context& context, const std::vector<ring::RnsPoly>& 
                       ring::RnsPoly& out1) {
   ring::RnsPoly acc0, acc1;
   inner_product(context, digits, level, key, permutation, acc0, acc1);
-  mod_down(context, acc0, level, out0);
-  mod_down(context, acc1, level, out1);
+  parallel_for(0, 2, [&](std::size_t i) { mod_down(context, i ? acc1 : acc0, level, i ? out1 : out0); });
 }
 
 void apply_switch_key_rescale(const Context& context, const std::vector<ring::RnsPoly>& digits, std::size_t level,
@@ -144,8 +145,9 @@ void apply_switch_key_rescale(const Context& context, const std::vector<ring::Rn
   SECURINFER_CHECK(level >= 1, LevelError, "cannot rescale at level 0: out of multiplicative depth");
   ring::RnsPoly acc0, acc1;
   inner_product(context, digits, level, key, nullptr, acc0, acc1);
-  mod_down_rescale(context, acc0, add0, level, out0);
-  mod_down_rescale(context, acc1, add1, level, out1);
+  parallel_for(0, 2, [&](std::size_t i) {
+    mod_down_rescale(context, i ? acc1 : acc0, i ? add1 : add0, level, i ? out1 : out0);
+  });
 }
 
 }  // namespace securinfer::ckks

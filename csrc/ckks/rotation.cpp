@@ -7,6 +7,7 @@
 #include "ring/automorphism.h"
 #include "ring/rns_ops.h"
 #include "util/errors.h"
+#include "util/thread_pool.h"
 
 namespace securinfer::ckks {
 namespace {
@@ -93,19 +94,23 @@ std::vector<Ciphertext> rotate_many(const KeySet& keys, const Ciphertext& a, con
   SECURINFER_CHECK(a.size() == 2, ParameterError, "ciphertext must be relinearised");
   const Context& ctx = *a.context;
   std::vector<ring::RnsPoly> digits;
-  std::vector<Ciphertext> out;
-  out.reserve(steps.size());
-  for (long long step : steps) {
+  bool hoisted = false;
+  for (long long step : steps)
+    hoisted = hoisted || keys.has_galois_key(ring::rotation_galois_element(ctx.degree(), step));
+  if (hoisted) digits = decompose(ctx, a.polys[1], a.level);
+  // Independent rotations: one per thread (the inner loops then run inline).
+  std::vector<Ciphertext> out(steps.size());
+  parallel_for(0, steps.size(), [&](std::size_t i) {
+    const long long step = steps[i];
     const std::uint64_t g = ring::rotation_galois_element(ctx.degree(), step);
     if (normalise(step, ctx.slots()) == 0) {
-      out.push_back(a);
+      out[i] = a;
     } else if (keys.has_galois_key(g)) {
-      if (digits.empty()) digits = decompose(ctx, a.polys[1], a.level);
-      out.push_back(apply_galois(a, digits, g, *keys.galois_key(g)));
+      out[i] = apply_galois(a, digits, g, *keys.galois_key(g));
     } else {
-      out.push_back(rotate(keys, a, step));
+      out[i] = rotate(keys, a, step);
     }
-  }
+  });
   return out;
 }
 
