@@ -8,5 +8,6 @@ void register_errors(pybind11::module_& m);
 void register_system(pybind11::module_& m);
 void register_kernels(pybind11::module_& m);
 void register_ckks(pybind11::module_& m);
+void register_io(pybind11::module_& m);
 
 }  // namespace securinfer::bindings

@@ -7,4 +7,5 @@ PYBIND11_MODULE(_core, m) {
   securinfer::bindings::register_system(m);
   securinfer::bindings::register_kernels(m);
   securinfer::bindings::register_ckks(m);
+  securinfer::bindings::register_io(m);
 }

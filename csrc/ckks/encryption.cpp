@@ -56,11 +56,7 @@ Ciphertext encrypt(const ContextPtr& context, const KeySet& keys, const Plaintex
   if (keys.has_secret()) {
     // c1 = a uniform from a seed, c0 = -a s + e + m.
     const ring::Seed seed = ring::random_seed();
-    auto a = ring::RnsPoly::uninitialized(n, level + 1);
-    parallel_for(0, level + 1, [&](std::size_t i) {  // one ChaCha20 stream per limb
-      ring::ChaCha20Prng prng(seed, i);
-      ring::sample_uniform_mod(prng, primes[i]->value(), a.limb(i), n);
-    });
+    ring::RnsPoly a = expand_uniform(seed, primes, n);
     ring::RnsPoly as(n, level + 1);
     ring::multiply(as, a, keys.secret().s, primes);
     ring::sub(c0, c0, as, primes);

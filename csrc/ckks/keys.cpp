@@ -6,21 +6,22 @@
 #include "ring/rns_ops.h"
 #include "ring/sampling.h"
 #include "util/errors.h"
+#include "util/thread_pool.h"
 
 namespace securinfer::ckks {
-namespace {
 
-// A uniform polynomial (directly in NTT form: uniform there too), expanded from
-// a fresh seed, one ChaCha20 stream per limb.
-ring::RnsPoly uniform_poly(const ring::PrimeList& primes, std::size_t n) {
-  ring::RnsPoly a(n, primes.size());
-  const ring::Seed seed = ring::random_seed();
-  for (std::size_t i = 0; i < primes.size(); ++i) {
+ring::RnsPoly expand_uniform(const Seed& seed, const ring::PrimeList& primes, std::size_t n) {
+  // Uniform directly in NTT form (uniform there too).
+  auto a = ring::RnsPoly::uninitialized(n, primes.size());
+  parallel_for(0, primes.size(), [&](std::size_t i) {
     ring::ChaCha20Prng prng(seed, i);
     ring::sample_uniform_mod(prng, primes[i]->value(), a.limb(i), n);
-  }
+  });
   return a;
 }
+
+namespace {
+
 
 // A fresh Gaussian error polynomial in NTT form.
 ring::RnsPoly error_poly(const ring::PrimeList& primes, std::size_t n) {
@@ -71,7 +72,9 @@ KeySwitchKey make_switch_key(const Context& context, const SecretKey& secret, co
     p_mod[i] = v;
   }
   for (std::size_t d = 0; d < context.params().dnum(); ++d) {
-    ring::RnsPoly a = uniform_poly(primes, n);
+    const Seed seed = ring::random_seed();
+    ring::RnsPoly a = expand_uniform(seed, primes, n);
+    key.a_seeds.push_back(seed);
     ring::RnsPoly b = masked_secret(a, secret.s, primes);
     for (std::size_t i = d * alpha; i < std::min(L + 1, (d + 1) * alpha); ++i) {
       const std::uint64_t q = primes[i]->value();
@@ -107,7 +110,8 @@ KeySet KeySet::generate(const ContextPtr& context) {
 
   const auto& top = context->level_primes(context->max_level());
   auto pk = std::make_shared<PublicKey>();
-  pk->a = uniform_poly(top, n);
+  pk->a_seed = ring::random_seed();
+  pk->a = expand_uniform(pk->a_seed, top, n);
   pk->b = masked_secret(pk->a, secret->s, top);
 
   ring::RnsPoly s_squared(n, primes.size());
@@ -164,6 +168,23 @@ std::size_t KeySet::galois_byte_size() const {
   std::size_t total = 0;
   for (const auto& kv : galois_->keys) total += kv.second->byte_size();
   return total;
+}
+
+KeySet KeySet::from_parts(std::uint64_t key_id, std::shared_ptr<const SecretKey> secret,
+                          std::shared_ptr<const PublicKey> public_key, std::shared_ptr<const KeySwitchKey> relin,
+                          std::map<std::uint64_t, std::shared_ptr<const KeySwitchKey>> galois) {
+  KeySet keys;
+  keys.key_id_ = key_id;
+  keys.secret_ = std::move(secret);
+  keys.public_ = std::move(public_key);
+  keys.relin_ = std::move(relin);
+  keys.galois_->keys = std::move(galois);
+  return keys;
+}
+
+std::map<std::uint64_t, std::shared_ptr<const KeySwitchKey>> KeySet::galois_keys() const {
+  std::lock_guard<std::mutex> lock(galois_->mutex);
+  return galois_->keys;
 }
 
 KeySet KeySet::without_secret() const {

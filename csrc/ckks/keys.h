@@ -5,6 +5,7 @@
 //   keys.add_galois_key(context, rotation_galois_element(n, 1));
 //   KeySet server = keys.without_secret();         // what a server may hold
 #pragma once
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -25,14 +26,18 @@ struct SecretKey {
   ~SecretKey() { s.wipe(); }
 };
 
+using Seed = std::array<std::uint8_t, 32>;
+
 struct PublicKey {
   ring::RnsPoly b, a;  // b = -a s + e over q_0..q_L
+  Seed a_seed{};       // a expands from it (compact serialisation)
 };
 
 // Hybrid (GHS) key-switching key from s' to s: for each digit j,
 // b_j = -a_j s + e_j + P [digit j indicator] s'  over all key limbs.
 struct KeySwitchKey {
   std::vector<ring::RnsPoly> b, a;
+  std::vector<Seed> a_seeds;  // a_j expands from a_seeds[j]
   std::size_t byte_size() const {
     std::size_t words = 0;
     for (const auto& p : b) words += p.words();
@@ -45,6 +50,14 @@ class KeySet {
  public:
   // A fresh secret key with its public and relinearisation keys.
   static KeySet generate(const ContextPtr& context);
+  // Reassembles a key set read from bytes (secret may be null).
+  static KeySet from_parts(std::uint64_t key_id, std::shared_ptr<const SecretKey> secret,
+                           std::shared_ptr<const PublicKey> public_key, std::shared_ptr<const KeySwitchKey> relin,
+                           std::map<std::uint64_t, std::shared_ptr<const KeySwitchKey>> galois);
+  std::shared_ptr<const SecretKey> secret_ptr() const { return secret_; }
+  std::shared_ptr<const PublicKey> public_ptr() const { return public_; }
+  std::shared_ptr<const KeySwitchKey> relin_ptr() const { return relin_; }
+  std::map<std::uint64_t, std::shared_ptr<const KeySwitchKey>> galois_keys() const;
 
   std::uint64_t key_id() const { return key_id_; }
   bool has_secret() const { return secret_ != nullptr; }
@@ -76,6 +89,10 @@ class KeySet {
   };
   std::shared_ptr<GaloisStore> galois_ = std::make_shared<GaloisStore>();
 };
+
+// The uniform polynomial a key's `a` part expands from a seed: one ChaCha20
+// stream per limb (the same expansion serves encryption and loading).
+ring::RnsPoly expand_uniform(const Seed& seed, const ring::PrimeList& primes, std::size_t n);
 
 // A key-switching key from `new_key` (all key limbs, NTT form) to `secret`.
 KeySwitchKey make_switch_key(const Context& context, const SecretKey& secret, const ring::RnsPoly& new_key);

@@ -12,12 +12,14 @@ Example:
 from __future__ import annotations
 
 import warnings
+import weakref
 from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
 from ._core import ckks as _ckks
-from .errors import ContextMismatchError, MissingKeyError, ParameterError
+from ._core import io as _io
+from .errors import ContextMismatchError, MissingKeyError, ParameterError, SecurityError, SerializationError
 from .presets import PRESETS, parameters_for_depth
 
 
@@ -33,6 +35,27 @@ def _as_values(values) -> np.ndarray:
     if arr.ndim != 1:
         raise ParameterError(f"values must be a 1-D vector, got shape {arr.shape}")
     return arr
+
+
+# Live contexts by (fingerprint, key id), so an unpickled ciphertext finds the
+# context it belongs to in this process.
+_REGISTRY: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()
+
+
+def _register(ctx: "Context") -> None:
+    _REGISTRY[(ctx.fingerprint, ctx._keys.key_id)] = ctx
+
+
+def _lookup(fingerprint: int, key_id: int) -> "Context":
+    ctx = _REGISTRY.get((fingerprint, key_id))
+    if ctx is None:
+        raise SerializationError("no context with these parameters and keys is loaded in this process; "
+                                 "unpickle or load the (public) context before its ciphertexts")
+    return ctx
+
+
+def _load_public(data: bytes) -> "Context":
+    return Context.load(data)
 
 
 class Context:
@@ -107,7 +130,9 @@ class Context:
             raise ParameterError("coeff_bits must be a list of ints")
         core = _ckks.CkksContext(int(spec["poly_degree"]), [int(b) for b in bits], int(spec["scale_bits"]),
                                  int(spec["special_primes"]), enforce, simd_path)
-        return cls(core, _ckks.KeySet(core), _private=True)
+        ctx = cls(core, _ckks.KeySet(core), _private=True)
+        _register(ctx)
+        return ctx
 
     def public(self) -> "Context":
         """The same parameters and evaluation keys without the secret key.
@@ -118,7 +143,10 @@ class Context:
             >>> ctx.public().has_secret_key
             False
         """
-        return Context(self._core, self._keys.without_secret(), _private=True)
+        public = Context(self._core, self._keys.without_secret(), _private=True)
+        if (self.fingerprint, self._keys.key_id) not in _REGISTRY:
+            _register(public)
+        return public
 
     def with_simd_path(self, path: str) -> "Context":
         """The same parameters and keys computing on another kernel path
@@ -136,6 +164,44 @@ class Context:
         out = Ciphertext._wrap(self, ciphertext._core.rehome(self._core), ciphertext._complex)
         out._clean = ciphertext._clean
         return out
+
+    # ------------------------------------------------------------------ bytes
+    def serialize(self, *, secret_key: bool = False) -> bytes:
+        """The context as bytes: parameters, public, relinearisation and Galois
+        keys; the secret key only with ``secret_key=True`` (never by default).
+
+        Example:
+            >>> import securinfer as si
+            >>> ctx = si.Context.create(preset="fast")
+            >>> server = si.Context.load(ctx.public().serialize())
+            >>> server.has_secret_key, server.fingerprint == ctx.fingerprint
+            (False, True)
+        """
+        if secret_key and not self.has_secret_key:
+            raise MissingKeyError("this context holds no secret key to serialize")
+        return _io.save_context(self._core, self._keys, bool(secret_key))
+
+    @classmethod
+    def load(cls, data, *, security: Optional[str] = "128") -> "Context":
+        """A context from :meth:`serialize`'s bytes, fully validated
+        (``SerializationError`` on any fault). Parameters saved with the
+        security check off load only with ``security=None``."""
+        core, keys = _io.load_context(data)
+        if not core.enforce_security:
+            if security is not None:
+                raise SecurityError("these parameters were made with security=None; load them with security=None "
+                                    "if that is intended")
+            warnings.warn("loading parameters made with security=None", stacklevel=2)
+        ctx = cls(core, keys, _private=True)
+        _register(ctx)
+        return ctx
+
+    def __reduce__(self):
+        if self.has_secret_key:
+            raise SerializationError("refusing to pickle a context holding the secret key; pickle ctx.public(), or "
+                                     "use ctx.serialize(secret_key=True) deliberately")
+        _register(self)
+        return (_load_public, (self.serialize(),))
 
     # ------------------------------------------------------------------ keys
     def generate_rotation_keys(self, steps: Optional[Iterable[int]] = None, *, conjugation: bool = False) -> None:

@@ -1,0 +1,50 @@
+#include "io/bit_packing.h"
+
+#include <string>
+
+namespace securinfer::io {
+
+void pack_limb(ByteWriter& out, const std::uint64_t* words, std::size_t n, int bits) {
+  const std::size_t start = out.size();
+  out.bytes().resize(start + packed_limb_bytes(n, bits), 0);
+  std::uint8_t* dst = out.bytes().data() + start;
+  // A 128-bit window: append each word's bits, flush whole bytes.
+  unsigned __int128 window = 0;
+  int filled = 0;
+  std::size_t pos = 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    window |= static_cast<unsigned __int128>(words[k]) << filled;
+    filled += bits;
+    while (filled >= 8) {
+      dst[pos++] = static_cast<std::uint8_t>(window);
+      window >>= 8;
+      filled -= 8;
+    }
+  }
+  if (filled > 0) dst[pos++] = static_cast<std::uint8_t>(window);
+}
+
+void unpack_limb(ByteReader& in, std::uint64_t* out, std::size_t n, int bits, std::uint64_t q) {
+  if (bits < 1 || bits > 64) throw SerializationError("invalid coefficient width");
+  const std::uint8_t* src = in.get_bytes(packed_limb_bytes(n, bits));
+  const std::uint64_t mask = bits == 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << bits) - 1;
+  unsigned __int128 window = 0;
+  int filled = 0;
+  std::size_t pos = 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    while (filled < bits) {
+      window |= static_cast<unsigned __int128>(src[pos++]) << filled;
+      filled += 8;
+    }
+    const std::uint64_t v = static_cast<std::uint64_t>(window) & mask;
+    window >>= bits;
+    filled -= bits;
+    if (v >= q)
+      throw SerializationError("coefficient " + std::to_string(k) + " is not below its modulus " + std::to_string(q));
+    out[k] = v;
+  }
+  // Padding bits of the last byte must be zero: one encoding per value.
+  if (window != 0) throw SerializationError("non-zero padding bits after the last coefficient");
+}
+
+}  // namespace securinfer::io

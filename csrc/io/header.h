@@ -1,0 +1,58 @@
+// The fixed header every serialized object starts with (40 bytes,
+// little-endian):
+//
+//   offset  size  field
+//   0       4     magic "SINF"
+//   4       2     format version (kFormatVersion)
+//   6       2     object type (ObjectType)
+//   8       4     flags (kFlag*; unknown bits are refused)
+//   12      4     reserved, zero
+//   16      8     payload size in bytes (the bytes after the header)
+//   24      8     parameter fingerprint (CkksParameters::fingerprint)
+//   32      8     key id (0 for objects that belong to no key set)
+//
+// Readers check every field before reading on.
+#pragma once
+#include <cstdint>
+
+#include "io/byte_stream.h"
+
+namespace securinfer::io {
+
+constexpr std::uint16_t kFormatVersion = 1;
+constexpr std::size_t kHeaderSize = 40;
+
+enum class ObjectType : std::uint16_t {
+  parameters = 1,
+  public_key = 2,
+  relin_key = 3,
+  galois_keys = 4,
+  secret_key = 5,
+  ciphertext = 7,
+  context = 8,
+};
+
+constexpr std::uint32_t kFlagSeeded = 1;       // ciphertext: c1 stored as a seed
+constexpr std::uint32_t kFlagHasSecret = 2;    // context: carries the secret key
+constexpr std::uint32_t kKnownFlags = kFlagSeeded | kFlagHasSecret;
+
+struct Header {
+  ObjectType type;
+  std::uint32_t flags = 0;
+  std::uint64_t payload_size = 0;
+  std::uint64_t fingerprint = 0;
+  std::uint64_t key_id = 0;
+};
+
+const char* object_name(ObjectType type);
+
+// Writes a header with payload_size 0 and returns the offset of that field,
+// to patch once the payload is written.
+std::size_t begin_object(ByteWriter& out, const Header& header);
+void end_object(ByteWriter& out, std::size_t size_offset, std::size_t payload_start);
+
+// Reads and checks a header: magic, version, the expected type, flags, and a
+// payload size that fits in what remains. SerializationError otherwise.
+Header read_header(ByteReader& in, ObjectType expected);
+
+}  // namespace securinfer::io
