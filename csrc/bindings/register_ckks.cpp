@@ -137,14 +137,14 @@ void register_ckks(py::module_& parent) {
     auto pt = ckks::encode(ctx, v.data(), v.size(), L, ctx->level_scale(L));
     return ckks::encrypt(ctx, keys, pt, v.size());
   });
-  m.def("decrypt", [](const KeySet& keys, const Ciphertext& ct) {
+  m.def("decrypt", [](const KeySet& keys, const Ciphertext& ct, double flooding_sigma) {
     std::vector<Complex> out;
     {
       py::gil_scoped_release release;
-      out = ckks::decrypt(keys, ct);
+      out = ckks::decrypt(keys, ct, flooding_sigma);
     }
     return ComplexArray(out.size(), out.data());
-  });
+  }, py::arg("keys"), py::arg("ct"), py::arg("flooding_sigma") = 0.0);
   m.def("add", &ckks::add, Release());
   m.def("sub", &ckks::sub, Release());
   m.def("negate", &ckks::negate, Release());

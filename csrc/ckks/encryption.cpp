@@ -1,5 +1,7 @@
 #include "ckks/encryption.h"
 
+#include <cmath>
+
 #include "ring/csprng.h"
 #include "ring/rns_ops.h"
 #include "ring/sampling.h"
@@ -85,7 +87,9 @@ Ciphertext encrypt(const ContextPtr& context, const KeySet& keys, const Plaintex
   return ct;
 }
 
-std::vector<std::complex<double>> decrypt(const KeySet& keys, const Ciphertext& ct) {
+std::vector<std::complex<double>> decrypt(const KeySet& keys, const Ciphertext& ct, double flooding_sigma) {
+  SECURINFER_CHECK(std::isfinite(flooding_sigma) && flooding_sigma >= 0 && flooding_sigma < 0x1p48, ParameterError,
+                   "flooding noise must be finite, non-negative and below 2^48");
   SECURINFER_CHECK(ct.key_id == keys.key_id(), ContextMismatchError,
                    "ciphertext was encrypted under other keys");
   const Context& ctx = *ct.context;
@@ -105,6 +109,14 @@ std::vector<std::complex<double>> decrypt(const KeySet& keys, const Ciphertext& 
     }
   });
   ring::ntt_inverse(m, primes);
+  if (flooding_sigma > 0) {
+    std::vector<std::int64_t> noise(n);
+    ring::ChaCha20Prng prng(ring::random_seed());
+    ring::sample_gaussian(prng, noise.data(), n, flooding_sigma, 6 * flooding_sigma);
+    auto flood = ring::RnsPoly::uninitialized(n, ct.level + 1);
+    ring::small_to_rns(noise.data(), n, ctx.level_moduli(ct.level), flood.data());
+    ring::add(m, m, flood, primes);
+  }
   std::vector<std::complex<double>> out(ctx.slots());
   ctx.encoder().decode(m.data(), ctx.level_moduli(ct.level), ct.scale, out.data());
   m.wipe();

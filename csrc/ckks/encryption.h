@@ -20,7 +20,11 @@ Plaintext encode(const ContextPtr& context, const std::complex<double>* values, 
 Ciphertext encrypt(const ContextPtr& context, const KeySet& keys, const Plaintext& plaintext,
                    std::size_t slots_used);
 
-// All slots of the message; MissingKeyError without the secret key.
-std::vector<std::complex<double>> decrypt(const KeySet& keys, const Ciphertext& ct);
+// All slots of the message; MissingKeyError without the secret key. With
+// flooding_sigma > 0, Gaussian noise of that standard deviation (in the
+// coefficient domain, the units of the scaled message) is added before
+// decoding: noise flooding against key recovery from shared decryptions
+// (Li-Micciancio 2021, IND-CPA-D).
+std::vector<std::complex<double>> decrypt(const KeySet& keys, const Ciphertext& ct, double flooding_sigma = 0);
 
 }  // namespace securinfer::ckks

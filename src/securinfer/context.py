@@ -265,9 +265,21 @@ class Context:
         core = _ckks.encrypt(self._core, self._keys, arr)
         return Ciphertext._wrap(self, core, np.iscomplexobj(arr))
 
-    def decrypt(self, ciphertext: "Ciphertext", *, complex: Optional[bool] = None) -> np.ndarray:
+    #: Default of ``decrypt(noise_flooding=...)`` for this context (off: see docs/security.md).
+    noise_flooding: bool = False
+    #: Bits of precision that flooding keeps: the noise has standard deviation scale * 2^-flooding_precision_bits.
+    flooding_precision_bits: int = 24
+
+    def decrypt(self, ciphertext: "Ciphertext", *, complex: Optional[bool] = None,
+                noise_flooding: Optional[bool] = None) -> np.ndarray:
         """Decrypt to a numpy vector of the ciphertext's ``size`` values: real
         unless the data is complex (or ``complex=True``). Needs the secret key.
+
+        ``noise_flooding=True`` (default: the context's ``noise_flooding``)
+        adds Gaussian noise of standard deviation ``scale * 2^-flooding_precision_bits``
+        before decoding, so that results shared with others do not leak the
+        secret key through the exact CKKS error (Li-Micciancio 2021). It costs
+        precision: about ``flooding_precision_bits`` bits remain (docs/security.md).
 
         Example:
             >>> import numpy as np, securinfer as si
@@ -281,7 +293,9 @@ class Context:
             raise ParameterError(f"expected a securinfer.Ciphertext, got {type(ciphertext).__name__}")
         if not self.has_secret_key:
             raise MissingKeyError("decryption needs the secret key; this is a public context")
-        values = _ckks.decrypt(self._keys, ciphertext._core)[: ciphertext.size]
+        flood = self.noise_flooding if noise_flooding is None else bool(noise_flooding)
+        sigma = ciphertext.scale * 2.0 ** -self.flooding_precision_bits if flood else 0.0
+        values = _ckks.decrypt(self._keys, ciphertext._core, sigma)[: ciphertext.size]
         want_complex = ciphertext._complex if complex is None else complex
         return values if want_complex else values.real.copy()
 

@@ -108,3 +108,19 @@ def test_every_simd_path_gives_identical_results(ctx_fast):
     assert_close(reference, np.roll(np.roll(x * y + x, -3) * y, 2) + 0.5, 15, "reference path")
     for path, out in outputs.items():
         assert np.array_equal(out, reference), f"path {path} differs from scalar"
+
+
+def test_noise_flooding_hides_the_exact_error_at_a_documented_precision(ctx_fast):
+    x = np.random.default_rng(12).uniform(-1, 1, 4096)
+    a = ctx_fast.encrypt(x)
+    exact_1, exact_2 = ctx_fast.decrypt(a), ctx_fast.decrypt(a)
+    assert np.array_equal(exact_1, exact_2), "plain decryption is deterministic"
+    flooded_1 = ctx_fast.decrypt(a, noise_flooding=True)
+    flooded_2 = ctx_fast.decrypt(a, noise_flooding=True)
+    assert not np.array_equal(flooded_1, flooded_2), "flooding draws fresh noise every time"
+    plain_error = np.max(np.abs(exact_1 - x))
+    flooded_error = np.max(np.abs(flooded_1 - x))
+    # sigma = scale * 2^-24 per coefficient; in the slots that is about
+    # sqrt(N) * 2^-24 per value, so about 24 - log2(sqrt(N)) - 3 bits remain.
+    assert flooded_error > 10 * plain_error
+    assert_close(flooded_1, x, 24 - 6.5 - 3, "flooded")
