@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 if ! command -v aarch64-linux-gnu-g++ >/dev/null; then
   apt-get update -qq && apt-get install -y -qq g++-aarch64-linux-gnu >/dev/null
 fi
+python -c "import pybind11" 2>/dev/null || python -m pip install -q pybind11
 PYINC=$(python -c "import sysconfig; print(sysconfig.get_paths()['include'])")
 PBINC=$(python -c "import pybind11; print(pybind11.get_include())")
 out=$(mktemp -d)
