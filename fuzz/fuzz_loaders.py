@@ -327,12 +327,12 @@ class Harness:
         import numpy as np
         import securinfer as si
         from securinfer.ciphertext import _unpickle
-        from securinfer.context import _load_public
+        from securinfer.context import _load_public, _register
 
         self.np, self.si = np, si
         self.ctx = ctx
         self.public = si.Context.load(seeds["ctx_public"])
-        self._unpickle, self._load_public = _unpickle, _load_public
+        self._unpickle, self._load_public, self._register = _unpickle, _load_public, _register
         self.fingerprint, self.key_id = ctx.fingerprint, ctx._keys.key_id
         self.use_rng = random.Random(0)
 
@@ -357,6 +357,7 @@ class Harness:
             c = pickle.loads(self._pickled(self._load_public, (data,)))
             self.use_context(c)
         elif target == "pickle_ct":
+            self._register(self.public)  # a context loaded since may have taken (and dropped) the registry slot
             ct = pickle.loads(self._pickled(self._unpickle, (data, self.fingerprint, self.key_id, False, True)))
             self.use_ciphertext(ct)
         else:

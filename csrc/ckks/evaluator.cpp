@@ -92,6 +92,18 @@ Ciphertext combine(const Ciphertext& a_in, const Ciphertext& b_in, Op op) {
   return r;
 }
 
+// a times an integer given by its residues (scale unchanged).
+Ciphertext times_integer(const Ciphertext& a, const std::vector<std::uint64_t>& residues) {
+  const auto& primes = a.context->level_primes(a.level);
+  Ciphertext r = with_polys_like(a);
+  for (const auto& p : a.polys) {
+    auto out = ring::RnsPoly::uninitialized(p.degree(), a.level + 1);
+    ring::multiply_constant(out, p, residues.data(), primes);
+    r.polys.push_back(std::move(out));
+  }
+  return r;
+}
+
 void check_level_for_product(const Ciphertext& a) {
   SECURINFER_CHECK(a.level > 0, LevelError,
                    "ciphertext is at level 0: out of multiplicative depth (use more coefficient primes)");
@@ -253,14 +265,7 @@ Ciphertext multiply_scalar(const Ciphertext& a, Complex c) {
   const double re = c.real();
   if (c.imag() == 0.0 && re == std::round(re) && std::fabs(re) < 0x1p30) {
     // An integer: multiply the residues, no scale change and no level used.
-    const auto residues = residues_of(re, primes);
-    Ciphertext r = with_polys_like(a);
-    for (const auto& p : a.polys) {
-      auto out = ring::RnsPoly::uninitialized(p.degree(), a.level + 1);
-      ring::multiply_constant(out, p, residues.data(), primes);
-      r.polys.push_back(std::move(out));
-    }
-    return r;
+    return times_integer(a, residues_of(re, primes));
   }
   if (c.imag() != 0.0) {
     std::vector<Complex> v(a.slots_used, c);
@@ -270,13 +275,7 @@ Ciphertext multiply_scalar(const Ciphertext& a, Complex c) {
   const long double scaled = std::roundl(static_cast<long double>(re) * s);
   SECURINFER_CHECK(std::fabs(static_cast<double>(scaled)) < 0x1p120, ParameterError,
                    "scalar too large for this ciphertext's scale");
-  const auto residues = residues_of(scaled, primes);
-  Ciphertext r = with_polys_like(a);
-  for (const auto& p : a.polys) {
-    auto out = ring::RnsPoly::uninitialized(p.degree(), a.level + 1);
-    ring::multiply_constant(out, p, residues.data(), primes);
-    r.polys.push_back(std::move(out));
-  }
+  Ciphertext r = times_integer(a, residues_of(scaled, primes));
   r.scale = a.scale * s;
   rescale_in_place(r);
   return r;
