@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["securinfer", "securinfer.errors", "securinfer._system", "securinfer.kernels", "securinfer.presets",
-           "securinfer.context", "securinfer.ciphertext", "securinfer.matmul"]
+           "securinfer.context", "securinfer.ciphertext", "securinfer.linalg"]
 
 
 @pytest.mark.parametrize("name", MODULES)

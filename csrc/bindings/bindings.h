@@ -9,5 +9,6 @@ void register_system(pybind11::module_& m);
 void register_kernels(pybind11::module_& m);
 void register_ckks(pybind11::module_& m);
 void register_io(pybind11::module_& m);
+void register_linalg(pybind11::module_& m);
 
 }  // namespace securinfer::bindings

@@ -18,12 +18,14 @@ from .errors import (  # noqa: F401  (imported before _core, which maps C++ erro
 from ._system import get_num_threads, set_num_threads, simd_info
 from .context import Context
 from .ciphertext import Ciphertext
+from . import linalg
 
 from ._core import __version__
 
 __all__ = [
     "Context",
     "Ciphertext",
+    "linalg",
     "SecurinferError",
     "ParameterError",
     "SecurityError",

@@ -150,3 +150,21 @@ class _Io:
     def load_context(data: bytes) -> Tuple["_Ckks.CkksContext", "_Ckks.KeySet"]: ...
 
 io: _Io
+
+class _Linalg:
+    class LinearTransform:
+        def __init__(self, context: "_Ckks.CkksContext", matrix: npt.ArrayLike, level: int, baby_step: int = 0,
+                     batch: int = 0, stride: int = 0) -> None: ...
+        def apply(self, keys: "_Ckks.KeySet", x: "_Ckks.Ciphertext") -> "_Ckks.Ciphertext": ...
+        def required_rotations(self) -> List[int]: ...
+        rows: int
+        cols: int
+        level: int
+        baby_step: int
+        giant_count: int
+        plaintext_count: int
+        output_slots: int
+        plaintext_scale: float
+        byte_size: int
+
+linalg: _Linalg

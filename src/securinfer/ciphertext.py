@@ -209,9 +209,12 @@ class Ciphertext:
         return self._new(_ckks.square(self._keys(), self._core))
 
     def __matmul__(self, matrix):
-        from .matmul import vector_matrix_product
+        """``x @ W`` for a plaintext matrix W of ``size`` rows: the baby-step
+        giant-step diagonal method of :mod:`securinfer.linalg`, the matrix
+        prepared once and cached (uses one level)."""
+        from .linalg import _matmul
 
-        return vector_matrix_product(self, matrix)
+        return _matmul(self, matrix)
 
     # ------------------------------------------------------------------ rotations and reductions
     def rotate(self, steps: int) -> "Ciphertext":

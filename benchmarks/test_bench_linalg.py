@@ -1,0 +1,69 @@
+"""Encrypted 512-vector x plaintext 512 x 512 matrix, N=8192 [60, 40, 40, 60],
+scale 2^40, 1 and 2 threads.
+
+- ``prepare``: LinearTransform construction (the one-time encoding of the
+  512 pre-rotated diagonals at level 2), timed with benchmark.pedantic.
+- ``apply``: the prepared transform applied to a fresh ciphertext (keys for
+  exactly ``required_rotations()``).
+- ``x @ W``: the operator, through the cache (a hit after the first call).
+
+Anchors measured elsewhere (benchmarks are not comparable across machines):
+TenSEAL mm 4,320 ms, OpenFHE hoisted BSGS 202 ms (shared/ANCHORS.md).
+TenSEAL is not run here: its mm is seconds per call.
+
+    pytest benchmarks/test_bench_linalg.py --benchmark-group-by=group --benchmark-columns=min,median,max,rounds
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import securinfer as si
+from securinfer import linalg
+
+from _bench_common import CKKS_PARAMS, OURS, assert_close, set_info
+
+N = 8192
+SIZE = 512
+
+
+@pytest.fixture(scope="module")
+def setup():
+    ctx = si.Context.create(**CKKS_PARAMS[N])
+    rng = np.random.default_rng(20240601)
+    W = rng.uniform(-1, 1, (SIZE, SIZE))
+    x = rng.uniform(-1, 1, SIZE)
+    lt = linalg.LinearTransform(ctx, W)
+    ctx.generate_rotation_keys(steps=lt.required_rotations())
+    return ctx, W, x, lt
+
+
+def _info(benchmark, threads, op, lt=None):
+    extra = {} if lt is None else {"baby_step": lt.baby_step, "rotations": len(lt.required_rotations())}
+    set_info(benchmark, group=f"linalg N={N} t={threads}: {op}", library=OURS, kind="linalg", op=op, N=N,
+             coeff_bits=CKKS_PARAMS[N]["coeff_bits"], threads=threads, path=si.simd_info()["active"], **extra)
+
+
+def test_prepare(benchmark, setup, threads, slow_rounds):
+    ctx, W, _, _ = setup
+    _info(benchmark, threads, f"prepare {SIZE}x{SIZE} (encode diagonals)")
+    lt = benchmark.pedantic(linalg.LinearTransform, args=(ctx, W), rounds=slow_rounds, iterations=1)
+    assert lt.rows == SIZE
+
+
+def test_apply(benchmark, setup, threads):
+    ctx, W, x, lt = setup
+    _info(benchmark, threads, f"enc {SIZE}-vec x plain {SIZE}x{SIZE} (prepared)", lt)
+    ct = ctx.encrypt(x)
+    y = benchmark(lt.apply, ct)
+    assert_close(ctx.decrypt(y), x @ W)
+
+
+def test_matmul_operator(benchmark, setup, threads):
+    ctx, W, x, _ = setup
+    _info(benchmark, threads, f"x @ W {SIZE}x{SIZE} (cached)")
+    ct = ctx.encrypt(x)
+    ct @ W  # prepares and caches
+    y = benchmark(lambda: ct @ W)
+    assert_close(ctx.decrypt(y), x @ W)

@@ -1,0 +1,65 @@
+// Encrypted linear algebra for the Python layer (securinfer.linalg wraps it).
+// Preparation and application release the GIL.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "bindings/bindings.h"
+#include "linalg/diagonals.h"
+#include "linalg/linear_transform.h"
+#include "util/errors.h"
+
+namespace py = pybind11;
+
+namespace securinfer::bindings {
+namespace {
+
+using linalg::LinearTransform;
+using DoubleMatrix = py::array_t<double, py::array::c_style | py::array::forcecast>;
+
+// A row-major copy of a finite 2-D real matrix (copied so the GIL can go).
+std::vector<double> matrix_copy(const DoubleMatrix& w) {
+  if (w.ndim() != 2) throw ParameterError("matrix must be 2-D, got " + std::to_string(w.ndim()) + " dimensions");
+  std::vector<double> v(w.data(), w.data() + w.size());
+  for (double x : v)
+    if (!std::isfinite(x)) throw ParameterError("matrix must be finite");
+  return v;
+}
+
+}  // namespace
+
+void register_linalg(py::module_& parent) {
+  py::module_ m = parent.def_submodule("linalg", "Encrypted vector x plaintext matrix products.");
+
+  py::class_<LinearTransform>(m, "LinearTransform")
+      .def(py::init([](const ckks::ContextPtr& ctx, const DoubleMatrix& w, std::size_t level, std::size_t baby_step,
+                       std::size_t batch, std::size_t stride) {
+             auto values = matrix_copy(w);
+             const auto rows = static_cast<std::size_t>(w.shape(0)), cols = static_cast<std::size_t>(w.shape(1));
+             py::gil_scoped_release release;
+             const auto set = batch == 0
+                                  ? linalg::vector_matrix_diagonals(values.data(), rows, cols, ctx->slots())
+                                  : linalg::batched_vector_matrix_diagonals(values.data(), rows, cols, ctx->slots(),
+                                                                            batch, stride);
+             return LinearTransform(ctx, set, level, baby_step);
+           }),
+           py::arg("context"), py::arg("matrix"), py::arg("level"), py::arg("baby_step") = 0,
+           py::arg("batch") = 0, py::arg("stride") = 0)
+      .def("apply", &LinearTransform::apply, py::call_guard<py::gil_scoped_release>())
+      .def("required_rotations", &LinearTransform::required_rotations)
+      .def_property_readonly("rows", &LinearTransform::rows)
+      .def_property_readonly("cols", &LinearTransform::cols)
+      .def_property_readonly("level", &LinearTransform::level)
+      .def_property_readonly("baby_step", &LinearTransform::baby_step)
+      .def_property_readonly("giant_count", &LinearTransform::giant_count)
+      .def_property_readonly("plaintext_count", &LinearTransform::plaintext_count)
+      .def_property_readonly("output_slots", &LinearTransform::output_slots)
+      .def_property_readonly("plaintext_scale", &LinearTransform::plaintext_scale)
+      .def_property_readonly("byte_size", &LinearTransform::byte_size);
+}
+
+}  // namespace securinfer::bindings

@@ -1,0 +1,66 @@
+#include "linalg/dot_accumulate.h"
+
+#include <algorithm>
+
+namespace securinfer::linalg {
+
+using arith::u128;
+
+std::size_t terms_per_reduction(const arith::Modulus& q) {
+  // After a reduction the accumulator holds r < q; then `t` products of at
+  // most (q - 1)^2 each: q + t (q - 1)^2 < 2^124.
+  const u128 limit = u128(1) << 124;
+  const u128 sq = u128(q.value() - 1) * (q.value() - 1);
+  if (sq == 0) return ~std::size_t(0) >> 1;
+  const u128 t = (limit - q.value()) / sq;
+  return t > 1024 ? 1024 : static_cast<std::size_t>(t);
+}
+
+void dot_accumulate(std::uint64_t* out, const std::uint64_t* const* a, const std::uint64_t* const* b,
+                    std::size_t terms, std::size_t n, const arith::Modulus& q) {
+  constexpr std::size_t kBlock = 256;  // 4 KiB of accumulators
+  if (terms == 0) {
+    std::fill(out, out + n, 0);
+    return;
+  }
+  const std::size_t per = terms_per_reduction(q);
+  u128 acc[kBlock];
+  for (std::size_t k0 = 0; k0 < n; k0 += kBlock) {
+    const std::size_t len = std::min(kBlock, n - k0);
+    bool first = true;
+    std::size_t t = 0;
+    while (t < terms) {
+      // A run of at most `per` products on top of a reduced accumulator.
+      const std::size_t run_end = std::min(terms, t + per);
+      while (t < run_end) {
+        // Four products per pass: the accumulator is loaded and stored once
+        // for four multiplies instead of once per multiply.
+        if (run_end - t >= 4) {
+          const std::uint64_t *__restrict x0 = a[t] + k0, *__restrict x1 = a[t + 1] + k0,
+                                *__restrict x2 = a[t + 2] + k0, *__restrict x3 = a[t + 3] + k0;
+          const std::uint64_t *__restrict y0 = b[t] + k0, *__restrict y1 = b[t + 1] + k0,
+                                *__restrict y2 = b[t + 2] + k0, *__restrict y3 = b[t + 3] + k0;
+          for (std::size_t k = 0; k < len; ++k) {
+            u128 s = first ? 0 : acc[k];
+            s += u128(x0[k]) * y0[k];
+            s += u128(x1[k]) * y1[k];
+            s += u128(x2[k]) * y2[k];
+            s += u128(x3[k]) * y3[k];
+            acc[k] = s;
+          }
+          t += 4;
+        } else {
+          const std::uint64_t *__restrict x = a[t] + k0, *__restrict y = b[t] + k0;
+          for (std::size_t k = 0; k < len; ++k) acc[k] = (first ? 0 : acc[k]) + u128(x[k]) * y[k];
+          t += 1;
+        }
+        first = false;
+      }
+      if (t < terms)
+        for (std::size_t k = 0; k < len; ++k) acc[k] = arith::barrett_reduce_128(acc[k], q);
+    }
+    for (std::size_t k = 0; k < len; ++k) out[k0 + k] = arith::barrett_reduce_128(acc[k], q);
+  }
+}
+
+}  // namespace securinfer::linalg

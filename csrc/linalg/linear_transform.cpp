@@ -1,0 +1,216 @@
+#include "linalg/linear_transform.h"
+
+#include <algorithm>
+#include <complex>
+#include <set>
+#include <string>
+
+#include "ckks/encryption.h"
+#include "ckks/evaluator.h"
+#include "ckks/key_switch.h"
+#include "ckks/rotation.h"
+#include "linalg/dot_accumulate.h"
+#include "ring/automorphism.h"
+#include "ring/rns_ops.h"
+#include "util/errors.h"
+#include "util/thread_pool.h"
+
+namespace securinfer::linalg {
+namespace {
+
+using ckks::Ciphertext;
+using ckks::KeySet;
+
+long long centred(long long step, std::size_t slots) {
+  const long long s = static_cast<long long>(slots);
+  long long r = step % s;
+  if (r < 0) r += s;
+  return r > s / 2 ? r - s : r;
+}
+
+// One rotation of `a` from its already decomposed c1 (a hoisted baby step).
+Ciphertext rotate_hoisted(const Ciphertext& a, const std::vector<ring::RnsPoly>& digits, std::uint64_t g,
+                          const ckks::KeySwitchKey& key) {
+  const ckks::Context& ctx = *a.context;
+  const auto& perm = ctx.galois_permutation(g);
+  const auto& primes = ctx.level_primes(a.level);
+  ring::RnsPoly k0, k1;
+  ckks::apply_switch_key(ctx, digits, a.level, key, perm.data(), k0, k1);
+  auto c0 = ring::RnsPoly::uninitialized(ctx.degree(), a.level + 1);
+  ring::permute(c0, a.polys[0], perm.data(), primes);
+  ring::add(c0, c0, k0, primes);
+  Ciphertext r;
+  r.context = a.context;
+  r.key_id = a.key_id;
+  r.level = a.level;
+  r.scale = a.scale;
+  r.slots_used = ctx.slots();
+  r.polys.push_back(std::move(c0));
+  r.polys.push_back(std::move(k1));
+  return r;
+}
+
+// MissingKeyError before any work when a step has neither its own key nor the
+// power-of-two keys that compose it (what ckks::rotate would need).
+void check_rotation_keys(const KeySet& keys, const ckks::Context& ctx, const std::vector<long long>& steps) {
+  for (long long step : steps) {
+    if (keys.has_galois_key(ring::rotation_galois_element(ctx.degree(), step))) continue;
+    for (long long t : ckks::rotation_plan(ctx.slots(), step))
+      if (!keys.has_galois_key(ring::rotation_galois_element(ctx.degree(), t)))
+        throw MissingKeyError("the matrix product needs rotation step " + std::to_string(step) +
+                              " (no key for it, nor for step " + std::to_string(t) +
+                              " to compose it); generate the keys of required_rotations()");
+  }
+}
+
+}  // namespace
+
+LinearTransform::LinearTransform(const ckks::ContextPtr& context, const DiagonalSet& set, std::size_t level,
+                                 std::size_t baby_step)
+    : context_(context), rows_(set.rows), cols_(set.cols), level_(level), output_slots_(set.output_slots) {
+  const ckks::Context& ctx = *context;
+  const std::size_t slots = ctx.slots();
+  SECURINFER_CHECK(set.slots == slots, ParameterError, "diagonals were made for another slot count");
+  SECURINFER_CHECK(level >= 1 && level <= ctx.max_level(), LevelError,
+                   "a matrix product needs a level in [1, " + std::to_string(ctx.max_level()) + "]; got " +
+                       std::to_string(level));
+  // The scale that brings a canonical input at `level` to the canonical scale
+  // of level - 1 after one rescale (as product_scale_for does).
+  plaintext_scale_ = ctx.level_scale(level - 1) * static_cast<double>(ctx.params().q_primes[level]) /
+                     ctx.level_scale(level);
+  replication_ = replication_steps(set.period, set.copies);
+
+  std::vector<std::size_t> ks;
+  for (const auto& d : set.diagonals) ks.push_back(d.first);
+  baby_step_ = baby_step ? baby_step : (ks.empty() ? 1 : choose_baby_step(ks, slots));
+  const BsgsSplit split = split_bsgs(ks, slots, baby_step_);
+  babies_ = split.babies;
+
+  // Flatten (giant, k) pairs so the encodings run in parallel.
+  struct Job {
+    std::size_t giant, term, k;
+  };
+  std::vector<Job> jobs;
+  for (const auto& [g, kk] : split.giants) {
+    Giant giant;
+    giant.step = g;
+    for (std::size_t k : kk) {
+      const std::size_t i = k - g;
+      const std::size_t baby = std::lower_bound(babies_.begin(), babies_.end(), i) - babies_.begin();
+      jobs.push_back({giants_.size(), giant.terms.size(), k});
+      giant.terms.push_back({baby, ring::RnsPoly()});
+    }
+    giants_.push_back(std::move(giant));
+  }
+  parallel_for(0, jobs.size(), [&](std::size_t j) {
+    const Job& job = jobs[j];
+    const std::size_t g = giants_[job.giant].step;
+    const std::vector<double>& d = set.diagonals.at(job.k);
+    // Pre-rotated right by g: slot s holds D_k[s - g].
+    std::vector<std::complex<double>> v(slots);
+    for (std::size_t s = 0; s < slots; ++s) v[s] = d[(s + slots - g) % slots];
+    giants_[job.giant].terms[job.term].pt =
+        std::move(ckks::encode(context_, v.data(), slots, level_, plaintext_scale_).poly);
+  });
+}
+
+std::size_t LinearTransform::plaintext_count() const {
+  std::size_t c = 0;
+  for (const auto& g : giants_) c += g.terms.size();
+  return c;
+}
+
+std::size_t LinearTransform::byte_size() const {
+  std::size_t words = 0;
+  for (const auto& g : giants_)
+    for (const auto& t : g.terms) words += t.pt.words();
+  return words * 8;
+}
+
+std::vector<long long> LinearTransform::required_rotations() const {
+  const std::size_t slots = context_->slots();
+  std::set<long long> steps;
+  for (const auto& r : replication_) steps.insert(centred(r.step, slots));
+  for (std::size_t i : babies_) steps.insert(centred(static_cast<long long>(i), slots));
+  for (const auto& g : giants_) steps.insert(centred(static_cast<long long>(g.step), slots));
+  steps.erase(0);
+  return {steps.begin(), steps.end()};
+}
+
+Ciphertext LinearTransform::apply(const KeySet& keys, const Ciphertext& x_in) const {
+  const ckks::Context& ctx = *context_;
+  SECURINFER_CHECK(x_in.context->fingerprint() == ctx.fingerprint(), ContextMismatchError,
+                   "ciphertext and matrix were prepared under different parameters");
+  SECURINFER_CHECK(x_in.key_id == keys.key_id(), ContextMismatchError, "ciphertext belongs to other keys");
+  SECURINFER_CHECK(x_in.size() == 2, ParameterError, "ciphertext must be relinearised");
+  SECURINFER_CHECK(x_in.level >= level_, LevelError,
+                   "ciphertext at level " + std::to_string(x_in.level) + " is below the level " +
+                       std::to_string(level_) + " this matrix was prepared for");
+  check_rotation_keys(keys, ctx, required_rotations());
+  const Ciphertext input = x_in.level == level_ ? x_in : ckks::drop_to_level(x_in, level_);
+
+  Ciphertext x = input;
+  for (const auto& r : replication_) x = ckks::add(x, ckks::rotate(keys, r.from_input ? input : x, r.step));
+
+  // Baby steps, hoisted: one ModUp of c1 for all of them.
+  std::vector<Ciphertext> babies(babies_.size());
+  std::vector<ring::RnsPoly> digits;
+  bool any_exact = false;
+  for (std::size_t i : babies_)
+    any_exact = any_exact || (i != 0 && keys.has_galois_key(ring::rotation_galois_element(ctx.degree(), i)));
+  if (any_exact) digits = ckks::decompose(ctx, x.polys[1], level_);
+  parallel_for(0, babies_.size(), [&](std::size_t b) {
+    const long long i = static_cast<long long>(babies_[b]);
+    const std::uint64_t g = ring::rotation_galois_element(ctx.degree(), i);
+    if (i == 0) babies[b] = x;
+    else if (keys.has_galois_key(g)) babies[b] = rotate_hoisted(x, digits, g, *keys.galois_key(g));
+    else babies[b] = ckks::rotate(keys, x, i);  // composed from power-of-two keys
+  });
+
+  // Giant steps: products summed unreduced, then rotated; one per thread.
+  const auto& primes = ctx.level_primes(level_);
+  const std::size_t n = ctx.degree();
+  std::vector<Ciphertext> partial(giants_.size());
+  parallel_for(0, giants_.size(), [&](std::size_t gi) {
+    const Giant& giant = giants_[gi];
+    Ciphertext r;
+    r.context = context_;
+    r.key_id = x.key_id;
+    r.level = level_;
+    r.scale = x.scale * plaintext_scale_;
+    r.slots_used = ctx.slots();
+    std::vector<const std::uint64_t*> a(giant.terms.size()), b(giant.terms.size());
+    for (std::size_t c = 0; c < 2; ++c) {
+      auto out = ring::RnsPoly::uninitialized(n, level_ + 1);
+      for (std::size_t e = 0; e <= level_; ++e) {
+        for (std::size_t t = 0; t < giant.terms.size(); ++t) {
+          a[t] = giant.terms[t].pt.limb(e);
+          b[t] = babies[giant.terms[t].baby].polys[c].limb(e);
+        }
+        dot_accumulate(out.limb(e), a.data(), b.data(), a.size(), n, primes[e]->modulus);
+      }
+      r.polys.push_back(std::move(out));
+    }
+    partial[gi] = giant.step == 0 ? std::move(r) : ckks::rotate(keys, r, static_cast<long long>(giant.step));
+  });
+
+  Ciphertext y;
+  if (partial.empty()) {
+    // An all-zero matrix: a trivial encryption of zero at the product's level and scale.
+    y.context = context_;
+    y.key_id = x.key_id;
+    y.level = level_;
+    y.scale = x.scale * plaintext_scale_;
+    y.polys.emplace_back(n, level_ + 1);
+    y.polys.emplace_back(n, level_ + 1);
+  } else {
+    y = std::move(partial[0]);
+    for (std::size_t i = 1; i < partial.size(); ++i)
+      for (std::size_t c = 0; c < 2; ++c) ring::add(y.polys[c], y.polys[c], partial[i].polys[c], primes);
+  }
+  ckks::rescale_in_place(y);
+  y.slots_used = output_slots_;
+  return y;
+}
+
+}  // namespace securinfer::linalg

@@ -1,0 +1,224 @@
+"""Encrypted vector times plaintext matrix: ``x @ W``, prepared once.
+
+A :class:`LinearTransform` turns a real matrix ``W`` (rows x cols) into the
+plaintext diagonals of the slot-wise map ``x -> x @ W``, encoded once for a
+context and a level, then applies it to any number of ciphertexts. The method
+is the diagonal method with baby-step giant-step and hoisted baby rotations
+(Halevi-Shoup 2018; the layout follows Lattigo's lintrans):
+
+* x (``rows`` values, zero padded) is replicated with period ``rows`` so that
+  ``rows`` diagonals suffice whatever ``cols`` is (a 1 x n matrix costs one
+  product); ``diag_k[i] = W[(i + k) mod rows, i]`` for ``i < cols``;
+* k = g + i splits into baby steps i < n1 (one decomposition of x for all)
+  and giant steps g (one rotation each); n1 minimises an estimated rotation
+  cost (``csrc/linalg/bsgs.h``); all-zero diagonals are skipped;
+* the products of a giant step are summed before any modular reduction and
+  the whole result is rescaled once: the output is one level below the input,
+  on the canonical scale, like any plaintext product.
+
+Limits: rows and cols at most ``ctx.slots`` (split larger matrices into
+blocks yourself); when ``rows + cols - 1 > slots`` the replication does not
+fit and up to ``slots`` diagonals are used (correct, slower). Real matrices only.
+
+``Ciphertext.__matmul__`` (``x @ W``) uses this module with a small LRU cache
+keyed by the matrix's shape, dtype and a hash of its bytes (plus context and
+level), so repeating ``x @ W`` with the same matrix encodes the diagonals only
+once (:func:`cache_info` counts preparations).
+
+Example:
+    >>> import numpy as np, securinfer as si
+    >>> ctx = si.Context.create(preset="fast")
+    >>> W = np.arange(6.0).reshape(3, 2)
+    >>> lt = si.linalg.LinearTransform(ctx, W)
+    >>> ctx.generate_rotation_keys(steps=lt.required_rotations())
+    >>> y = lt.apply(ctx.encrypt([1.0, 2.0, 3.0]))
+    >>> np.round(ctx.decrypt(y), 3)
+    array([16., 22.])
+    >>> lt.rows, lt.cols, y.level == ctx.max_level - 1
+    (3, 2, True)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from typing import List, Optional
+
+import numpy as np
+
+from ._core import linalg as _linalg
+from .errors import LevelError, ParameterError
+
+__all__ = ["LinearTransform", "cache_info", "cache_clear"]
+
+
+def _as_matrix(matrix) -> np.ndarray:
+    W = np.asarray(matrix)
+    if W.dtype == object or W.dtype.kind not in "fiub":
+        kind = "complex matrices are not supported" if W.dtype.kind == "c" else f"got dtype {W.dtype}"
+        raise ParameterError(f"matrix must be real and numeric; {kind}")
+    if W.ndim != 2:
+        raise ParameterError(f"matrix must be 2-D, got shape {W.shape}")
+    if W.size == 0:
+        raise ParameterError(f"matrix must not be empty, got shape {W.shape}")
+    W = np.ascontiguousarray(W, dtype=np.float64)
+    if not np.all(np.isfinite(W)):
+        raise ParameterError("matrix must be finite")
+    return W
+
+
+class LinearTransform:
+    """A plaintext matrix prepared for ``y = x @ W`` on encrypted vectors.
+
+    ``level`` (default: the context's top level) is the level of the
+    ciphertexts it will take; inputs above it are dropped to it, inputs below
+    raise ``LevelError``. ``batch``/``stride``: the input holds ``batch``
+    vectors, vector b in slots ``[b*stride, b*stride + rows)``; the result
+    holds product b in ``[b*stride, b*stride + cols)`` (one transform computes
+    all of them). ``baby_step`` overrides the cost model's n1.
+
+    Example:
+        >>> import numpy as np, securinfer as si
+        >>> ctx = si.Context.create(preset="fast")
+        >>> W = np.eye(4)[:, ::-1]                      # reverses a 4-vector
+        >>> lt = si.linalg.LinearTransform(ctx, W, batch=2, stride=4)
+        >>> ctx.generate_rotation_keys(steps=lt.required_rotations())
+        >>> np.round(ctx.decrypt(lt.apply(ctx.encrypt(np.arange(8.0)))), 3)
+        array([3., 2., 1., 0., 7., 6., 5., 4.])
+    """
+
+    def __init__(self, context, matrix, level: Optional[int] = None, *, batch: Optional[int] = None,
+                 stride: Optional[int] = None, baby_step: Optional[int] = None):
+        from .context import Context
+
+        if not isinstance(context, Context):
+            raise ParameterError(f"expected a securinfer.Context, got {type(context).__name__}")
+        W = _as_matrix(matrix)
+        level = context.max_level if level is None else level
+        if isinstance(level, bool) or not isinstance(level, (int, np.integer)) or not 1 <= level <= context.max_level:
+            raise ParameterError(f"level must be an int in [1, {context.max_level}] (a product uses one level)")
+        if (batch is None) != (stride is None):
+            raise ParameterError("batch and stride go together")
+        for name, v in (("batch", batch), ("stride", stride), ("baby_step", baby_step)):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1):
+                raise ParameterError(f"{name} must be a positive int")
+        self._batch = batch
+        self._core = _linalg.LinearTransform(context._core, W, int(level), int(baby_step or 0), int(batch or 0),
+                                             int(stride or 0))
+
+    # ------------------------------------------------------------------ facts
+    @property
+    def rows(self) -> int:
+        """Length of the input vector."""
+        return self._core.rows
+
+    @property
+    def cols(self) -> int:
+        """Length of the output vector."""
+        return self._core.cols
+
+    @property
+    def level(self) -> int:
+        """The level the diagonals are encoded at (that of the inputs)."""
+        return self._core.level
+
+    @property
+    def baby_step(self) -> int:
+        """n1 of the baby-step giant-step split."""
+        return self._core.baby_step
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the encoded diagonals."""
+        return self._core.byte_size
+
+    def __repr__(self) -> str:
+        return (f"<securinfer.linalg.LinearTransform {self.rows}x{self.cols} level={self.level} "
+                f"n1={self.baby_step} giants={self._core.giant_count} plaintexts={self._core.plaintext_count}>")
+
+    def required_rotations(self) -> List[int]:
+        """The rotation steps :meth:`apply` uses, known before any key exists:
+        pass them to ``ctx.generate_rotation_keys(steps=...)``. With only the
+        power-of-two keys the product still works (steps are composed), more slowly."""
+        return list(self._core.required_rotations())
+
+    # ------------------------------------------------------------------ use
+    def apply(self, x):
+        """``x @ W`` for an encrypted vector (or batch) ``x``; one level down.
+
+        ``MissingKeyError`` names a rotation step without a key."""
+        from .ciphertext import Ciphertext
+
+        if not isinstance(x, Ciphertext):
+            raise ParameterError(f"expected a securinfer.Ciphertext, got {type(x).__name__}")
+        if self._batch is None and x.size != self.rows:
+            raise ParameterError(f"shapes do not match: vector of {x.size} @ matrix of {(self.rows, self.cols)}")
+        x._require_clean("x @ W")
+        core = self._core.apply(x._context._keys, x._core)
+        out = x._new(core, clean=True)
+        return out
+
+
+# --------------------------------------------------------------------------- the x @ W cache
+# Transforms hold ~(nonzero diagonals) x (level + 1) x N x 8 bytes: keep few.
+_CACHE_SIZE = 4
+_cache: "OrderedDict[tuple, LinearTransform]" = OrderedDict()
+_lock = threading.Lock()
+_stats = {"hits": 0, "misses": 0}
+
+
+def _digest(W: np.ndarray) -> bytes:
+    # The bytes, not just id(): an array changed in place must not reuse stale diagonals.
+    return hashlib.blake2b(np.ascontiguousarray(W).view(np.uint8).reshape(-1), digest_size=16).digest()
+
+
+def _matmul(x, matrix):
+    """``x @ matrix`` through a cached :class:`LinearTransform` (see module doc)."""
+    W = np.asarray(matrix)
+    if W.ndim != 2:
+        raise ParameterError(f"matrix must be 2-D, got shape {W.shape}")
+    if W.shape[0] != x.size:
+        raise ParameterError(f"shapes do not match: vector of {x.size} @ matrix of {W.shape}")
+    x._require_clean("x @ W")
+    level = x.level
+    if level < 1:
+        raise LevelError("ciphertext is at level 0: out of multiplicative depth (use more coefficient primes)")
+    if W.dtype == object or W.dtype.kind not in "fiub":
+        _as_matrix(W)  # raises the ParameterError
+    # Content-addressed: equal matrices share one preparation, and an array
+    # changed in place gets a new one. id(core) is stable while the entry
+    # lives (the transform holds the core context).
+    key = (W.shape, W.dtype.str, _digest(W), id(x._context._core), level)
+    with _lock:
+        lt = _cache.get(key)
+        if lt is not None:
+            _cache.move_to_end(key)
+            _stats["hits"] += 1
+    if lt is None:
+        lt = LinearTransform(x._context, W, level)
+        with _lock:
+            _stats["misses"] += 1
+            _cache[key] = lt
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    return lt.apply(x)
+
+
+def cache_info() -> dict:
+    """Hits, misses (= preparations) and size of the ``x @ W`` cache.
+
+    Example:
+        >>> import securinfer as si
+        >>> sorted(si.linalg.cache_info())
+        ['hits', 'misses', 'size']
+    """
+    with _lock:
+        return {"hits": _stats["hits"], "misses": _stats["misses"], "size": len(_cache)}
+
+
+def cache_clear() -> None:
+    """Empties the ``x @ W`` cache (frees the encoded diagonals) and its counters."""
+    with _lock:
+        _cache.clear()
+        _stats["hits"] = _stats["misses"] = 0
