@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import math
 import os
 import pathlib
 import pickle
@@ -278,16 +277,21 @@ class Mutator:
         return d[:a] + other[b:b + HEADER_SIZE + b_size] + d[a + HEADER_SIZE + a_size:]
 
     def third_poly(self, rng, d, name):
-        """A ciphertext claiming (and carrying) three polynomials."""
-        if not name.startswith("ct") or len(d) < HEADER_SIZE + 8:
+        """A ciphertext claiming (and mostly carrying) three polynomials."""
+        if not name.startswith("ct") or len(d) < HEADER_SIZE + 15:
             return d
-        body = bytes(d[HEADER_SIZE + 15:])
-        if name == "ct_seeded":
-            body = body[:-32]  # c0 only
-            d[8] &= ~1
-        d[HEADER_SIZE + 2] = 3
-        extra = body if rng.random() < 0.8 else body[: rng.randrange(len(body) + 1)]
-        return d + bytearray(extra) * (1 if name != "ct_seeded" else 2)
+        head, body = d[:HEADER_SIZE + 15], bytes(d[HEADER_SIZE + 15:])
+        if name == "ct_seeded":  # c0 and a seed: c0 three times, unseeded
+            head[8] &= 0xFE
+            polys = body[:-32] * 3
+        else:  # two polynomials: the first again
+            polys = body + body[: len(body) // 2]
+        if rng.random() < 0.2:
+            polys = polys[: rng.randrange(len(polys) + 1)]
+        head[HEADER_SIZE + 2] = 3
+        out = head + bytearray(polys)
+        self._put(out, 16, 8, len(out) - HEADER_SIZE)
+        return out
 
     MUTATIONS = ["bitflip", "overwrite", "truncate", "insert", "delete", "header_field", "payload_field",
                  "splice", "third_poly"]
@@ -323,7 +327,7 @@ class Mutator:
 class Harness:
     """Runs one input through one loader and then uses what loaded."""
 
-    def __init__(self, ctx, seeds):
+    def __init__(self, ctx, seeds, arith_prob=0.05):
         import numpy as np
         import securinfer as si
         from securinfer.ciphertext import _unpickle
@@ -335,6 +339,8 @@ class Harness:
         self._unpickle, self._load_public, self._register = _unpickle, _load_public, _register
         self.fingerprint, self.key_id = ctx.fingerprint, ctx._keys.key_id
         self.use_rng = random.Random(0)
+        self.arith_prob = arith_prob
+        self.fresh = ctx.encrypt(np.linspace(-1.0, 1.0, 8))
 
     def _pickled(self, fn, args):
         class _R:
@@ -368,35 +374,38 @@ class Harness:
         if not self.np.all(self.np.isfinite(values)):
             raise AssertionError(f"{what} decrypted to non-finite values")
 
+    def _ops(self, ops):
+        """Runs each operation; a SecurinferError is a fine outcome, anything else propagates."""
+        for op in ops:
+            try:
+                op()
+            except self.si.SecurinferError:
+                pass
+
     def use_context(self, c):
-        si, np = self.si, self.np
+        np = self.np
         try:
             ct = c.encrypt(np.ones(4))
-            c.rotation_steps  # noqa: B018  (walks the loaded Galois elements)
-            if c.has_secret_key:
-                self._finite(c.decrypt(ct), "loaded context's own ciphertext")
-            if self.use_rng.random() < 0.1:
-                prod = ct * ct  # relinearisation key
-                if c.has_secret_key:
-                    self._finite(c.decrypt(prod), "product under a loaded context")
-                for step in c.rotation_steps[:1]:
-                    ct.rotate(step)  # a Galois key
-        except si.SecurinferError:
-            pass
+        except self.si.SecurinferError:
+            return
+        ops = [lambda: c.rotation_steps]
+        if c.has_secret_key:
+            ops.append(lambda: self._finite(c.decrypt(ct), "loaded context's own ciphertext"))
+        if self.use_rng.random() < self.arith_prob:
+            ops.append(lambda: self._finite(c.decrypt(ct * ct), "product under a loaded context")
+                       if c.has_secret_key else ct * ct)  # the relinearisation key
+            ops += [lambda s=s: ct.rotate(s) for s in c.rotation_steps[:1]]  # a Galois key
+        self._ops(ops)
 
     def use_ciphertext(self, ct):
-        si = self.si
-        try:
-            # The client's context decrypts whatever context the ciphertext was loaded under.
-            self._finite(self.ctx.decrypt(ct), "loaded ciphertext")
-            if self.use_rng.random() < 0.1:
-                out = [ct + ct, ct - ct, ct * 2.0, ct.rotate(1)]
-                if ct.level > 0:
-                    out.append(ct * ct)
-                for o in out:
-                    self._finite(self.ctx.decrypt(o), "arithmetic on a loaded ciphertext")
-        except si.SecurinferError:
-            pass
+        # The client's context decrypts whatever context the ciphertext was loaded under.
+        dec = self.ctx.decrypt
+        ops = [lambda: self._finite(dec(ct), "loaded ciphertext")]
+        if self.use_rng.random() < self.arith_prob:
+            for f in (lambda: ct + ct, lambda: ct - ct, lambda: ct * 2.0, lambda: ct.rotate(1), lambda: ct * ct,
+                      lambda: ct + self.fresh, lambda: self.fresh + ct, lambda: ct * self.fresh, lambda: ct.sum()):
+                ops.append(lambda f=f: self._finite(dec(f()), "arithmetic on a loaded ciphertext"))
+        self._ops(ops)
 
 
 def normalise(message: str) -> str:
@@ -410,7 +419,8 @@ def input_for(mutator, seeds, run_seed, target, index):
     return mutator.mutate(rng, seeds[SEED_OF[target]], SEED_OF[target])
 
 
-def worker(run_seed, targets, start, count, deadline, slow_limit, progress, result_queue, crash_dir, memlimit_mb):
+def worker(run_seed, targets, start, count, deadline, slow_limit, progress, result_queue, crash_dir, memlimit_mb,
+           threads, arith_prob):
     """Runs inputs [start, start+count) round-robin over targets; reports stats."""
     if memlimit_mb:
         import resource
@@ -422,9 +432,10 @@ def worker(run_seed, targets, start, count, deadline, slow_limit, progress, resu
     warnings.simplefilter("ignore")
     import securinfer as si
 
+    si.set_num_threads(threads)
     ctx, seeds = make_seeds()
     mutator = Mutator(seeds)
-    harness = Harness(ctx, seeds)
+    harness = Harness(ctx, seeds, arith_prob)
     tried = collections.Counter()
     loaded = collections.Counter()
     errors = collections.Counter()
@@ -512,7 +523,7 @@ def run_builtin(args):
             progress = spawn.Value("q", next_index, lock=False)
             q = spawn.Queue()
             p = spawn.Process(target=worker, args=(run_seed, targets, next_index, n, deadline, args.slow, progress, q,
-                                                   crash_dir, memlimit))
+                                                   crash_dir, memlimit, args.threads, args.arith))
             p.start()
             jobs.append((p, q, progress, next_index, n))
             next_index += n
@@ -597,7 +608,7 @@ def replay(args):
     path = save_input(pathlib.Path(args.crash_dir), args.replay, data)
     print(f"input {args.replay}: {len(data)} bytes (saved to {path})", flush=True)
     try:
-        Harness(ctx, seeds).run(target, data)
+        Harness(ctx, seeds, arith_prob=1.0).run(target, data)
         print("loaded")
     except si.SecurinferError as e:
         print(f"{type(e).__name__}: {e}")
@@ -615,7 +626,8 @@ def run_atheris(args, libfuzzer_argv):
 
     ctx, seeds = make_seeds()
     mutator = Mutator(seeds)
-    harness = Harness(ctx, seeds)
+    si.set_num_threads(args.threads)
+    harness = Harness(ctx, seeds, args.arith)
     corpus = pathlib.Path(args.corpus)
     corpus.mkdir(parents=True, exist_ok=True)
     for k, t in enumerate(TARGETS):  # first byte: the target; the rest: the object
@@ -623,9 +635,18 @@ def run_atheris(args, libfuzzer_argv):
     stats = {"tried": collections.Counter(), "loaded": collections.Counter(), "errors": collections.Counter(),
              "raw": set(), "t0": time.time(), "slowest": (0.0, None)}
     crash_dir = pathlib.Path(args.crash_dir)
+    runs = next((int(a.split("=", 1)[1]) for a in libfuzzer_argv if a.startswith("-runs=")), -1)
+
+    def maybe_report():
+        done = sum(stats["tried"].values())
+        if done % args.report_every == 0 or done == runs:  # libFuzzer exits without Python's atexit
+            report(stats["tried"], stats["loaded"], stats["errors"], len(stats["raw"]), [], time.time() - stats["t0"],
+                   stats["slowest"], _maxrss_mb(), args.top)
 
     def test_one_input(data: bytes):
-        if not data:
+        if not data:  # libFuzzer's first input
+            stats["tried"]["(empty)"] += 1
+            maybe_report()
             return
         target = TARGETS[data[0] % len(TARGETS)]
         body = data[1:]
@@ -645,10 +666,7 @@ def run_atheris(args, libfuzzer_argv):
             dt = time.perf_counter() - t
             if dt > stats["slowest"][0]:
                 stats["slowest"] = (dt, target)
-        done = sum(stats["tried"].values())
-        if done % args.report_every == 0:
-            report(stats["tried"], stats["loaded"], stats["errors"], len(stats["raw"]), [], time.time() - stats["t0"],
-                   stats["slowest"], _maxrss_mb(), args.top)
+        maybe_report()
 
     def custom_mutator(data: bytes, max_size: int, seed: int) -> bytes:
         rng = random.Random(seed)
@@ -658,10 +676,6 @@ def run_atheris(args, libfuzzer_argv):
         out = bytes([data[0]]) + mutator.mutate(rng, data[1:], SEED_OF[target])
         return out[:max_size]
 
-    import atexit
-
-    atexit.register(lambda: report(stats["tried"], stats["loaded"], stats["errors"], len(stats["raw"]), [],
-                                   time.time() - stats["t0"], stats["slowest"], _maxrss_mb(), args.top))
     argv = [sys.argv[0], *libfuzzer_argv]
     if not any(a.startswith("-max_len") for a in argv):
         argv.append(f"-max_len={max(len(s) for s in seeds.values()) * 2 + 64}")
@@ -685,6 +699,9 @@ def main(argv=None):
     ap.add_argument("--targets", default=",".join(TARGETS), help="comma-separated subset of " + ", ".join(TARGETS))
     ap.add_argument("--seed", type=int, default=None, help="run seed (default: from os.urandom)")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes")
+    ap.add_argument("--threads", type=int, default=1, help="securinfer threads per worker (the pool spins: keep 1)")
+    ap.add_argument("--arith", type=float, default=0.05,
+                    help="probability of also computing on a loaded object (products, rotations, sums)")
     ap.add_argument("--chunk", type=int, default=50_000, help="inputs per worker process")
     ap.add_argument("--slow", type=float, default=2.0, help="an input slower than this (seconds) is a finding")
     ap.add_argument("--memlimit-mb", type=int, default=3072, help="address-space limit of a worker (MemoryError = finding)")

@@ -52,6 +52,10 @@ Ciphertext adjust_to(const Ciphertext& a, std::size_t level, double target) {
   Ciphertext r = drop_to_level(a, level + 1);
   const double q = static_cast<double>(a.context->params().q_primes[level + 1]);
   const long double factor = std::roundl(static_cast<long double>(target) * q / a.scale);
+  // Scales come from our own pipeline or from validated bytes, but a crafted
+  // scale could still ask for an absurd factor: refuse it rather than wrap.
+  SECURINFER_CHECK(factor >= 1 && factor < 0x1p120L, ParameterError,
+                   "cannot align these scales (factor out of range): inconsistent ciphertext scales");
   const auto& primes = a.context->level_primes(level + 1);
   const auto c = residues_of(factor, primes);
   for (auto& p : r.polys) ring::multiply_constant(p, p, c.data(), primes);

@@ -48,7 +48,7 @@ Header read_header(ByteReader& in, ObjectType expected) {
   Header h;
   const std::uint16_t type = in.get_u16();
   if (type != static_cast<std::uint16_t>(expected))
-    throw SerializationError(std::string("expected a ") + object_name(expected) + ", found object type " +
+    throw SerializationError(std::string("expected ") + object_name(expected) + " data, found object type " +
                              std::to_string(type));
   h.type = expected;
   h.flags = in.get_u32();

@@ -5,11 +5,11 @@
 //   0       4     magic "SINF"
 //   4       2     format version (kFormatVersion)
 //   6       2     object type (ObjectType)
-//   8       4     flags (kFlag*; unknown bits are refused)
+//   8       4     flags (kFlag*; unknown bits are refused; parameters and keys carry none)
 //   12      4     reserved, zero
 //   16      8     payload size in bytes (the bytes after the header)
 //   24      8     parameter fingerprint (CkksParameters::fingerprint)
-//   32      8     key id (0 for objects that belong to no key set)
+//   32      8     key id (0 for objects that belong to no key set: parameters)
 //
 // Readers check every field before reading on.
 #pragma once

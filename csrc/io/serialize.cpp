@@ -44,9 +44,11 @@ ckks::Seed read_seed(ByteReader& in) {
 }
 
 // A nested object's payload reader, after checking its header's fingerprint.
+// Nested key objects carry no flags; a ciphertext may be seeded.
 ByteReader open_object(ByteReader& in, ObjectType type, std::uint64_t fingerprint, std::uint64_t key_id,
-                       Header* header_out = nullptr) {
+                       Header* header_out = nullptr, std::uint32_t allowed_flags = 0) {
   Header h = read_header(in, type);
+  if (h.flags & ~allowed_flags) throw SerializationError(std::string("invalid ") + object_name(type) + " flags");
   if (h.fingerprint != fingerprint)
     throw ContextMismatchError(std::string(object_name(type)) + " was made under other parameters");
   if (key_id != 0 && h.key_id != key_id)
@@ -77,6 +79,7 @@ void write_parameters(ByteWriter& out, const ckks::CkksParameters& p) {
 
 ckks::CkksParameters read_parameters(ByteReader& in) {
   Header h = read_header(in, ObjectType::parameters);
+  if (h.flags != 0 || h.key_id != 0) throw SerializationError("invalid parameters header (flags or key id set)");
   ByteReader r(in.get_bytes(h.payload_size), h.payload_size);
   ckks::CkksParameters p;
   p.poly_degree = r.get_u32();
@@ -128,6 +131,24 @@ std::shared_ptr<KeySwitchKey> read_switch_key_payload(ByteReader& r, const Conte
   return key;
 }
 
+// The fewest bytes the keys of a context with these parameters take (public
+// key, relinearisation key, an empty Galois set, the secret key if present):
+// checked before the context is built, so that a few bytes of parameters
+// cannot make the loader build a large context (NTT tables, base converters)
+// for keys that are not there.
+std::size_t min_key_bytes(const ckks::CkksParameters& p, bool has_secret) {
+  const std::size_t n = p.poly_degree;
+  std::size_t chain = 0, special = 0;
+  for (auto q : p.q_primes) chain += packed_limb_bytes(n, bit_width(q));
+  for (auto q : p.p_primes) special += packed_limb_bytes(n, bit_width(q));
+  const std::size_t seed = ckks::Seed().size();
+  std::size_t bytes = kHeaderSize + seed + chain;                          // public key
+  bytes += kHeaderSize + 2 + p.dnum() * (seed + chain + special);          // relinearisation key
+  bytes += kHeaderSize + 4;                                                // Galois keys (maybe none)
+  if (has_secret) bytes += kHeaderSize + chain + special;                  // secret key
+  return bytes;
+}
+
 }  // namespace
 
 // --------------------------------------------------------------- ciphertexts
@@ -157,7 +178,7 @@ Ciphertext load_ciphertext(const std::uint8_t* data, std::size_t size, const Con
                            std::uint64_t key_id) {
   ByteReader in(data, size);
   Header h;
-  ByteReader r = open_object(in, ObjectType::ciphertext, context->fingerprint(), key_id, &h);
+  ByteReader r = open_object(in, ObjectType::ciphertext, context->fingerprint(), key_id, &h, kFlagSeeded);
   if (in.remaining() != 0) throw SerializationError("unexpected bytes after the ciphertext");
   Ciphertext ct;
   ct.context = context;
@@ -241,6 +262,11 @@ std::pair<ContextPtr, KeySet> load_context(const std::uint8_t* data, std::size_t
 
   ckks::CkksParameters params = read_parameters(r);
   if (params.fingerprint() != outer.fingerprint) throw SerializationError("context fingerprint does not match");
+  const std::size_t key_bytes = min_key_bytes(params, has_secret);
+  if (r.remaining() < key_bytes)
+    throw SerializationError("context payload is too short for the keys its parameters need: " +
+                             std::to_string(r.remaining()) + " bytes left, at least " + std::to_string(key_bytes) +
+                             " needed");
   auto ctx = std::make_shared<const Context>(std::move(params));
   const std::uint64_t fp = ctx->fingerprint(), id = outer.key_id;
   const std::size_t n = ctx->degree();

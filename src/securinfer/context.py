@@ -43,7 +43,8 @@ _REGISTRY: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()
 
 
 def _register(ctx: "Context") -> None:
-    _REGISTRY[(ctx.fingerprint, ctx._keys.key_id)] = ctx
+    # Keep a live entry: replacing it would lose it when the newcomer is dropped.
+    _REGISTRY.setdefault((ctx.fingerprint, ctx._keys.key_id), ctx)
 
 
 def _lookup(fingerprint: int, key_id: int) -> "Context":
@@ -144,8 +145,7 @@ class Context:
             False
         """
         public = Context(self._core, self._keys.without_secret(), _private=True)
-        if (self.fingerprint, self._keys.key_id) not in _REGISTRY:
-            _register(public)
+        _register(public)
         return public
 
     def with_simd_path(self, path: str) -> "Context":
