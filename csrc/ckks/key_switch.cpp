@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "eltwise/dot_accumulate.h"
 #include "ring/rns_ops.h"
 #include "util/aligned_buffer.h"
 #include "util/errors.h"
@@ -79,22 +80,22 @@ void inner_product(const Context& context, const std::vector<ring::RnsPoly>& dig
   parallel_for(0, ext_limbs, [&](std::size_t e) {
     const std::size_t key_limb = e <= level ? e : L + 1 + (e - level - 1);
     const ring::RnsPrime& p = *ext[e];
-    AlignedVector<std::uint64_t> permuted(permutation ? n : 0);
+    // A hoisted automorphism reads each digit through the permutation.
+    AlignedVector<std::uint64_t> permuted(permutation ? digits.size() * n : 0);
+    std::vector<const std::uint64_t*> x(digits.size()), kb(digits.size()), ka(digits.size());
     for (std::size_t j = 0; j < digits.size(); ++j) {
-      const std::uint64_t* x = digits[j].limb(e);
+      x[j] = digits[j].limb(e);
       if (permutation) {
-        // A hoisted automorphism: read the digit through the permutation.
-        for (std::size_t k = 0; k < n; ++k) permuted[k] = x[permutation[k]];
-        x = permuted.data();
+        std::uint64_t* dst = permuted.data() + j * n;
+        for (std::size_t k = 0; k < n; ++k) dst[k] = x[j][permutation[k]];
+        x[j] = dst;
       }
-      if (j == 0) {
-        p.ops->mul(acc0.limb(e), x, key.b[j].limb(key_limb), n, p.modulus);
-        p.ops->mul(acc1.limb(e), x, key.a[j].limb(key_limb), n, p.modulus);
-      } else {
-        p.ops->mul_add(acc0.limb(e), x, key.b[j].limb(key_limb), n, p.modulus);
-        p.ops->mul_add(acc1.limb(e), x, key.a[j].limb(key_limb), n, p.modulus);
-      }
+      kb[j] = key.b[j].limb(key_limb);
+      ka[j] = key.a[j].limb(key_limb);
     }
+    // One reduction per coefficient for the whole digit sum.
+    eltwise::dot_accumulate(acc0.limb(e), x.data(), kb.data(), digits.size(), n, p.modulus);
+    eltwise::dot_accumulate(acc1.limb(e), x.data(), ka.data(), digits.size(), n, p.modulus);
   });
 }
 

@@ -9,7 +9,7 @@
 #include "ckks/evaluator.h"
 #include "ckks/key_switch.h"
 #include "ckks/rotation.h"
-#include "linalg/dot_accumulate.h"
+#include "eltwise/dot_accumulate.h"
 #include "ring/automorphism.h"
 #include "ring/rns_ops.h"
 #include "util/errors.h"
@@ -187,7 +187,7 @@ Ciphertext LinearTransform::apply(const KeySet& keys, const Ciphertext& x_in) co
           a[t] = giant.terms[t].pt.limb(e);
           b[t] = babies[giant.terms[t].baby].polys[c].limb(e);
         }
-        dot_accumulate(out.limb(e), a.data(), b.data(), a.size(), n, primes[e]->modulus);
+        eltwise::dot_accumulate(out.limb(e), a.data(), b.data(), a.size(), n, primes[e]->modulus);
       }
       r.polys.push_back(std::move(out));
     }

@@ -50,8 +50,28 @@ void BaseConverter::convert_centered(const std::uint64_t* in, std::uint64_t* out
   convert_impl(in, out, n, true);
 }
 
+// One source prime b: out_j = x mod c_j (x - b when centred and x > b/2), a
+// plain loop the compiler keeps tight; the common case (single-prime digits,
+// one special prime).
+void BaseConverter::convert_single(const std::uint64_t* in, std::uint64_t* out, std::size_t n, bool centered) const {
+  const std::uint64_t b = from_[0]->value(), half = b >> 1;
+  parallel_for(0, to_.size(), [&](std::size_t j) {
+    const std::uint64_t c = to_[j]->value();
+    const std::uint64_t one_shoup = arith::shoup_precompute(1 % c, c);
+    const std::uint64_t b_mod = product_multiples_[j * 2 + 1];  // [b]_c
+    std::uint64_t* o = out + j * n;
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::uint64_t x = in[k];
+      std::uint64_t r = arith::mul_shoup(x, 1 % c, one_shoup, c);
+      if (centered && x > half) r = arith::sub_mod(r, b_mod, c);
+      o[k] = r;
+    }
+  });
+}
+
 void BaseConverter::convert_impl(const std::uint64_t* in, std::uint64_t* out, std::size_t n, bool centered) const {
   const std::size_t nf = from_.size(), nt = to_.size();
+  if (nf == 1) return convert_single(in, out, n, centered);
   // y_i = [x_i * (B/b_i)^-1]_{b_i}, computed once for all targets (x itself
   // when the factor is 1, as for single-prime bases).
   AlignedVector<std::uint64_t> y(nf * n);

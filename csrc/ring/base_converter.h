@@ -36,6 +36,7 @@ class BaseConverter {
   std::vector<double> inverse_from_;                              // 1 / b_i
 
   void convert_impl(const std::uint64_t* in, std::uint64_t* out, std::size_t n, bool centered) const;
+  void convert_single(const std::uint64_t* in, std::uint64_t* out, std::size_t n, bool centered) const;
 };
 
 }  // namespace securinfer::ring

@@ -1,8 +1,8 @@
-#include "linalg/dot_accumulate.h"
+#include "eltwise/dot_accumulate.h"
 
 #include <algorithm>
 
-namespace securinfer::linalg {
+namespace securinfer::eltwise {
 
 using arith::u128;
 
@@ -63,4 +63,4 @@ void dot_accumulate(std::uint64_t* out, const std::uint64_t* const* a, const std
   }
 }
 
-}  // namespace securinfer::linalg
+}  // namespace securinfer::eltwise

@@ -1,8 +1,8 @@
 // Sum of pointwise products of one RNS limb with a single reduction per
 // coefficient: out[k] = sum_t a[t][k] * b[t][k] mod q.
 //
-// Why: a giant step of the BSGS product sums n1 plaintext x ciphertext
-// products. Reducing each product (mul_add) costs a Barrett reduction per term;
+// Why: key switching sums dnum digit x key products per limb, and a giant step
+// of the BSGS product sums n1 plaintext x ciphertext products. Reducing each product (mul_add) costs a Barrett reduction per term;
 // here the 128-bit products are added exactly and reduced once, every
 // `terms_per_reduction(q)` terms (the sum must stay below 2^124, the range of
 // barrett_reduce_128). Coefficients go in blocks that keep the accumulators
@@ -20,11 +20,11 @@
 
 #include "arith/modarith.h"
 
-namespace securinfer::linalg {
+namespace securinfer::eltwise {
 
 std::size_t terms_per_reduction(const arith::Modulus& q);
 
 void dot_accumulate(std::uint64_t* out, const std::uint64_t* const* a, const std::uint64_t* const* b,
                     std::size_t terms, std::size_t n, const arith::Modulus& q);
 
-}  // namespace securinfer::linalg
+}  // namespace securinfer::eltwise
