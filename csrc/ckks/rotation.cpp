@@ -18,9 +18,10 @@ long long normalise(long long step, std::size_t slots) {
   return r < 0 ? r + s : r;
 }
 
-// One automorphism with its key, using already decomposed c1 digits.
-Ciphertext apply_galois(const Ciphertext& a, const std::vector<ring::RnsPoly>& digits, std::uint64_t g,
-                        const KeySwitchKey& key) {
+}  // namespace
+
+Ciphertext apply_galois_hoisted(const Ciphertext& a, const std::vector<ring::RnsPoly>& digits, std::uint64_t g,
+                                const KeySwitchKey& key) {
   const Context& ctx = *a.context;
   const auto& perm = ctx.galois_permutation(g);
   const auto& primes = ctx.level_primes(a.level);
@@ -40,11 +41,13 @@ Ciphertext apply_galois(const Ciphertext& a, const std::vector<ring::RnsPoly>& d
   return r;
 }
 
+namespace {
+
 Ciphertext apply_galois(const KeySet& keys, const Ciphertext& a, std::uint64_t g) {
   SECURINFER_CHECK(a.size() == 2, ParameterError, "ciphertext must be relinearised");
   auto key = keys.galois_key(g);
   auto digits = decompose(*a.context, a.polys[1], a.level);
-  return apply_galois(a, digits, g, *key);
+  return apply_galois_hoisted(a, digits, g, *key);
 }
 
 }  // namespace
@@ -106,7 +109,7 @@ std::vector<Ciphertext> rotate_many(const KeySet& keys, const Ciphertext& a, con
     if (normalise(step, ctx.slots()) == 0) {
       out[i] = a;
     } else if (keys.has_galois_key(g)) {
-      out[i] = apply_galois(a, digits, g, *keys.galois_key(g));
+      out[i] = apply_galois_hoisted(a, digits, g, *keys.galois_key(g));
     } else {
       out[i] = rotate(keys, a, step);
     }

@@ -18,6 +18,10 @@ Ciphertext rotate(const KeySet& keys, const Ciphertext& a, long long step);
 // ModDown. Steps without an exact key fall back to rotate().
 std::vector<Ciphertext> rotate_many(const KeySet& keys, const Ciphertext& a, const std::vector<long long>& steps);
 Ciphertext conjugate(const KeySet& keys, const Ciphertext& a);
+// One automorphism of `a` with its key from c1's already computed digits
+// (decompose(ctx, a.polys[1], a.level)): the hoisted step.
+Ciphertext apply_galois_hoisted(const Ciphertext& a, const std::vector<ring::RnsPoly>& digits,
+                                std::uint64_t galois_element, const KeySwitchKey& key);
 // Every slot receives the sum of all slots (log2(slots) rotations).
 Ciphertext sum_slots(const KeySet& keys, const Ciphertext& a);
 

@@ -28,28 +28,6 @@ long long centred(long long step, std::size_t slots) {
   return r > s / 2 ? r - s : r;
 }
 
-// One rotation of `a` from its already decomposed c1 (a hoisted baby step).
-Ciphertext rotate_hoisted(const Ciphertext& a, const std::vector<ring::RnsPoly>& digits, std::uint64_t g,
-                          const ckks::KeySwitchKey& key) {
-  const ckks::Context& ctx = *a.context;
-  const auto& perm = ctx.galois_permutation(g);
-  const auto& primes = ctx.level_primes(a.level);
-  ring::RnsPoly k0, k1;
-  ckks::apply_switch_key(ctx, digits, a.level, key, perm.data(), k0, k1);
-  auto c0 = ring::RnsPoly::uninitialized(ctx.degree(), a.level + 1);
-  ring::permute(c0, a.polys[0], perm.data(), primes);
-  ring::add(c0, c0, k0, primes);
-  Ciphertext r;
-  r.context = a.context;
-  r.key_id = a.key_id;
-  r.level = a.level;
-  r.scale = a.scale;
-  r.slots_used = ctx.slots();
-  r.polys.push_back(std::move(c0));
-  r.polys.push_back(std::move(k1));
-  return r;
-}
-
 // MissingKeyError before any work when a step has neither its own key nor the
 // power-of-two keys that compose it (what ckks::rotate would need).
 void check_rotation_keys(const KeySet& keys, const ckks::Context& ctx, const std::vector<long long>& steps) {
@@ -163,7 +141,7 @@ Ciphertext LinearTransform::apply(const KeySet& keys, const Ciphertext& x_in) co
     const long long i = static_cast<long long>(babies_[b]);
     const std::uint64_t g = ring::rotation_galois_element(ctx.degree(), i);
     if (i == 0) babies[b] = x;
-    else if (keys.has_galois_key(g)) babies[b] = rotate_hoisted(x, digits, g, *keys.galois_key(g));
+    else if (keys.has_galois_key(g)) babies[b] = ckks::apply_galois_hoisted(x, digits, g, *keys.galois_key(g));
     else babies[b] = ckks::rotate(keys, x, i);  // composed from power-of-two keys
   });
 
