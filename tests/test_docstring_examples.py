@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["securinfer", "securinfer.errors", "securinfer._system", "securinfer.kernels", "securinfer.presets",
+MODULES = ["securinfer", "securinfer.errors", "securinfer._system", "securinfer.kernels", "securinfer.presets", "securinfer.polynomial",
            "securinfer.context", "securinfer.ciphertext", "securinfer.linalg"]
 
 

@@ -288,10 +288,12 @@ Ciphertext multiply_scalar(const Ciphertext& a, Complex c) {
 Ciphertext multiply(const KeySet& keys, const Ciphertext& a_in, const Ciphertext& b_in) {
   check_compatible(a_in, b_in);
   SECURINFER_CHECK(a_in.size() == 2 && b_in.size() == 2, ParameterError, "operands must be relinearised");
-  // Same level; scales may differ (the product's scale is tracked exactly).
+  // Same level and scale: the higher operand is brought down onto the lower
+  // one's scale (not merely dropped), so products of canonical operands stay
+  // canonical and later additions need no extra level to align scales.
   const std::size_t level = std::min(a_in.level, b_in.level);
-  const Ciphertext a = a_in.level == level ? a_in : drop_to_level(a_in, level);
-  const Ciphertext b = b_in.level == level ? b_in : drop_to_level(b_in, level);
+  const Ciphertext a = a_in.level == level ? a_in : adjust_to(a_in, level, b_in.scale);
+  const Ciphertext b = b_in.level == level ? b_in : adjust_to(b_in, level, a_in.scale);
   check_level_for_product(a);
   const auto& primes = a.context->level_primes(level);
   const std::size_t n = a.context->degree();

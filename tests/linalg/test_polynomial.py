@@ -1,0 +1,71 @@
+"""polyval against numpy, its depth against depth_of, and the approximations."""
+
+import numpy as np
+import pytest
+
+import securinfer as si
+from securinfer.polynomial import FUNCTIONS, approximate, depth_of, polyval
+
+from ..scheme.conftest import assert_close
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    return si.Context.create(depth=8)
+
+
+@pytest.mark.parametrize("degree", [1, 2, 3, 5, 7, 8, 15, 31])
+def test_power_basis_matches_numpy(ctx, degree):
+    coeffs = np.random.default_rng(degree).uniform(-1, 1, degree + 1)
+    x = np.random.default_rng(100 + degree).uniform(-1, 1, 512)
+    ct = ctx.encrypt(x)
+    y = polyval(ct, coeffs)
+    assert ct.level - y.level == depth_of(coeffs)
+    assert depth_of(coeffs) <= int(np.ceil(np.log2(degree + 1))) + 1
+    assert_close(ctx.decrypt(y), np.polynomial.polynomial.polyval(x, coeffs), 15, f"degree {degree}")
+
+
+@pytest.mark.parametrize("name, domain, degree", [("sigmoid", (-8, 8), 15), ("tanh", (-4, 4), 15),
+                                                  ("gelu", (-4, 4), 15), ("exp", (-2, 2), 7),
+                                                  ("inverse", (0.5, 4), 15), ("relu", (-1, 1), 31),
+                                                  ("sign", (-1, 1), 31), ("silu", (-6, 6), 15)])
+def test_approximations_evaluate_to_their_reported_error(ctx, name, domain, degree):
+    coeffs, err = approximate(name, degree, domain)
+    x = np.linspace(domain[0], domain[1], 257)
+    want = np.asarray(FUNCTIONS[name](x), dtype=float)
+    plain = np.polynomial.chebyshev.chebval((2 * x - domain[0] - domain[1]) / (domain[1] - domain[0]), coeffs)
+    assert np.max(np.abs(plain - want)) <= err * 1.05 + 1e-12  # the reported error (measured on a finer grid)
+    y = polyval(ctx.encrypt(x), coeffs, basis="chebyshev", domain=domain)
+    got = ctx.decrypt(y)
+    print(f"{name}: approximation error {err:.2e}, encrypted vs plain polynomial {np.max(np.abs(got - plain)):.2e}")
+    assert np.max(np.abs(got - plain)) < 1e-4 * max(1.0, np.max(np.abs(plain)))
+
+
+def test_not_enough_levels_is_refused_before_computing():
+    small = si.Context.create(preset="fast")  # depth 2
+    with pytest.raises(si.LevelError, match="needs"):
+        polyval(small.encrypt(np.ones(4)), np.ones(16))
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (dict(coeffs=[]), "non-empty"),
+        (dict(coeffs=[1.0, np.nan]), "finite"),
+        (dict(coeffs=[1.0, 2.0], basis="legendre"), "basis"),
+        (dict(coeffs=[1.0, 2.0], domain=(1, -1)), "a < b"),
+        (dict(coeffs=[1.0, 2.0], domain=(-2, 2)), "Chebyshev basis only"),
+    ],
+)
+def test_bad_arguments(ctx, args, match):
+    with pytest.raises(si.ParameterError, match=match):
+        polyval(ctx.encrypt(np.ones(4)), **args)
+
+
+def test_approximate_refuses_bad_requests():
+    with pytest.raises(si.ParameterError, match="unknown function"):
+        approximate("softplusplus", 7)
+    with pytest.raises(si.ParameterError, match="excludes 0"):
+        approximate("inverse", 7, (-1, 1))
+    with pytest.raises(si.ParameterError, match="degree"):
+        approximate("tanh", 0)
