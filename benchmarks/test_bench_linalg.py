@@ -67,3 +67,47 @@ def test_matmul_operator(benchmark, setup, threads):
     ct @ W  # prepares and caches
     y = benchmark(lambda: ct @ W)
     assert_close(ctx.decrypt(y), x @ W)
+
+
+# --------------------------------------------------------------------------- other shapes (one thread)
+SHAPES = {
+    "MNIST MLP 784x128": (8192, 784, 128, 1),
+    "MNIST MLP 128x10": (8192, 128, 10, 1),
+    "batch of 8 vectors x 512x512": (8192, 512, 512, 8),
+    "1024x1024 at N=16384": (16384, 1024, 1024, 1),
+}
+_CONTEXTS = {}
+
+
+def _ctx(n):
+    if n not in _CONTEXTS:
+        bits = CKKS_PARAMS[n]["coeff_bits"]
+        _CONTEXTS[n] = si.Context.create(poly_degree=n, coeff_bits=bits, scale_bits=40)
+    return _CONTEXTS[n]
+
+
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_apply_shapes(benchmark, name):
+    n, rows, cols, batch = SHAPES[name]
+    si.set_num_threads(1)
+    ctx = _ctx(n)
+    rng = np.random.default_rng(rows * 7 + cols)
+    W = rng.uniform(-1, 1, (rows, cols)) / np.sqrt(rows)
+    if batch == 1:
+        lt = linalg.LinearTransform(ctx, W)
+        x = rng.uniform(-1, 1, rows)
+        want = x @ W
+    else:
+        lt = linalg.LinearTransform(ctx, W, batch=batch, stride=max(rows, cols))
+        xs = rng.uniform(-1, 1, (batch, rows))
+        x = np.zeros(batch * max(rows, cols))
+        for b in range(batch):
+            x[b * max(rows, cols) : b * max(rows, cols) + rows] = xs[b]
+        want = np.concatenate([np.r_[xs[b] @ W, np.zeros(max(rows, cols) - cols)] for b in range(batch)])
+    ctx.generate_rotation_keys(steps=lt.required_rotations())
+    ct = ctx.encrypt(x)
+    set_info(benchmark, group=f"linalg N={n} t=1: {name}", library=OURS, kind="linalg", op=name, N=n, threads=1,
+             rotations=len(lt.required_rotations()))
+    y = benchmark.pedantic(lt.apply, args=(ct,), rounds=3, iterations=1, warmup_rounds=1)
+    got = ctx.decrypt(y)
+    assert_close(got[: want.size], want[: got.size] if got.size < want.size else want)

@@ -84,6 +84,7 @@ class Context:
         preset: Optional[str] = None,
         depth: Optional[int] = None,
         special_primes: Optional[int] = None,
+        dnum: Optional[int] = None,
         security: Optional[str] = "128",
         simd_path: Optional[str] = None,
     ) -> "Context":
@@ -94,6 +95,9 @@ class Context:
         key switching, as in SEAL/TenSEAL) and ``scale_bits``; or a ``preset``
         (see :mod:`securinfer.presets`); or a ``depth`` (with an optional
         ``scale_bits``), for which the smallest secure parameters are chosen.
+        Key switching is hybrid (GHS): the chain is cut into digits of as many
+        primes as there are special primes, so ``dnum = ceil(chain / special)``;
+        with ``depth=...``, ``dnum`` (default 3) sets it directly.
         ``security="128"`` enforces the 128-bit standard (``SecurityError``
         otherwise); ``security=None`` lifts the check and warns.
 
@@ -112,12 +116,17 @@ class Context:
         given = [preset is not None, depth is not None, poly_degree is not None or coeff_bits is not None]
         if sum(given) != 1:
             raise ParameterError("give exactly one of: preset=..., depth=..., or poly_degree with coeff_bits")
+        if dnum is not None and depth is None:
+            raise ParameterError("dnum goes with depth=...; with coeff_bits, choose special_primes instead")
         if preset is not None:
             if preset not in PRESETS:
                 raise ParameterError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
             spec = dict(PRESETS[preset])
         elif depth is not None:
-            spec = parameters_for_depth(depth, 40 if scale_bits is None else scale_bits, secure=enforce)
+            if dnum is not None and (isinstance(dnum, bool) or not isinstance(dnum, int) or dnum < 1):
+                raise ParameterError("dnum must be a positive int")
+            spec = parameters_for_depth(depth, 40 if scale_bits is None else scale_bits,
+                                        digits=3 if dnum is None else dnum, secure=enforce)
         else:
             if poly_degree is None or coeff_bits is None or scale_bits is None:
                 raise ParameterError("poly_degree, coeff_bits and scale_bits go together")

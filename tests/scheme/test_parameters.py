@@ -2,6 +2,8 @@
 
 import warnings
 
+import numpy as np
+
 import pytest
 
 import securinfer as si
@@ -93,3 +95,15 @@ def test_depth_chooser_gives_the_smallest_secure_ring(depth):
 def test_context_by_depth_has_that_depth():
     ctx = si.Context.create(depth=3)
     assert ctx.max_level == 3
+
+
+@pytest.mark.parametrize("dnum", [1, 2, 3, 5])
+def test_dnum_sets_the_key_switching_digits(dnum):
+    ctx = si.Context.create(depth=4, dnum=dnum)
+    chain = ctx.max_level + 1
+    special = len(ctx.coeff_bits) - chain
+    assert -(-chain // special) <= dnum  # ceil(chain / special) digits
+    x = np.linspace(-1, 1, 16)
+    assert np.allclose(ctx.decrypt(ctx.encrypt(x) * ctx.encrypt(x)), x * x, atol=1e-6)
+    with pytest.raises(si.ParameterError, match="dnum"):
+        si.Context.create(preset="fast", dnum=2)
