@@ -18,7 +18,7 @@ from .errors import (  # noqa: F401  (imported before _core, which maps C++ erro
 from ._system import get_num_threads, set_num_threads, simd_info
 from .context import Context
 from .ciphertext import Ciphertext
-from . import linalg
+from . import linalg, polynomial
 
 from ._core import __version__
 
@@ -26,6 +26,7 @@ __all__ = [
     "Context",
     "Ciphertext",
     "linalg",
+    "polynomial",
     "SecurinferError",
     "ParameterError",
     "SecurityError",
