@@ -185,10 +185,10 @@ void register_ckks(py::module_& parent) {
     check_keys(keys, a);
     return ckks::conjugate(keys, a);
   }, Release());
-  m.def("sum_slots", [](const KeySet& keys, const Ciphertext& a) {
+  m.def("sum_slots", [](const KeySet& keys, const Ciphertext& a, std::size_t span) {
     check_keys(keys, a);
-    return ckks::sum_slots(keys, a);
-  }, Release());
+    return ckks::sum_slots(keys, a, span);
+  }, py::arg("keys"), py::arg("a"), py::arg("span"), Release());
   m.def("drop_to_level", &ckks::drop_to_level, Release());
   m.def("with_slots_used", [](const Ciphertext& c, std::size_t used) {
     SECURINFER_CHECK(used >= 1 && used <= c.context->slots(), ParameterError, "slots used out of range");

@@ -126,9 +126,11 @@ Ciphertext conjugate(const KeySet& keys, const Ciphertext& a) {
   return r;
 }
 
-Ciphertext sum_slots(const KeySet& keys, const Ciphertext& a) {
+Ciphertext sum_slots(const KeySet& keys, const Ciphertext& a, std::size_t span) {
+  SECURINFER_CHECK(span >= 1 && span <= a.context->slots() && (span & (span - 1)) == 0, ParameterError,
+                   "sum span must be a power of two no larger than the slot count");
   Ciphertext acc = a;
-  for (std::size_t step = 1; step < a.context->slots(); step <<= 1)
+  for (std::size_t step = 1; step < span; step <<= 1)
     acc = add(acc, rotate(keys, acc, static_cast<long long>(step)));
   return acc;
 }

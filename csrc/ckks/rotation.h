@@ -22,8 +22,10 @@ Ciphertext conjugate(const KeySet& keys, const Ciphertext& a);
 // (decompose(ctx, a.polys[1], a.level)): the hoisted step.
 Ciphertext apply_galois_hoisted(const Ciphertext& a, const std::vector<ring::RnsPoly>& digits,
                                 std::uint64_t galois_element, const KeySwitchKey& key);
-// Every slot receives the sum of all slots (log2(slots) rotations).
-Ciphertext sum_slots(const KeySet& keys, const Ciphertext& a);
+// Slot 0 receives the sum of the first `span` slots (a power of two, at most
+// the slot count; log2(span) rotations): the whole sum when the slots past
+// `span` are zero. With span == slots every slot receives it.
+Ciphertext sum_slots(const KeySet& keys, const Ciphertext& a, std::size_t span);
 
 // The power-of-two steps (with sign) whose keys compose `step`, fewest first.
 std::vector<long long> rotation_plan(std::size_t slots, long long step);

@@ -234,9 +234,15 @@ class Ciphertext:
         return self._new(_ckks.conjugate(self._keys(), self._core))
 
     def sum(self) -> "Ciphertext":
-        """The sum of the vector, as a ciphertext of size 1 (every slot holds it)."""
+        """The sum of the vector, as a ciphertext of size 1 (in slot 0; the other
+        slots hold partial sums, so the result is not zero-padded). Uses
+        ceil(log2(size)) rotations."""
         self._require_clean("sum()")
-        return self._new(_ckks.with_slots_used(_ckks.sum_slots(self._keys(), self._core), 1), clean=False)
+        # Zeros past the vector: rotations up to its length suffice (fewer for short vectors).
+        span = 1
+        while span < self.size:
+            span *= 2
+        return self._new(_ckks.with_slots_used(_ckks.sum_slots(self._keys(), self._core, span), 1), clean=False)
 
     def dot(self, other) -> "Ciphertext":
         """Inner product with a ciphertext or plaintext vector, as a size-1 ciphertext."""

@@ -162,3 +162,11 @@ def test_repr_and_facts(ctx_fast):
     assert "size=8" in text and "level=2" in text and "N=8192" in text
     assert abs(a.scale - 2**40) < 1 and a.nbytes == 2 * 3 * 8192 * 8
     assert "N=8192" in repr(ctx_fast)
+
+
+@pytest.mark.parametrize("size", [1, 3, 100, 512, 513, 4096])
+def test_sum_of_short_vectors(ctx_fast, size):
+    x = np.random.default_rng(size).uniform(-1, 1, size)
+    a = ctx_fast.encrypt(x)
+    assert_close(ctx_fast.decrypt(a.sum()), [x.sum()], 15, f"sum of {size}")
+    assert_close(ctx_fast.decrypt((a * 2.0 - 1).sum()), [(2 * x - 1).sum()], 15, f"sum of 2x-1, {size}")
