@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["securinfer", "securinfer.errors", "securinfer._system", "securinfer.kernels", "securinfer.presets", "securinfer.polynomial",
+MODULES = ["securinfer", "securinfer.errors", "securinfer._system", "securinfer.kernels", "securinfer.presets", "securinfer.polynomial", "securinfer.reductions",
            "securinfer.context", "securinfer.ciphertext", "securinfer.linalg"]
 
 

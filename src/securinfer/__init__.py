@@ -18,7 +18,7 @@ from .errors import (  # noqa: F401  (imported before _core, which maps C++ erro
 from ._system import get_num_threads, set_num_threads, simd_info
 from .context import Context
 from .ciphertext import Ciphertext
-from . import linalg, polynomial
+from . import linalg, polynomial, reductions
 
 from ._core import __version__
 
@@ -27,6 +27,7 @@ __all__ = [
     "Ciphertext",
     "linalg",
     "polynomial",
+    "reductions",
     "SecurinferError",
     "ParameterError",
     "SecurityError",
