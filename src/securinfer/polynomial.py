@@ -30,6 +30,7 @@ from typing import Callable, Sequence, Tuple, Union
 import numpy as np
 from numpy.polynomial import chebyshev as C
 
+from .combinations import combine
 from .errors import LevelError, ParameterError
 
 __all__ = ["polyval", "approximate", "FUNCTIONS", "depth_of"]
@@ -215,13 +216,22 @@ def _evaluate(c, powers, giants, m):
 
 
 def _baby(c, powers):
-    """Σ_(k <= m) c_k T_k with scalar products (one level)."""
-    out = None
-    for k in range(1, c.size):
-        if c[k] == 0:
-            continue
-        term = powers[k] * float(c[k])
-        out = term if out is None else out + term
-    if out is None:
+    """Σ_(k <= m) c_k T_k with scalar products (one level).
+
+    The terms with non-integer coefficients go through ``linalg.combine``
+    (one rescale for all of them instead of one each); integer coefficients
+    take no level, as in the evaluator, and are added separately."""
+    fractional = [k for k in range(1, c.size) if c[k] != 0 and not float(c[k]).is_integer()]
+    integral = [k for k in range(1, c.size) if c[k] != 0 and float(c[k]).is_integer()]
+    terms = [powers[k] * float(c[k]) for k in integral]
+    if fractional:
+        if isinstance(powers[1], _DepthProbe):
+            terms += [powers[k] * float(c[k]) for k in fractional]
+        else:
+            terms += combine([powers[k] for k in fractional], c[fractional][None, :])
+    if not terms:
         return powers[1] * 0.0 + float(c[0])
+    out = terms[0]
+    for term in terms[1:]:
+        out = out + term
     return out + float(c[0]) if c[0] != 0 else out
