@@ -285,6 +285,57 @@ def _check_no_functional_nonlinearity(model) -> None:
                                  f"(node {node.name!r}); use a torch.nn module (nn.ReLU, nn.MaxPool2d) so it can be replaced")
 
 
+def _rewrite(original, activation, ranges, samples, range_margin):
+    """A copy of ``original`` with its activations and max pools replaced;
+    also returns {module name: "Old -> new"}."""
+    PolyActivation = _poly_activation_class()
+    kinds = _replaced_types()
+    friendly = copy.deepcopy(original)
+    functions = _numpy_functions()
+    replaced = {}
+    for name, old in list(original.named_modules()):
+        if isinstance(old, kinds["activations"]):
+            if activation == "square":
+                new = PolyActivation.square()
+            else:
+                lo, hi = ranges[name]
+                bound = max(abs(lo), abs(hi), 1e-3) * (1 + range_margin)
+                new = PolyActivation.fit(functions[type(old).__name__], ACTIVATIONS[activation], bound, samples[name])
+            label = activation
+        elif isinstance(old, kinds["pools"]):
+            new = _avg_pool_for(old)
+            label = type(new).__name__
+        else:
+            continue
+        _set_submodule(friendly, name, new)
+        replaced[name] = f"{type(old).__name__} -> {label}"
+    _check_no_functional_nonlinearity(friendly)
+    return friendly, replaced
+
+
+def _fine_tune(model, data, epochs, lr, batch_size, max_grad_norm, generator):
+    """Adam on the cross-entropy with gradient clipping; the mean loss of each epoch."""
+    torch = _torch()
+    losses = []
+    if not epochs:
+        return losses
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    for _ in range(epochs):
+        model.train()
+        total, count = 0.0, 0
+        for xb, yb in _as_batches(data, batch_size, shuffle=True, generator=generator):
+            optimizer.zero_grad()
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+            optimizer.step()
+            total += float(loss.detach()) * int(yb.numel())
+            count += int(yb.numel())
+        losses.append(total / count)
+    return losses
+
+
 def he_friendly(model, data, epochs: int = 3, activation: str = "square", *, lr: float = 1e-3,
                 batch_size: int = 64, eval_data=None, seed: int = 0, range_margin: float = 0.1,
                 max_grad_norm: float = 1.0):
@@ -324,8 +375,6 @@ def he_friendly(model, data, epochs: int = 3, activation: str = "square", *, lr:
     if not lr > 0 or not range_margin >= 0:
         raise ParameterError("lr must be > 0 and range_margin >= 0")
     eval_data = data if eval_data is None else eval_data
-    PolyActivation = _poly_activation_class()
-    kinds = _replaced_types()
 
     with torch.random.fork_rng():
         torch.manual_seed(seed)
@@ -333,47 +382,12 @@ def he_friendly(model, data, epochs: int = 3, activation: str = "square", *, lr:
 
         original = copy.deepcopy(model).float()
         accuracy_before = _accuracy(original, eval_data, batch_size)
-        act_names = [n for n, m in original.named_modules() if isinstance(m, kinds["activations"])]
-        pool_names = [n for n, m in original.named_modules() if isinstance(m, kinds["pools"])]
+        act_names = [n for n, m in original.named_modules() if isinstance(m, _replaced_types()["activations"])]
         ranges, samples = _input_ranges(original, act_names, data, batch_size, samples_per_batch=256, generator=generator)
 
-        friendly = copy.deepcopy(original)
-        functions = _numpy_functions()
-        replaced = {}
-        for name in act_names:
-            old = friendly.get_submodule(name)
-            if activation == "square":
-                new = PolyActivation.square()
-            else:
-                lo, hi = ranges[name]
-                bound = max(abs(lo), abs(hi), 1e-3) * (1 + range_margin)
-                new = PolyActivation.fit(functions[type(old).__name__], ACTIVATIONS[activation], bound, samples[name])
-            _set_submodule(friendly, name, new)
-            replaced[name] = f"{type(old).__name__} -> {activation}"
-        for name in pool_names:
-            old = friendly.get_submodule(name)
-            new = _avg_pool_for(old)
-            _set_submodule(friendly, name, new)
-            replaced[name] = f"{type(old).__name__} -> {type(new).__name__}"
-        _check_no_functional_nonlinearity(friendly)
-
+        friendly, replaced = _rewrite(original, activation, ranges, samples, range_margin)
         accuracy_replaced = _accuracy(friendly, eval_data, batch_size)
-        losses = []
-        if epochs:
-            optimizer = torch.optim.Adam(friendly.parameters(), lr=lr)
-            loss_fn = torch.nn.CrossEntropyLoss()
-            for _ in range(epochs):
-                friendly.train()
-                total, count = 0.0, 0
-                for xb, yb in _as_batches(data, batch_size, shuffle=True, generator=generator):
-                    optimizer.zero_grad()
-                    loss = loss_fn(friendly(xb), yb)
-                    loss.backward()
-                    torch.nn.utils.clip_grad_norm_(friendly.parameters(), max_grad_norm)
-                    optimizer.step()
-                    total += float(loss.detach()) * int(yb.numel())
-                    count += int(yb.numel())
-                losses.append(total / count)
+        losses = _fine_tune(friendly, data, epochs, lr, batch_size, max_grad_norm, generator)
         accuracy_after = _accuracy(friendly, eval_data, batch_size)
         ranges_after, _ = _input_ranges(friendly, act_names, data, batch_size)
 
