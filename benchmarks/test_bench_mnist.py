@@ -110,25 +110,25 @@ def tenseal_net(model):
 
 
 def test_tenseal_one_image_server(benchmark, tenseal_net, model, split):
+    benchmark.group = "mnist tutorial-4: one image, server, 1 thread"
     enc_x, windows = tenseal_net.encrypt(split.X_test[0])
     out = benchmark.pedantic(tenseal_net.forward, args=(enc_x, windows), rounds=ROUNDS, iterations=1, warmup_rounds=1)
-    benchmark.group = "mnist tutorial-4: one image, server, 1 thread"
     benchmark.extra_info.update(library="tenseal", threads=1, N=8192)
     assert np.argmax(out.decrypt()) == np.argmax(plain_logits(model, split.X_test[:1])[0])
 
 
 def test_tenseal_one_image_end_to_end(benchmark, tenseal_net, model, split):
-    logits = benchmark.pedantic(tenseal_net.classify, args=(split.X_test[0],), rounds=ROUNDS, iterations=1)
     benchmark.group = "mnist tutorial-4: one image, end to end, 1 thread"
+    logits = benchmark.pedantic(tenseal_net.classify, args=(split.X_test[0],), rounds=ROUNDS, iterations=1)
     benchmark.extra_info.update(library="tenseal", threads=1, N=8192)
     assert np.argmax(logits) == np.argmax(plain_logits(model, split.X_test[:1])[0])
 
 
 def test_tenseal_accuracy_sample(benchmark, tenseal_net, model, split):
+    benchmark.group = f"mnist tutorial-4: {SAMPLE} images one by one, end to end, 1 thread"
     X, y = split.X_test[:SAMPLE], split.y_test[:SAMPLE]
     logits = benchmark.pedantic(lambda: np.array([tenseal_net.classify(x) for x in X]), rounds=1, iterations=1)
     plain = plain_logits(model, X)
-    benchmark.group = f"mnist tutorial-4: {SAMPLE} images one by one, end to end, 1 thread"
     benchmark.extra_info.update(library="tenseal", threads=1, images=SAMPLE,
                                 encrypted_accuracy=float(np.mean(logits.argmax(1) == y)),
                                 plaintext_accuracy=float(np.mean(plain.argmax(1) == y)),
@@ -151,11 +151,11 @@ def throughput_model(model, split):
 
 
 def test_securinfer_one_image_server(benchmark, latency_model, model, split, one_thread):
+    benchmark.group = "mnist tutorial-4: one image, server, 1 thread"
     enc, ctx = latency_model
     cts = enc.encrypt(ctx.public(), split.X_test[:1])
     enc(cts)  # prepares (encodes) the weights for this context once
     out = benchmark.pedantic(enc, args=(cts,), rounds=ROUNDS * 3, iterations=1, warmup_rounds=1)
-    benchmark.group = "mnist tutorial-4: one image, server, 1 thread"
     benchmark.extra_info.update(library="securinfer", threads=1, packing=enc.packing, depth=enc.depth,
                                 context=enc.describe()["context"])
     logits = enc.decrypt(ctx, out)[0]
@@ -163,6 +163,7 @@ def test_securinfer_one_image_server(benchmark, latency_model, model, split, one
 
 
 def test_securinfer_one_image_end_to_end(benchmark, latency_model, model, split, one_thread):
+    benchmark.group = "mnist tutorial-4: one image, end to end, 1 thread"
     enc, ctx = latency_model
     public = ctx.public()
     enc(enc.encrypt(public, split.X_test[:1]))
@@ -171,19 +172,18 @@ def test_securinfer_one_image_end_to_end(benchmark, latency_model, model, split,
         return enc.decrypt(ctx, enc(enc.encrypt(public, x[None])))[0]
 
     logits = benchmark.pedantic(classify, args=(split.X_test[0],), rounds=ROUNDS * 3, iterations=1, warmup_rounds=1)
-    benchmark.group = "mnist tutorial-4: one image, end to end, 1 thread"
     benchmark.extra_info.update(library="securinfer", threads=1, packing=enc.packing)
     assert np.argmax(logits) == np.argmax(plain_logits(model, split.X_test[:1])[0])
 
 
 def test_securinfer_accuracy_sample(benchmark, latency_model, model, split, one_thread):
+    benchmark.group = f"mnist tutorial-4: {SAMPLE} images one by one, end to end, 1 thread"
     enc, ctx = latency_model
     X, y = split.X_test[:SAMPLE], split.y_test[:SAMPLE]
     public = ctx.public()
     logits = benchmark.pedantic(lambda: np.array([enc.decrypt(ctx, enc(enc.encrypt(public, x[None])))[0] for x in X]),
                                 rounds=1, iterations=1)
     plain = plain_logits(model, X)
-    benchmark.group = f"mnist tutorial-4: {SAMPLE} images one by one, end to end, 1 thread"
     benchmark.extra_info.update(library="securinfer", threads=1, images=SAMPLE,
                                 encrypted_accuracy=float(np.mean(logits.argmax(1) == y)),
                                 plaintext_accuracy=float(np.mean(plain.argmax(1) == y)),
@@ -194,6 +194,7 @@ def test_securinfer_accuracy_sample(benchmark, latency_model, model, split, one_
 
 def test_securinfer_full_batch_throughput(benchmark, throughput_model, model, split):
     """One full group (as many images as slots) on two threads; images/s in extra_info."""
+    benchmark.group = "mnist tutorial-4: full batch, server, 2 threads"
     enc, ctx = throughput_model
     n = enc.layout.slots
     X = np.concatenate([split.X_test] * (n // len(split.X_test) + 1))[:n]
@@ -205,7 +206,6 @@ def test_securinfer_full_batch_throughput(benchmark, throughput_model, model, sp
         out = benchmark.pedantic(enc, args=(cts,), rounds=2, iterations=1)
     finally:
         si.set_num_threads(before)
-    benchmark.group = "mnist tutorial-4: full batch, server, 2 threads"
     benchmark.extra_info.update(library="securinfer", threads=2, packing=enc.packing, images=n,
                                 images_per_s=n / benchmark.stats.stats.median)
     predicted = enc.decrypt(ctx, out).argmax(1)
