@@ -148,10 +148,12 @@ def test_wrong_shapes_and_inputs(ctx):
     a = ctx.encrypt(np.ones(5))
     for bad, match in [(np.ones((4, 2)), "shapes do not match"), (np.ones(5), "2-D"),
                        (np.ones((5, 2, 1)), "2-D"), (np.ones((5, 2)) * 1j, "complex"),
-                       (np.array([["a"] * 2] * 5), "numeric"), (np.full((5, 2), np.nan), "finite"),
-                       (np.ones((5, ctx.slots + 1)), "does not fit")]:
+                       (np.array([["a"] * 2] * 5), "numeric"), (np.full((5, 2), np.nan), "finite")]:
         with pytest.raises(si.ParameterError, match=match):
             a @ bad
+    # One transform holds at most `slots` columns (x @ W then goes by blocks: test_blocks.py).
+    with pytest.raises(si.ParameterError, match="does not fit"):
+        linalg.LinearTransform(ctx, np.ones((5, ctx.slots + 1)))
     lt = linalg.LinearTransform(ctx, np.ones((5, 3)))
     with pytest.raises(si.ParameterError, match="shapes do not match"):
         lt.apply(ctx.encrypt(np.ones(6)))
