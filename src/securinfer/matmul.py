@@ -13,9 +13,11 @@ shift (A[i, j+1]) and psi the row shift (B[i+1, j]), indices mod d. Here:
   of the d*d-vector (2d-1 and d diagonals), prepared once per context and d;
 * tau writes two copies of tau(B) (when 2 d*d <= slots), so psi^k is a plain
   rotation by k*d, all d-1 of them hoisted (one decomposition); otherwise
-  psi^k is a two-diagonal transform like phi^k;
-* phi^k, a rotation by k inside each row, is a two-diagonal transform
-  (rotations by k and k-d with complementary masks), prepared once per k;
+  psi^k is two hoisted rotations (by k*d and k*d - d*d) and two masks;
+* phi^k, a rotation by k inside each row, is computed as
+  ``rot(a * m1 + rot(a, -d) * m2, k)``: masks (encoded once) before one
+  rotation per k, the rotation by -d shared; without a spare row of slots
+  (d*(d+1) > slots) it is a two-diagonal transform (two rotations);
 * the d ciphertext products are summed.
 
 Depth 3 (sigma/tau, the phi masks, the product); about 3d rotation keys plus
@@ -78,21 +80,36 @@ def _tau_src(d: int) -> np.ndarray:
     return ((i + j) % d) * d + j
 
 
-def _phi_src(d: int, k: int) -> np.ndarray:
-    i, j = np.divmod(np.arange(d * d), d)
-    return i * d + (j + k) % d
+def _psi_masks(d: int, k: int) -> tuple:
+    """psi^k(x) = rot(x, k*d) * m1 + rot(x, k*d - d*d) * m2 on a d*d-vector
+    whose slots past d*d are zero (the rows that wrap come from the second)."""
+    n = d * d
+    m1, m2 = np.zeros(n), np.zeros(n)
+    m1[: n - k * d] = 1.0
+    m2[n - k * d:] = 1.0
+    return m1, m2
 
 
-def _psi_src(d: int, k: int) -> np.ndarray:
-    i, j = np.divmod(np.arange(d * d), d)
-    return ((i + k) % d) * d + j
+def _column_masks(ctx, d: int, k: int, level: int) -> tuple:
+    """phi^k(a) = rot(a * m1 + rot(a, -d) * m2, k) with m1 = [j >= k] and
+    m2 = [j < k] on every row (j the column): masks applied before the
+    rotation, so one rotation by k per k (plus one by -d shared by all k).
+    The masks are d x d diagonal transforms batched over the rows (no
+    rotation, encoded once); m2 covers one more row, where rot(a, -d) puts
+    the last row."""
+    j = np.arange(d)
+    m1 = np.diag((j >= k).astype(np.float64))
+    return (LinearTransform(ctx, m1, level, batch=d, stride=d),
+            LinearTransform(ctx, np.eye(d) - m1, level, batch=d + 1, stride=d))
 
 
-def _shift_transform(ctx, src: np.ndarray, level: int) -> LinearTransform:
-    """A permutation whose moves are few fixed offsets: batched layout (no
-    replication, one diagonal per offset)."""
-    n = src.size
-    return LinearTransform(ctx, _permutation(src), level, batch=1, stride=n)
+def _row_shift(ctx, d: int, k: int, level: int) -> LinearTransform:
+    """phi^k: every row of the d x d matrix rotated left by k. One d x d
+    permutation applied to the d rows at once (batched layout): two
+    diagonals, offsets k and k - d."""
+    P = np.zeros((d, d))
+    P[(np.arange(d) + k) % d, np.arange(d)] = 1.0
+    return LinearTransform(ctx, P, level, batch=d, stride=d)
 
 
 class MatrixProduct:
@@ -130,15 +147,21 @@ class MatrixProduct:
         level = int(level)
         self._context, self._d, self._level = context, d, level
         self.doubled = 2 * n <= slots
-        self._sigma = LinearTransform(context, _permutation(_sigma_src(d)), level)
+        # sigma moves slots by fewer than d: the batched layout (no replication) needs 2d-1 diagonals.
+        self._sigma = LinearTransform(context, _permutation(_sigma_src(d)), level, batch=1, stride=n)
         if not self.doubled:
             self._tau = LinearTransform(context, _permutation(_tau_src(d)), level)
         elif 3 * n - 1 <= slots:  # the replicated layout fits: d diagonals
             self._tau = LinearTransform(context, _permutation(_tau_src(d), copies=2), level)
         else:  # no room to replicate: one diagonal per offset, no replication
             self._tau = LinearTransform(context, _permutation(_tau_src(d), copies=2), level, batch=1, stride=2 * n)
-        self._phi = [_shift_transform(context, _phi_src(d, k), level - 1) for k in range(1, d)]
-        self._psi = [] if self.doubled else [_shift_transform(context, _psi_src(d, k), level - 1) for k in range(1, d)]
+        # phi^k: masks then one rotation when a spare row fits, else a two-diagonal transform.
+        self.premasked = d * (d + 1) <= slots
+        if self.premasked:
+            self._phi = [_column_masks(context, d, k, level - 1) for k in range(1, d)]
+        else:
+            self._phi = [_row_shift(context, d, k, level - 1) for k in range(1, d)]
+        self._psi_masks = [] if self.doubled else [_psi_masks(d, k) for k in range(1, d)]
 
     @property
     def d(self) -> int:
@@ -152,13 +175,19 @@ class MatrixProduct:
     def __repr__(self) -> str:
         return f"<securinfer.matmul.MatrixProduct d={self.d} level={self.level} doubled={self.doubled}>"
 
+    def _phi_steps(self) -> List[int]:
+        return [-self._d] + list(range(1, self._d)) if self.premasked else []
+
     def _psi_steps(self) -> List[int]:
-        return [k * self._d for k in range(1, self._d)] if self.doubled else []
+        d, n = self._d, self._d * self._d
+        shifts = [k * d for k in range(1, d)]
+        return shifts if self.doubled else shifts + [s - n for s in shifts]
 
     def required_rotations(self) -> List[int]:
         """Every rotation step :meth:`apply` uses (sorted), before any key exists."""
-        steps = set(self._psi_steps())
-        for lt in [self._sigma, self._tau, *self._phi, *self._psi]:
+        steps = set(self._psi_steps()) | set(self._phi_steps())
+        transforms = [lt for pair in self._phi for lt in pair] if self.premasked else self._phi
+        for lt in [self._sigma, self._tau, *transforms]:
             steps.update(lt.required_rotations())
         return sorted(steps)
 
@@ -184,12 +213,18 @@ class MatrixProduct:
         n = self._d * self._d
         a = self._sigma.apply(A)
         b = self._tau.apply(B)
-        a_terms = [a] + [phi.apply(a) for phi in self._phi]
+        if self.premasked:
+            up = a.rotate(-self._d)
+            a_terms = [a] + [(m1.apply(a) + m2.apply(up)).rotate(k) for k, (m1, m2) in enumerate(self._phi, 1)]
+        else:
+            a_terms = [a] + [phi.apply(a) for phi in self._phi]
+        shifted = b.rotate_many(self._psi_steps())  # hoisted: one decomposition of b
         if self.doubled:
             # Two copies of tau(B): a rotation by k*d is the row shift psi^k on the first d*d slots.
-            b_terms = [b] + b.rotate_many(self._psi_steps())
-        else:
-            b_terms = [b] + [psi.apply(b) for psi in self._psi]
+            b_terms = [b] + shifted
+        else:  # the rows that wrap round come from a second rotation, selected by masks
+            half = self._d - 1
+            b_terms = [b] + [shifted[k] * m1 + shifted[half + k] * m2 for k, (m1, m2) in enumerate(self._psi_masks)]
         acc = None
         for x, y in zip(a_terms, b_terms):
             term = x * y

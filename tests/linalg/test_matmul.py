@@ -72,18 +72,23 @@ def test_chained_and_mixed_with_other_arithmetic():
     assert_close(c.decrypt(ABB + 1.0).reshape(d, d), A @ B @ B + 1, 16, "(A @ B) @ B + 1")
 
 
-@pytest.mark.parametrize("d", [16, 20], ids=["tau in two copies, no replication", "psi as transforms"])
-def test_layouts_on_a_small_ring(d):
+@pytest.mark.parametrize("n,d,doubled,premasked", [(1024, 16, True, True), (1024, 20, False, True),
+                                                   (2048, 32, False, False)],
+                         ids=["tau in two copies, no replication", "psi by masks", "no spare row: phi as transforms"])
+def test_layouts_on_small_rings(n, d, doubled, premasked):
     # 512 slots: d=16 fills them with two copies of tau(B) (no room to
-    # replicate); d=20 has no room for two copies (psi^k by masks).
+    # replicate); d=20 has no room for two copies (psi^k by masks). 1024
+    # slots, d=32: not even one spare row (phi^k as two-diagonal transforms).
     with pytest.warns(UserWarning):
-        small = si.Context.create(poly_degree=1024, coeff_bits=[60, 40, 40, 40, 60], scale_bits=40, security=None)
+        small = si.Context.create(poly_degree=n, coeff_bits=[60, 40, 40, 40, 60], scale_bits=40, security=None)
     mp = MatrixProduct(small, d)
-    assert mp.doubled == (d == 16)
+    assert (mp.doubled, mp.premasked) == (doubled, premasked)
     small.generate_rotation_keys(steps=mp.required_rotations())
     A, B = mats(d, 62 + d)
     C = mp(small.encrypt(A.ravel()), small.encrypt(B.ravel()))
-    assert_close(small.decrypt(C).reshape(d, d), A @ B, 16, f"small ring d={d}")
+    assert_close(small.decrypt(C).reshape(d, d), A @ B, 16, f"N={n} d={d}")
+    every_slot = si._core.ckks.decrypt(small._keys, C._core).real
+    assert np.all(np.abs(every_slot[d * d:]) < 1e-4), "zero padding"
 
 
 @pytest.mark.parametrize("m,n,p", [(3, 3, 3), (8, 8, 8), (2, 5, 3), (7, 1, 4), (1, 6, 1), (16, 16, 16)])
