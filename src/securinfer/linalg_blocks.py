@@ -52,6 +52,21 @@ def _positive_int(value, name) -> int:
     return int(value)
 
 
+def _block_cols(block_rows: int, cols: int, slots: int) -> int:
+    """Default column block. A block of r rows and c columns costs r
+    diagonals when the input's copies fit (ceil((r + c - 1) / r) * r <=
+    slots), else up to min(slots, r + c - 1): the widest block that still
+    fits the copies, or full width, whichever needs fewer diagonals in all."""
+    r = block_rows
+    narrow = (slots // r) * r - r + 1  # the widest c whose copies fit
+
+    def diagonals(c):
+        per_block = r if c <= narrow else min(slots, r + c - 1)
+        return -(-cols // c) * per_block
+
+    return min({min(cols, slots), min(cols, narrow)}, key=lambda c: (diagonals(c), -c))
+
+
 def _splits(length: int, chunk: int) -> List[Tuple[int, int]]:
     """[start, stop) of consecutive chunks of ``chunk`` values covering ``length``."""
     return [(s, min(s + chunk, length)) for s in range(0, length, chunk)]
@@ -238,7 +253,10 @@ class BlockLinearTransform:
     """A plaintext matrix of any size prepared for ``y = x @ W`` by blocks.
 
     ``block``: an int (square blocks) or ``(block_rows, block_cols)``, each at
-    most ``ctx.slots``; default ``(min(rows, slots), min(cols, slots))``. The
+    most ``ctx.slots``; default ``block_rows = min(rows, slots)`` and
+    ``block_cols`` either ``min(cols, slots)`` or ``slots - block_rows + 1``
+    (blocks narrow enough for the replicated layout, ``block_rows``
+    diagonals each), whichever needs fewer diagonals in all. The
     input is an :class:`EncryptedVector` of ``rows`` values in chunks of
     ``block_rows`` (or, when ``rows <= block_rows``, a single Ciphertext); the
     output an :class:`EncryptedVector` in chunks of ``block_cols``. ``level``:
@@ -265,7 +283,8 @@ class BlockLinearTransform:
         rows, cols = W.shape
         slots = context.slots
         if block is None:
-            br, bc = min(rows, slots), min(cols, slots)
+            br = min(rows, slots)
+            bc = _block_cols(br, cols, slots)
         elif isinstance(block, (tuple, list)) and len(block) == 2:
             br, bc = (_positive_int(b, "block") for b in block)
         else:
@@ -385,7 +404,7 @@ def _matmul_blocks(x, matrix) -> EncryptedVector:
     if W.dtype == object or W.dtype.kind not in "fiub":
         _as_matrix(W)  # raises the ParameterError
     ctx = x.context
-    block = (x.chunk, min(W.shape[1], ctx.slots))
+    block = (x.chunk, _block_cols(x.chunk, W.shape[1], ctx.slots))
     key = (W.shape, W.dtype.str, _digest(W), id(ctx._core), level, block)
     with _lock:
         blt = _cache.get(key)
