@@ -18,7 +18,7 @@ is the diagonal method with baby-step giant-step and hoisted baby rotations
 
 Limits: rows and cols at most ``ctx.slots`` (larger matrices and vectors
 spanning several ciphertexts: :mod:`securinfer.linalg_blocks`; matrix times
-matrix: :mod:`securinfer.matmul`; their names are exported here too; ``x @ W`` with more columns than slots returns an
+matrix: :mod:`securinfer.matmul` and :mod:`securinfer.encrypted_matrix`; their names are exported here too; ``x @ W`` with more columns than slots returns an
 ``EncryptedVector``); when ``rows + cols - 1 > slots`` the replication does not
 fit and up to ``slots`` diagonals are used (correct, slower). Real matrices only.
 
@@ -245,6 +245,7 @@ from .linalg_blocks import (  # noqa: E402
 )
 
 from .matmul import MatrixProduct, encrypted_matmul, encrypted_plain_matmul, plain_encrypted_matmul  # noqa: E402
+from .encrypted_matrix import EncryptedMatrix, tile_rotations  # noqa: E402
 
 __all__ += ["BlockLinearTransform", "EncryptedVector", "block_cache_info", "block_cache_clear", "MatrixProduct",
-            "encrypted_matmul", "plain_encrypted_matmul", "encrypted_plain_matmul"]
+            "encrypted_matmul", "plain_encrypted_matmul", "encrypted_plain_matmul", "EncryptedMatrix", "tile_rotations"]

@@ -28,8 +28,8 @@ it is one LinearTransform (one level, 2d-1 diagonals): ``vec(A @ B) =
 vec(B) @ kron(A.T, I)`` and ``vec(A @ B) = vec(A) @ kron(I, B)``; these work
 for rectangular matrices too (A m x n, B n x p, all of m*n, n*p, m*p <= slots).
 
-Limits: d*d <= slots for encrypted x encrypted (no tiling of larger or
-rectangular encrypted matrices yet); real values.
+Limits: d*d <= slots (larger and rectangular matrices: tiles of d x d,
+:mod:`securinfer.encrypted_matrix`); real values.
 
 Example:
     >>> import numpy as np, securinfer as si
@@ -208,29 +208,40 @@ class MatrixProduct:
 
     def apply(self, A, B):
         """Encrypted ``A @ B`` (both d*d row-major ciphertexts), 3 levels down."""
+        return self.sum_of_products([(self.left_terms(A), self.right_terms(B))])
+
+    def left_terms(self, A) -> list:
+        """The d ciphertexts phi^k(sigma(A)), k < d (2 levels down, the first 1)."""
         self._check(A, "A")
-        self._check(B, "B")
-        n = self._d * self._d
         a = self._sigma.apply(A)
-        b = self._tau.apply(B)
         if self.premasked:
             up = a.rotate(-self._d)
-            a_terms = [a] + [(m1.apply(a) + m2.apply(up)).rotate(k) for k, (m1, m2) in enumerate(self._phi, 1)]
-        else:
-            a_terms = [a] + [phi.apply(a) for phi in self._phi]
+            return [a] + [(m1.apply(a) + m2.apply(up)).rotate(k) for k, (m1, m2) in enumerate(self._phi, 1)]
+        return [a] + [phi.apply(a) for phi in self._phi]
+
+    def right_terms(self, B) -> list:
+        """The d ciphertexts psi^k(tau(B)), k < d."""
+        self._check(B, "B")
+        b = self._tau.apply(B)
         shifted = b.rotate_many(self._psi_steps())  # hoisted: one decomposition of b
         if self.doubled:
             # Two copies of tau(B): a rotation by k*d is the row shift psi^k on the first d*d slots.
-            b_terms = [b] + shifted
-        else:  # the rows that wrap round come from a second rotation, selected by masks
-            half = self._d - 1
-            b_terms = [b] + [shifted[k] * m1 + shifted[half + k] * m2 for k, (m1, m2) in enumerate(self._psi_masks)]
+            return [b] + shifted
+        # The rows that wrap round come from a second rotation, selected by masks.
+        half = self._d - 1
+        return [b] + [shifted[k] * m1 + shifted[half + k] * m2 for k, (m1, m2) in enumerate(self._psi_masks)]
+
+    def sum_of_products(self, pairs) -> "object":
+        """sum over (left, right) pairs of sum_k left[k] * right[k]: the
+        product A @ B from the terms of A and B (several pairs: a tile of a
+        tiled product, sum_t A_it @ B_tj)."""
         acc = None
-        for x, y in zip(a_terms, b_terms):
-            term = x * y
-            acc = term if acc is None else acc + term
-        # a-side terms are zero past d*d slots, so the sum is too.
-        return acc._new(_ckks.with_slots_used(acc._core, n), clean=True)
+        for a_terms, b_terms in pairs:
+            for x, y in zip(a_terms, b_terms):
+                term = x * y
+                acc = term if acc is None else acc + term
+        # Left terms are zero past d*d slots, so the sum is too.
+        return acc._new(_ckks.with_slots_used(acc._core, self._d * self._d), clean=True)
 
     __call__ = apply
 
@@ -249,8 +260,11 @@ def encrypted_matmul(A_ct, B_ct, d: int):
     for name, ct in (("A_ct", A_ct), ("B_ct", B_ct)):
         if not isinstance(ct, Ciphertext):
             raise ParameterError(f"{name} must be a securinfer.Ciphertext, got {type(ct).__name__}")
-    ctx = A_ct._context
-    level = min(A_ct.level, B_ct.level)
+    return _prepared(A_ct._context, d, min(A_ct.level, B_ct.level))(A_ct, B_ct)
+
+
+def _prepared(ctx, d: int, level: int) -> MatrixProduct:
+    """The cached MatrixProduct for a context, d and input level."""
     key = (id(ctx._core), ctx.fingerprint, d, level)
     with _lock:
         mp = _cache.get(key)
@@ -264,7 +278,7 @@ def encrypted_matmul(A_ct, B_ct, d: int):
             _cache[key] = mp
             while len(_cache) > _CACHE_SIZE:
                 _cache.popitem(last=False)
-    return mp(A_ct, B_ct)
+    return mp
 
 
 def left_matrix(A, p: Optional[int] = None) -> np.ndarray:
