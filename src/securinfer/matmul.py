@@ -15,10 +15,12 @@ shift (A[i, j+1]) and psi the row shift (B[i+1, j]), indices mod d. Here:
   rotation by k*d, all d-1 of them hoisted (one decomposition); otherwise
   psi^k is two hoisted rotations (by k*d and k*d - d*d) and two masks;
 * phi^k, a rotation by k inside each row, is computed as
-  ``rot(a * m1 + rot(a, -d) * m2, k)``: masks (encoded once) before one
+  ``rot(a * m1 + rot(a, -d) * m2, k)``: masks (encoded once, applied with
+  one rescale by :func:`securinfer.linalg.combine_plain`) before one
   rotation per k, the rotation by -d shared; without a spare row of slots
   (d*(d+1) > slots) it is a two-diagonal transform (two rotations);
-* the d ciphertext products are summed.
+* the d ciphertext products are summed with one relinearisation and one
+  rescale (:func:`securinfer.linalg.sum_of_products`).
 
 Depth 3 (sigma/tau, the phi masks, the product); about 3d rotation keys plus
 those of sigma and tau (:meth:`MatrixProduct.required_rotations`).
@@ -54,6 +56,7 @@ import numpy as np
 
 from ._core import ckks as _ckks
 from .errors import ContextMismatchError, LevelError, ParameterError
+from .combinations import EncodedColumns, combine_plain, sum_of_products
 from .linalg import LinearTransform, _as_matrix
 
 __all__ = ["MatrixProduct", "encrypted_matmul", "plain_encrypted_matmul", "encrypted_plain_matmul",
@@ -80,27 +83,24 @@ def _tau_src(d: int) -> np.ndarray:
     return ((i + j) % d) * d + j
 
 
-def _psi_masks(d: int, k: int) -> tuple:
+def _psi_masks(ctx, d: int, k: int, level: int) -> EncodedColumns:
     """psi^k(x) = rot(x, k*d) * m1 + rot(x, k*d - d*d) * m2 on a d*d-vector
     whose slots past d*d are zero (the rows that wrap come from the second)."""
     n = d * d
-    m1, m2 = np.zeros(n), np.zeros(n)
-    m1[: n - k * d] = 1.0
-    m2[n - k * d:] = 1.0
-    return m1, m2
+    masks = np.zeros((2, n))
+    masks[0, : n - k * d] = 1.0
+    masks[1, n - k * d:] = 1.0
+    return EncodedColumns(ctx, masks, level)
 
 
-def _column_masks(ctx, d: int, k: int, level: int) -> tuple:
+def _column_masks(ctx, d: int, k: int, level: int) -> EncodedColumns:
     """phi^k(a) = rot(a * m1 + rot(a, -d) * m2, k) with m1 = [j >= k] and
     m2 = [j < k] on every row (j the column): masks applied before the
     rotation, so one rotation by k per k (plus one by -d shared by all k).
-    The masks are d x d diagonal transforms batched over the rows (no
-    rotation, encoded once); m2 covers one more row, where rot(a, -d) puts
-    the last row."""
-    j = np.arange(d)
-    m1 = np.diag((j >= k).astype(np.float64))
-    return (LinearTransform(ctx, m1, level, batch=d, stride=d),
-            LinearTransform(ctx, np.eye(d) - m1, level, batch=d + 1, stride=d))
+    m2 covers one more row, where rot(a, -d) puts the last row. Encoded once."""
+    j = np.arange(d * d + d) % d
+    masks = np.stack([(j >= k) & (np.arange(j.size) < d * d), j < k]).astype(np.float64)
+    return EncodedColumns(ctx, masks, level)
 
 
 def _row_shift(ctx, d: int, k: int, level: int) -> LinearTransform:
@@ -161,7 +161,7 @@ class MatrixProduct:
             self._phi = [_column_masks(context, d, k, level - 1) for k in range(1, d)]
         else:
             self._phi = [_row_shift(context, d, k, level - 1) for k in range(1, d)]
-        self._psi_masks = [] if self.doubled else [_psi_masks(d, k) for k in range(1, d)]
+        self._psi_masks = [] if self.doubled else [_psi_masks(context, d, k, level - 1) for k in range(1, d)]
 
     @property
     def d(self) -> int:
@@ -186,8 +186,7 @@ class MatrixProduct:
     def required_rotations(self) -> List[int]:
         """Every rotation step :meth:`apply` uses (sorted), before any key exists."""
         steps = set(self._psi_steps()) | set(self._phi_steps())
-        transforms = [lt for pair in self._phi for lt in pair] if self.premasked else self._phi
-        for lt in [self._sigma, self._tau, *transforms]:
+        for lt in [self._sigma, self._tau] + ([] if self.premasked else self._phi):
             steps.update(lt.required_rotations())
         return sorted(steps)
 
@@ -216,7 +215,7 @@ class MatrixProduct:
         a = self._sigma.apply(A)
         if self.premasked:
             up = a.rotate(-self._d)
-            return [a] + [(m1.apply(a) + m2.apply(up)).rotate(k) for k, (m1, m2) in enumerate(self._phi, 1)]
+            return [a] + [combine_plain([a, up], masks).rotate(k) for k, masks in enumerate(self._phi, 1)]
         return [a] + [phi.apply(a) for phi in self._phi]
 
     def right_terms(self, B) -> list:
@@ -229,18 +228,17 @@ class MatrixProduct:
             return [b] + shifted
         # The rows that wrap round come from a second rotation, selected by masks.
         half = self._d - 1
-        return [b] + [shifted[k] * m1 + shifted[half + k] * m2 for k, (m1, m2) in enumerate(self._psi_masks)]
+        return [b] + [combine_plain([shifted[k], shifted[half + k]], masks) for k, masks in enumerate(self._psi_masks)]
 
     def sum_of_products(self, pairs) -> "object":
         """sum over (left, right) pairs of sum_k left[k] * right[k]: the
         product A @ B from the terms of A and B (several pairs: a tile of a
         tiled product, sum_t A_it @ B_tj)."""
-        acc = None
-        for a_terms, b_terms in pairs:
-            for x, y in zip(a_terms, b_terms):
-                term = x * y
-                acc = term if acc is None else acc + term
-        # Left terms are zero past d*d slots, so the sum is too.
+        left = [x for a_terms, _ in pairs for x in a_terms]
+        right = [y for _, b_terms in pairs for y in b_terms]
+        # One relinearisation and one rescale for all the products (terms
+        # above the lowest level are brought down to its scale there).
+        acc = sum_of_products(left, right)
         return acc._new(_ckks.with_slots_used(acc._core, self._d * self._d), clean=True)
 
     __call__ = apply
