@@ -78,9 +78,15 @@ class EncryptedMatrix:
     __array_ufunc__ = None  # numpy hands `array @ matrix` to __rmatmul__
 
     def __init__(self, tiles, shape, d: int):
+        from .ciphertext import Ciphertext
+
         grid = (-(-shape[0] // d), -(-shape[1] // d))
         if len(tiles) != grid[0] or any(len(row) != grid[1] for row in tiles):
             raise ParameterError(f"a {shape[0]} x {shape[1]} matrix in {d} x {d} tiles needs {grid} tiles")
+        for row in tiles:
+            for t in row:
+                if not isinstance(t, Ciphertext) or t.size != d * d:
+                    raise ParameterError(f"tiles must be ciphertexts of {d * d} values (a {d} x {d} tile, row-major)")
         self._tiles, self._shape, self._d = [list(r) for r in tiles], (int(shape[0]), int(shape[1])), int(d)
 
     @classmethod

@@ -356,6 +356,8 @@ class BlockLinearTransform:
         from .ciphertext import Ciphertext
 
         if isinstance(x, Ciphertext):
+            if x.size != self.rows:
+                raise ParameterError(f"shapes do not match: vector of {x.size} @ matrix of {self._shape}")
             x = EncryptedVector([x], self._block[0])
         if not isinstance(x, EncryptedVector):
             raise ParameterError(f"expected an EncryptedVector or a Ciphertext, got {type(x).__name__}")

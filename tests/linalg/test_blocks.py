@@ -190,6 +190,8 @@ def test_mismatched_shapes_and_bad_inputs(ctx):
         blt.apply(linalg.EncryptedVector.encrypt(ctx, np.ones(11), chunk=5))
     with pytest.raises(si.ParameterError):
         blt.apply(np.ones(10))
+    with pytest.raises(si.ParameterError, match="shapes do not match"):
+        blt.apply(ctx.encrypt(np.ones(11)))
     with pytest.raises(si.ParameterError, match="chunkings differ"):
         v + w
     with pytest.raises(si.ParameterError, match="a vector of 9 values"):

@@ -76,6 +76,8 @@ def test_bad_inputs(ctx):
         EncryptedMatrix.encrypt(ctx, np.ones((3, 4)), 65)
     with pytest.raises(si.ParameterError, match="2-D"):
         EncryptedMatrix.encrypt(ctx, np.ones(4), 2)
+    with pytest.raises(si.ParameterError, match="tiles"):
+        EncryptedMatrix([[ctx.encrypt(np.ones(3))]], (2, 2), 2)
     low = EncryptedMatrix([[t.drop_to_level(1) for t in row]
                            for row in EncryptedMatrix.encrypt(ctx, np.ones((4, 2)), 2).tiles], (4, 2), 2)
     with pytest.raises(si.LevelError, match="3 levels"):
