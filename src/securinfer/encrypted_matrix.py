@@ -29,7 +29,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List
 
 import numpy as np
 
@@ -63,7 +63,8 @@ def _tile_transform(context, tile: np.ndarray, level: int, right: bool) -> Linea
 def tile_rotations(context, d: int) -> List[int]:
     """Rotation steps of the plaintext x encrypted and encrypted x plaintext
     tile products (any plaintext, d x d tiles)."""
-    return sorted(set(_dense(context, d, False).required_rotations()) | set(_dense(context, d, True).required_rotations()))
+    left, right = _dense(context, d, False), _dense(context, d, True)
+    return sorted(set(left.required_rotations()) | set(right.required_rotations()))
 
 
 class EncryptedMatrix:
