@@ -10,7 +10,8 @@ where it has the operation.
   alone takes about 30 s there, see shared anchors).
 - Context.create(depth=3) (N=16384, [49, 40, 40, 40] + [49, 49]): 64x64
   encrypted x encrypted (Jiang-Kim-Lauter-Song) and 64x64 plaintext x
-  encrypted (one transform). TenSEAL has no product of two encrypted
+  encrypted (one transform), and 128x128 x 128x128 in 64x64 tiles (both
+  encrypted). TenSEAL has no product of two encrypted
   matrices for CKKS (nor a packed plaintext x encrypted one).
 
 Exact rotation keys (``required_rotations()``) everywhere; TenSEAL gets its
@@ -150,3 +151,18 @@ def test_matrix_product_plain_enc(benchmark, depth3):
           rotations=len(lt.required_rotations()))
     C = benchmark.pedantic(lt.apply, args=(b,), rounds=3, iterations=1, warmup_rounds=1)
     assert_close(ctx.decrypt(C), (A @ B).ravel())
+
+
+def test_tiled_128x128_enc_enc(benchmark, depth3):
+    """128 x 128 (16,384 values > 8,192 slots) as 2 x 2 tiles of 64 x 64."""
+    from securinfer.encrypted_matrix import EncryptedMatrix
+
+    ctx, _, _ = depth3
+    rng = np.random.default_rng(128)
+    A, B = rng.uniform(-1, 1, (2 * D, 2 * D)), rng.uniform(-1, 1, (2 * D, 2 * D))
+    ctx.generate_rotation_keys(steps=matmul.MatrixProduct(ctx, D).required_rotations())
+    EA, EB = EncryptedMatrix.encrypt(ctx, A, D), EncryptedMatrix.encrypt(ctx, B, D)
+    EA @ EB  # prepares the cached MatrixProduct
+    _info(benchmark, OURS, ctx.poly_degree, f"{2 * D}x{2 * D} enc x enc ({D}x{D} tiles, JKLS)")
+    C = benchmark.pedantic(lambda: EA @ EB, rounds=1, iterations=1)
+    assert_close(C.decrypt(ctx).ravel(), (A @ B).ravel())
