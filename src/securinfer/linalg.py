@@ -16,8 +16,10 @@ is the diagonal method with baby-step giant-step and hoisted baby rotations
   the whole result is rescaled once: the output is one level below the input,
   on the canonical scale, like any plaintext product.
 
-Limits: rows and cols at most ``ctx.slots`` (split larger matrices into
-blocks yourself); when ``rows + cols - 1 > slots`` the replication does not
+Limits: rows and cols at most ``ctx.slots`` (larger matrices and vectors
+spanning several ciphertexts: :mod:`securinfer.linalg_blocks`; matrix times
+matrix: :mod:`securinfer.matmul` and :mod:`securinfer.encrypted_matrix`; their names are exported here too; ``x @ W`` with more columns than slots returns an
+``EncryptedVector``); when ``rows + cols - 1 > slots`` the replication does not
 fit and up to ``slots`` diagonals are used (correct, slower). Real matrices only.
 
 ``Ciphertext.__matmul__`` (``x @ W``) uses this module with a small LRU cache
@@ -107,6 +109,13 @@ class LinearTransform:
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1):
                 raise ParameterError(f"{name} must be a positive int")
         self._batch = batch
+        rows, cols = W.shape
+        if batch is None and rows + cols - 1 <= context.slots < -(-(rows + cols - 1) // rows) * rows:
+            # The core replicates x in ceil((rows + cols - 1) / rows) copies
+            # whenever rows + cols - 1 <= slots, and copies that overrun the
+            # slots wrap onto slot 0 (wrong results). One vector in the
+            # batched layout needs no copies (rows + cols - 1 diagonals).
+            batch, stride = 1, max(rows, cols)
         self._core = _linalg.LinearTransform(context._core, W, int(level), int(baby_step or 0), int(batch or 0),
                                              int(stride or 0))
 
@@ -184,6 +193,8 @@ def _matmul(x, matrix):
     if W.shape[0] != x.size:
         raise ParameterError(f"shapes do not match: vector of {x.size} @ matrix of {W.shape}")
     x._require_clean("x @ W")
+    if W.shape[1] > x._context.slots:  # the result spans several ciphertexts
+        return _matmul_blocks(x, W)
     level = x.level
     if level < 1:
         raise LevelError("ciphertext is at level 0: out of multiplicative depth (use more coefficient primes)")
@@ -225,3 +236,19 @@ def cache_clear() -> None:
     with _lock:
         _cache.clear()
         _stats["hits"] = _stats["misses"] = 0
+
+
+# Matrices and vectors larger than the slots (they build on LinearTransform).
+from .linalg_blocks import (  # noqa: E402
+    BlockLinearTransform,
+    EncryptedVector,
+    _matmul_blocks,
+    block_cache_clear,
+    block_cache_info,
+)
+
+from .matmul import MatrixProduct, encrypted_matmul, encrypted_plain_matmul, plain_encrypted_matmul  # noqa: E402
+from .encrypted_matrix import EncryptedMatrix, tile_rotations  # noqa: E402
+
+__all__ += ["BlockLinearTransform", "EncryptedVector", "block_cache_info", "block_cache_clear", "MatrixProduct",
+            "encrypted_matmul", "plain_encrypted_matmul", "encrypted_plain_matmul", "EncryptedMatrix", "tile_rotations"]
