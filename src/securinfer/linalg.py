@@ -109,13 +109,6 @@ class LinearTransform:
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1):
                 raise ParameterError(f"{name} must be a positive int")
         self._batch = batch
-        rows, cols = W.shape
-        if batch is None and rows + cols - 1 <= context.slots < -(-(rows + cols - 1) // rows) * rows:
-            # The core replicates x in ceil((rows + cols - 1) / rows) copies
-            # whenever rows + cols - 1 <= slots, and copies that overrun the
-            # slots wrap onto slot 0 (wrong results). One vector in the
-            # batched layout needs no copies (rows + cols - 1 diagonals).
-            batch, stride = 1, max(rows, cols)
         self._core = _linalg.LinearTransform(context._core, W, int(level), int(baby_step or 0), int(batch or 0),
                                              int(stride or 0))
 
