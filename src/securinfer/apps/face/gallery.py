@@ -28,7 +28,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from ...errors import ParameterError
+from ...errors import ParameterError, SerializationError
 from . import storage
 from ...linalg import EncodedColumns, combine_plain
 from .blocks import map_blocks
@@ -168,12 +168,13 @@ class Gallery:
 
         check_saved(meta, "face.Gallery")
         templates = arrays["templates"]
-        if templates.dtype != np.float32 or templates.ndim != 2:
-            from ...errors import SerializationError
-
-            raise SerializationError("saved templates must be a 2-D float32 array")
+        if templates.dtype != np.float32 or templates.ndim != 2 or len(templates) != len(meta["labels"]):
+            raise SerializationError("saved templates must be a 2-D float32 array, one row per label")
         gallery = cls(name=meta["name"], threads=threads, max_encoded_bytes=max_encoded_bytes,
                       parameters=meta["parameters"])
         if len(templates):
-            gallery.add(templates, meta["labels"])
+            try:
+                gallery.add(templates, meta["labels"])
+            except ParameterError as exc:
+                raise SerializationError(f"saved templates are invalid: {exc}") from None
         return gallery
