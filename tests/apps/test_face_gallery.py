@@ -77,6 +77,9 @@ def test_plain_gallery_add_across_blocks_and_memory_budget(ctx, rng):
     probe = rng.normal(size=128)
     identify(ctx, gallery, probe)                        # encodes (and caches) block 0
     gallery.add(more)                                    # block 0 changes, block 1 appears
+    both = np.vstack([first, more])
+    np.testing.assert_allclose(gallery.templates, both / np.linalg.norm(both, axis=1, keepdims=True), atol=1e-6)
+    assert len(gallery) == len(both) and gallery.blocks == 2
     scores, _ = identify(ctx, gallery, probe)
     np.testing.assert_allclose(scores, cosine(probe, np.vstack([first, more])), atol=TOL)
     bounded = face.Gallery(np.vstack([first, more]), max_encoded_bytes=0)
