@@ -96,6 +96,24 @@ def test_prepare_with_public_context(ctx, rng):
     np.testing.assert_allclose(scores, cosine(templates[7], templates), atol=TOL)
 
 
+def test_one_to_one_verification_encrypted_gallery(ctx, rng):
+    templates = np.vstack([rng.normal(size=(ctx.slots + 10, 128)), lfw_embeddings()[:4]])
+    labels = [f"x{i}" for i in range(ctx.slots + 10)] + ["ann", "bob", "cy", "dee"]
+    gallery = face.EncryptedGallery.enroll(ctx, templates, labels)
+    claimed = gallery.select("cy")
+    assert claimed.blocks == 1 and claimed.labels == labels[ctx.slots:]     # the second block only
+    for probe_person, expected in ((2, True), (3, False)):
+        probe = lfw_variant_embeddings()[probe_person, 0]
+        scores, _ = identify(ctx, claimed, probe)
+        np.testing.assert_allclose(scores, cosine(probe, templates[ctx.slots:]), atol=TOL)
+        want = float(cosine(probe, templates[[ctx.slots + 12]])[0])
+        assert face.verify(scores, claimed.labels, "cy", 0.7) == (want >= 0.7) == expected
+    with pytest.raises(si.ParameterError):
+        gallery.select(["nobody"])
+    with pytest.raises(si.ParameterError):
+        face.verify(np.zeros(3), ["a", "b", "c"], "d", 0.5)
+
+
 def test_one_to_one_verification(ctx):
     templates = lfw_embeddings()[:20]
     labels = [f"p{i % 10}" for i in range(20)]           # two templates per identity
