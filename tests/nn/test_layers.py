@@ -94,3 +94,15 @@ def test_activation_and_polynomial_encrypted(rng, packing):
     enc, got = _encrypted_vs_torch(net, x, packing, 0.05, degrees={"tanh": 7})
     # the encrypted run equals the simulated plan up to CKKS noise
     np.testing.assert_allclose(got, enc.simulate(x), atol=1e-3)
+
+
+def test_polyval_at_the_small_scales_plans_use(rng):
+    """Plans use 26- to 30-bit scales; a degree-31 activation must evaluate
+    there (the powers at one level may differ in scale)."""
+    from securinfer.polynomial import approximate, depth_of, polyval
+
+    coeffs, err = approximate("silu", 31, (-4.0, 4.0))
+    ctx = si.Context.create(depth=depth_of(coeffs, "chebyshev") + 1, scale_bits=26)
+    x = rng.uniform(-4, 4, 64)
+    got = ctx.decrypt(polyval(ctx.encrypt(x), coeffs, "chebyshev", (-4.0, 4.0)))
+    np.testing.assert_allclose(got, x / (1 + np.exp(-x)), atol=err + 1e-2)
