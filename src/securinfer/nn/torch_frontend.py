@@ -40,7 +40,7 @@ __all__ = ["lower", "is_torch_module"]
 _ACTIVATION_MODULES = {"ReLU": "relu", "SiLU": "silu", "GELU": "gelu", "Sigmoid": "sigmoid", "Tanh": "tanh"}
 _ADVICE = {
     "MaxPool2d": "use nn.AvgPool2d (or securinfer.nn.he_friendly to convert the model and fine-tune it)",
-    "MaxPool1d": "use nn.AvgPool1d-like averaging as a Linear layer, or securinfer.nn.he_friendly",
+    "MaxPool1d": "average instead (nn.AvgPool1d written as a Linear layer), or securinfer.nn.he_friendly",
     "AdaptiveMaxPool2d": "use nn.AdaptiveAvgPool2d or nn.AvgPool2d",
     "Softmax": "remove it: the largest logit gives the same class (decrypt, then softmax in the clear)",
     "LogSoftmax": "remove it: the largest logit gives the same class",
