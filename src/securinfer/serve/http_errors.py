@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Mapping, Optional
 
 from .. import errors as E
+from .uploads import TooLarge
 
 __all__ = ["Refusal", "status_of"]
 
@@ -32,6 +33,7 @@ class Refusal(Exception):
 # Most specific first: ParameterError is also a ValueError, SecurityError a refusal of the bytes' content.
 _MAP = [
     (E.SecurityError, 403, "refused"),
+    (TooLarge, 413, "too_large"),
     (E.SerializationError, 400, "malformed"),
     (E.ContextMismatchError, 409, "mismatch"),
     (E.MissingKeyError, 422, "missing_key"),

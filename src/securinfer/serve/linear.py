@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import threading
+import zipfile
 from typing import List, Mapping
 
 import numpy as np
@@ -105,7 +106,7 @@ class LinearModel:
                     raise SerializationError(f"{path}: not a LinearModel file (arrays {sorted(data.files)})")
                 meta = json.loads(str(data["meta"]))
                 weights, bias = data["weights"], data["bias"]
-        except (OSError, ValueError, KeyError) as error:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
             raise SerializationError(f"{path}: not a LinearModel file: {error}") from None
         if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
             raise SerializationError(f"{path}: not a LinearModel file (format {meta.get('format')!r})")

@@ -30,11 +30,15 @@ from typing import Mapping
 from ..context import Context
 from ..errors import ContextMismatchError, SecurityError, SerializationError
 
-__all__ = ["load_public_context", "HEADER_SIZE"]
+__all__ = ["load_public_context", "TooLarge", "HEADER_SIZE"]
 
 HEADER_SIZE = 40
 _HEADER = struct.Struct("<4sHHII QQQ".replace(" ", ""))
 _MAGIC, _VERSION, _TYPE_CONTEXT, _FLAG_SECRET = b"SINF", 1, 8, 2
+
+
+class TooLarge(SerializationError):
+    """More bytes than the parameters allow (the service answers 413)."""
 
 
 def load_public_context(data, max_bytes: Mapping[int, int]) -> Context:
@@ -43,8 +47,9 @@ def load_public_context(data, max_bytes: Mapping[int, int]) -> Context:
     ``max_bytes`` maps each accepted parameter fingerprint to the largest
     context allowed for it. Raises ``SecurityError`` for a secret key,
     ``ContextMismatchError`` for parameters not accepted here,
-    ``SerializationError`` for bytes that are not a context, too many or
-    corrupt."""
+    ``TooLarge`` for more bytes than those parameters allow (Galois keys
+    beyond those the servables use), ``SerializationError`` for bytes that
+    are not a context or are corrupt."""
     view = memoryview(data).cast("B")
     if len(view) < HEADER_SIZE:
         raise SerializationError(f"not a securinfer context: {len(view)} bytes, the header alone takes {HEADER_SIZE}")
@@ -59,7 +64,7 @@ def load_public_context(data, max_bytes: Mapping[int, int]) -> Context:
         raise ContextMismatchError("these parameters match no servable here; build the context from a servable's "
                                    "describe()['context']")
     if len(view) > max_bytes[fingerprint]:
-        raise SerializationError(f"context of {len(view)} bytes is larger than these parameters allow "
+        raise TooLarge(f"context of {len(view)} bytes is larger than these parameters allow "
                                  f"({max_bytes[fingerprint]} bytes: public, relinearisation and the Galois keys "
                                  f"the servables use)")
     if payload != len(view) - HEADER_SIZE:
