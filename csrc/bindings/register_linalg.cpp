@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bindings/bindings.h"
+#include "linalg/combinations.h"
 #include "linalg/diagonals.h"
 #include "linalg/linear_transform.h"
 #include "util/errors.h"
@@ -60,6 +61,32 @@ void register_linalg(py::module_& parent) {
       .def_property_readonly("output_slots", &LinearTransform::output_slots)
       .def_property_readonly("plaintext_scale", &LinearTransform::plaintext_scale)
       .def_property_readonly("byte_size", &LinearTransform::byte_size);
+
+  // Linear combinations of many ciphertexts (combinations.h). Operands come as
+  // lists of ciphertexts and are used in place (no copies).
+  m.def("combine_scalars", [](const linalg::CiphertextRefs& xs, const DoubleMatrix& w) {
+    auto weights = matrix_copy(w);
+    if (static_cast<std::size_t>(w.shape(1)) != xs.size())
+      throw ParameterError("combine: weights have " + std::to_string(w.shape(1)) + " columns for " +
+                           std::to_string(xs.size()) + " ciphertexts");
+    py::gil_scoped_release release;
+    return linalg::combine_scalars(xs, weights.data(), static_cast<std::size_t>(w.shape(0)));
+  });
+  py::class_<linalg::EncodedColumns>(m, "EncodedColumns")
+      .def(py::init([](const ckks::ContextPtr& ctx, const DoubleMatrix& w, std::size_t level) {
+             auto values = matrix_copy(w);
+             py::gil_scoped_release release;
+             return linalg::EncodedColumns(ctx, values.data(), static_cast<std::size_t>(w.shape(0)),
+                                           static_cast<std::size_t>(w.shape(1)), level);
+           }),
+           py::arg("context"), py::arg("matrix"), py::arg("level"))
+      .def_property_readonly("count", &linalg::EncodedColumns::count)
+      .def_property_readonly("width", &linalg::EncodedColumns::width)
+      .def_property_readonly("level", &linalg::EncodedColumns::level)
+      .def_property_readonly("scale", &linalg::EncodedColumns::scale)
+      .def_property_readonly("byte_size", &linalg::EncodedColumns::byte_size);
+  m.def("combine_plain", &linalg::combine_plain, py::call_guard<py::gil_scoped_release>());
+  m.def("sum_of_products", &linalg::sum_of_products, py::call_guard<py::gil_scoped_release>());
 }
 
 }  // namespace securinfer::bindings

@@ -18,24 +18,6 @@ constexpr double kScaleTolerance = 1e-9;
 
 bool same_scale(double a, double b) { return std::fabs(a / b - 1.0) < kScaleTolerance; }
 
-// An integer v (|v| < 2^126) reduced modulo each prime.
-std::vector<std::uint64_t> residues_of(long double v, const ring::PrimeList& primes) {
-  const bool negative = v < 0;
-  long double mag = std::fabs(v);
-  const long double two64 = 18446744073709551616.0L;
-  const auto hi = static_cast<std::uint64_t>(std::floor(mag / two64));
-  const auto lo = static_cast<std::uint64_t>(mag - static_cast<long double>(hi) * two64);
-  std::vector<std::uint64_t> r;
-  for (auto* p : primes) {
-    const arith::Modulus& q = p->modulus;
-    const std::uint64_t two64_mod = arith::barrett_reduce_128(arith::u128(1) << 64, q);
-    std::uint64_t x = arith::add_mod(arith::mul_mod(arith::barrett_reduce_64(hi, q), two64_mod, q),
-                                     arith::barrett_reduce_64(lo, q), q.value());
-    r.push_back(negative ? arith::neg_mod(x, q.value()) : x);
-  }
-  return r;
-}
-
 Ciphertext with_polys_like(const Ciphertext& a) {
   Ciphertext r;
   r.context = a.context;
@@ -43,24 +25,6 @@ Ciphertext with_polys_like(const Ciphertext& a) {
   r.level = a.level;
   r.scale = a.scale;
   r.slots_used = a.slots_used;
-  return r;
-}
-
-// Brings `a` to `level` (below its own) with scale close to `target`:
-// drop to level + 1, multiply by round(target q_{level+1} / scale), rescale.
-Ciphertext adjust_to(const Ciphertext& a, std::size_t level, double target) {
-  Ciphertext r = drop_to_level(a, level + 1);
-  const double q = static_cast<double>(a.context->params().q_primes[level + 1]);
-  const long double factor = std::roundl(static_cast<long double>(target) * q / a.scale);
-  // Scales come from our own pipeline or from validated bytes, but a crafted
-  // scale could still ask for an absurd factor: refuse it rather than wrap.
-  SECURINFER_CHECK(factor >= 1 && factor < 0x1p120L, ParameterError,
-                   "cannot align these scales (factor out of range): inconsistent ciphertext scales");
-  const auto& primes = a.context->level_primes(level + 1);
-  const auto c = residues_of(factor, primes);
-  for (auto& p : r.polys) ring::multiply_constant(p, p, c.data(), primes);
-  r.scale = a.scale * static_cast<double>(factor);
-  rescale_in_place(r);
   return r;
 }
 
@@ -119,6 +83,40 @@ void check_compatible(const Ciphertext& a, const Ciphertext& b) {
   SECURINFER_CHECK(a.context->fingerprint() == b.context->fingerprint(), ContextMismatchError,
                    "ciphertexts come from different parameters");
   SECURINFER_CHECK(a.key_id == b.key_id, ContextMismatchError, "ciphertexts were encrypted under different keys");
+}
+
+std::vector<std::uint64_t> residues_of(long double v, const ring::PrimeList& primes) {
+  const bool negative = v < 0;
+  long double mag = std::fabs(v);
+  const long double two64 = 18446744073709551616.0L;
+  const auto hi = static_cast<std::uint64_t>(std::floor(mag / two64));
+  const auto lo = static_cast<std::uint64_t>(mag - static_cast<long double>(hi) * two64);
+  std::vector<std::uint64_t> r;
+  for (auto* p : primes) {
+    const arith::Modulus& q = p->modulus;
+    const std::uint64_t two64_mod = arith::barrett_reduce_128(arith::u128(1) << 64, q);
+    std::uint64_t x = arith::add_mod(arith::mul_mod(arith::barrett_reduce_64(hi, q), two64_mod, q),
+                                     arith::barrett_reduce_64(lo, q), q.value());
+    r.push_back(negative ? arith::neg_mod(x, q.value()) : x);
+  }
+  return r;
+}
+
+// Drop to level + 1, multiply by round(target q_{level+1} / scale), rescale.
+Ciphertext adjust_to(const Ciphertext& a, std::size_t level, double target) {
+  Ciphertext r = drop_to_level(a, level + 1);
+  const double q = static_cast<double>(a.context->params().q_primes[level + 1]);
+  const long double factor = std::roundl(static_cast<long double>(target) * q / a.scale);
+  // Scales come from our own pipeline or from validated bytes, but a crafted
+  // scale could still ask for an absurd factor: refuse it rather than wrap.
+  SECURINFER_CHECK(factor >= 1 && factor < 0x1p120L, ParameterError,
+                   "cannot align these scales (factor out of range): inconsistent ciphertext scales");
+  const auto& primes = a.context->level_primes(level + 1);
+  const auto c = residues_of(factor, primes);
+  for (auto& p : r.polys) ring::multiply_constant(p, p, c.data(), primes);
+  r.scale = a.scale * static_cast<double>(factor);
+  rescale_in_place(r);
+  return r;
 }
 
 Ciphertext drop_to_level(const Ciphertext& a, std::size_t level) {

@@ -7,6 +7,8 @@
 //   Ciphertext w = add(z, x);                  // x dropped to z's level first
 #pragma once
 #include <complex>
+#include <cstdint>
+#include <vector>
 
 #include "ckks/ciphertext.h"
 #include "ckks/keys.h"
@@ -35,6 +37,12 @@ Ciphertext multiply_scalar(const Ciphertext& a, Complex c);
 
 Ciphertext multiply(const KeySet& keys, const Ciphertext& a, const Ciphertext& b);
 Ciphertext square(const KeySet& keys, const Ciphertext& a);
+
+// An integer v (|v| < 2^126) reduced modulo each prime.
+std::vector<std::uint64_t> residues_of(long double v, const ring::PrimeList& primes);
+// `a` brought to `level` (below its own) with a scale close to `target`
+// (one level spent: ParameterError if no integer factor can do it).
+Ciphertext adjust_to(const Ciphertext& a, std::size_t level, double target);
 
 // Lower level: drop primes, keeping the scale.
 Ciphertext drop_to_level(const Ciphertext& a, std::size_t level);

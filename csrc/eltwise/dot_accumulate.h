@@ -27,4 +27,9 @@ std::size_t terms_per_reduction(const arith::Modulus& q);
 void dot_accumulate(std::uint64_t* out, const std::uint64_t* const* a, const std::uint64_t* const* b,
                     std::size_t terms, std::size_t n, const arith::Modulus& q);
 
+// The same with one scalar per term: out[k] = sum_t s[t] * b[t][k] mod q
+// (a linear combination of vectors; s[t] in [0, q)).
+void scalar_accumulate(std::uint64_t* out, const std::uint64_t* s, const std::uint64_t* const* b,
+                       std::size_t terms, std::size_t n, const arith::Modulus& q);
+
 }  // namespace securinfer::eltwise

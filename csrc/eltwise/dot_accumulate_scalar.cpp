@@ -63,4 +63,49 @@ void dot_accumulate(std::uint64_t* out, const std::uint64_t* const* a, const std
   }
 }
 
+
+void scalar_accumulate(std::uint64_t* out, const std::uint64_t* s, const std::uint64_t* const* b,
+                       std::size_t terms, std::size_t n, const arith::Modulus& q) {
+  constexpr std::size_t kBlock = 256;
+  if (terms == 0) {
+    std::fill(out, out + n, 0);
+    return;
+  }
+  const std::size_t per = terms_per_reduction(q);
+  u128 acc[kBlock];
+  for (std::size_t k0 = 0; k0 < n; k0 += kBlock) {
+    const std::size_t len = std::min(kBlock, n - k0);
+    bool first = true;
+    std::size_t t = 0;
+    while (t < terms) {
+      const std::size_t run_end = std::min(terms, t + per);
+      while (t < run_end) {
+        if (run_end - t >= 4) {
+          const std::uint64_t s0 = s[t], s1 = s[t + 1], s2 = s[t + 2], s3 = s[t + 3];
+          const std::uint64_t *__restrict y0 = b[t] + k0, *__restrict y1 = b[t + 1] + k0,
+                                *__restrict y2 = b[t + 2] + k0, *__restrict y3 = b[t + 3] + k0;
+          for (std::size_t k = 0; k < len; ++k) {
+            u128 sum = first ? 0 : acc[k];
+            sum += u128(s0) * y0[k];
+            sum += u128(s1) * y1[k];
+            sum += u128(s2) * y2[k];
+            sum += u128(s3) * y3[k];
+            acc[k] = sum;
+          }
+          t += 4;
+        } else {
+          const std::uint64_t st = s[t];
+          const std::uint64_t* __restrict y = b[t] + k0;
+          for (std::size_t k = 0; k < len; ++k) acc[k] = (first ? 0 : acc[k]) + u128(st) * y[k];
+          t += 1;
+        }
+        first = false;
+      }
+      if (t < terms)
+        for (std::size_t k = 0; k < len; ++k) acc[k] = arith::barrett_reduce_128(acc[k], q);
+    }
+    for (std::size_t k = 0; k < len; ++k) out[k0 + k] = arith::barrett_reduce_128(acc[k], q);
+  }
+}
+
 }  // namespace securinfer::eltwise

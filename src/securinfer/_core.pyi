@@ -167,4 +167,20 @@ class _Linalg:
         plaintext_scale: float
         byte_size: int
 
+    class EncodedColumns:
+        def __init__(self, context: "_Ckks.CkksContext", matrix: npt.ArrayLike, level: int) -> None: ...
+        count: int
+        width: int
+        level: int
+        scale: float
+        byte_size: int
+
+    @staticmethod
+    def combine_scalars(xs: List["_Ckks.Ciphertext"], weights: npt.ArrayLike) -> List["_Ckks.Ciphertext"]: ...
+    @staticmethod
+    def combine_plain(xs: List["_Ckks.Ciphertext"], columns: "_Linalg.EncodedColumns") -> "_Ckks.Ciphertext": ...
+    @staticmethod
+    def sum_of_products(keys: "_Ckks.KeySet", a: List["_Ckks.Ciphertext"],
+                        b: List["_Ckks.Ciphertext"]) -> "_Ckks.Ciphertext": ...
+
 linalg: _Linalg

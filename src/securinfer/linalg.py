@@ -50,7 +50,10 @@ import numpy as np
 from ._core import linalg as _linalg
 from .errors import LevelError, ParameterError
 
-__all__ = ["LinearTransform", "cache_info", "cache_clear"]
+from .combinations import EncodedColumns, combine, combine_plain, sum_of_products
+
+__all__ = ["LinearTransform", "cache_info", "cache_clear",
+           "combine", "EncodedColumns", "combine_plain", "sum_of_products"]
 
 
 def _as_matrix(matrix) -> np.ndarray:

@@ -1,0 +1,263 @@
+#include "linalg/combinations.h"
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <string>
+
+#include "ckks/encryption.h"
+#include "ckks/evaluator.h"
+#include "ckks/key_switch.h"
+#include "eltwise/dot_accumulate.h"
+#include "util/errors.h"
+#include "util/thread_pool.h"
+
+namespace securinfer::linalg {
+namespace {
+
+using ckks::Ciphertext;
+
+constexpr double kScaleTolerance = 1e-9;
+
+void check_operands(const CiphertextRefs& xs, const char* what) {
+  SECURINFER_CHECK(!xs.empty(), ParameterError, std::string(what) + ": no ciphertexts given");
+  for (const Ciphertext* x : xs) {
+    SECURINFER_CHECK(x != nullptr, ParameterError, std::string(what) + ": expected ciphertexts");
+    ckks::check_compatible(*xs[0], *x);
+    SECURINFER_CHECK(x->size() == 2, ParameterError, std::string(what) + ": ciphertexts must be relinearised");
+  }
+}
+
+// xs viewed at `level` with one scale: those at `level` are used in place
+// (and must share a scale), higher ones are adjusted copies (to that scale,
+// or to `fallback_scale` when none is at `level`).
+struct Aligned {
+  std::vector<Ciphertext> adjusted;
+  CiphertextRefs at;
+  const Ciphertext& operator[](std::size_t i) const { return *at[i]; }
+};
+
+Aligned aligned_at(const CiphertextRefs& xs, std::size_t level, double fallback_scale, const char* what) {
+  double scale = fallback_scale;
+  for (const Ciphertext* x : xs)
+    if (x->level == level) {
+      scale = x->scale;
+      break;
+    }
+  Aligned out;
+  out.adjusted.resize(xs.size());
+  out.at.resize(xs.size());
+  parallel_for(0, xs.size(), [&](std::size_t i) {
+    const Ciphertext& x = *xs[i];
+    if (x.level == level) {
+      SECURINFER_CHECK(std::fabs(x.scale / scale - 1.0) < kScaleTolerance, ParameterError,
+                       std::string(what) + ": ciphertexts at one level must share a scale");
+      out.at[i] = &x;
+    } else {
+      out.adjusted[i] = ckks::adjust_to(x, level, scale);
+      out.at[i] = &out.adjusted[i];
+    }
+  });
+  return out;
+}
+
+std::size_t lowest_level(const CiphertextRefs& xs) {
+  std::size_t level = xs[0]->level;
+  for (const Ciphertext* x : xs) level = std::min(level, x->level);
+  return level;
+}
+
+Ciphertext empty_like(const Ciphertext& x, std::size_t level, double scale, std::size_t slots_used) {
+  Ciphertext r;
+  r.context = x.context;
+  r.key_id = x.key_id;
+  r.level = level;
+  r.scale = scale;
+  r.slots_used = slots_used;
+  return r;
+}
+
+std::size_t max_slots_used(const Aligned& xs) {
+  std::size_t used = 0;
+  for (const Ciphertext* x : xs.at) used = std::max(used, x->slots_used);
+  return used;
+}
+
+void check_level(std::size_t level) {
+  SECURINFER_CHECK(level > 0, LevelError,
+                   "ciphertexts are at level 0: out of multiplicative depth (use more coefficient primes)");
+}
+
+}  // namespace
+
+std::vector<Ciphertext> combine_scalars(const CiphertextRefs& xs_in, const double* weights,
+                                        std::size_t n_out) {
+  check_operands(xs_in, "combine");
+  const std::size_t n_in = xs_in.size();
+  for (std::size_t k = 0; k < n_out * n_in; ++k)
+    SECURINFER_CHECK(std::isfinite(weights[k]), ParameterError, "combine: weights must be finite");
+  const std::size_t level = lowest_level(xs_in);
+  check_level(level);
+  const auto& ctx = *xs_in.front()->context;
+  const auto xs = aligned_at(xs_in, level, ctx.level_scale(level), "combine");
+  const double product_scale = ckks::product_scale_for(xs[0]);
+  const auto& primes = ctx.level_primes(level);
+  const std::size_t limbs = level + 1, n = ctx.degree();
+
+  // Each output: its non-zero terms, the weights as integers round(w * s) mod q.
+  struct Row {
+    std::vector<std::size_t> inputs;
+    std::vector<std::vector<std::uint64_t>> residues;  // [limb][term]
+  };
+  std::vector<Row> rows(n_out);
+  parallel_for(0, n_out, [&](std::size_t j) {
+    Row& row = rows[j];
+    row.residues.assign(limbs, {});
+    for (std::size_t i = 0; i < n_in; ++i) {
+      const long double v = std::roundl(static_cast<long double>(weights[j * n_in + i]) * product_scale);
+      if (v == 0) continue;
+      SECURINFER_CHECK(std::fabs(static_cast<double>(v)) < 0x1p120, ParameterError,
+                       "combine: weight too large for this ciphertext's scale");
+      const auto r = ckks::residues_of(v, primes);
+      row.inputs.push_back(i);
+      for (std::size_t e = 0; e < limbs; ++e) row.residues[e].push_back(r[e]);
+    }
+  });
+
+  const std::size_t used = max_slots_used(xs);
+  std::vector<Ciphertext> out(n_out);
+  for (std::size_t j = 0; j < n_out; ++j) {
+    out[j] = empty_like(xs[0], level, xs[0].scale * product_scale, used);
+    out[j].polys.push_back(ring::RnsPoly::uninitialized(n, limbs));
+    out[j].polys.push_back(ring::RnsPoly::uninitialized(n, limbs));
+  }
+  // One job per (polynomial, limb, chunk of coefficients), every output in
+  // it: many jobs even for one output, and the inputs' chunk (inputs x chunk
+  // words, ~256 KiB) is read from cache by every output.
+  const std::size_t chunk = std::clamp<std::size_t>((std::size_t(32768) / n_in) & ~std::size_t(7), 64, n);
+  const std::size_t chunks = (n + chunk - 1) / chunk;
+  parallel_for(0, 2 * limbs * chunks, [&](std::size_t job) {
+    const std::size_t c = job / (limbs * chunks), e = (job / chunks) % limbs, k0 = (job % chunks) * chunk;
+    const std::size_t len = std::min(chunk, n - k0);
+    std::vector<const std::uint64_t*> b;
+    for (std::size_t j = 0; j < n_out; ++j) {
+      const Row& row = rows[j];
+      b.resize(row.inputs.size());
+      for (std::size_t t = 0; t < b.size(); ++t) b[t] = xs[row.inputs[t]].polys[c].limb(e) + k0;
+      eltwise::scalar_accumulate(out[j].polys[c].limb(e) + k0, row.residues[e].data(), b.data(), b.size(), len,
+                                 primes[e]->modulus);
+    }
+  });
+  parallel_for(0, n_out, [&](std::size_t j) { ckks::rescale_in_place(out[j]); });
+  return out;
+}
+
+EncodedColumns::EncodedColumns(const ckks::ContextPtr& context, const double* matrix, std::size_t count,
+                               std::size_t width, std::size_t level)
+    : context_(context), width_(width), level_(level) {
+  SECURINFER_CHECK(count > 0, ParameterError, "columns: the matrix has no rows");
+  SECURINFER_CHECK(width > 0 && width <= context->slots(), ParameterError,
+                   "columns: width must be 1.." + std::to_string(context->slots()) + " (the slots), got " +
+                       std::to_string(width));
+  SECURINFER_CHECK(level >= 1 && level <= context->max_level(), LevelError,
+                   "columns: level must be 1.." + std::to_string(context->max_level()));
+  for (std::size_t k = 0; k < count * width; ++k)
+    SECURINFER_CHECK(std::isfinite(matrix[k]), ParameterError, "columns: matrix must be finite");
+  // The scale that lands a canonical ciphertext of `level` on the canonical scale below.
+  scale_ = context->level_scale(level - 1) * static_cast<double>(context->params().q_primes[level]) /
+           context->level_scale(level);
+  columns_.resize(count);
+  parallel_for(0, count, [&](std::size_t i) {
+    std::vector<std::complex<double>> v(matrix + i * width, matrix + (i + 1) * width);
+    columns_[i] = std::move(ckks::encode(context_, v.data(), width, level_, scale_).poly);
+  });
+}
+
+std::size_t EncodedColumns::byte_size() const {
+  std::size_t words = 0;
+  for (const auto& c : columns_) words += c.words();
+  return words * 8;
+}
+
+Ciphertext combine_plain(const CiphertextRefs& xs_in, const EncodedColumns& columns) {
+  check_operands(xs_in, "combine_plain");
+  SECURINFER_CHECK(xs_in.size() == columns.count(), ParameterError,
+                   "combine_plain: " + std::to_string(xs_in.size()) + " ciphertexts for " +
+                       std::to_string(columns.count()) + " columns");
+  SECURINFER_CHECK(xs_in.front()->context->fingerprint() == columns.context()->fingerprint(), ContextMismatchError,
+                   "combine_plain: ciphertexts and columns were prepared under different parameters");
+  const std::size_t level = columns.level();
+  for (const Ciphertext* x : xs_in)
+    SECURINFER_CHECK(x->level >= level, LevelError,
+                     "combine_plain: ciphertext at level " + std::to_string(x->level) + " is below the level " +
+                         std::to_string(level) + " the columns were encoded for");
+  const auto& ctx = *columns.context();
+  const auto xs = aligned_at(xs_in, level, ctx.level_scale(level), "combine_plain");
+  const auto& primes = ctx.level_primes(level);
+  const std::size_t limbs = level + 1, n = ctx.degree(), k = xs.at.size();
+
+  Ciphertext y = empty_like(xs[0], level, xs[0].scale * columns.scale(),
+                            std::max(max_slots_used(xs), columns.width()));
+  y.polys.push_back(ring::RnsPoly::uninitialized(n, limbs));
+  y.polys.push_back(ring::RnsPoly::uninitialized(n, limbs));
+  parallel_for(0, 2 * limbs, [&](std::size_t job) {
+    const std::size_t c = job / limbs, e = job % limbs;
+    std::vector<const std::uint64_t*> a(k), b(k);
+    for (std::size_t t = 0; t < k; ++t) {
+      a[t] = columns.column(t).limb(e);
+      b[t] = xs[t].polys[c].limb(e);
+    }
+    eltwise::dot_accumulate(y.polys[c].limb(e), a.data(), b.data(), k, n, primes[e]->modulus);
+  });
+  ckks::rescale_in_place(y);
+  return y;
+}
+
+Ciphertext sum_of_products(const ckks::KeySet& keys, const CiphertextRefs& as_in, const CiphertextRefs& bs_in) {
+  check_operands(as_in, "sum_of_products");
+  check_operands(bs_in, "sum_of_products");
+  ckks::check_compatible(*as_in.front(), *bs_in.front());
+  SECURINFER_CHECK(as_in.size() == bs_in.size(), ParameterError,
+                   "sum_of_products: " + std::to_string(as_in.size()) + " and " + std::to_string(bs_in.size()) +
+                       " ciphertexts");
+  SECURINFER_CHECK(as_in.front()->key_id == keys.key_id(), ContextMismatchError,
+                   "sum_of_products: ciphertexts belong to other keys");
+  const std::size_t level = std::min(lowest_level(as_in), lowest_level(bs_in));
+  check_level(level);
+  const auto& ctx = *as_in.front()->context;
+  const auto as = aligned_at(as_in, level, ctx.level_scale(level), "sum_of_products");
+  const auto bs = aligned_at(bs_in, level, ctx.level_scale(level), "sum_of_products");
+  const auto& primes = ctx.level_primes(level);
+  const std::size_t limbs = level + 1, n = ctx.degree(), k = as.at.size();
+
+  // d0 = sum a0 b0, d1 = sum (a0 b1 + a1 b0), d2 = sum a1 b1: one job per (part, limb).
+  ring::RnsPoly d[3] = {ring::RnsPoly::uninitialized(n, limbs), ring::RnsPoly::uninitialized(n, limbs),
+                        ring::RnsPoly::uninitialized(n, limbs)};
+  parallel_for(0, 3 * limbs, [&](std::size_t job) {
+    const std::size_t part = job / limbs, e = job % limbs;
+    std::vector<const std::uint64_t*> a, b;
+    for (std::size_t t = 0; t < k; ++t) {
+      if (part == 0 || part == 1) {
+        a.push_back(as[t].polys[0].limb(e));
+        b.push_back(bs[t].polys[part].limb(e));
+      }
+      if (part == 1 || part == 2) {
+        a.push_back(as[t].polys[1].limb(e));
+        b.push_back(bs[t].polys[part - 1].limb(e));
+      }
+    }
+    eltwise::dot_accumulate(d[part].limb(e), a.data(), b.data(), a.size(), n, primes[e]->modulus);
+  });
+  // Relinearise and rescale in one step, as a single product does.
+  auto digits = ckks::decompose(ctx, d[2], level);
+  Ciphertext y = empty_like(as[0], level - 1, as[0].scale * bs[0].scale /
+                                                       static_cast<double>(ctx.params().q_primes[level]),
+                            std::max(max_slots_used(as), max_slots_used(bs)));
+  ring::RnsPoly c0, c1;
+  ckks::apply_switch_key_rescale(ctx, digits, level, keys.relin_key(), d[0], d[1], c0, c1);
+  y.polys.push_back(std::move(c0));
+  y.polys.push_back(std::move(c1));
+  return y;
+}
+
+}  // namespace securinfer::linalg

@@ -1,0 +1,162 @@
+"""Linear combinations of many ciphertexts, computed in one pass.
+
+The rotation-free layouts keep one feature per ciphertext and a batch of
+inputs across the slots (a dense layer on 4,096 records at once; a face
+gallery stored by columns). Their work is sums of many products, which these
+functions do in C++ with one modular reduction per coefficient and one rescale
+(and one relinearisation) per result, instead of one per term:
+
+* :func:`combine` -- ``y_j = sum_i W[j, i] * x_i`` with real scalar weights;
+* :class:`EncodedColumns` + :func:`combine_plain` -- ``sum_i x_i * column_i``
+  with plaintext vectors encoded once;
+* :func:`sum_of_products` -- ``sum_i a_i * b_i`` of ciphertext pairs,
+  relinearised once.
+
+Each result is one level below its inputs, on the canonical scale (plaintext
+and scalar weights), exactly like the separate products summed; the inputs
+are first brought to their lowest level. All are exposed as ``si.linalg.*``.
+
+Example:
+    >>> import numpy as np, securinfer as si
+    >>> ctx = si.Context.create(preset="fast")
+    >>> xs = [ctx.encrypt([1.0, 2.0]), ctx.encrypt([3.0, 4.0])]
+    >>> ys = si.linalg.combine(xs, [[1.0, 0.5], [-2.0, 0.0]])
+    >>> [np.round(ctx.decrypt(y), 4).tolist() for y in ys]
+    [[2.5, 4.0], [-2.0, -4.0]]
+    >>> cols = si.linalg.EncodedColumns(ctx, [[1.0, 10.0], [0.5, 0.25]])
+    >>> np.round(ctx.decrypt(si.linalg.combine_plain(xs, cols)), 4).tolist()
+    [2.5, 21.0]
+    >>> np.round(ctx.decrypt(si.linalg.sum_of_products(xs, xs)), 4).tolist()
+    [10.0, 20.0]
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional, Sequence
+
+import numpy as np
+
+from ._core import linalg as _linalg
+from .errors import ContextMismatchError, LevelError, ParameterError
+
+__all__ = ["combine", "EncodedColumns", "combine_plain", "sum_of_products"]
+
+
+def _ciphertexts(cts, what: str):
+    from .ciphertext import Ciphertext
+
+    cts = list(cts) if not isinstance(cts, Ciphertext) else None
+    if not cts:
+        raise ParameterError(f"{what}: expected a non-empty list of ciphertexts")
+    for c in cts:
+        if not isinstance(c, Ciphertext):
+            raise ParameterError(f"{what}: expected ciphertexts, got {type(c).__name__}")
+        if c._context.fingerprint != cts[0]._context.fingerprint:
+            raise ContextMismatchError(f"{what}: ciphertexts come from different parameters")
+    return cts
+
+
+def _real_matrix(values, what: str) -> np.ndarray:
+    m = np.asarray(values)
+    if m.dtype == object or m.dtype.kind not in "fiub":
+        raise ParameterError(f"{what} must be a real numeric matrix, got dtype {m.dtype}")
+    if m.ndim != 2 or m.size == 0:
+        raise ParameterError(f"{what} must be a non-empty 2-D matrix, got shape {m.shape}")
+    m = np.ascontiguousarray(m, dtype=np.float64)
+    if not np.all(np.isfinite(m)):
+        raise ParameterError(f"{what} must be finite")
+    return m
+
+
+def _result(template, core, sources) -> "Ciphertext":
+    out = template._new(core, is_complex=any(c._complex for c in sources))
+    out._clean = all(c._clean for c in sources)
+    return out
+
+
+def combine(cts: Sequence["Ciphertext"], weights) -> List["Ciphertext"]:
+    """``[sum_i weights[j, i] * cts[i] for j in range(n_out)]`` in one pass.
+
+    ``weights``: real (n_out, len(cts)); zero weights are skipped; an all-zero
+    row gives an encryption of zero. One level is consumed (also for integer
+    weights). Threads split the outputs, their two polynomials and RNS limbs.
+    """
+    cts = _ciphertexts(cts, "combine")
+    W = _real_matrix(weights, "weights")
+    if W.shape[1] != len(cts):
+        raise ParameterError(f"combine: weights of shape {W.shape} for {len(cts)} ciphertexts")
+    cores = _linalg.combine_scalars([c._core for c in cts], W)
+    return [_result(cts[0], core, cts) for core in cores]
+
+
+class EncodedColumns:
+    """Plaintext vectors (the rows of ``matrix``, each at most ``slots`` long)
+    encoded once for :func:`combine_plain`, at ``level`` (default: the top).
+
+    They stay in NTT form: ``nbytes`` = rows x (level + 1) x N x 8 bytes.
+
+    Example:
+        >>> import securinfer as si
+        >>> ctx = si.Context.create(preset="fast")
+        >>> cols = si.linalg.EncodedColumns(ctx, [[1.0, 2.0, 3.0]] * 4)
+        >>> cols.count, cols.width, cols.level == ctx.max_level
+        (4, 3, True)
+    """
+
+    def __init__(self, context, matrix, level: Optional[int] = None):
+        M = _real_matrix(matrix, "matrix")
+        if M.shape[1] > context.slots:
+            raise ParameterError(f"columns are {M.shape[1]} values long; at most {context.slots} (the slots) fit")
+        level = context.max_level if level is None else int(level)
+        if not 1 <= level <= context.max_level:
+            raise LevelError(f"level must be 1..{context.max_level} (a product needs a level below it)")
+        self._context = context
+        self._core = _linalg.EncodedColumns(context._core, M, level)
+
+    @property
+    def count(self) -> int:
+        return self._core.count
+
+    @property
+    def width(self) -> int:
+        return self._core.width
+
+    @property
+    def level(self) -> int:
+        return self._core.level
+
+    @property
+    def nbytes(self) -> int:
+        return self._core.byte_size
+
+    def __repr__(self) -> str:
+        return f"<securinfer.linalg.EncodedColumns {self.count} x {self.width} level={self.level} bytes={self.nbytes}>"
+
+
+def combine_plain(cts: Sequence["Ciphertext"], columns: EncodedColumns) -> "Ciphertext":
+    """``sum_i cts[i] * columns[i]`` (slot-wise), one level consumed.
+
+    ``len(cts) == columns.count``; ciphertexts above the columns' level are
+    brought down to it, below it raise ``LevelError``."""
+    cts = _ciphertexts(cts, "combine_plain")
+    if not isinstance(columns, EncodedColumns):
+        raise ParameterError(f"combine_plain: expected EncodedColumns, got {type(columns).__name__}")
+    if columns._context.fingerprint != cts[0]._context.fingerprint:
+        raise ContextMismatchError("combine_plain: ciphertexts and columns come from different parameters")
+    core = _linalg.combine_plain([c._core for c in cts], columns._core)
+    return _result(cts[0], core, cts)
+
+
+def sum_of_products(a_cts: Sequence["Ciphertext"], b_cts: Sequence["Ciphertext"]) -> "Ciphertext":
+    """``sum_i a_cts[i] * b_cts[i]`` of ciphertexts, relinearised and rescaled once
+    (needs the relinearisation key, which every context has)."""
+    a_cts = _ciphertexts(a_cts, "sum_of_products")
+    b_cts = _ciphertexts(b_cts, "sum_of_products")
+    if len(a_cts) != len(b_cts):
+        raise ParameterError(f"sum_of_products: {len(a_cts)} and {len(b_cts)} ciphertexts")
+    if a_cts[0]._context.fingerprint != b_cts[0]._context.fingerprint:
+        raise ContextMismatchError("sum_of_products: ciphertexts come from different parameters")
+    core = _linalg.sum_of_products(a_cts[0]._keys(), [c._core for c in a_cts], [c._core for c in b_cts])
+    out = a_cts[0]._new(core, is_complex=any(c._complex for c in a_cts + b_cts))
+    out._clean = all(c._clean for c in a_cts) or all(c._clean for c in b_cts)
+    return out

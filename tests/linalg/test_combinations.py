@@ -1,0 +1,127 @@
+"""combine, combine_plain and sum_of_products against numpy (and against the
+same sums written as separate ciphertext products)."""
+
+import numpy as np
+import pytest
+
+import securinfer as si
+
+from ..scheme.conftest import assert_close
+
+
+@pytest.fixture(scope="module", params=["fast", "tenseal"])
+def ctx(request):
+    # "tenseal" has 60-bit primes: only 16 products fit between two reductions,
+    # so 40 terms exercise the reduction runs of the lazy accumulation.
+    return si.Context.create(preset=request.param)
+
+
+def encrypt_rows(ctx, X):
+    return [ctx.encrypt(row) for row in X]
+
+
+@pytest.mark.parametrize("n_in, n_out", [(1, 1), (3, 5), (40, 7)])
+def test_combine_matches_numpy(ctx, n_in, n_out):
+    rng = np.random.default_rng(n_in * 100 + n_out)
+    X = rng.uniform(-1, 1, (n_in, 300))
+    W = rng.uniform(-2, 2, (n_out, n_in))
+    W[0, 0] = 0.0  # zero weights are skipped
+    ys = si.linalg.combine(encrypt_rows(ctx, X), W)
+    assert len(ys) == n_out
+    assert all(y.level == ctx.max_level - 1 and y.size == 300 for y in ys)
+    got = np.array([ctx.decrypt(y) for y in ys])
+    assert_close(got, W @ X, 14, f"combine {n_in}->{n_out}")
+
+
+def test_combine_equals_separate_products(ctx):
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-1, 1, (4, 64))
+    w = rng.uniform(-1, 1, 4)
+    xs = encrypt_rows(ctx, X)
+    separate = sum(float(wi) * x for wi, x in zip(w, xs))
+    (fused,) = si.linalg.combine(xs, w[None, :])
+    assert fused.level == separate.level and np.isclose(fused.scale, separate.scale, rtol=1e-12)
+    assert_close(ctx.decrypt(fused), ctx.decrypt(separate), 16, "fused vs separate")
+
+
+def test_combine_zero_row_and_mixed_levels(ctx):
+    rng = np.random.default_rng(2)
+    X = rng.uniform(-1, 1, (3, 16))
+    xs = encrypt_rows(ctx, X)
+    xs[1] = xs[1] * 0.5  # one level lower: the others are brought down to it
+    X[1] *= 0.5
+    W = np.array([[0.0, 0.0, 0.0], [1.0, -1.0, 0.5]])
+    zero, y = si.linalg.combine(xs, W)
+    assert zero.level == y.level == ctx.max_level - 2
+    assert_close(ctx.decrypt(zero), np.zeros(16), 20, "all-zero row")
+    assert_close(ctx.decrypt(y), W[1] @ X, 14, "mixed levels")
+
+
+@pytest.mark.parametrize("count", [1, 17, 128])
+def test_combine_plain_matches_numpy(ctx, count):
+    rng = np.random.default_rng(count)
+    width = ctx.slots if count == 128 else 100
+    P = rng.uniform(-1, 1, (count, width))  # per-slot probe coordinates
+    G = rng.uniform(-1, 1, (count, width))  # gallery columns
+    cols = si.linalg.EncodedColumns(ctx, G)
+    assert (cols.count, cols.width) == (count, width)
+    assert cols.nbytes == count * (ctx.max_level + 1) * ctx.poly_degree * 8
+    y = si.linalg.combine_plain(encrypt_rows(ctx, P), cols)
+    assert y.level == ctx.max_level - 1
+    assert_close(ctx.decrypt(y), (P * G).sum(axis=0), 12, f"combine_plain {count}")
+
+
+def test_combine_plain_at_a_lower_level(ctx):
+    rng = np.random.default_rng(3)
+    P, G = rng.uniform(-1, 1, (2, 5, 32))
+    cols = si.linalg.EncodedColumns(ctx, G, level=1)
+    y = si.linalg.combine_plain(encrypt_rows(ctx, P), cols)  # fresh inputs dropped to level 1
+    assert y.level == 0
+    assert_close(ctx.decrypt(y), (P * G).sum(axis=0), 12, "combine_plain at level 1")
+    low = [ctx.encrypt(p) * 0.5 * 0.5 for p in P]  # level 0
+    with pytest.raises(si.LevelError):
+        si.linalg.combine_plain(low, cols)
+
+
+@pytest.mark.parametrize("count", [1, 5, 33])
+def test_sum_of_products_matches_numpy(ctx, count):
+    rng = np.random.default_rng(count + 7)
+    A, B = rng.uniform(-1, 1, (2, count, 200))
+    y = si.linalg.sum_of_products(encrypt_rows(ctx, A), encrypt_rows(ctx, B))
+    assert y.level == ctx.max_level - 1
+    assert_close(ctx.decrypt(y), (A * B).sum(axis=0), 12, f"sum_of_products {count}")
+
+
+def test_sum_of_products_with_the_public_context(ctx):
+    server = ctx.public()
+    A, B = np.random.default_rng(9).uniform(-1, 1, (2, 3, 8))
+    a = [server.encrypt(r) for r in A]
+    b = [server.encrypt(r) for r in B]
+    y = si.linalg.sum_of_products(a, b)
+    assert_close(ctx.decrypt(si.Ciphertext.load(y.serialize(), ctx)), (A * B).sum(axis=0), 12, "public context")
+
+
+def test_bad_arguments(ctx):
+    xs = encrypt_rows(ctx, np.ones((2, 4)))
+    other = si.Context.create(preset="fast" if ctx.poly_degree != 8192 or ctx.coeff_bits[0] == 60 else "tenseal")
+    with pytest.raises(si.ParameterError, match="3 ciphertexts|shape"):
+        si.linalg.combine(xs, np.ones((1, 3)))
+    with pytest.raises(si.ParameterError, match="finite"):
+        si.linalg.combine(xs, [[1.0, np.nan]])
+    with pytest.raises(si.ParameterError, match="non-empty"):
+        si.linalg.combine([], np.ones((1, 0)))
+    with pytest.raises(si.ParameterError, match="ciphertexts"):
+        si.linalg.combine([xs[0], np.ones(4)], np.ones((1, 2)))
+    with pytest.raises(si.ContextMismatchError):
+        si.linalg.combine([xs[0], other.encrypt(np.ones(4))], np.ones((1, 2)))
+    with pytest.raises(si.ParameterError, match="columns"):
+        si.linalg.combine_plain(xs, si.linalg.EncodedColumns(ctx, np.ones((3, 4))))
+    with pytest.raises(si.ParameterError, match="at most"):
+        si.linalg.EncodedColumns(ctx, np.ones((1, ctx.slots + 1)))
+    with pytest.raises(si.LevelError):
+        si.linalg.EncodedColumns(ctx, np.ones((1, 4)), level=0)
+    with pytest.raises(si.ParameterError, match="2 and 1"):
+        si.linalg.sum_of_products(xs, xs[:1])
+    low = [x * 0.5 * 0.5 for x in xs]
+    with pytest.raises(si.LevelError):
+        si.linalg.combine(low, np.ones((1, 2)))
