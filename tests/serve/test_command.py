@@ -56,7 +56,7 @@ def test_securinfer_serve_refuses_an_empty_directory(tmp_path, capsys):
                                   "securinfer.serve.uploads", "securinfer.serve.sessions", "securinfer.serve.metrics",
                                   "securinfer.serve.linear", "securinfer.serve.catalog", "securinfer.serve.config",
                                   "securinfer.serve.discovery", "securinfer.serve.errors", "securinfer.serve.process",
-                                  "securinfer.serve.http_errors"])
+                                  "securinfer.serve.http_errors", "securinfer.serve.codecs"])
 def test_docstring_examples(name):
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0

@@ -6,9 +6,8 @@ Example (against a running server)::
     from securinfer.serve import Client
     with Client("http://127.0.0.1:8000", token="...") as client:
         print(client.servables())                  # name -> describe()
-        y = client.infer("iris", x)               # encrypt, run, decrypt ("vector" layouts)
-        outs = client.run("iris", [client.encrypt("iris", x)])   # any layout: ciphertexts in, out
-        values = client.decrypt("iris", outs[0])
+        y = client.infer("iris", X)               # encrypt, run, decrypt (helpers of the servable's kind)
+        outs = client.run("iris", cts)            # any servable: ciphertexts under client.context("iris")
 
 One client context is made per parameter set (``describe()["context"]``),
 with the union of the rotation keys its servables list, and uploaded once:
@@ -33,6 +32,7 @@ import numpy as np
 from ..ciphertext import Ciphertext
 from ..context import Context
 from . import container
+from .codecs import codec_for
 from .errors import ServiceError
 
 __all__ = ["Client"]
@@ -94,6 +94,15 @@ class Client:
                 self._contexts[key] = ctx
             return ctx
 
+    def set_context(self, name: str, context: Context) -> None:
+        """Use ``context`` (with its secret key) for ``name``'s parameters, e.g.
+        the one that enrolled an encrypted gallery: its public part is
+        uploaded on the next call (any earlier session of these parameters is dropped)."""
+        key = _parameter_key(self.describe(name))
+        with self._lock:
+            self._contexts[key] = context
+            self._sessions.pop(key, None)
+
     def session(self, name: str) -> str:
         """The session id of ``name``'s parameters, uploading the keys if needed."""
         ctx = self.context(name)
@@ -116,9 +125,11 @@ class Client:
 
     # ------------------------------------------------------------------ data
     def encrypt(self, name: str, values) -> Ciphertext:
+        """One ciphertext of ``values`` under :meth:`context` (symmetric: half the upload)."""
         return self.context(name).encrypt(values)
 
     def decrypt(self, name: str, ciphertext: Ciphertext) -> np.ndarray:
+        """The values of one result ciphertext."""
         return self.context(name).decrypt(ciphertext)
 
     def run(self, name: str, ciphertexts: List[Ciphertext]) -> List[Ciphertext]:
@@ -141,19 +152,13 @@ class Client:
         return [Ciphertext.load(item, ctx) for item in container.unpack(response.content)]
 
     def infer(self, name: str, values) -> np.ndarray:
-        """Encrypt ``values``, run, decrypt: for servables whose input and
-        output layouts are ``"vector"`` (one ciphertext each way)."""
-        d = self.describe(name)
-        inputs, outputs = d.get("inputs", {}), d.get("outputs", {})
-        if inputs.get("layout") != "vector" or outputs.get("layout") != "vector":
-            raise ServiceError(None, "unsupported_layout", f"{name!r} does not take and return one vector; use "
-                                                           "run() with its kind's client helpers")
-        values = np.asarray(values, dtype=np.float64)
-        if values.shape != (inputs["length"],):
-            raise ServiceError(None, "bad_input", f"{name!r} takes a vector of {inputs['length']} values, "
-                                                  f"got shape {values.shape}")
-        [y] = self.run(name, [self.encrypt(name, values)])
-        return self.decrypt(name, y)[: outputs["length"]]
+        """Encrypt ``values``, run, decrypt, with the client helpers of the
+        servable's kind (:mod:`securinfer.serve.codecs`): a vector for
+        ``"vector"`` layouts, a batch of rows for :mod:`securinfer.nn` models,
+        a probe embedding for face galleries (scores per template back)."""
+        codec = codec_for(self.describe(name))
+        ctx = self.context(name)
+        return codec.decrypt(ctx, self.run(name, codec.encrypt(ctx, values)))
 
     # ------------------------------------------------------------------ HTTP
     def _json(self, method: str, path: str, *, idempotent: Optional[bool] = None, **kw) -> dict:

@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--session-ttl", type=float, default=900.0, help="idle seconds before a session's keys are freed")
     p.add_argument("--workers", type=int, default=None, help="compute threads (default: CPU count)")
     p.add_argument("--max-pending", type=int, default=64, help="requests that may wait for a worker (503 beyond)")
+    p.add_argument("--max-inputs", type=int, default=64,
+                   help="ciphertexts per run for servables whose description does not say how many")
     p.add_argument("--log-level", default="info")
     return p
 
@@ -49,7 +51,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         token = secrets.token_urlsafe(32)
         print(f"securinfer serve: no token given; clients must send: Authorization: Bearer {token}", file=sys.stderr)
     config = ServiceConfig(token=token, allow_anonymous=args.no_auth, max_sessions=args.max_sessions,
-                           session_ttl=args.session_ttl, workers=args.workers, max_pending=args.max_pending)
+                           session_ttl=args.session_ttl, workers=args.workers, max_pending=args.max_pending,
+                           default_max_inputs=args.max_inputs)
     app = create_app(servables, config)
     print(f"securinfer serve: {len(servables)} servable(s) on http://{args.host}:{args.port} "
           f"({', '.join(app.state.catalog.names())})", file=sys.stderr)
