@@ -82,3 +82,35 @@ def test_client_disconnecting_mid_upload_leaves_the_server_serving(client, serve
     assert client.metrics()["sessions"]["created"] == created
     assert client.health() == {"status": "ok"}
     answer_ok(client, weights, rng)
+
+
+class Broken:
+    """A servable with a bug: the service answers 500 and keeps serving."""
+
+    def __init__(self, model, name, answer):
+        self.model, self.name, self.answer = model, name, answer
+
+    def describe(self):
+        return dict(self.model.describe(), name=self.name)
+
+    def required_rotations(self):
+        return self.model.required_rotations()
+
+    def __call__(self, cts):
+        if self.answer == "raise":
+            raise RuntimeError("internal detail that must not leak")
+        return "not ciphertexts"
+
+
+def test_a_failing_servable_gets_500_and_the_server_carries_on(model, weights, rng):
+    servables = [model, Broken(model, "raises", "raise"), Broken(model, "returns-junk", "junk")]
+    with ServerThread(create_app(servables, token=TOKEN)) as server, Client(server.url, token=TOKEN) as client:
+        for name in ("raises", "returns-junk"):
+            try:
+                client.run(name, [client.encrypt(name, rng.normal(size=16))])
+            except Exception as error:  # noqa: BLE001 (checked below)
+                assert getattr(error, "status", None) == 500 and error.code == "internal", error
+                assert "internal detail" not in error.detail
+            else:
+                raise AssertionError("a failing servable must answer 500")
+        answer_ok(client, weights, rng)

@@ -13,9 +13,9 @@ One client context is made per parameter set (``describe()["context"]``),
 with the union of the rotation keys its servables list, and uploaded once:
 its session id is kept. If the server forgot the session (expiry, eviction,
 restart: a 404 ``unknown_session``), the client uploads the keys again and
-repeats the call once. GETs and key uploads are retried on connection
-failures and 502/503/504; any run is retried on 503 (not started) and on
-failures to connect (nothing was sent). Refusals raise
+repeats the call once. GETs, key uploads and runs (a run changes nothing on
+the server) are retried on connection failures and 502/503/504; a DELETE
+only when nothing was sent. Refusals raise
 :class:`~securinfer.serve.ServiceError`.
 """
 
@@ -140,7 +140,8 @@ class Client:
         key = _parameter_key(self.describe(name))
         for attempt in range(2):
             sid = self.session(name)
-            response = self._send("POST", f"/v1/run/{name}", content=body, check=False,
+            # A run changes nothing on the server: retrying it is safe.
+            response = self._send("POST", f"/v1/run/{name}", content=body, check=False, idempotent=True,
                                   headers={"Content-Type": "application/octet-stream", "X-Session": sid})
             if response.status_code == 404 and _code(response) == "unknown_session" and attempt == 0:
                 with self._lock:  # the server forgot our keys: upload them again, once
