@@ -29,12 +29,13 @@ def deployment(tmp_path_factory):
     enroller = face.create_context()
     sealed = face.EncryptedGallery.enroll(enroller, people, labels=list("abcde"), name="sealed")
     servables = [type(model).load(model_path), gallery, sealed]
-    with ServerThread(create_app(servables, token=TOKEN)) as server:
-        yield server, sk, X, people, enroller
+    app = create_app(servables, token=TOKEN)
+    with ServerThread(app) as server:
+        yield server, sk, X, people, enroller, app
 
 
 def test_encrypted_model_over_http(deployment):
-    server, sk, X, _, _ = deployment
+    server, sk, X, _, _, _ = deployment
     with Client(server.url, token=TOKEN) as client:
         scores = client.infer(_model_name(client), X[:8])
         print("max error", np.abs(scores.ravel() - sk.decision_function(X[:8])).max())
@@ -42,7 +43,7 @@ def test_encrypted_model_over_http(deployment):
 
 
 def test_galleries_over_http(deployment):
-    server, _, _, people, enroller = deployment
+    server, _, _, people, enroller, app = deployment
     probe = people[3] + 0.05 * np.random.default_rng(4).normal(size=128)
     unit = people / np.linalg.norm(people, axis=1, keepdims=True)
     expected = unit @ (probe / np.linalg.norm(probe))
@@ -50,6 +51,11 @@ def test_galleries_over_http(deployment):
         scores = client.infer("staff", probe)
         assert np.allclose(scores, expected, atol=1e-3)
         assert face.top_k(scores, 1, list("abcde"))[0][0] == "d"
+        # A large request (128 probe ciphertexts) after the server forgot the session:
+        # the 404 still reaches the client, which uploads its keys again.
+        app.state.sessions.clear()
+        assert np.allclose(client.infer("staff", probe), expected, atol=1e-3)
+        assert client.metrics()["routes"]["POST /v1/run/{name}"]["by_status"]["404"] == 1
         # The encrypted gallery answers only probes under the enrolling client's keys.
         with pytest.raises(ServiceError) as refused:
             client.infer("sealed", probe)

@@ -191,11 +191,14 @@ def create_app(servables: Iterable, config: Optional[ServiceConfig] = None, **se
               summary="Run a servable on a container of ciphertexts (session in X-Session)")
     async def run(name: str, request: Request):
         name = servable_name(name)
+        # The body first: an HTTP/1.1 client sends all of it before reading the
+        # answer, so it reliably sees a refusal (say 404 unknown_session,
+        # upon which it uploads its keys again) only once the body is read.
+        body = await read_body(request, catalog.max_run_body(name), "ciphertext container", config.drain_limit)
         session = session_of(request)
         if session.context.fingerprint != catalog.parameters(name).fingerprint:
             raise Refusal(409, "mismatch", f"this session's parameters are not {name!r}'s; build the context from "
                                            f"GET /v1/servables/{name}")
-        body = await read_body(request, catalog.max_run_body(name), "ciphertext container", config.drain_limit)
         answer = await off_loop(_compute, catalog.servable(name), session.context, body, catalog.max_inputs(name),
                                 catalog.parameters(name).max_ciphertext_bytes())
         return Response(answer, media_type=OCTET_STREAM)
