@@ -2,12 +2,14 @@
 
 import gc
 import socket
+import threading
 import time
 import weakref
 
 import numpy as np
+import pytest
 
-from securinfer.serve import Client, create_app
+from securinfer.serve import Client, ServiceError, create_app
 
 from .conftest import TOKEN
 from .server import ServerThread, free_port
@@ -106,11 +108,62 @@ def test_a_failing_servable_gets_500_and_the_server_carries_on(model, weights, r
     servables = [model, Broken(model, "raises", "raise"), Broken(model, "returns-junk", "junk")]
     with ServerThread(create_app(servables, token=TOKEN)) as server, Client(server.url, token=TOKEN) as client:
         for name in ("raises", "returns-junk"):
-            try:
+            with pytest.raises(ServiceError) as failed:
                 client.run(name, [client.encrypt(name, rng.normal(size=16))])
-            except Exception as error:  # noqa: BLE001 (checked below)
-                assert getattr(error, "status", None) == 500 and error.code == "internal", error
-                assert "internal detail" not in error.detail
-            else:
-                raise AssertionError("a failing servable must answer 500")
+            assert failed.value.status == 500 and failed.value.code == "internal"
+            assert "internal detail" not in failed.value.detail
         answer_ok(client, weights, rng)
+
+
+class Gate:
+    """A servable that waits for the test to open it: while it computes, the
+    event loop must keep answering other requests."""
+
+    def __init__(self, model):
+        self.model, self.entered, self.opened = model, threading.Event(), threading.Event()
+
+    def describe(self):
+        return dict(self.model.describe(), name="gate")
+
+    def required_rotations(self):
+        return self.model.required_rotations()
+
+    def __call__(self, cts):
+        self.entered.set()
+        assert self.opened.wait(30)
+        return self.model(cts)
+
+
+def test_compute_runs_off_the_event_loop(model, weights, rng):
+    gate = Gate(model)
+    W, b = weights
+    x = rng.normal(size=16)
+    with ServerThread(create_app([model, gate], token=TOKEN)) as server, Client(server.url, token=TOKEN) as client:
+        client.session("gate")
+        result = {}
+        worker = threading.Thread(target=lambda: result.update(y=client.infer("gate", x)))
+        worker.start()
+        assert gate.entered.wait(30)
+        with Client(server.url, token=TOKEN) as other:   # served while the gate's computation blocks
+            assert other.health() == {"status": "ok"}
+            answer_ok(other, weights, rng)
+        gate.opened.set()
+        worker.join(30)
+    assert np.allclose(result["y"], x @ W + b, atol=1e-4)
+
+
+def test_client_retries_until_the_server_is_up_and_reports_an_unreachable_one(model):
+    port = free_port()
+    with Client(f"http://127.0.0.1:{port}", token=TOKEN, retries=1, backoff=0.01) as client:
+        with pytest.raises(ServiceError) as unreachable:
+            client.health()
+        assert unreachable.value.code == "unreachable" and unreachable.value.status is None
+    server = ServerThread(create_app([model], token=TOKEN), port)
+    starter = threading.Timer(0.3, server.start)
+    starter.start()
+    try:
+        with Client(server.url, token=TOKEN, retries=8, backoff=0.1) as client:
+            assert list(client.servables()) == ["affine"]   # GETs retried while the server starts
+    finally:
+        starter.join()
+        server.stop()
