@@ -54,15 +54,18 @@ def encrypt_probe(context: Context, embedding) -> List[Ciphertext]:
     return [context.encrypt(np.full(context.slots, float(v))) for v in values[0]]
 
 
-def decrypt_scores(context: Context, description: dict, score_cts: Sequence[Ciphertext]) -> np.ndarray:
-    """The (templates,) cosine similarities from the server's answer."""
+def decrypt_scores(context: Context, description: dict, score_cts: Sequence[Ciphertext], *,
+                   noise_flooding: Optional[bool] = None) -> np.ndarray:
+    """The (templates,) cosine similarities from the server's answer.
+    ``noise_flooding=True`` for scores that will be shared (see ``Context.decrypt``)."""
     check_context(context, _parameters(description))
     outputs = description["outputs"]
     if len(score_cts) != outputs["ciphertexts"]:
         raise ParameterError(f"expected {outputs['ciphertexts']} score ciphertexts, got {len(score_cts)}")
     if not score_cts:
         return np.zeros(0)
-    return np.concatenate([context.decrypt(ct) for ct in score_cts])[: outputs["templates"]]
+    scores = [context.decrypt(ct, noise_flooding=noise_flooding) for ct in score_cts]
+    return np.concatenate(scores)[: outputs["templates"]]
 
 
 def top_k(scores, k: int, labels: Optional[Sequence[str]] = None) -> List[Tuple[str, float]]:
