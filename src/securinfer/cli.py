@@ -2,6 +2,7 @@
 
 Example:
     $ securinfer info
+    $ securinfer serve --models ./models --port 8000
 """
 
 from __future__ import annotations
@@ -26,11 +27,22 @@ def _info(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from .serve.command import main as serve_main  # fastapi and uvicorn load only for this command
+
+    return serve_main(args.options)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="securinfer", description="Inference on encrypted data.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("info", help="version, CPU features, kernel path and threads").set_defaults(run=_info)
-    args = parser.parse_args(argv)
+    # serve parses its own options (securinfer.serve.command), imported only when used.
+    commands.add_parser("serve", add_help=False, help="serve saved models and galleries over HTTP").set_defaults(run=_serve)
+    args, rest = parser.parse_known_args(argv)
+    args.options = rest
+    if args.command != "serve" and rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
         return args.run(args)
     except Exception as error:  # a clear message for the command line, not a traceback

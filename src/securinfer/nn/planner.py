@@ -1,0 +1,147 @@
+"""The planner: packing, CKKS parameters and the cost of a plan.
+
+Parameters are the smallest 128-bit-secure ones that fit: a chain of
+``depth`` primes of ``scale_bits = precision_bits + 10`` bits (the noise
+of a fresh secret-key encryption and of rescaling sits about 2^-16 below the
+scale; encryption with the public key adds about 10 bits more noise), a
+base prime wide enough for every calibrated value at its level (the chain
+primes are not exactly 2^scale, so the scales of low levels drift up; the
+exact level scales are computed), and as many special primes of the base prime's size as the ring dimension's
+security bound still admits (more special primes: fewer key-switching digits,
+smaller and faster keys). The ring dimension is the smallest whose bound fits
+(and whose slots hold one input, for the slot packing).
+
+Example:
+    >>> from securinfer.nn.planner import choose_parameters
+    >>> p = choose_parameters(depth=5, precision_bits=16, magnitudes=[(5, 40.0)])
+    >>> p["poly_degree"], p["scale_bits"], p["coeff_bits"][1:3]
+    (8192, 26, [26, 26])
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional, Sequence, Tuple
+
+from .._core import ckks as _ckks
+from ..errors import ParameterError
+from .packing import Layout
+
+__all__ = ["choose_parameters", "choose_layout", "estimate_cost", "min_scale_bits", "HEADROOM_BITS"]
+
+HEADROOM_BITS = 10
+_DEGREES = (4096, 8192, 16384, 32768, 65536)
+
+
+def _level_scales(n: int, scale: int, depth: int):
+    """log2 of each level's scale and of each chain prime (index = level) for
+    a chain of ``depth`` primes of ``scale`` bits: the primes are not exactly
+    2^scale, so the scale of lower levels drifts (s_(l-1) = s_l^2 / q_l)."""
+    core = _ckks.CkksContext(n, [60] + [scale] * depth + [60], scale, 1, False, None)
+    return ([math.log2(core.level_scale(l)) for l in range(depth + 1)],
+            [math.log2(q) for q in list(core.q_primes)])
+
+
+def choose_parameters(depth: int, precision_bits: int = 16, magnitudes: Optional[Sequence[Tuple[int, float]]] = None,
+                      min_slots: int = 1, min_scale_bits: int = 0) -> dict:
+    """Keyword arguments for ``si.Context.create`` (see the module doc).
+    ``magnitudes``: ``(levels used, largest |value|)`` of the plan's values
+    (None: values below 128); the base prime keeps each of them below the
+    modulus at its level. ``min_scale_bits``: a floor for the scale (deep
+    polynomials need 30 bits: with smaller primes their scales drift apart
+    and cost an extra level)."""
+    if isinstance(precision_bits, bool) or not isinstance(precision_bits, int) or not 10 <= precision_bits <= 50:
+        raise ParameterError("precision_bits must be an int in [10, 50]")
+    depth = max(1, int(depth))
+    scale = max(precision_bits + HEADROOM_BITS, int(min_scale_bits))
+    if magnitudes is None:
+        magnitudes = [(used, 127.0) for used in range(depth + 1)]
+    for n in _DEGREES:
+        if n // 2 < min_slots:
+            continue
+        log_scales, log_primes = _level_scales(n, scale, depth)
+        base = scale + 2
+        for used, mag in magnitudes:
+            level = depth - min(int(used), depth)
+            need = log_scales[level] + math.log2(max(1.0, 2.0 * float(mag))) + 1 - sum(log_primes[1:level + 1])
+            base = max(base, math.ceil(need))
+        if base > 60:
+            raise ParameterError(f"values up to {max(m for _, m in magnitudes):.3g} at precision {precision_bits} "
+                                 f"bits need a {base}-bit base prime (at most 60): lower precision_bits")
+        chain = [base] + [scale] * depth
+        bound = _ckks.max_secure_modulus_bits(n)
+        for special in range(len(chain), 0, -1):
+            if sum(chain) + special * base <= bound:
+                return dict(poly_degree=n, coeff_bits=chain + [base] * special, scale_bits=scale,
+                            special_primes=special)
+    raise ParameterError(f"depth {depth} at {scale}-bit scale does not fit a 128-bit-secure ring "
+                         "up to N = 65536: lower precision_bits or use a shallower model")
+
+
+def min_scale_bits(graph) -> int:
+    """30 when the plan evaluates polynomials of degree 31 or more, else 0."""
+    deep = any(n.op == "poly" and len(n.coeffs) > 31 for n in graph.nodes)
+    return 30 if deep else 0
+
+
+def choose_layout(graph, slots: int, packing: str = "auto", batch_size: Optional[int] = None) -> Layout:
+    """The slot packing for small batches (``batch_size`` inputs fit in one
+    ciphertext), else the feature packing."""
+    stride = max([graph.input_size] + [n.size for n in graph.nodes])
+    if packing == "auto":
+        fits = stride <= slots and (batch_size is not None and batch_size <= slots // stride)
+        packing = "slots" if fits else "features"
+    if packing == "features":
+        return Layout("features", graph.input_size, slots)
+    if packing == "slots":
+        if stride > slots:
+            raise ParameterError(f"a layer of {stride} values does not fit {slots} slots; use packing='features'")
+        return Layout("slots", graph.input_size, slots, stride)
+    raise ParameterError("packing must be 'auto', 'features' or 'slots'")
+
+
+# Rough per-limb costs at N = 8192 in ms (one thread, AVX2), scaled by N log N.
+_COST_MS = {"scalar_product": 0.17, "combine_term": 0.02, "add": 0.02, "ct_product": 1.3,
+            "rotation": 1.2, "plain_product": 0.03}
+
+
+def estimate_cost(graph, layout: Layout, params: dict, prepared=None) -> dict:
+    """Operation counts and a rough latency (ms) for one group (features) or
+    one ciphertext (slots) of inputs."""
+    n = params["poly_degree"]
+    top = len(params["coeff_bits"]) - params["special_primes"] - 1
+    depths = graph.depths()
+    factor = (n / 8192) * (math.log2(n) / 13)
+    counts = {"ct_products": 0, "scalar_products": 0, "plain_products": 0, "rotations": 0, "additions": 0}
+    ms = 0.0
+    for i, node in enumerate(graph.nodes):
+        src = node.inputs[0]
+        limbs = top - (depths[src] if src >= 0 else 0) + 1
+        copies = node.size if layout.packing == "features" else 1
+        if node.op == "affine":
+            if layout.packing == "features":
+                nnz = int((node.weight != 0).sum())
+                counts["scalar_products"] += nnz
+                counts["additions"] += nnz
+                ms += (nnz * _COST_MS["combine_term"] + node.size * _COST_MS["scalar_product"]) * limbs
+            else:
+                lt = prepared[i][0] if prepared else None
+                diags = lt._core.plaintext_count if lt is not None else node.weight.shape[0] + node.size - 1
+                rots = len(lt.required_rotations()) if lt is not None else 2 * int(math.sqrt(diags))
+                counts["plain_products"] += diags
+                counts["rotations"] += rots
+                ms += diags * _COST_MS["plain_product"] * limbs + rots * _COST_MS["rotation"] * limbs
+        elif node.op == "square":
+            counts["ct_products"] += copies
+            ms += copies * _COST_MS["ct_product"] * limbs
+        elif node.op == "poly":
+            degree = len(node.coeffs) - 1
+            products = 2 * int(math.ceil(math.sqrt(degree + 1))) + int(math.ceil(math.log2(degree + 1)))
+            counts["ct_products"] += copies * products
+            counts["scalar_products"] += copies * (degree + 1)
+            ms += copies * (products * _COST_MS["ct_product"] + (degree + 1) * _COST_MS["scalar_product"]) * limbs
+        else:
+            counts["additions"] += copies
+            ms += copies * _COST_MS["add"] * limbs
+    counts["estimated_ms"] = round(ms * factor, 1)
+    return counts
