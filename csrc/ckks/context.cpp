@@ -1,9 +1,17 @@
 #include "ckks/context.h"
 
+#include <cmath>
+
 #include "ring/automorphism.h"
 #include "util/errors.h"
 
 namespace securinfer::ckks {
+namespace {
+
+// Level-0 scale drift (bits) tolerated before the top scale is rebalanced.
+constexpr long double kMaxScaleDriftBits = 0.25L;
+
+}  // namespace
 
 Context::Context(CkksParameters params, std::optional<simd::SimdPath> path)
     : params_(std::move(params)), fingerprint_(0), encoder_((params_.validate(), params_.poly_degree)) {
@@ -28,10 +36,27 @@ Context::Context(CkksParameters params, std::optional<simd::SimdPath> path)
     extended_primes_.push_back(ext);
   }
 
-  level_scales_.assign(L + 1, 0.0);
-  level_scales_[L] = params_.default_scale;
-  for (std::size_t l = L; l >= 1; --l)
-    level_scales_[l - 1] = level_scales_[l] * level_scales_[l] / static_cast<double>(params_.q_primes[l]);
+  // Canonical scales: a product of two level-l ciphertexts rescaled by q_l
+  // lands on s_{l-1} = s_l^2 / q_l. Starting from s_L = 2^scale_bits, the
+  // relative gap between s and q doubles at every level: with primes a few
+  // percent below 2^scale_bits (small primes for a large N are sparse) the
+  // level-0 scale overruns q_0 and decryption fails. Then the top scale is
+  // chosen instead so that s_0 = 2^scale_bits exactly:
+  //   log s_0 = 2^L log s_L - sum_{l=1..L} 2^(l-1) log q_l.
+  auto chain_from = [&](double top) {
+    level_scales_.assign(L + 1, 0.0);
+    level_scales_[L] = top;
+    for (std::size_t l = L; l >= 1; --l)
+      level_scales_[l - 1] = level_scales_[l] * level_scales_[l] / static_cast<double>(params_.q_primes[l]);
+  };
+  chain_from(params_.default_scale);
+  const long double wanted = std::log2(static_cast<long double>(params_.default_scale));
+  if (std::fabs(std::log2(static_cast<long double>(level_scales_[0])) - wanted) > kMaxScaleDriftBits) {
+    long double top = wanted;
+    for (std::size_t l = 1; l <= L; ++l)
+      top += std::ldexp(std::log2(static_cast<long double>(params_.q_primes[l])), static_cast<int>(l) - 1);
+    chain_from(static_cast<double>(std::exp2(std::ldexp(top, -static_cast<int>(L)))));
+  }
 
   // ModUp per (level, digit): from the digit's primes to the rest of Q_l and P.
   mod_up_.resize(L + 1);

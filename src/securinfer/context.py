@@ -324,8 +324,11 @@ class Context:
 
     @property
     def scale(self) -> float:
-        """The scale of fresh ciphertexts."""
-        return self._core.default_scale
+        """The scale of fresh ciphertexts: ``2 ** scale_bits``, unless the
+        primes are so far from it that the level-0 scale would drift by more
+        than a quarter bit; then slightly less, so that the level-0 scale is
+        ``2 ** scale_bits`` (``csrc/ckks/context.cpp``)."""
+        return self._core.level_scale(self.max_level)
 
     @property
     def coeff_bits(self) -> list:

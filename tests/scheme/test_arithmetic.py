@@ -170,3 +170,21 @@ def test_sum_of_short_vectors(ctx_fast, size):
     a = ctx_fast.encrypt(x)
     assert_close(ctx_fast.decrypt(a.sum()), [x.sum()], 15, f"sum of {size}")
     assert_close(ctx_fast.decrypt((a * 2.0 - 1).sum()), [(2 * x - 1).sum()], 15, f"sum of 2x-1, {size}")
+
+
+def test_small_primes_deep_chain_keeps_the_level_zero_scale():
+    # 26-bit primes for N = 16384 are sparse (the seventh lies ~3% below 2^26);
+    # starting from s = 2^26 the canonical scales would drift to ~2^30.7 at
+    # level 0, past q_0 (30 bits). The top scale is rebalanced instead.
+    ctx = si.Context.create(poly_degree=16384, coeff_bits=[30] + [26] * 7 + [30] * 7, scale_bits=26,
+                            special_primes=7)
+    scales = [ctx._core.level_scale(level) for level in range(ctx.max_level + 1)]
+    assert abs(np.log2(scales[0]) - 26) < 1e-9
+    assert all(abs(np.log2(s) - 26) < 0.25 for s in scales)
+    assert ctx.scale == scales[-1]
+    x = np.random.default_rng(4).uniform(-1, 1, 64)
+    y, want = ctx.encrypt(x), x.copy()
+    while y.level > 0:  # squares and non-integer scalar products, one level each
+        y, want = (y * y, want * want) if y.level % 2 else (y * 0.9, want * 0.9)
+    assert y.level == 0
+    assert_close(ctx.decrypt(y), want, 12, "deep chain at 26-bit scale")

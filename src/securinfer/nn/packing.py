@@ -3,7 +3,7 @@ runs a plan on the server.
 
 * ``"features"`` (throughput): one ciphertext per feature, input b in slot b
   of every ciphertext, up to ``slots`` inputs per group. An affine layer is
-  :func:`~securinfer.nn.combine.combine` (scalar weights, no rotation at
+  :func:`securinfer.linalg.combine` (scalar weights, no rotation at
   all), an activation runs on each ciphertext. Cost grows with the number of
   non-zero weights, not with the batch: 4,096 inputs cost what one costs.
 * ``"slots"`` (latency): each input's flattened vector in ``stride`` slots,
@@ -30,9 +30,8 @@ import numpy as np
 
 from .._core import ckks as _ckks
 from ..errors import ParameterError
-from ..linalg import LinearTransform
+from ..linalg import LinearTransform, combine
 from ..polynomial import polyval
-from .combine import combine
 
 __all__ = ["Layout", "prepare_slots", "run_features", "run_slots", "PACKINGS"]
 

@@ -23,7 +23,6 @@ from typing import Optional
 
 from .._core import ckks as _ckks
 from ..errors import ParameterError
-from .combine import _native as _native_combine
 from .packing import Layout
 
 __all__ = ["choose_parameters", "choose_layout", "estimate_cost", "HEADROOM_BITS"]
@@ -75,7 +74,7 @@ def choose_layout(graph, slots: int, packing: str = "auto", batch_size: Optional
 
 
 # Rough per-limb costs at N = 8192 in ms (one thread, AVX2), scaled by N log N.
-_COST_MS = {"scalar_product": 0.17, "lazy_scalar_product": 0.02, "add": 0.02, "ct_product": 1.3,
+_COST_MS = {"scalar_product": 0.17, "combine_term": 0.02, "add": 0.02, "ct_product": 1.3,
             "rotation": 1.2, "plain_product": 0.03}
 
 
@@ -97,8 +96,7 @@ def estimate_cost(graph, layout: Layout, params: dict, prepared=None) -> dict:
                 nnz = int((node.weight != 0).sum())
                 counts["scalar_products"] += nnz
                 counts["additions"] += nnz
-                unit = _COST_MS["lazy_scalar_product"] if _native_combine else _COST_MS["scalar_product"]
-                ms += nnz * unit * limbs
+                ms += (nnz * _COST_MS["combine_term"] + node.size * _COST_MS["scalar_product"]) * limbs
             else:
                 lt = prepared[i][0] if prepared else None
                 diags = lt._core.plaintext_count if lt is not None else node.weight.shape[0] + node.size - 1

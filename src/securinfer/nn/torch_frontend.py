@@ -95,11 +95,11 @@ def lower(model, input_shape: Sequence[int]) -> Tuple[Graph, Tuple[int, ...]]:
 class _Lowering:
     def __init__(self, traced, input_shape):
         self.traced = traced
+        self.input_shape = tuple(input_shape)
         self.modules = dict(traced.named_modules())
         self.graph = Graph(_flat(input_shape))
         self.ref: Dict[str, int] = {}       # fx node name -> graph node (-1: input)
         self.shape: Dict[str, tuple] = {}   # fx node name -> shape without batch
-        self.const: Dict[str, float] = {}   # fx nodes that are python numbers
 
     def run(self):
         import torch.fx as fx
@@ -109,7 +109,7 @@ class _Lowering:
             if node.op == "placeholder":
                 if self.ref:
                     raise UnsupportedModelError(f"models with several inputs are not supported ({node.name})")
-                self.ref[node.name] = -1
+                self._set(node, -1, self.input_shape)
             elif node.op == "output":
                 arg = node.args[0]
                 if not isinstance(arg, fx.Node):

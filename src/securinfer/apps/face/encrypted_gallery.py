@@ -31,7 +31,7 @@ import numpy as np
 
 from ...errors import ContextMismatchError, ParameterError, SerializationError
 from . import storage
-from ._batched import sum_of_products
+from ...linalg import sum_of_products
 from .blocks import map_blocks
 from .layout import as_labels, as_templates, block_columns, check_context, check_probe
 from .params import EMBEDDING_SIZE, FACE_PARAMETERS

@@ -30,7 +30,7 @@ import numpy as np
 
 from ...errors import ParameterError
 from . import storage
-from ._batched import EncodedColumns, combine_plain
+from ...linalg import EncodedColumns, combine_plain
 from .blocks import map_blocks
 from .layout import as_labels, as_templates, block_columns, check_context, check_probe
 from .params import EMBEDDING_SIZE, FACE_PARAMETERS
