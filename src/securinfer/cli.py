@@ -2,6 +2,7 @@
 
 Example:
     $ securinfer info
+    $ securinfer demo            # or: securinfer demo face|diagnosis
 """
 
 from __future__ import annotations
@@ -26,10 +27,22 @@ def _info(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from .apps import demo
+
+    parts = list(demo.PARTS) if args.part == "all" else [args.part]
+    demo.run(parts)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="securinfer", description="Inference on encrypted data.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("info", help="version, CPU features, kernel path and threads").set_defaults(run=_info)
+    demo = commands.add_parser("demo", help="encrypted face identification and medical diagnosis, end to end")
+    demo.add_argument("part", nargs="?", default="all", choices=["all", "face", "diagnosis"],
+                      help="which part to run (default: all)")
+    demo.set_defaults(run=_demo)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

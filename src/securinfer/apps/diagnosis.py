@@ -123,9 +123,9 @@ def train(task: Task, model: str = "logistic", random_state: int = 0):
     elif model == "linear":
         est = LinearRegression()
     elif task.kind == "classification":
-        est = MLPClassifier(hidden_layer_sizes=(16,), max_iter=3000, random_state=random_state)
+        est = MLPClassifier(hidden_layer_sizes=(16,), activation="logistic", alpha=1.0, max_iter=5000, random_state=random_state)
     else:
-        est = MLPRegressor(hidden_layer_sizes=(16,), max_iter=3000, random_state=random_state)
+        est = MLPRegressor(hidden_layer_sizes=(16,), activation="logistic", alpha=1.0, max_iter=5000, random_state=random_state)
     return est.fit(task.X_train, task.y_train)
 
 
