@@ -1,6 +1,5 @@
 """The notebooks in docs/notebooks execute top to bottom (nbclient)."""
 
-import os
 import pathlib
 
 import pytest
@@ -18,15 +17,9 @@ def test_notebook_runs(path):
     from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
-    env_backend = os.environ.get("MPLBACKEND")
-    os.environ["MPLBACKEND"] = "Agg"  # plots render without a display
-    try:
-        NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
-    finally:
-        if env_backend is None:
-            os.environ.pop("MPLBACKEND", None)
-        else:
-            os.environ["MPLBACKEND"] = env_backend
+    # Plots use the kernel's inline backend: they render to PNG, no display needed.
+    NotebookClient(notebook, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
     errors = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])
               if o.get("output_type") == "error"]
     assert not errors
