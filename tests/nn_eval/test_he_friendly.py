@@ -157,3 +157,15 @@ def test_bad_inputs_raise_parameter_errors(trained, digits):
     with pytest.raises(si.ParameterError):
         PolyActivation([1.0], scale=1.0)
     assert set(ACTIVATIONS) == {"square", "poly2", "poly3", "poly4"}
+
+
+def test_square_rewrite_compiles_and_its_plan_computes_the_model(trained, digits):
+    import securinfer.nn as snn
+
+    X, y, _, _ = digits
+    friendly, _ = he_friendly(trained, (X, y), epochs=1, activation="square")
+    enc = snn.compile(friendly, input_shape=(1, 28, 28), calibration=X[:100])
+    assert enc.depth == 5   # conv, square, pool+linear, square, linear
+    with torch.no_grad():
+        want = friendly(torch.from_numpy(X[:50])).double().numpy()
+    np.testing.assert_allclose(enc.simulate(X[:50]), want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
