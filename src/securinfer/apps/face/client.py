@@ -1,0 +1,90 @@
+"""The client's side of encrypted face matching, working from a gallery's
+``describe()`` dict alone (a remote client needs nothing else).
+
+The client makes the context (and keeps its secret key), encrypts its probe
+embedding as 128 ciphertexts, sends them with ``context.public()`` (the
+server needs no Galois key; the encrypted gallery needs the relinearisation
+key), then decrypts the score ciphertexts and ranks them.
+
+Example:
+    >>> import numpy as np
+    >>> from securinfer.apps import face
+    >>> ctx = face.create_context()
+    >>> probe = face.encrypt_probe(ctx, np.ones(128))
+    >>> len(probe), probe[0].size == ctx.slots
+    (128, True)
+    >>> face.top_k(np.array([0.1, 0.9, 0.5]), 2)
+    [('1', 0.9), ('2', 0.5)]
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ...ciphertext import Ciphertext
+from ...context import Context
+from ...errors import ParameterError
+from .layout import as_templates, check_context
+from .params import EMBEDDING_SIZE, FACE_PARAMETERS
+
+
+def create_context(description: Optional[dict] = None) -> Context:
+    """A fresh context (with its secret key) for a gallery's parameters
+    (default: :data:`~securinfer.apps.face.params.FACE_PARAMETERS`)."""
+    parameters = FACE_PARAMETERS if description is None else _parameters(description)
+    return Context.create(**parameters)
+
+
+def _parameters(description: dict) -> dict:
+    if not isinstance(description, dict) or description.get("kind") != "gallery":
+        raise ParameterError("expected a gallery's describe() dict")
+    return description["context"]
+
+
+def encrypt_probe(context: Context, embedding) -> List[Ciphertext]:
+    """The probe as 128 ciphertexts, ciphertext d holding coordinate d of the
+    normalised embedding in every slot."""
+    if not isinstance(context, Context):
+        raise ParameterError(f"expected a securinfer.Context, got {type(context).__name__}")
+    values = as_templates(embedding)
+    if values.shape[0] != 1:
+        raise ParameterError(f"encrypt one probe embedding at a time, got {values.shape[0]}")
+    return [context.encrypt(np.full(context.slots, float(v))) for v in values[0]]
+
+
+def decrypt_scores(context: Context, description: dict, score_cts: Sequence[Ciphertext]) -> np.ndarray:
+    """The (templates,) cosine similarities from the server's answer."""
+    check_context(context, _parameters(description))
+    outputs = description["outputs"]
+    if len(score_cts) != outputs["ciphertexts"]:
+        raise ParameterError(f"expected {outputs['ciphertexts']} score ciphertexts, got {len(score_cts)}")
+    if not score_cts:
+        return np.zeros(0)
+    return np.concatenate([context.decrypt(ct) for ct in score_cts])[: outputs["templates"]]
+
+
+def top_k(scores, k: int, labels: Optional[Sequence[str]] = None) -> List[Tuple[str, float]]:
+    """The ``k`` best (label, score) pairs, best first (labels default to
+    template indices as strings)."""
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ParameterError("k must be a positive int")
+    if labels is not None and len(labels) != scores.size:
+        raise ParameterError(f"{len(labels)} labels for {scores.size} scores")
+    k = min(int(k), scores.size)
+    best = np.argpartition(-scores, k - 1)[:k] if k < scores.size else np.arange(scores.size)
+    best = best[np.argsort(-scores[best], kind="stable")]
+    return [(str(i) if labels is None else labels[i], float(scores[i])) for i in best]
+
+
+def is_match(scores, threshold: float) -> bool:
+    """1:1 verification: whether the best score reaches ``threshold``."""
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    if scores.size == 0:
+        raise ParameterError("no scores")
+    return bool(scores.max() >= threshold)
+
+
+__all__ = ["create_context", "encrypt_probe", "decrypt_scores", "top_k", "is_match", "EMBEDDING_SIZE"]

@@ -1,0 +1,54 @@
+"""What a gallery tells a remote client (``describe()``), and the checks on
+what a saved gallery claims about itself.
+
+Example:
+    >>> from securinfer.apps.face.describe import description
+    >>> from securinfer.apps.face.params import FACE_PARAMETERS
+    >>> d = description("staff", FACE_PARAMETERS, 3000, encrypted_templates=False)
+    >>> d["kind"], d["inputs"]["ciphertexts"], d["outputs"]["ciphertexts"]
+    ('gallery', 128, 2)
+"""
+
+from __future__ import annotations
+
+from ...errors import SerializationError
+from .params import EMBEDDING_SIZE
+
+
+def description(name: str, parameters: dict, count: int, *, encrypted_templates: bool) -> dict:
+    """The servable contract's dict for a gallery of ``count`` templates."""
+    slots = parameters["poly_degree"] // 2
+    return {
+        "kind": "gallery",
+        "name": name,
+        "context": dict(parameters, coeff_bits=list(parameters["coeff_bits"])),
+        "rotations": [],
+        "encrypted_templates": encrypted_templates,
+        "inputs": {
+            "ciphertexts": EMBEDDING_SIZE,
+            "layout": "ciphertext d holds coordinate d of the unit-norm probe embedding in every slot",
+            "embedding_size": EMBEDDING_SIZE,
+        },
+        "outputs": {
+            "ciphertexts": -(-count // slots),
+            "layout": "ciphertext b, slot j: cosine similarity of the probe with template b * slots + j",
+            "slots": slots,
+            "templates": count,
+        },
+    }
+
+
+def check_saved(meta: dict, kind: str) -> None:
+    """``SerializationError`` unless ``meta`` is a well-formed header of ``kind``."""
+    if meta.get("kind") != kind:
+        raise SerializationError(f"this file holds {meta.get('kind')!r}, not {kind!r}")
+    if not isinstance(meta.get("name"), str) or not isinstance(meta.get("labels"), list):
+        raise SerializationError("saved gallery lacks its name or labels")
+    params = meta.get("parameters")
+    ints = ("poly_degree", "scale_bits", "special_primes")
+    if (not isinstance(params, dict) or set(params) != set(ints) | {"coeff_bits"}
+            or not all(isinstance(params[k], int) and not isinstance(params[k], bool) for k in ints)
+            or not isinstance(params["coeff_bits"], list)
+            or not all(isinstance(b, int) and not isinstance(b, bool) for b in params["coeff_bits"])
+            or params["poly_degree"] < 2 or params["poly_degree"] & (params["poly_degree"] - 1)):
+        raise SerializationError("saved gallery parameters are malformed")

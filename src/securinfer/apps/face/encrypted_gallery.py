@@ -1,0 +1,172 @@
+"""A gallery whose templates the enrolling client encrypted: the server sees
+neither the probe nor the templates nor the scores.
+
+The client enrolls with :meth:`EncryptedGallery.enroll` (its secret context
+encrypts each block's 128 columns; the gallery keeps them under the public
+context only), saves the gallery and hands the file to the server, which
+loads it and scores probes encrypted under the same keys: 128 ciphertext
+products per block, relinearised and rescaled once
+(``si.linalg.sum_of_products``).
+
+A loaded gallery keeps the ciphertext bytes until the first probe (or
+:meth:`EncryptedGallery.bind`) gives it the context to validate them against.
+
+Example:
+    >>> import numpy as np, securinfer as si
+    >>> from securinfer.apps import face
+    >>> rng = np.random.default_rng(1)
+    >>> templates = rng.normal(size=(4, 128))
+    >>> ctx = face.create_context()
+    >>> gallery = face.EncryptedGallery.enroll(ctx, templates, labels=["ann", "bob", "cy", "dee"])
+    >>> scores = face.decrypt_scores(ctx, gallery.describe(), gallery(face.encrypt_probe(ctx, templates[1])))
+    >>> face.top_k(scores, 1, gallery.labels)[0][0]
+    'bob'
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import numpy as np
+
+from ...errors import ContextMismatchError, ParameterError, SerializationError
+from . import storage
+from ...linalg import sum_of_products
+from .blocks import map_blocks
+from .layout import as_labels, as_templates, block_columns, check_context, check_probe
+from .params import EMBEDDING_SIZE, FACE_PARAMETERS
+
+
+class EncryptedGallery:
+    """Encrypted templates, scored against encrypted probes (server side).
+
+    Made by :meth:`enroll` (client side) or :meth:`load` (server side)."""
+
+    kind = "gallery"
+
+    def __init__(self, *, name: str, parameters: dict, labels: List[str], blocks=None, serialized=None,
+                 threads: Optional[int] = None, _private: bool = False):
+        if not _private:
+            raise ParameterError("use EncryptedGallery.enroll(context, templates) or EncryptedGallery.load(path)")
+        self.name = name
+        self.parameters = dict(parameters)
+        self.threads = threads
+        self._labels = list(labels)
+        self._blocks = blocks                 # list of blocks, each a list of 128 Ciphertext
+        self._serialized = serialized         # (bytes array, offsets) until bound to a context
+
+    # ------------------------------------------------------------------ enrollment (client side)
+    @classmethod
+    def enroll(cls, context, templates, labels=None, *, name: str = "face-gallery",
+               threads: Optional[int] = None) -> "EncryptedGallery":
+        """Encrypt ``templates`` ((n, 128), normalised here) with ``context``
+        (the client's; it must have :data:`FACE_PARAMETERS`). The gallery holds
+        them under ``context.public()``: it carries no secret key."""
+        parameters = dict(FACE_PARAMETERS)
+        check_context(context, parameters)
+        arr = as_templates(templates)
+        labels = as_labels(labels, len(arr))
+        columns = block_columns(arr, context.slots)
+        public = context.public()
+
+        def encrypt_block(b):
+            return [public._adopt(context.encrypt(col.astype(np.float64))) for col in columns[b]]
+
+        blocks = map_blocks(encrypt_block, columns.shape[0], threads)
+        return cls(name=name, parameters=parameters, labels=labels, blocks=blocks, threads=threads, _private=True)
+
+    # ------------------------------------------------------------------ facts
+    def __len__(self) -> int:
+        return len(self._labels)
+
+    @property
+    def slots(self) -> int:
+        return self.parameters["poly_degree"] // 2
+
+    @property
+    def blocks(self) -> int:
+        return -(-len(self) // self.slots)
+
+    @property
+    def labels(self) -> List[str]:
+        return list(self._labels)
+
+    @property
+    def nbytes(self) -> dict:
+        """Memory held by the ciphertexts (in memory, or as bytes before binding)."""
+        if self._blocks is not None:
+            return {"ciphertexts": int(sum(c.nbytes for block in self._blocks for c in block))}
+        return {"serialized": int(self._serialized[0].nbytes)}
+
+    def __repr__(self) -> str:
+        return f"<securinfer.apps.face.EncryptedGallery {self.name!r} templates={len(self)} blocks={self.blocks}>"
+
+    # ------------------------------------------------------------------ server computation
+    def bind(self, context) -> None:
+        """Load the saved ciphertexts under ``context`` (the enrolling client's
+        public context); ``ContextMismatchError`` if they belong to other keys."""
+        from ...ciphertext import Ciphertext
+
+        check_context(context, self.parameters)
+        if self._blocks is not None:
+            if self._blocks[0][0]._core.key_id != context._keys.key_id:
+                raise ContextMismatchError("the gallery was encrypted under other keys than the probe")
+            return
+        data, offsets = self._serialized
+
+        def load_block(b):
+            first = b * EMBEDDING_SIZE
+            return [Ciphertext.load(data[offsets[i]:offsets[i + 1]].tobytes(), context)
+                    for i in range(first, first + EMBEDDING_SIZE)]
+
+        self._blocks = map_blocks(load_block, self.blocks, self.threads)
+        self._serialized = None
+
+    def __call__(self, probe_cts) -> list:
+        """Encrypted scores: ciphertext b, slot j holds the cosine similarity
+        of the probe with template ``b * slots + j`` (one level consumed)."""
+        check_probe(probe_cts, self.parameters)
+        self.bind(probe_cts[0].context)
+        return map_blocks(lambda b: sum_of_products(probe_cts, self._blocks[b]), self.blocks, self.threads)
+
+    # ------------------------------------------------------------------ servable contract
+    def required_rotations(self) -> List[int]:
+        """None: scoring uses no rotation (only the relinearisation key)."""
+        return []
+
+    def describe(self) -> dict:
+        from .describe import description
+
+        return description(self.name, self.parameters, len(self), encrypted_templates=True)
+
+    def save(self, path) -> None:
+        """Ciphertext bytes, labels and parameters to an ``.npz`` file (no keys, no pickle)."""
+        if self._blocks is None:
+            data, offsets = self._serialized
+        else:
+            parts = [c.serialize() for block in self._blocks for c in block]
+            offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+            offsets[1:] = np.cumsum([len(p) for p in parts])
+            data = np.frombuffer(b"".join(parts), dtype=np.uint8)
+        storage.write(path, {"kind": "face.EncryptedGallery", "name": self.name, "parameters": self.parameters,
+                             "labels": self._labels}, ciphertexts=data, offsets=offsets)
+
+    @classmethod
+    def load(cls, path, context=None, *, threads: Optional[int] = None) -> "EncryptedGallery":
+        """A gallery from :meth:`save`'s file; its ciphertexts are validated
+        against ``context`` now, or against the first probe's context."""
+        from .describe import check_saved
+
+        meta, arrays = storage.read(path, ["ciphertexts", "offsets"])
+        check_saved(meta, "face.EncryptedGallery")
+        data, offsets = arrays["ciphertexts"], arrays["offsets"]
+        slots = meta["parameters"]["poly_degree"] // 2
+        expected = -(-len(meta["labels"]) // slots) * EMBEDDING_SIZE + 1
+        if (data.dtype != np.uint8 or data.ndim != 1 or offsets.dtype != np.int64 or offsets.shape != (expected,)
+                or offsets[0] != 0 or offsets[-1] != data.size or np.any(np.diff(offsets) <= 0)):
+            raise SerializationError("saved gallery ciphertexts do not match its labels")
+        gallery = cls(name=meta["name"], parameters=meta["parameters"], labels=[str(x) for x in meta["labels"]],
+                      serialized=(data, offsets), threads=threads, _private=True)
+        if context is not None:
+            gallery.bind(context)
+        return gallery

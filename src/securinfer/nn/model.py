@@ -1,0 +1,280 @@
+"""EncryptedModel: a compiled plan, served on ciphertexts.
+
+It implements the servable contract: ``model(cts) -> cts`` on the server
+(only the ciphertexts' public context is needed), ``describe()`` for remote
+clients, ``required_rotations()``, ``save(path)`` / ``EncryptedModel.load(path)``
+(one ``.npz`` of weights plus a JSON plan; no pickle, no key). The plaintext
+weights are prepared for a context once (slot packing: encoded diagonals)
+and cached by the context's parameter fingerprint, never per query.
+
+Example:
+    >>> import numpy as np, securinfer.nn as snn
+    >>> from sklearn.linear_model import LinearRegression
+    >>> X = np.random.default_rng(0).normal(size=(30, 3)); y = X @ [1.0, -2.0, 0.5] + 1
+    >>> enc = snn.compile(LinearRegression().fit(X, y))
+    >>> ctx = enc.create_context()
+    >>> out = enc(enc.encrypt(ctx, X[:4]))            # the server needs only ctx.public()
+    >>> bool(np.allclose(enc.decrypt(ctx, out).ravel(), y[:4], atol=1e-3))
+    True
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import zipfile
+from collections import OrderedDict
+from typing import List, Optional
+
+import numpy as np
+
+from ..context import Context
+from ..errors import ContextMismatchError, ParameterError, SerializationError
+from .client import Client
+from .graph import Graph
+from .packing import Layout, prepare_slots, run_features, run_slots
+from .planner import estimate_cost
+
+__all__ = ["EncryptedModel"]
+
+_FORMAT = "securinfer.nn/1"
+_CACHE_SIZE = 2
+
+
+class EncryptedModel:
+    """A model compiled for CKKS: its plan, layout and parameters. Made by
+    :func:`securinfer.nn.compile` or :meth:`load`."""
+
+    def __init__(self, graph: Graph, layout: Layout, parameters: dict, *, name: str = "model",
+                 input_shape=None, info: Optional[dict] = None, rotations: Optional[List[int]] = None):
+        self.graph = graph
+        self.layout = layout
+        self.parameters = dict(parameters)
+        self.name = name
+        self.input_shape = tuple(input_shape) if input_shape is not None else (graph.input_size,)
+        self.info = dict(info or {})
+        self._cache: "OrderedDict[int, dict]" = OrderedDict()
+        self._lock = threading.Lock()
+        self._rotations = rotations
+        if self._rotations is None:
+            self._rotations = self._plan_rotations()
+
+    # ------------------------------------------------------------------ facts
+    @property
+    def packing(self) -> str:
+        return self.layout.packing
+
+    @property
+    def depth(self) -> int:
+        return self.graph.depth
+
+    @property
+    def output_layout(self) -> Layout:
+        return Layout(self.layout.packing, self.graph.output_size, self.layout.slots, self.layout.stride)
+
+    def required_rotations(self) -> List[int]:
+        """The rotation steps the server uses (none for the feature packing)."""
+        return list(self._rotations)
+
+    def describe(self) -> dict:
+        """Everything a remote client needs (JSON-serialisable)."""
+        outputs = self.output_layout.to_dict()
+        outputs["classes"] = self.info.get("classes")
+        outputs["rule"] = self.info.get("rule")
+        inputs = self.layout.to_dict()
+        inputs["shape"] = list(self.input_shape)
+        return {"kind": "model", "name": self.name, "context": dict(self.parameters),
+                "rotations": self.required_rotations(), "inputs": inputs, "outputs": outputs,
+                "depth": self.depth}
+
+    # ------------------------------------------------------------------ client side (from describe())
+    def _client(self) -> Client:
+        return Client(self.describe())
+
+    def create_context(self) -> Context:
+        """A secret-key context with exactly the evaluation keys this model needs."""
+        return self._client().create_context()
+
+    def encrypt(self, ctx: Context, X) -> list:
+        """Ciphertexts of a batch (rows of inputs, any shape ``(batch, *input_shape)``)."""
+        return self._client().encrypt(ctx, X)
+
+    def decrypt(self, ctx: Context, cts) -> np.ndarray:
+        """Decrypted outputs, batch x outputs."""
+        return self._client().decrypt(ctx, cts)
+
+    def predict(self, ctx: Context, cts) -> np.ndarray:
+        """Class labels (classifiers compiled from scikit-learn) or argmax indices."""
+        return self._client().predict(ctx, cts)
+
+    # ------------------------------------------------------------------ server side
+    def _check_context(self, ctx: Context) -> None:
+        p = self.parameters
+        if ctx.poly_degree != p["poly_degree"] or ctx.coeff_bits != list(p["coeff_bits"]) or \
+                round(np.log2(ctx.scale)) != p["scale_bits"]:
+            raise ContextMismatchError(f"the ciphertexts' parameters ({ctx!r}) are not the model's {p}")
+
+    def prepared(self, ctx: Context):
+        """The weights prepared for ``ctx`` (cached by parameter fingerprint)."""
+        if self.packing == "features":
+            return None
+        with self._lock:
+            hit = self._cache.get(ctx.fingerprint)
+            if hit is not None:
+                self._cache.move_to_end(ctx.fingerprint)
+                return hit
+        prepared = prepare_slots(self.graph, ctx, self.layout)
+        with self._lock:
+            self._cache[ctx.fingerprint] = prepared
+            while len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return prepared
+
+    def __call__(self, cts) -> list:
+        """The model on encrypted inputs (those of :meth:`encrypt`); needs
+        only the public context the ciphertexts carry."""
+        from ..ciphertext import Ciphertext
+
+        cts = list(cts)
+        if not cts or not all(isinstance(c, Ciphertext) for c in cts):
+            raise ParameterError("expected a non-empty list of securinfer.Ciphertext")
+        ctx = cts[0].context
+        self._check_context(ctx)
+        for c in cts:
+            if c.level < self.depth:
+                raise ParameterError(f"ciphertexts must be fresh (level {self.depth}); one is at level {c.level}")
+        if self.packing == "features":
+            return run_features(self.graph, cts)
+        return run_slots(self.graph, self.prepared(ctx), self.layout, cts)
+
+    def _plan_rotations(self) -> List[int]:
+        if self.packing == "features":
+            return []
+        ctx = Context.create(**self.parameters)   # only to encode the diagonals and list their rotations
+        steps = set()
+        for lt, _ in self.prepared(ctx).values():
+            steps.update(lt.required_rotations())
+        return sorted(steps)
+
+    # ------------------------------------------------------------------ plaintext tools
+    def simulate(self, X) -> np.ndarray:
+        """The same plan (same approximations) on plaintext numpy rows: what
+        the encrypted run returns, up to CKKS noise."""
+        X = np.asarray(X, dtype=np.float64)
+        return self.graph.run(X.reshape(X.shape[0], -1) if X.ndim > 1 else X.reshape(1, -1))
+
+    def cost(self) -> dict:
+        """Operation counts and a rough server latency per batch unit."""
+        prepared = None
+        if self.packing == "slots":
+            with self._lock:
+                prepared = next(iter(self._cache.values()), None)
+        return estimate_cost(self.graph, self.layout, self.parameters, prepared)
+
+    def key_bytes(self) -> dict:
+        """Sizes of the evaluation keys the client sends (computed from the parameters)."""
+        p = self.parameters
+        n, special = p["poly_degree"], p["special_primes"]
+        chain = len(p["coeff_bits"]) - special
+        digits = -(-chain // special)
+        one_key = digits * 2 * (chain + special) * n * 8
+        return {"public": 2 * chain * n * 8, "relin": one_key, "galois": one_key * len(self._rotations),
+                "rotation_keys": len(self._rotations)}
+
+    def summary(self) -> str:
+        """A readable account of the plan: layers, levels, parameters, keys, cost."""
+        p = self.parameters
+        depths = self.graph.depths()
+        top = len(p["coeff_bits"]) - p["special_primes"] - 1
+        lines = [f"EncryptedModel {self.name!r}: packing={self.packing} "
+                 f"({self.layout.per_ciphertext} inputs per {'group' if self.packing == 'features' else 'ciphertext'})",
+                 f"  {'#':>3} {'op':<7} {'size':>6} {'level':>5}  name"]
+        for i, node in enumerate(self.graph.nodes):
+            extra = ""
+            if node.op == "poly":
+                extra = f"  degree {len(node.coeffs) - 1}"
+                if node.function:
+                    dom = node.extra.get("calibrated_domain", node.domain)
+                    extra += f" {node.function} on [{dom[0]:.3g}, {dom[1]:.3g}], max error {node.error:.2g}"
+            lines.append(f"  {i:>3} {node.op:<7} {node.size:>6} {top - depths[i]:>5}  {node.name}{extra}")
+        keys = self.key_bytes()
+        cost = self.cost()
+        lines += [f"  depth {self.depth}; parameters N={p['poly_degree']} coeff_bits={p['coeff_bits']} "
+                  f"scale=2^{p['scale_bits']} special_primes={p['special_primes']} (128-bit secure)",
+                  f"  rotations: {len(self._rotations)} keys; ciphertext products {cost['ct_products']}, "
+                  f"scalar products {cost['scalar_products']}, plaintext products {cost['plain_products']}, "
+                  f"rotations {cost['rotations']}",
+                  f"  keys: relin {keys['relin'] / 2**20:.1f} MiB, galois {keys['galois'] / 2**20:.1f} MiB",
+                  f"  estimated server time per {'group' if self.packing == 'features' else 'ciphertext'}: "
+                  f"~{cost['estimated_ms']:.0f} ms (rough, one thread)"]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"<securinfer.nn.EncryptedModel {self.name!r} {self.graph.input_size}->{self.graph.output_size} "
+                f"packing={self.packing} depth={self.depth} N={self.parameters['poly_degree']}>")
+
+    # ------------------------------------------------------------------ files
+    def save(self, path) -> None:
+        """Plan and weights to one ``.npz`` (no pickle, no keys)."""
+        arrays = {}
+        nodes = []
+        for i, node in enumerate(self.graph.nodes):
+            entry = {"op": node.op, "inputs": node.inputs, "size": node.size, "name": node.name,
+                     "function": node.function, "domain": list(node.domain), "error": node.error,
+                     "extra": node.extra}
+            for field in ("weight", "bias", "coeffs"):
+                value = getattr(node, field)
+                if value is not None:
+                    arrays[f"node{i}_{field}"] = value
+            nodes.append(entry)
+        plan = {"format": _FORMAT, "name": self.name, "input_size": self.graph.input_size,
+                "input_shape": list(self.input_shape), "layout": self.layout.to_dict(),
+                "parameters": self.parameters, "rotations": self._rotations, "info": self.info, "nodes": nodes}
+        arrays["plan"] = np.frombuffer(json.dumps(plan).encode(), dtype=np.uint8)
+        with open(path, "wb") as f:
+            np.savez(f, **arrays)
+
+    @classmethod
+    def load(cls, path) -> "EncryptedModel":
+        """A model saved by :meth:`save`; validated, safe on untrusted files
+        (``SerializationError`` on anything malformed)."""
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+            plan = json.loads(arrays.pop("plan").tobytes().decode())
+            if plan.get("format") != _FORMAT:
+                raise SerializationError(f"not a securinfer.nn model file (format {plan.get('format')!r})")
+            graph = Graph(int(plan["input_size"]))
+            for i, entry in enumerate(plan["nodes"]):
+                op, inputs, name = entry["op"], [int(r) for r in entry["inputs"]], str(entry["name"])
+                if op == "affine":
+                    graph.affine(inputs[0], arrays[f"node{i}_weight"], arrays[f"node{i}_bias"], name=name)
+                elif op == "square":
+                    graph.square(inputs[0], name=name)
+                elif op == "poly":
+                    graph.poly(inputs[0], arrays[f"node{i}_coeffs"], tuple(entry["domain"]), "chebyshev", name=name,
+                               function=str(entry["function"]), error=float(entry["error"]))
+                elif op == "add":
+                    graph.add(inputs[0], inputs[1], name=name)
+                else:
+                    raise SerializationError(f"unknown operation {op!r} in the plan")
+                graph.nodes[-1].extra = dict(entry.get("extra") or {})
+                if graph.nodes[-1].size != int(entry["size"]):
+                    raise SerializationError(f"node {i}: size does not match its weights")
+            layout = Layout.from_dict(plan["layout"])
+            if layout.features != graph.input_size:
+                raise SerializationError("the layout does not match the plan")
+            params = plan["parameters"]
+            keys = {"poly_degree", "coeff_bits", "scale_bits", "special_primes"}
+            if set(params) != keys:
+                raise SerializationError(f"parameters must be exactly {sorted(keys)}")
+            rotations = [int(s) for s in plan["rotations"]]
+            return cls(graph, layout, params, name=str(plan["name"]), input_shape=plan["input_shape"],
+                       info=plan.get("info"), rotations=rotations)
+        except SerializationError:
+            raise
+        except (OSError, EOFError, zipfile.BadZipFile, ValueError, KeyError, TypeError, IndexError, AttributeError) as e:
+            raise SerializationError(f"cannot load an encrypted model from {path!r}: {type(e).__name__}: {e}") from None

@@ -1,0 +1,208 @@
+"""The two ways of laying a batch of inputs out in ciphertexts, and how each
+runs a plan on the server.
+
+* ``"features"`` (throughput): one ciphertext per feature, input b in slot b
+  of every ciphertext, up to ``slots`` inputs per group. An affine layer is
+  :func:`securinfer.linalg.combine` (scalar weights, no rotation at
+  all), an activation runs on each ciphertext. Cost grows with the number of
+  non-zero weights, not with the batch: 4,096 inputs cost what one costs.
+* ``"slots"`` (latency): each input's flattened vector in ``stride`` slots,
+  ``slots // stride`` inputs per ciphertext. An affine layer is a batched
+  :class:`securinfer.linalg.LinearTransform` (a convolution is its sparse
+  matrix: only its non-zero diagonals are stored and multiplied),
+  activations are slot-wise. Needs the transforms' rotation keys.
+
+A :class:`Layout` is what a client needs to encrypt and decrypt (it goes in
+``describe()``); ``run_features``/``run_slots`` are the server's side.
+
+Example:
+    >>> from securinfer.nn.packing import Layout
+    >>> Layout("slots", features=784, slots=4096, stride=784).per_ciphertext
+    5
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import List
+
+import numpy as np
+
+from .._core import ckks as _ckks
+from ..errors import ParameterError
+from ..linalg import LinearTransform, combine
+from ..polynomial import polyval
+
+__all__ = ["Layout", "prepare_slots", "run_features", "run_slots", "PACKINGS"]
+
+PACKINGS = ("features", "slots")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How ``features`` values per input sit in ciphertexts of ``slots`` slots."""
+
+    packing: str
+    features: int
+    slots: int
+    stride: int = 0   # "slots" packing: slots per input
+
+    @property
+    def per_ciphertext(self) -> int:
+        """Inputs per ciphertext (``features``) or per group of ciphertexts."""
+        return self.slots if self.packing == "features" else self.slots // self.stride
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["per_ciphertext"] = self.per_ciphertext
+        d["ciphertexts_per_group"] = self.features if self.packing == "features" else 1
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Layout":
+        try:
+            layout = cls(str(d["packing"]), int(d["features"]), int(d["slots"]), int(d.get("stride", 0)))
+        except (KeyError, TypeError, ValueError) as e:
+            raise ParameterError(f"bad layout description: {e}") from None
+        if layout.packing not in PACKINGS or layout.features < 1 or layout.slots < 1:
+            raise ParameterError(f"bad layout description: {d}")
+        if layout.packing == "slots" and not layout.features <= layout.stride <= layout.slots:
+            raise ParameterError(f"bad layout description: stride {layout.stride}")
+        return layout
+
+    # ------------------------------------------------------------------ client side
+    def encrypt(self, ctx, X) -> list:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim == 1:
+            X = X.reshape(1, -1)
+        if X.ndim > 2:
+            X = X.reshape(X.shape[0], -1)
+        if X.ndim != 2 or X.shape[1] != self.features or X.shape[0] < 1:
+            raise ParameterError(f"expected a batch of inputs with {self.features} values each, got shape {X.shape}")
+        if not np.all(np.isfinite(X)):
+            raise ParameterError("inputs must be finite")
+        if ctx.slots != self.slots:
+            raise ParameterError(f"this context has {ctx.slots} slots; the model was planned for {self.slots}")
+        per = self.per_ciphertext
+        out = []
+        for start in range(0, X.shape[0], per):
+            chunk = X[start:start + per]
+            if self.packing == "features":
+                out.extend(ctx.encrypt(np.ascontiguousarray(chunk[:, i])) for i in range(self.features))
+            else:
+                vec = np.zeros(chunk.shape[0] * self.stride)
+                for b, row in enumerate(chunk):
+                    vec[b * self.stride: b * self.stride + self.features] = row
+                out.append(ctx.encrypt(vec))
+        return out
+
+    def decrypt(self, ctx, cts) -> np.ndarray:
+        cts = list(cts)
+        rows = []
+        if self.packing == "features":
+            if not cts or len(cts) % self.features:
+                raise ParameterError(f"expected groups of {self.features} ciphertexts, got {len(cts)}")
+            for start in range(0, len(cts), self.features):
+                rows.append(np.stack([ctx.decrypt(c) for c in cts[start:start + self.features]], axis=1))
+        else:
+            if not cts:
+                raise ParameterError("no ciphertexts to decrypt")
+            for c in cts:
+                values = ctx.decrypt(c)
+                count = -(-c.size // self.stride)
+                values = np.pad(values, (0, max(0, count * self.stride - values.size)))
+                rows.append(values[: count * self.stride].reshape(count, self.stride)[:, : self.features])
+        return np.concatenate(rows, axis=0)
+
+
+# --------------------------------------------------------------------------- server side
+def _check_group(cts, n):
+    from ..ciphertext import Ciphertext
+
+    if not all(isinstance(c, Ciphertext) for c in cts):
+        raise ParameterError("expected a list of securinfer.Ciphertext")
+    if not cts or len(cts) % n:
+        raise ParameterError(f"expected groups of {n} ciphertexts (one per input feature), got {len(cts)}")
+
+
+def _run(graph, inputs, affine, elementwise):
+    values: List[list] = []
+
+    def get(ref):
+        return inputs if ref == -1 else values[ref]
+
+    for i, node in enumerate(graph.nodes):
+        x = get(node.inputs[0])
+        if node.op == "affine":
+            values.append(affine(i, node, x))
+        elif node.op == "add":
+            values.append([a + b for a, b in zip(x, get(node.inputs[1]))])
+        else:
+            values.append([elementwise(node, c) for c in x])
+    return values[-1]
+
+
+def _elementwise(node, c):
+    if node.op == "square":
+        return c.square()
+    return polyval(c, node.coeffs, "chebyshev", node.domain)
+
+
+def run_features(graph, cts) -> list:
+    """The plan on feature-packed ciphertexts (groups of ``input_size``)."""
+    n = graph.input_size
+    _check_group(cts, n)
+    out = []
+    for start in range(0, len(cts), n):
+        group = list(cts[start:start + n])
+
+        def affine(_, node, x):
+            ys = combine(x, node.weight.T)
+            return [y + float(b) if b != 0 else y for y, b in zip(ys, node.bias)]
+
+        out.extend(_run(graph, group, affine, _elementwise))
+    return out
+
+
+def prepare_slots(graph, ctx, layout: Layout) -> dict:
+    """Each affine node's batched LinearTransform (encoded at the level its
+    input arrives at) and its bias tiled over the inputs of a ciphertext."""
+    depths = graph.depths()
+    prepared = {}
+    per = layout.per_ciphertext
+    for i, node in enumerate(graph.nodes):
+        if node.op != "affine":
+            continue
+        src = node.inputs[0]
+        level = ctx.max_level - (depths[src] if src >= 0 else 0)
+        lt = LinearTransform(ctx, node.weight, level, batch=per, stride=layout.stride)
+        bias = np.zeros(per * layout.stride)
+        if np.any(node.bias):
+            for b in range(per):
+                bias[b * layout.stride: b * layout.stride + node.size] = node.bias
+        prepared[i] = (lt, bias if np.any(node.bias) else None)
+    return prepared
+
+
+def _resize(c, size):
+    return c._new(_ckks.with_slots_used(c._core, size), clean=False)
+
+
+def run_slots(graph, prepared, layout: Layout, cts) -> list:
+    """The plan on slot-packed ciphertexts (each holds up to ``per_ciphertext`` inputs)."""
+    _check_group(cts, 1)
+    for c in cts:
+        if c.size > layout.per_ciphertext * layout.stride:
+            raise ParameterError(f"a ciphertext holds {c.size} values; this model takes at most "
+                                 f"{layout.per_ciphertext * layout.stride}")
+    sizes = [c.size for c in cts]
+
+    def affine(i, node, x):
+        lt, bias = prepared[i]
+        out = []
+        for c, size in zip(x, sizes):
+            y = _resize(lt.apply(c), size)     # the input count travels in the size
+            out.append(y + bias[:size] if bias is not None else y)
+        return out
+
+    return _run(graph, list(cts), affine, _elementwise)

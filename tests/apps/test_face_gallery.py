@@ -1,0 +1,232 @@
+"""Encrypted 1:N identification and 1:1 verification against plaintext and
+encrypted galleries: scores equal numpy's cosine similarities within 1e-3 and
+the decisions equal the plaintext ones, on real SFace embeddings."""
+
+import json
+
+import numpy as np
+import pytest
+
+import securinfer as si
+from securinfer.apps import face
+
+from ._face_data import lfw_embeddings, lfw_variant_embeddings
+
+TOL = 1e-3
+
+
+def cosine(probe, templates):
+    probe = probe / np.linalg.norm(probe)
+    templates = templates / np.linalg.norm(templates, axis=1, keepdims=True)
+    return templates @ probe
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    return face.create_context()
+
+
+def identify(ctx, gallery, probe, k=1):
+    """The client's round trip through the server's gallery, from describe() alone."""
+    description = json.loads(json.dumps(gallery.describe()))         # what a remote client receives
+    answer = gallery(face.encrypt_probe(ctx, probe))
+    scores = face.decrypt_scores(ctx, description, answer)
+    return scores, face.top_k(scores, k, gallery.labels)
+
+
+def make_gallery(kind, ctx, templates, labels=None):
+    if kind == "plain":
+        return face.Gallery(templates, labels)
+    return face.EncryptedGallery.enroll(ctx, templates, labels)
+
+
+@pytest.mark.parametrize("kind", ["plain", "encrypted"])
+def test_lfw_identification_matches_plaintext(kind, ctx):
+    templates = lfw_embeddings()
+    labels = [f"person{i}" for i in range(len(templates))]
+    gallery = make_gallery(kind, ctx, templates, labels)
+    worst = 0.0
+    for person, copies in enumerate(lfw_variant_embeddings()):
+        probe = copies[person % 4]                       # mirrored, brighter, darker or cropped photo
+        scores, best = identify(ctx, gallery, probe, k=3)
+        want = cosine(probe.astype(np.float64), templates.astype(np.float64))
+        worst = max(worst, float(np.abs(scores - want).max()))
+        assert best[0][0] == labels[int(np.argmax(want))] == labels[person]
+        np.testing.assert_allclose([score for _, score in best], np.sort(want)[::-1][:3], atol=TOL)
+    print(f"{kind}: max |encrypted - numpy| = {worst:.2e}")
+    assert worst < TOL
+
+
+@pytest.mark.parametrize("kind", ["plain", "encrypted"])
+def test_several_blocks_random_templates(kind, ctx, rng):
+    n = ctx.slots + 300                                  # two blocks, the second one partly filled
+    templates = rng.normal(size=(n, 128))
+    gallery = make_gallery(kind, ctx, templates)
+    assert gallery.blocks == 2 and gallery.describe()["outputs"]["ciphertexts"] == 2
+    probe = templates[n - 5] + 0.3 * rng.normal(size=128)
+    scores, best = identify(ctx, gallery, probe)
+    want = cosine(probe, templates)
+    print(f"{kind}: max error {np.abs(scores - want).max():.2e}")
+    np.testing.assert_allclose(scores, want, atol=TOL)
+    assert scores.shape == (n,) and best[0][0] == str(n - 5)
+
+
+def test_plain_gallery_add_across_blocks_and_memory_budget(ctx, rng):
+    first, more = rng.normal(size=(ctx.slots - 2, 128)), rng.normal(size=(10, 128))
+    gallery = face.Gallery(first)
+    probe = rng.normal(size=128)
+    identify(ctx, gallery, probe)                        # encodes (and caches) block 0
+    gallery.add(more)                                    # block 0 changes, block 1 appears
+    scores, _ = identify(ctx, gallery, probe)
+    np.testing.assert_allclose(scores, cosine(probe, np.vstack([first, more])), atol=TOL)
+    bounded = face.Gallery(np.vstack([first, more]), max_encoded_bytes=0)
+    bounded_scores, _ = identify(ctx, bounded, probe)
+    np.testing.assert_allclose(bounded_scores, scores, atol=TOL)
+    assert bounded.nbytes["encoded"] == 0 and bounded.nbytes["templates"] > 0
+
+
+def test_prepare_with_public_context(ctx, rng):
+    templates = rng.normal(size=(20, 128))
+    gallery = face.Gallery(templates)
+    gallery.prepare(ctx.public())
+    scores, _ = identify(ctx, gallery, templates[7])
+    np.testing.assert_allclose(scores, cosine(templates[7], templates), atol=TOL)
+
+
+def test_one_to_one_verification(ctx):
+    templates = lfw_embeddings()[:20]
+    labels = [f"p{i % 10}" for i in range(20)]           # two templates per identity
+    gallery = face.Gallery(templates, labels)
+    claimed = gallery.select("p3")
+    assert len(claimed) == 2 and claimed.labels == ["p3", "p3"]
+    genuine = lfw_variant_embeddings()[3, 1]
+    impostor = lfw_variant_embeddings()[5, 1]
+    for probe, expected in ((genuine, True), (impostor, False)):
+        scores, _ = identify(ctx, claimed, probe)
+        want = cosine(probe, templates[[3, 13]])
+        np.testing.assert_allclose(scores, want, atol=TOL)
+        assert face.is_match(scores, 0.7) == (want.max() >= 0.7) == expected
+    with pytest.raises(si.ParameterError):
+        gallery.select("nobody")
+
+
+@pytest.mark.parametrize("kind", ["plain", "encrypted"])
+def test_servable_contract(kind, ctx, rng):
+    gallery = make_gallery(kind, ctx, rng.normal(size=(3, 128)), ["a", "b", "c"])
+    d = gallery.describe()
+    assert json.loads(json.dumps(d)) == d
+    assert d["kind"] == "gallery" and d["rotations"] == gallery.required_rotations() == []
+    assert d["encrypted_templates"] == (kind == "encrypted")
+    assert d["inputs"]["ciphertexts"] == 128 and d["outputs"]["templates"] == 3
+    remote = face.create_context(d)
+    assert remote.fingerprint == ctx.fingerprint and remote.key_bytes["galois"] == 0
+
+
+@pytest.mark.parametrize("kind", ["plain", "encrypted"])
+def test_save_and_load(kind, ctx, rng, tmp_path):
+    templates = rng.normal(size=(40, 128))
+    gallery = make_gallery(kind, ctx, templates, [f"id{i}" for i in range(40)])
+    path = tmp_path / "gallery.npz"
+    gallery.save(path)
+    cls = face.Gallery if kind == "plain" else face.EncryptedGallery
+    loaded = cls.load(path)
+    assert loaded.labels == gallery.labels and loaded.describe() == gallery.describe()
+    scores, best = identify(ctx, loaded, templates[11])
+    np.testing.assert_allclose(scores, cosine(templates[11], templates), atol=TOL)
+    assert best[0][0] == "id11"
+    if kind == "encrypted":
+        server = si.Context.load(ctx.public().serialize())
+        bound = face.EncryptedGallery.load(path, server)
+        assert not server.has_secret_key and bound.nbytes["ciphertexts"] > 0
+        resaved = tmp_path / "again.npz"
+        face.EncryptedGallery.load(path).save(resaved)     # unbound: saved bytes pass through
+        assert face.EncryptedGallery.load(resaved).labels == gallery.labels
+
+
+def test_loading_garbage_or_the_wrong_kind_raises(ctx, rng, tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a gallery at all")
+    with pytest.raises(si.SerializationError):
+        face.Gallery.load(bad)
+    plain = tmp_path / "plain.npz"
+    face.Gallery(rng.normal(size=(3, 128))).save(plain)
+    with pytest.raises(si.SerializationError):
+        face.EncryptedGallery.load(plain)
+    np.savez(bad, meta=np.frombuffer(b'{"kind": "face.Gallery", "format_version": 1}', dtype=np.uint8),
+             templates=np.zeros((1, 128), dtype=np.float32))
+    with pytest.raises(si.SerializationError):
+        face.Gallery.load(bad)
+
+
+def test_encrypted_gallery_rejects_probes_under_other_keys(ctx, rng, tmp_path):
+    templates = rng.normal(size=(5, 128))
+    gallery = face.EncryptedGallery.enroll(ctx, templates)
+    stranger = face.create_context()
+    with pytest.raises(si.ContextMismatchError):
+        gallery(face.encrypt_probe(stranger, templates[0]))
+    path = tmp_path / "g.npz"
+    gallery.save(path)
+    with pytest.raises(si.ContextMismatchError):
+        face.EncryptedGallery.load(path)(face.encrypt_probe(stranger, templates[0]))
+
+
+def test_encrypted_gallery_holds_no_secret_key(ctx, rng):
+    gallery = face.EncryptedGallery.enroll(ctx, rng.normal(size=(2, 128)))
+    assert all(not c.context.has_secret_key for block in gallery._blocks for c in block)
+    with pytest.raises(si.ParameterError):
+        face.EncryptedGallery(name="x", parameters=face.FACE_PARAMETERS, labels=[])
+
+
+@pytest.mark.parametrize("kind", ["plain", "encrypted"])
+def test_wrong_probes_raise(kind, ctx, rng):
+    gallery = make_gallery(kind, ctx, rng.normal(size=(4, 128)))
+    probe = face.encrypt_probe(ctx, rng.normal(size=128))
+    with pytest.raises(si.ParameterError):
+        gallery(probe[:127])                                       # one coordinate short
+    with pytest.raises(si.ParameterError):
+        gallery(probe[0])                                          # a ciphertext, not a list
+    with pytest.raises(si.ParameterError):
+        gallery(probe[:127] + [np.zeros(4)])
+    other = si.Context.create(preset="fast")
+    with pytest.raises(si.ContextMismatchError):
+        gallery([other.encrypt(np.full(other.slots, 0.1))] * 128)  # other parameters
+    stranger = face.create_context()
+    with pytest.raises(si.ContextMismatchError):
+        gallery(probe[:127] + [stranger.encrypt(np.zeros(stranger.slots))])   # mixed keys
+
+
+def test_wrong_templates_and_client_inputs_raise(ctx, rng):
+    for bad in (rng.normal(size=(3, 127)), np.zeros((2, 128)), np.full((1, 128), np.inf), np.zeros((0, 128)),
+                np.array([["x"] * 128], dtype=object)):
+        with pytest.raises(si.ParameterError):
+            face.Gallery(bad)
+        with pytest.raises(si.ParameterError):
+            face.EncryptedGallery.enroll(ctx, bad)
+    with pytest.raises(si.ParameterError):
+        face.Gallery(rng.normal(size=(3, 128)), labels=["a"])
+    with pytest.raises(si.ContextMismatchError):
+        face.EncryptedGallery.enroll(si.Context.create(preset="fast"), rng.normal(size=(2, 128)))
+    with pytest.raises(si.ParameterError):
+        face.encrypt_probe(ctx, rng.normal(size=64))
+    with pytest.raises(si.ParameterError):
+        face.encrypt_probe(ctx, rng.normal(size=(2, 128)))
+    with pytest.raises(si.ParameterError):
+        face.encrypt_probe("not a context", rng.normal(size=128))
+    gallery = face.Gallery(rng.normal(size=(3, 128)))
+    with pytest.raises(si.ParameterError):
+        face.decrypt_scores(ctx, gallery.describe(), [])           # one ciphertext expected
+    with pytest.raises(si.ParameterError):
+        face.decrypt_scores(ctx, {"kind": "model"}, [])
+    with pytest.raises(si.ParameterError):
+        face.top_k(np.zeros(3), 0)
+    with pytest.raises(si.ParameterError):
+        face.is_match([], 0.5)
+
+
+def test_top_k_against_numpy(rng):
+    scores = rng.normal(size=500)
+    got = face.top_k(scores, 7)
+    order = np.argsort(-scores)[:7]
+    assert [int(i) for i, _ in got] == order.tolist()
+    np.testing.assert_allclose([s for _, s in got], scores[order])
+    assert len(face.top_k(scores[:3], 10)) == 3
