@@ -67,6 +67,7 @@ class PlainShard:
         self._templates = templates
         self._normalised = normalised
         self._encoded: dict = {}
+        self.encodings = 0                # blocks encoded so far (a repeated query adds none)
 
     @property
     def slots(self) -> int:
@@ -94,9 +95,14 @@ class PlainShard:
     def nbytes(self) -> dict:
         """Memory: templates (0 when memory-mapped: the page cache holds them) and encoded columns."""
         mapped = isinstance(self._templates, np.memmap)
-        encoded = sum(c.nbytes for cache in self._encoded.values() for c in cache.values())
+        encoded = sum(c.nbytes for cache in self._encoded.values() for c in list(cache.values()))
         return {"templates": 0 if mapped else int(self._templates.nbytes),
                 "mapped": int(self._templates.nbytes) if mapped else 0, "encoded": int(encoded)}
+
+    @property
+    def stats(self) -> dict:
+        """``nbytes`` and the number of block encodings done."""
+        return dict(self.nbytes, encodings=self.encodings)
 
     def encoded(self, context, level: int, b: int) -> EncodedColumns:
         """Block ``b``'s columns encoded for ``context`` at ``level`` (cached within the budget)."""
@@ -104,6 +110,7 @@ class PlainShard:
         cols = cache.get(b)
         if cols is None:
             cols = EncodedColumns(context, self.columns(b), level=level)
+            self.encodings += 1
             if self.max_encoded_bytes is None or self.nbytes["encoded"] + cols.nbytes <= self.max_encoded_bytes:
                 cache[b] = cols
         return cols
@@ -143,6 +150,10 @@ class EncryptedShard:
     @property
     def nbytes(self) -> dict:
         return self.gallery.nbytes
+
+    @property
+    def stats(self) -> dict:
+        return self.nbytes
 
     def prepare(self, context, level: Optional[int] = None) -> None:
         """Load the ciphertexts under ``context`` now (``level`` is unused:

@@ -94,12 +94,12 @@ def _address(dask_worker) -> Optional[str]:
 
 
 def memory(prefix: str, dask_worker=None) -> dict:
-    """This worker's process memory (RSS) and the bytes each cached object
-    whose id starts with ``prefix`` holds (run with ``client.run``)."""
+    """This worker's process memory (RSS) and, for each cached shard whose
+    id starts with ``prefix``, its bytes and encodings (run with ``client.run``)."""
     import psutil
 
     st = state(_address(dask_worker))
-    objects = {k: dict(getattr(v, "nbytes", {})) for k, v in list(st.objects.items()) if k.startswith(prefix)}
+    objects = {k: dict(getattr(v, "stats", {})) for k, v in list(st.objects.items()) if k.startswith(prefix)}
     return {"rss": int(psutil.Process().memory_info().rss), "objects": objects}
 
 
