@@ -1,15 +1,23 @@
 """Polynomials of encrypted vectors, and Chebyshev approximations of the
 functions models need (sigmoid, tanh, ReLU, GELU, exp, 1/x, sign).
 
-``polyval`` evaluates p(x) slot-wise with the baby-step giant-step
-(Paterson-Stockmeyer) method in the Chebyshev basis: baby steps T_0..T_m
-(m a power of two near sqrt(degree)), giant steps T_m, T_2m, T_4m, ..., and a
-recursive split p = q T_g + r (Chebyshev division). It uses about
-2 sqrt(degree) + log2(degree) ciphertext products, and at most
-ceil(log2(degree + 1)) + 1 levels: the optimum plus one, because each
-coefficient is applied as a (rescaled) scalar product; a domain other than
-[-1, 1] costs one more level for the change of variable t = (2x - a - b)/(b - a).
-``depth_of`` gives the exact count before anything is encrypted.
+``polyval`` evaluates p(x) slot-wise in the Chebyshev basis with one of two
+plans, both a recursive split p = q T_g + r (Chebyshev division) on giant
+steps T_m, T_2m, T_4m, ...:
+
+* ``"bsgs"`` (baby-step giant-step, Paterson-Stockmeyer): baby steps
+  T_1..T_m, m a power of two near sqrt(degree); about
+  2 sqrt(degree) + log2(degree) ciphertext products and
+  ceil(log2(degree + 1)) + 1 levels (each leaf's scalar products sit on
+  T_(m-1), itself ceil(log2 m) deep);
+* ``"min_depth"``: m = 2, leaves c_0 + c_1 T_1: exactly ceil(log2(degree + 1))
+  levels, the optimum, for about degree/2 + log2(degree) products;
+* ``"auto"`` (default): ``"bsgs"`` when the ciphertext has the levels for it,
+  else ``"min_depth"``.
+
+A domain other than [-1, 1] costs one more level for the change of variable
+t = (2x - a - b)/(b - a) (fold it into the layer before when you can).
+``depth_of`` gives the exact count of a plan before anything is encrypted.
 The power basis is converted to the Chebyshev basis first (numerically the
 better basis for evaluation).
 
@@ -114,30 +122,41 @@ class _DepthProbe:
         return _DepthProbe(self.used + 1)
 
 
-def depth_of(coeffs: Sequence[float], basis: str = "power", domain: Tuple[float, float] = (-1.0, 1.0)) -> int:
-    """Levels ``polyval`` uses for these coefficients (its plan, run on a probe).
+_PLANS = ("auto", "bsgs", "min_depth")
+
+
+def depth_of(coeffs: Sequence[float], basis: str = "power", domain: Tuple[float, float] = (-1.0, 1.0),
+             plan: str = "bsgs") -> int:
+    """Levels ``polyval`` uses for these coefficients with ``plan`` (``"bsgs"``
+    or ``"min_depth"``), counted by running the plan on a probe.
 
     Example:
         >>> from securinfer.polynomial import depth_of
-        >>> depth_of([0, 1, 0, 1]), depth_of([0] * 15 + [1])
-        (2, 5)
+        >>> depth_of([0, 1, 0, 1]), depth_of([0] * 15 + [1]), depth_of([0] * 15 + [1], plan="min_depth")
+        (2, 5, 4)
     """
-    return polyval(_DepthProbe(), coeffs, basis, domain).used
+    if plan not in ("bsgs", "min_depth"):
+        raise ParameterError("plan must be 'bsgs' or 'min_depth'")
+    return polyval(_DepthProbe(), coeffs, basis, domain, plan=plan).used
 
 
-def polyval(ct, coeffs: Sequence[float], basis: str = "power", domain: Tuple[float, float] = (-1.0, 1.0)):
+def polyval(ct, coeffs: Sequence[float], basis: str = "power", domain: Tuple[float, float] = (-1.0, 1.0),
+            plan: str = "auto"):
     """p(x) for every slot of the encrypted vector ``ct``.
 
     ``coeffs[k]`` multiplies x^k (``basis="power"``) or T_k(t) (``basis="chebyshev"``,
     with t the image of x when ``domain=(a, b)`` is mapped onto [-1, 1]).
+    ``plan``: ``"auto"``, ``"bsgs"`` or ``"min_depth"`` (module docstring).
     Raises ``LevelError`` before computing when ``ct`` has fewer levels than
-    :func:`depth_of` needs.
+    the plan needs (:func:`depth_of`).
     """
     c = np.asarray(coeffs, dtype=np.float64)
     if c.ndim != 1 or c.size == 0 or not np.all(np.isfinite(c)):
         raise ParameterError("coefficients must be a non-empty 1-D list of finite numbers")
     if basis not in ("power", "chebyshev"):
         raise ParameterError("basis must be 'power' or 'chebyshev'")
+    if plan not in _PLANS:
+        raise ParameterError(f"plan must be one of {_PLANS}")
     a, b = _check_domain(domain)
     if basis == "power":
         if (a, b) != (-1.0, 1.0):
@@ -150,13 +169,19 @@ def polyval(ct, coeffs: Sequence[float], basis: str = "power", domain: Tuple[flo
     if degree == 0:
         return ct * 0 + float(c[0])
     if not isinstance(ct, _DepthProbe):
-        needed = polyval(_DepthProbe(), c, "chebyshev", (a, b)).used
-        if ct.level < needed:
-            raise LevelError(f"this degree-{degree} polynomial needs {needed} levels; the ciphertext has {ct.level}")
+        def needs(p):
+            return polyval(_DepthProbe(), c, "chebyshev", (a, b), plan=p).used
+
+        if plan == "auto":
+            plan = "bsgs" if ct.level >= needs("bsgs") else "min_depth"
+        if ct.level < needs(plan):
+            raise LevelError(f"this degree-{degree} polynomial needs {needs(plan)} levels ({plan} plan); "
+                             f"the ciphertext has {ct.level}")
     t = ct if (a, b) == (-1.0, 1.0) else ct * (2.0 / (b - a)) - (a + b) / (b - a)
-    m = 1
-    while m * m < degree + 1:
-        m *= 2
+    m = 2
+    if plan != "min_depth":
+        while m * m < degree + 1:
+            m *= 2
     powers = _chebyshev_powers(t, m)
     giants = {}
     g = m
@@ -228,7 +253,15 @@ def _baby(c, powers):
         if isinstance(powers[1], _DepthProbe):
             terms += [powers[k] * float(c[k]) for k in fractional]
         else:
-            terms += combine([powers[k] for k in fractional], c[fractional][None, :])
+            # combine needs one scale per level; with small scales the powers
+            # at one level can differ in scale: then one product per term.
+            scales = {}
+            for k in fractional:
+                scales.setdefault(powers[k].level, set()).add(powers[k].scale)
+            if all(len(v) == 1 for v in scales.values()):
+                terms += combine([powers[k] for k in fractional], c[fractional][None, :])
+            else:
+                terms += [powers[k] * float(c[k]) for k in fractional]
     if not terms:
         return powers[1] * 0.0 + float(c[0])
     out = terms[0]

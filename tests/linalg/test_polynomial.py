@@ -41,6 +41,32 @@ def test_approximations_evaluate_to_their_reported_error(ctx, name, domain, degr
     assert np.max(np.abs(got - plain)) < 1e-4 * max(1.0, np.max(np.abs(plain)))
 
 
+@pytest.mark.parametrize("degree", [3, 7, 15, 31])
+def test_min_depth_plan_uses_the_optimal_depth(ctx, degree):
+    coeffs = np.random.default_rng(degree).uniform(-1, 1, degree + 1)
+    optimal = int(np.ceil(np.log2(degree + 1)))
+    assert depth_of(coeffs, plan="min_depth") == optimal
+    x = np.random.default_rng(7).uniform(-1, 1, 256)
+    ct = ctx.encrypt(x)
+    y = polyval(ct, coeffs, plan="min_depth")
+    assert ct.level - y.level == optimal
+    assert_close(ctx.decrypt(y), np.polynomial.polynomial.polyval(x, coeffs), 15, f"min-depth degree {degree}")
+
+
+def test_auto_plan_falls_back_to_min_depth_when_levels_are_short():
+    coeffs = np.random.default_rng(1).uniform(-1, 1, 8)  # degree 7: bsgs 4 levels, min_depth 3
+    assert depth_of(coeffs) == 4 and depth_of(coeffs, plan="min_depth") == 3
+    ctx3 = si.Context.create(depth=3)
+    x = np.linspace(-1, 1, 64)
+    y = polyval(ctx3.encrypt(x), coeffs)
+    assert y.level == ctx3.max_level - 3
+    assert_close(ctx3.decrypt(y), np.polynomial.polynomial.polyval(x, coeffs), 15, "auto -> min_depth")
+    with pytest.raises(si.LevelError, match="bsgs"):
+        polyval(ctx3.encrypt(x), coeffs, plan="bsgs")
+    with pytest.raises(si.ParameterError, match="plan"):
+        polyval(ctx3.encrypt(x), coeffs, plan="fastest")
+
+
 def test_not_enough_levels_is_refused_before_computing():
     small = si.Context.create(preset="fast")  # depth 2
     with pytest.raises(si.LevelError, match="needs"):

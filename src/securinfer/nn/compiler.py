@@ -23,11 +23,11 @@ from typing import Dict, Optional, Sequence
 import numpy as np
 
 from ..errors import ParameterError
-from .activations import DEFAULT_MARGIN, calibrate
+from .activations import DEFAULT_MARGIN, DEFAULT_TOLERANCE, calibrate
 from .errors import UnsupportedModelError
 from .fold import fold_affine, fold_domains
 from .model import EncryptedModel
-from .planner import choose_layout, choose_parameters
+from .planner import choose_layout, choose_parameters, min_scale_bits
 from .sklearn_frontend import is_sklearn_estimator
 from .sklearn_frontend import lower as lower_sklearn
 from .torch_frontend import is_torch_module
@@ -48,8 +48,9 @@ def _rows(X, n):
 
 
 def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None, batch_size: Optional[int] = None,
-            precision_bits: int = 20, *, packing: str = "auto", degrees: Optional[Dict[str, int]] = None,
-            margin: float = DEFAULT_MARGIN, output: str = "decision", name: Optional[str] = None) -> EncryptedModel:
+            precision_bits: int = 16, *, packing: str = "auto", degrees: Optional[Dict[str, int]] = None,
+            margin: float = DEFAULT_MARGIN, tolerance: float = DEFAULT_TOLERANCE, output: str = "decision",
+            name: Optional[str] = None) -> EncryptedModel:
     """Compile a trained ``torch.nn.Module`` or scikit-learn estimator.
 
     * ``input_shape``: one input's shape without the batch dimension (torch;
@@ -60,10 +61,12 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
       ciphertext's slots the slot packing is chosen (latency), otherwise the
       feature packing (throughput; ``slots`` inputs per group). ``packing=``
       ``"features"`` or ``"slots"`` forces one.
-    * ``precision_bits``: bits of absolute precision to keep (the scale is
-      ``2^(precision_bits + 6)``).
-    * ``degrees``: Chebyshev degree per activation (``{"relu": 31}``);
-      ``margin``: widening of calibrated ranges.
+    * ``precision_bits``: bits of absolute precision of the encrypted inputs
+      (the scale is ``2^(precision_bits + 10)``); errors grow with the
+      weights and the activations' slopes (see ``simulate`` and the docs).
+    * ``degrees``: Chebyshev degree per activation (``{"relu": 31}``); by
+      default the smallest of 7, 15, 31, 63, 127 whose error is within
+      ``tolerance`` (relative); ``margin``: widening of calibrated ranges.
     * ``output``: scikit-learn classifiers: ``"decision"`` (the decision
       function) or ``"proba"`` (binary logistic models: the approximated sigmoid).
     """
@@ -82,20 +85,28 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
         raise ParameterError("batch_size must be a positive int")
     X = _rows(calibration, graph.input_size)
     graph = fold_affine(graph)
-    calibrate(graph, X, margin=margin, degrees=degrees)
+    calibrate(graph, X, margin=margin, degrees=degrees, tolerance=tolerance)
     graph = fold_domains(graph)
     if not graph.nodes:
         raise UnsupportedModelError("the model computes nothing (identity)")
-    magnitude = float(np.max(np.abs(graph.run(X)))) if X is not None else None
-    params = choose_parameters(graph.depth, precision_bits, magnitude)
+    magnitudes = None
+    if X is not None:
+        trace: list = []
+        graph.run(X, trace=trace)
+        used = graph.depths()
+        magnitudes = [(0, float(np.max(np.abs(X))))] + [(u, float(np.max(np.abs(v)))) for u, v in zip(used, trace)]
+    floor = min_scale_bits(graph)
+    params = choose_parameters(graph.depth, precision_bits, magnitudes, min_scale_bits=floor)
     layout = choose_layout(graph, params["poly_degree"] // 2, packing, batch_size)
     if layout.packing == "slots" and batch_size:
         need = layout.stride * batch_size
         if need > layout.slots and packing == "slots":
-            params = choose_parameters(graph.depth, precision_bits, magnitude, min_slots=min(need, 32768))
+            params = choose_parameters(graph.depth, precision_bits, magnitudes, min_slots=min(need, 32768),
+                                       min_scale_bits=floor)
             layout = choose_layout(graph, params["poly_degree"] // 2, "slots", batch_size)
     elif packing == "slots" and layout.stride > layout.slots:
-        params = choose_parameters(graph.depth, precision_bits, magnitude, min_slots=layout.stride)
+        params = choose_parameters(graph.depth, precision_bits, magnitudes, min_slots=layout.stride,
+                                   min_scale_bits=floor)
         layout = choose_layout(graph, params["poly_degree"] // 2, "slots", batch_size)
     return EncryptedModel(graph, layout, params, name=name or type(model).__name__, input_shape=input_shape,
                           info=info)

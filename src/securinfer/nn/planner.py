@@ -1,60 +1,87 @@
 """The planner: packing, CKKS parameters and the cost of a plan.
 
 Parameters are the smallest 128-bit-secure ones that fit: a chain of
-``depth`` primes of ``scale_bits = precision_bits + 6`` bits (6 bits of
-headroom over the noise of rescaling), a base prime wide enough for the
-outputs (``scale_bits`` plus the bits of the largest calibrated output, doubled),
-and as many special primes of the widest chain prime as the ring dimension's
+``depth`` primes of ``scale_bits = precision_bits + 10`` bits (the noise
+of a fresh secret-key encryption and of rescaling sits about 2^-16 below the
+scale; encryption with the public key adds about 10 bits more noise), a
+base prime wide enough for every calibrated value at its level (the chain
+primes are not exactly 2^scale, so the scales of low levels drift up; the
+exact level scales are computed), and as many special primes of the base prime's size as the ring dimension's
 security bound still admits (more special primes: fewer key-switching digits,
 smaller and faster keys). The ring dimension is the smallest whose bound fits
 (and whose slots hold one input, for the slot packing).
 
 Example:
     >>> from securinfer.nn.planner import choose_parameters
-    >>> p = choose_parameters(depth=5, precision_bits=20, magnitude=40.0)
-    >>> p["poly_degree"], p["scale_bits"], p["coeff_bits"][:2]
-    (8192, 26, [34, 26])
+    >>> p = choose_parameters(depth=5, precision_bits=16, magnitudes=[(5, 40.0)])
+    >>> p["poly_degree"], p["scale_bits"], p["coeff_bits"][1:3]
+    (8192, 26, [26, 26])
 """
 
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Optional, Sequence, Tuple
 
 from .._core import ckks as _ckks
 from ..errors import ParameterError
 from .packing import Layout
 
-__all__ = ["choose_parameters", "choose_layout", "estimate_cost", "HEADROOM_BITS"]
+__all__ = ["choose_parameters", "choose_layout", "estimate_cost", "min_scale_bits", "HEADROOM_BITS"]
 
-HEADROOM_BITS = 6
+HEADROOM_BITS = 10
 _DEGREES = (4096, 8192, 16384, 32768, 65536)
 
 
-def choose_parameters(depth: int, precision_bits: int = 20, magnitude: Optional[float] = None,
-                      min_slots: int = 1) -> dict:
-    """Keyword arguments for ``si.Context.create`` (see the module doc)."""
+def _level_scales(n: int, scale: int, depth: int):
+    """log2 of each level's scale and of each chain prime (index = level) for
+    a chain of ``depth`` primes of ``scale`` bits: the primes are not exactly
+    2^scale, so the scale of lower levels drifts (s_(l-1) = s_l^2 / q_l)."""
+    core = _ckks.CkksContext(n, [60] + [scale] * depth + [60], scale, 1, False, None)
+    return ([math.log2(core.level_scale(l)) for l in range(depth + 1)],
+            [math.log2(q) for q in list(core.q_primes)])
+
+
+def choose_parameters(depth: int, precision_bits: int = 16, magnitudes: Optional[Sequence[Tuple[int, float]]] = None,
+                      min_slots: int = 1, min_scale_bits: int = 0) -> dict:
+    """Keyword arguments for ``si.Context.create`` (see the module doc).
+    ``magnitudes``: ``(levels used, largest |value|)`` of the plan's values
+    (None: values below 128); the base prime keeps each of them below the
+    modulus at its level. ``min_scale_bits``: a floor for the scale (deep
+    polynomials need 30 bits: with smaller primes their scales drift apart
+    and cost an extra level)."""
     if isinstance(precision_bits, bool) or not isinstance(precision_bits, int) or not 10 <= precision_bits <= 50:
         raise ParameterError("precision_bits must be an int in [10, 50]")
     depth = max(1, int(depth))
-    scale = precision_bits + HEADROOM_BITS
-    whole = 8 if magnitude is None else max(1, math.ceil(math.log2(max(1.0, 2.0 * float(magnitude))))) + 1
-    base = scale + whole
-    if base > 60:
-        raise ParameterError(f"outputs up to {magnitude:.3g} at precision {precision_bits} bits need a "
-                             f"{base}-bit base prime (at most 60): lower precision_bits")
-    chain = [base] + [scale] * depth
-    special_bits = max(chain)
+    scale = max(precision_bits + HEADROOM_BITS, int(min_scale_bits))
+    if magnitudes is None:
+        magnitudes = [(used, 127.0) for used in range(depth + 1)]
     for n in _DEGREES:
         if n // 2 < min_slots:
             continue
+        log_scales, log_primes = _level_scales(n, scale, depth)
+        base = scale + 2
+        for used, mag in magnitudes:
+            level = depth - min(int(used), depth)
+            need = log_scales[level] + math.log2(max(1.0, 2.0 * float(mag))) + 1 - sum(log_primes[1:level + 1])
+            base = max(base, math.ceil(need))
+        if base > 60:
+            raise ParameterError(f"values up to {max(m for _, m in magnitudes):.3g} at precision {precision_bits} "
+                                 f"bits need a {base}-bit base prime (at most 60): lower precision_bits")
+        chain = [base] + [scale] * depth
         bound = _ckks.max_secure_modulus_bits(n)
         for special in range(len(chain), 0, -1):
-            if sum(chain) + special * special_bits <= bound:
-                return dict(poly_degree=n, coeff_bits=chain + [special_bits] * special, scale_bits=scale,
+            if sum(chain) + special * base <= bound:
+                return dict(poly_degree=n, coeff_bits=chain + [base] * special, scale_bits=scale,
                             special_primes=special)
     raise ParameterError(f"depth {depth} at {scale}-bit scale does not fit a 128-bit-secure ring "
                          "up to N = 65536: lower precision_bits or use a shallower model")
+
+
+def min_scale_bits(graph) -> int:
+    """30 when the plan evaluates polynomials of degree 31 or more, else 0."""
+    deep = any(n.op == "poly" and len(n.coeffs) > 31 for n in graph.nodes)
+    return 30 if deep else 0
 
 
 def choose_layout(graph, slots: int, packing: str = "auto", batch_size: Optional[int] = None) -> Layout:

@@ -84,7 +84,8 @@ def lower(model, input_shape: Sequence[int]) -> Tuple[Graph, Tuple[int, ...]]:
     traced.eval()
     try:
         with torch.no_grad():
-            ShapeProp(traced).propagate(torch.zeros((1,) + input_shape, dtype=torch.float32))
+            dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
+            ShapeProp(traced).propagate(torch.zeros((1,) + input_shape, dtype=dtype))
     except Exception as e:
         raise ParameterError(f"the model does not run on inputs of shape {input_shape}: {e}") from None
     finally:

@@ -1,0 +1,96 @@
+"""Layer matrices against torch (plaintext), and each layer encrypted against torch."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import securinfer as si  # noqa: E402
+import securinfer.nn as snn  # noqa: E402
+from securinfer.nn.layers import avgpool2d_matrix, batchnorm_affine, conv2d_matrix  # noqa: E402
+
+
+def _t(x):
+    return torch.tensor(np.asarray(x), dtype=torch.float64)
+
+
+@pytest.mark.parametrize("cin,cout,k,stride,padding,dilation,groups", [
+    (1, 4, 7, 3, 0, 1, 1), (2, 3, 3, 1, 1, 1, 1), (2, 4, 3, 2, 2, 1, 2), (3, 2, (3, 2), (2, 1), (1, 0), 2, 1)])
+def test_conv2d_matrix_matches_torch(rng, cin, cout, k, stride, padding, dilation, groups):
+    conv = torch.nn.Conv2d(cin, cout, k, stride=stride, padding=padding, dilation=dilation, groups=groups,
+                           bias=False).double()
+    x = rng.normal(size=(5, cin, 11, 10))
+    W, out_shape = conv2d_matrix(conv.weight.detach().numpy(), (cin, 11, 10), stride, padding, dilation, groups)
+    with torch.no_grad():
+        ref = conv(_t(x)).numpy()
+    assert ref.shape[1:] == out_shape
+    np.testing.assert_allclose(x.reshape(5, -1) @ W, ref.reshape(5, -1), atol=1e-12)
+
+
+@pytest.mark.parametrize("k,stride,padding,include", [(2, None, 0, True), (3, 2, 1, True), (3, 2, 1, False)])
+def test_avgpool_matrix_matches_torch(rng, k, stride, padding, include):
+    pool = torch.nn.AvgPool2d(k, stride, padding, count_include_pad=include)
+    x = rng.normal(size=(3, 2, 7, 8))
+    W, out_shape = avgpool2d_matrix((2, 7, 8), k, stride, padding, include)
+    ref = pool(_t(x)).numpy()
+    assert ref.shape[1:] == out_shape
+    np.testing.assert_allclose(x.reshape(3, -1) @ W, ref.reshape(3, -1), atol=1e-12)
+
+
+def test_batchnorm_affine_matches_torch(rng):
+    bn = torch.nn.BatchNorm2d(3).double().eval()
+    bn.running_mean[:] = _t(rng.normal(size=3))
+    bn.running_var[:] = _t(rng.uniform(0.5, 2, size=3))
+    bn.weight.data[:] = _t(rng.normal(size=3))
+    bn.bias.data[:] = _t(rng.normal(size=3))
+    x = rng.normal(size=(4, 3, 2, 2))
+    scale, shift = batchnorm_affine(bn.running_mean.numpy(), bn.running_var.numpy(), bn.eps,
+                                    bn.weight.detach().numpy(), bn.bias.detach().numpy(), spatial=4)
+    with torch.no_grad():
+        ref = bn(_t(x)).numpy()
+    np.testing.assert_allclose(x.reshape(4, -1) * scale + shift, ref.reshape(4, -1), atol=1e-12)
+
+
+class Square(torch.nn.Module):
+    def forward(self, x):
+        return x * x
+
+
+def _encrypted_vs_torch(net, x, packing, atol, **kw):
+    net = net.double().eval()
+    enc = snn.compile(net, input_shape=x.shape[1:], calibration=x, packing=packing, batch_size=len(x), **kw)
+    ctx = enc.create_context()
+    got = enc.decrypt(ctx, enc(enc.encrypt(ctx, x)))
+    with torch.no_grad():
+        ref = net(_t(x)).reshape(len(x), -1).numpy()
+    err = np.abs(got - ref).max()
+    print(f"{packing}: max error {err:.2e}")
+    assert got.shape == ref.shape
+    assert err < atol
+    return enc, got
+
+
+@pytest.mark.parametrize("packing", ["features", "slots"])
+def test_conv_bn_pool_square_linear_encrypted(rng, packing):
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 3, stride=2, padding=1), torch.nn.BatchNorm2d(3), Square(),
+                              torch.nn.AvgPool2d(2), torch.nn.Flatten(), torch.nn.Linear(12, 3))
+    bn = net[1]
+    bn.running_mean[:] = torch.tensor(rng.normal(size=3))
+    bn.running_var[:] = torch.tensor(rng.uniform(0.5, 2, size=3))
+    x = rng.uniform(-1, 1, size=(6, 2, 8, 8))
+    enc, _ = _encrypted_vs_torch(net, x, packing, 2e-3)
+    # conv+bn folded into one affine; pool+linear into another: depth 3
+    assert [n.op for n in enc.graph.nodes] == ["affine", "square", "affine"]
+    assert enc.packing == packing
+    assert (enc.required_rotations() == []) == (packing == "features")
+
+
+@pytest.mark.parametrize("packing", ["features", "slots"])
+def test_activation_and_polynomial_encrypted(rng, packing):
+    torch.manual_seed(1)
+    net = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    x = rng.normal(size=(8, 5))
+    enc, got = _encrypted_vs_torch(net, x, packing, 0.05, degrees={"tanh": 7})
+    # the encrypted run equals the simulated plan up to CKKS noise
+    np.testing.assert_allclose(got, enc.simulate(x), atol=1e-3)
