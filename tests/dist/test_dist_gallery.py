@@ -61,8 +61,10 @@ def test_repeated_identifications_do_not_re_encode(client, face_ctx, templates):
         assert sum(s["encodings"] for s in again) == sharded.blocks        # nothing encoded again
         assert face.top_k(face_ctx.decrypt(first[0]), 1)[0][0] == "3"
         assert face.top_k(face_ctx.decrypt(second[0]), 1)[0][0] == "4"
-    # closed: the workers dropped the shards
+    # closed: the workers dropped the shards, and the gallery says so
     assert all(not w["objects"] for w in client.run(dist.tasks.memory, sharded._id).values())
+    with pytest.raises(si.ParameterError, match="closed"):
+        sharded(probe)
 
 
 def test_many_probes_in_one_map(client, face_ctx, templates, single):

@@ -31,6 +31,7 @@ Example:
 from __future__ import annotations
 
 import io
+import threading
 from typing import List, Optional
 
 import numpy as np
@@ -66,7 +67,9 @@ class PlainShard:
         self.max_encoded_bytes = max_encoded_bytes
         self._templates = templates
         self._normalised = normalised
-        self._encoded: dict = {}
+        self._encoded: dict = {}          # (fingerprint, level) -> {block: EncodedColumns}
+        self._encoded_bytes = 0
+        self._lock = threading.Lock()     # blocks are encoded on several threads
         self.encodings = 0                # blocks encoded so far (a repeated query adds none)
 
     @property
@@ -95,9 +98,8 @@ class PlainShard:
     def nbytes(self) -> dict:
         """Memory: templates (0 when memory-mapped: the page cache holds them) and encoded columns."""
         mapped = isinstance(self._templates, np.memmap)
-        encoded = sum(c.nbytes for cache in self._encoded.values() for c in list(cache.values()))
         return {"templates": 0 if mapped else int(self._templates.nbytes),
-                "mapped": int(self._templates.nbytes) if mapped else 0, "encoded": int(encoded)}
+                "mapped": int(self._templates.nbytes) if mapped else 0, "encoded": int(self._encoded_bytes)}
 
     @property
     def stats(self) -> dict:
@@ -106,13 +108,18 @@ class PlainShard:
 
     def encoded(self, context, level: int, b: int) -> EncodedColumns:
         """Block ``b``'s columns encoded for ``context`` at ``level`` (cached within the budget)."""
-        cache = self._encoded.setdefault((context.fingerprint, level), {})
-        cols = cache.get(b)
+        key = (context.fingerprint, level)
+        with self._lock:
+            cols = self._encoded.get(key, {}).get(b)
         if cols is None:
             cols = EncodedColumns(context, self.columns(b), level=level)
-            self.encodings += 1
-            if self.max_encoded_bytes is None or self.nbytes["encoded"] + cols.nbytes <= self.max_encoded_bytes:
-                cache[b] = cols
+            with self._lock:
+                self.encodings += 1
+                cache = self._encoded.setdefault(key, {})
+                fits = self.max_encoded_bytes is None or self._encoded_bytes + cols.nbytes <= self.max_encoded_bytes
+                if fits and b not in cache:
+                    cache[b] = cols
+                    self._encoded_bytes += cols.nbytes
         return cols
 
     def prepare(self, context, level: Optional[int] = None) -> None:

@@ -250,6 +250,16 @@ class ShardedGallery:
         return self.client.submit(function, shard_id, kind, source, parameters, options, *args, workers=[worker],
                                   allow_other_workers=False, pure=False)
 
+    def _check_workers(self) -> None:
+        """``ParameterError`` if a shard's worker left (its pinned tasks would wait for ever)."""
+        if not self._shards:
+            raise ParameterError("this gallery is closed")
+        alive = set(self.client.scheduler_info(n_workers=-1)["workers"])
+        gone = [s[1] for s in self._shards if s[1] not in alive]
+        if gone:
+            raise ParameterError(f"workers {sorted(set(gone))} holding shards left the cluster; "
+                                 "create the gallery again")
+
     def _check(self, probe_cts):
         check_probe(probe_cts, self.parameters)
         return probe_context(probe_cts)
@@ -257,6 +267,7 @@ class ShardedGallery:
     def prepare(self, context, level: Optional[int] = None) -> List[dict]:
         """Encode every shard's columns (or load its ciphertexts) for
         ``context`` now, on the workers; each shard's memory afterwards."""
+        self._check_workers()
         key, ctx_future = self._contexts.ship(context, self.workers)
         return self.client.gather([self._submit(tasks.prepare_shard, s, key, ctx_future, level)
                                    for s in self._shards])
@@ -266,6 +277,7 @@ class ShardedGallery:
         before any is gathered; the score lists in probe order."""
         probes = list(probes)
         contexts = [self._check(p) for p in probes]
+        self._check_workers()
         workers = self.workers
         pending = []
         for probe, context in zip(probes, contexts):
