@@ -98,7 +98,7 @@ def main():
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address="127.0.0.1:0") as cluster, Client(cluster) as client:
         t = time.perf_counter()
         sharded = dist.ShardedGallery.from_templates(client, templates)
         ship_s = time.perf_counter() - t

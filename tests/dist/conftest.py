@@ -11,7 +11,7 @@ def client():
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster) as dask_client:
+                      dashboard_address="127.0.0.1:0") as cluster, Client(cluster) as dask_client:
         yield dask_client
 
 

@@ -41,9 +41,16 @@ from .shipping import ContextShipper, check_client, ship_ciphertexts
 from .wire import probe_context, unpack
 
 
+def live_workers(client) -> List[str]:
+    """The cluster's worker addresses, asked of the scheduler now (not
+    ``client.scheduler_info()``, whose cached answer the client's periodic
+    refresh can replace by one without workers)."""
+    return sorted(client.sync(client.scheduler.identity, n_workers=-1)["workers"])
+
+
 def cluster_workers(client, workers: Optional[Sequence[str]] = None) -> List[str]:
     """The workers to use: ``workers`` (checked against the cluster) or all of them, sorted."""
-    known = sorted(client.scheduler_info(n_workers=-1)["workers"])
+    known = live_workers(client)
     if not known:
         raise ParameterError("the Dask cluster has no workers")
     if workers is None:
@@ -254,7 +261,7 @@ class ShardedGallery:
         """``ParameterError`` if a shard's worker left (its pinned tasks would wait for ever)."""
         if not self._shards:
             raise ParameterError("this gallery is closed")
-        alive = set(self.client.scheduler_info(n_workers=-1)["workers"])
+        alive = set(live_workers(self.client))
         gone = [s[1] for s in self._shards if s[1] not in alive]
         if gone:
             raise ParameterError(f"workers {sorted(set(gone))} holding shards left the cluster; "
