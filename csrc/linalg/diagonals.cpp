@@ -33,11 +33,13 @@ DiagonalSet vector_matrix_diagonals(const double* w, std::size_t rows, std::size
   set.rows = rows;
   set.cols = cols;
   set.output_slots = cols;
-  // Reads reach index cols - 1 + rows - 1: the copies must cover it without
-  // wrapping round the slots (which would add a shifted copy onto slot 0).
-  if (rows + cols - 1 <= slots) {
+  // Reads reach index cols - 1 + rows - 1: the copies must cover it, and all
+  // of them must fit in the slots (a last copy wrapping round would add a
+  // shifted copy onto slot 0: 5 x 508 at 512 slots needs 103 copies = 515).
+  const std::size_t copies = (rows + cols - 1 + rows - 1) / rows;
+  if (copies * rows <= slots) {
     set.period = rows;
-    set.copies = (rows + cols - 1 + rows - 1) / rows;
+    set.copies = copies;
   } else {
     set.period = slots;  // x is its own periodic extension over all slots
     set.copies = 1;

@@ -2,6 +2,8 @@
 
 Example:
     $ securinfer info
+    $ securinfer demo            # or: securinfer demo face|diagnosis
+    $ securinfer serve --models ./models --port 8000
 """
 
 from __future__ import annotations
@@ -26,11 +28,34 @@ def _info(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from .serve.command import main as serve_main  # fastapi and uvicorn load only for this command
+
+    return serve_main(args.options)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .apps import demo
+
+    parts = list(demo.PARTS) if args.part == "all" else [args.part]
+    demo.run(parts)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="securinfer", description="Inference on encrypted data.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("info", help="version, CPU features, kernel path and threads").set_defaults(run=_info)
-    args = parser.parse_args(argv)
+    demo = commands.add_parser("demo", help="encrypted face identification and medical diagnosis, end to end")
+    demo.add_argument("part", nargs="?", default="all", choices=["all", "face", "diagnosis"],
+                      help="which part to run (default: all)")
+    demo.set_defaults(run=_demo)
+    # serve parses its own options (securinfer.serve.command), imported only when used.
+    commands.add_parser("serve", add_help=False, help="serve saved models and galleries over HTTP").set_defaults(run=_serve)
+    args, rest = parser.parse_known_args(argv)
+    args.options = rest
+    if args.command != "serve" and rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
         return args.run(args)
     except Exception as error:  # a clear message for the command line, not a traceback

@@ -16,8 +16,10 @@ is the diagonal method with baby-step giant-step and hoisted baby rotations
   the whole result is rescaled once: the output is one level below the input,
   on the canonical scale, like any plaintext product.
 
-Limits: rows and cols at most ``ctx.slots`` (split larger matrices into
-blocks yourself); when ``rows + cols - 1 > slots`` the replication does not
+Limits: rows and cols at most ``ctx.slots`` (larger matrices and vectors
+spanning several ciphertexts: :mod:`securinfer.linalg_blocks`; matrix times
+matrix: :mod:`securinfer.matmul` and :mod:`securinfer.encrypted_matrix`; their names are exported here too; ``x @ W`` with more columns than slots returns an
+``EncryptedVector``); when ``rows + cols - 1 > slots`` the replication does not
 fit and up to ``slots`` diagonals are used (correct, slower). Real matrices only.
 
 ``Ciphertext.__matmul__`` (``x @ W``) uses this module with a small LRU cache
@@ -184,6 +186,8 @@ def _matmul(x, matrix):
     if W.shape[0] != x.size:
         raise ParameterError(f"shapes do not match: vector of {x.size} @ matrix of {W.shape}")
     x._require_clean("x @ W")
+    if W.shape[1] > x._context.slots:  # the result spans several ciphertexts
+        return _matmul_blocks(x, W)
     level = x.level
     if level < 1:
         raise LevelError("ciphertext is at level 0: out of multiplicative depth (use more coefficient primes)")
@@ -225,3 +229,19 @@ def cache_clear() -> None:
     with _lock:
         _cache.clear()
         _stats["hits"] = _stats["misses"] = 0
+
+
+# Matrices and vectors larger than the slots (they build on LinearTransform).
+from .linalg_blocks import (  # noqa: E402
+    BlockLinearTransform,
+    EncryptedVector,
+    _matmul_blocks,
+    block_cache_clear,
+    block_cache_info,
+)
+
+from .matmul import MatrixProduct, encrypted_matmul, encrypted_plain_matmul, plain_encrypted_matmul  # noqa: E402
+from .encrypted_matrix import EncryptedMatrix, tile_rotations  # noqa: E402
+
+__all__ += ["BlockLinearTransform", "EncryptedVector", "block_cache_info", "block_cache_clear", "MatrixProduct",
+            "encrypted_matmul", "plain_encrypted_matmul", "encrypted_plain_matmul", "EncryptedMatrix", "tile_rotations"]

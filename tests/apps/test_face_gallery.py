@@ -77,6 +77,9 @@ def test_plain_gallery_add_across_blocks_and_memory_budget(ctx, rng):
     probe = rng.normal(size=128)
     identify(ctx, gallery, probe)                        # encodes (and caches) block 0
     gallery.add(more)                                    # block 0 changes, block 1 appears
+    both = np.vstack([first, more])
+    np.testing.assert_allclose(gallery.templates, both / np.linalg.norm(both, axis=1, keepdims=True), atol=1e-6)
+    assert len(gallery) == len(both) and gallery.blocks == 2
     scores, _ = identify(ctx, gallery, probe)
     np.testing.assert_allclose(scores, cosine(probe, np.vstack([first, more])), atol=TOL)
     bounded = face.Gallery(np.vstack([first, more]), max_encoded_bytes=0)
@@ -91,6 +94,24 @@ def test_prepare_with_public_context(ctx, rng):
     gallery.prepare(ctx.public())
     scores, _ = identify(ctx, gallery, templates[7])
     np.testing.assert_allclose(scores, cosine(templates[7], templates), atol=TOL)
+
+
+def test_one_to_one_verification_encrypted_gallery(ctx, rng):
+    templates = np.vstack([rng.normal(size=(ctx.slots + 10, 128)), lfw_embeddings()[:4]])
+    labels = [f"x{i}" for i in range(ctx.slots + 10)] + ["ann", "bob", "cy", "dee"]
+    gallery = face.EncryptedGallery.enroll(ctx, templates, labels)
+    claimed = gallery.select("cy")
+    assert claimed.blocks == 1 and claimed.labels == labels[ctx.slots:]     # the second block only
+    for probe_person, expected in ((2, True), (3, False)):
+        probe = lfw_variant_embeddings()[probe_person, 0]
+        scores, _ = identify(ctx, claimed, probe)
+        np.testing.assert_allclose(scores, cosine(probe, templates[ctx.slots:]), atol=TOL)
+        want = float(cosine(probe, templates[[ctx.slots + 12]])[0])
+        assert face.verify(scores, claimed.labels, "cy", 0.7) == (want >= 0.7) == expected
+    with pytest.raises(si.ParameterError):
+        gallery.select(["nobody"])
+    with pytest.raises(si.ParameterError):
+        face.verify(np.zeros(3), ["a", "b", "c"], "d", 0.5)
 
 
 def test_one_to_one_verification(ctx):
@@ -156,6 +177,47 @@ def test_loading_garbage_or_the_wrong_kind_raises(ctx, rng, tmp_path):
              templates=np.zeros((1, 128), dtype=np.float32))
     with pytest.raises(si.SerializationError):
         face.Gallery.load(bad)
+
+
+def test_tampered_files_raise(rng, tmp_path):
+    path = tmp_path / "g.npz"
+    good = dict(kind="face.Gallery", name="g", parameters=face.FACE_PARAMETERS, labels=["a", "b"])
+    cases = [
+        (dict(good, labels=["a"]), np.ones((2, 128), np.float32)),                    # labels vs rows
+        (good, np.full((2, 128), np.nan, np.float32)),                               # not finite
+        (good, np.ones((2, 128), np.float64)),                                       # wrong dtype
+        (dict(good, parameters=dict(face.FACE_PARAMETERS, poly_degree=2 ** 30)), np.ones((2, 128), np.float32)),
+        (dict(good, parameters=dict(face.FACE_PARAMETERS, coeff_bits="38")), np.ones((2, 128), np.float32)),
+    ]
+    for meta, templates in cases:
+        blob = np.frombuffer(json.dumps(dict(meta, format_version=1)).encode(), dtype=np.uint8)
+        np.savez(path, meta=blob, templates=templates)
+        with pytest.raises(si.SerializationError):
+            face.Gallery.load(path)
+    encrypted = tmp_path / "e.npz"
+    face.EncryptedGallery.enroll(face.create_context(), rng.normal(size=(3, 128))).save(encrypted)
+    with np.load(encrypted) as data:
+        arrays = dict(data)
+    arrays["offsets"] = arrays["offsets"][:-1]                                     # one ciphertext short
+    np.savez(path, **arrays)
+    with pytest.raises(si.SerializationError):
+        face.EncryptedGallery.load(path)
+
+
+@pytest.mark.parametrize("kind", ["plain", "encrypted"])
+def test_probe_out_of_depth_raises(kind, ctx, rng):
+    gallery = make_gallery(kind, ctx, rng.normal(size=(3, 128)))
+    probe = [c.drop_to_level(0) for c in face.encrypt_probe(ctx, rng.normal(size=128))]
+    with pytest.raises(si.LevelError):
+        gallery(probe)
+
+
+def test_noise_flooded_scores_stay_within_tolerance(ctx, rng):
+    templates = rng.normal(size=(50, 128))
+    gallery = face.Gallery(templates)
+    answer = gallery(face.encrypt_probe(ctx, templates[4]))
+    scores = face.decrypt_scores(ctx, gallery.describe(), answer, noise_flooding=True)
+    np.testing.assert_allclose(scores, cosine(templates[4], templates), atol=TOL)
 
 
 def test_encrypted_gallery_rejects_probes_under_other_keys(ctx, rng, tmp_path):

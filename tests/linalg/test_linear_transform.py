@@ -75,6 +75,17 @@ def test_does_not_fit_replication_falls_back():
         assert_close(small.decrypt(lt.apply(small.encrypt(x))), x @ W, MIN_BITS, f"fallback {shape}")
 
 
+def test_copies_that_would_overrun_the_slots():
+    # rows + cols - 1 <= slots, but ceil((rows + cols - 1) / rows) copies of
+    # the input would overrun the slots (and wrap onto slot 0).
+    with pytest.warns(UserWarning):
+        small = si.Context.create(poly_degree=1024, coeff_bits=[60, 40, 60], scale_bits=40, security=None)
+    small.generate_rotation_keys()
+    for shape in [(3, 509), (5, 508), (7, 506), (100, 404), (100, 413), (300, 213)]:
+        x, W = data(shape, shape[1])
+        assert_close(small.decrypt(small.encrypt(x) @ W), x @ W, MIN_BITS, f"copies overrun {shape}")
+
+
 def test_batched(ctx, threads):
     rng = np.random.default_rng(8)
     batch, stride, rows, cols = 8, 512, 512, 512
@@ -148,10 +159,12 @@ def test_wrong_shapes_and_inputs(ctx):
     a = ctx.encrypt(np.ones(5))
     for bad, match in [(np.ones((4, 2)), "shapes do not match"), (np.ones(5), "2-D"),
                        (np.ones((5, 2, 1)), "2-D"), (np.ones((5, 2)) * 1j, "complex"),
-                       (np.array([["a"] * 2] * 5), "numeric"), (np.full((5, 2), np.nan), "finite"),
-                       (np.ones((5, ctx.slots + 1)), "does not fit")]:
+                       (np.array([["a"] * 2] * 5), "numeric"), (np.full((5, 2), np.nan), "finite")]:
         with pytest.raises(si.ParameterError, match=match):
             a @ bad
+    # One transform holds at most `slots` columns (x @ W then goes by blocks: test_blocks.py).
+    with pytest.raises(si.ParameterError, match="does not fit"):
+        linalg.LinearTransform(ctx, np.ones((5, ctx.slots + 1)))
     lt = linalg.LinearTransform(ctx, np.ones((5, 3)))
     with pytest.raises(si.ParameterError, match="shapes do not match"):
         lt.apply(ctx.encrypt(np.ones(6)))

@@ -7,7 +7,7 @@ import pytest
 
 MODULES = ["securinfer.nn", "securinfer.nn.errors", "securinfer.nn.layers", "securinfer.nn.graph",
            "securinfer.nn.activations", "securinfer.nn.fold", "securinfer.nn.packing", "securinfer.nn.planner",
-           "securinfer.nn.model", "securinfer.nn.compiler", "securinfer.nn.sklearn_frontend"]
+           "securinfer.nn.model", "securinfer.nn.compiler", "securinfer.nn.sklearn_frontend", "securinfer.nn.scatter"]
 
 
 @pytest.mark.parametrize("name", MODULES)

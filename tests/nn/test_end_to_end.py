@@ -122,3 +122,19 @@ def test_residual_graph_through_fx(rng):
     ctx = enc.create_context()
     got = enc.decrypt(ctx, enc(enc.encrypt(ctx, x[:4])))
     np.testing.assert_allclose(got, enc.simulate(x[:4]), atol=5e-3)
+
+
+@pytest.mark.parametrize("packing", ["features", "slots"])
+def test_batches_larger_than_one_ciphertext(rng, packing):
+    from sklearn.linear_model import LinearRegression
+
+    X = rng.normal(size=(2500, 3))
+    y = X @ [1.0, 2.0, 3.0] - 1
+    enc = snn.compile(LinearRegression().fit(X, y), packing=packing, batch_size=7)
+    ctx = enc.create_context()
+    cts = enc.encrypt(ctx, X)
+    per = enc.layout.per_ciphertext
+    assert len(cts) == (-(-len(X) // per)) * (3 if packing == "features" else 1)
+    got = enc.decrypt(ctx, enc(cts))
+    assert got.shape == (len(X), 1)
+    np.testing.assert_allclose(got.ravel(), y, atol=5e-3)

@@ -94,3 +94,58 @@ def test_activation_and_polynomial_encrypted(rng, packing):
     enc, got = _encrypted_vs_torch(net, x, packing, 0.05, degrees={"tanh": 7})
     # the encrypted run equals the simulated plan up to CKKS noise
     np.testing.assert_allclose(got, enc.simulate(x), atol=1e-3)
+
+
+def test_polyval_at_the_small_scales_plans_use(rng):
+    """Plans use 26- to 30-bit scales and fold the change of variable into the
+    layer before (domain [-1, 1]); a degree-31 activation must evaluate there
+    (the powers at one level may differ in scale). At 26 bits it takes one
+    level more than depth_of says, which is why the planner uses 30 bits for
+    degrees of 31 and more."""
+    from securinfer.polynomial import approximate, depth_of, polyval
+
+    coeffs, err = approximate(lambda t: np.tanh(3 * t), 31)
+    ctx = si.Context.create(depth=depth_of(coeffs, "chebyshev") + 1, scale_bits=26)
+    x = rng.uniform(-1, 1, 64)
+    got = ctx.decrypt(polyval(ctx.encrypt(x), coeffs, "chebyshev"))
+    np.testing.assert_allclose(got, np.tanh(3 * x), atol=err + 1e-2)
+
+
+@pytest.mark.parametrize("act", ["ReLU", "SiLU", "GELU", "Sigmoid", "Tanh"])
+def test_approximated_activations_within_their_error(rng, act):
+    torch.manual_seed(2)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 5), getattr(torch.nn, act)(), torch.nn.Linear(5, 2)).double().eval()
+    x = rng.normal(size=(200, 4))
+    enc = snn.compile(net, input_shape=(4,), calibration=x)
+    poly = [n for n in enc.graph.nodes if n.op == "poly"]
+    assert len(poly) == 1 and poly[0].function == act.lower()
+    with torch.no_grad():
+        ref = net(_t(x)).numpy()
+    # the polynomial's error, through the last layer's weights
+    bound = poly[0].error * np.abs(net[2].weight.detach().numpy()).sum(axis=1).max() + 1e-9
+    err = np.abs(enc.simulate(x) - ref).max()
+    print(act, "degree", len(poly[0].coeffs) - 1, "error", err, "bound", bound)
+    assert err <= bound
+
+
+def test_adaptive_pool_and_functional_forms(rng):
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(1, 2, 3, padding="same")
+            self.pool = torch.nn.AdaptiveAvgPool2d(2)
+            self.fc = torch.nn.Linear(8, 2)
+
+        def forward(self, x):
+            h = torch.square(self.conv(x))
+            h = self.pool(h).flatten(1)
+            return self.fc(torch.tanh(h / 4.0))
+
+    torch.manual_seed(4)
+    net = Net().double().eval()
+    x = rng.uniform(-1, 1, size=(50, 1, 6, 6))
+    enc = snn.compile(net, input_shape=(1, 6, 6), calibration=x, degrees={"tanh": 15})
+    with torch.no_grad():
+        ref = net(_t(x)).numpy()
+    assert [n.op for n in enc.graph.nodes] == ["affine", "square", "affine", "poly", "affine"]
+    assert np.abs(enc.simulate(x) - ref).max() < 1e-3

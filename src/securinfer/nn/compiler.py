@@ -5,7 +5,9 @@ fitted attributes for scikit-learn); consecutive affine maps are folded into
 one (batch norm and pooling into the layer before them); activations are
 approximated on the ranges the calibration rows give; their changes of
 variable are folded into the affine layers feeding them; then the planner
-picks the packing and the smallest secure parameters for the plan's depth.
+picks the packing and the smallest secure parameters for the plan's depth;
+for the slot packing, convolution outputs get a layout with few diagonals
+(:mod:`securinfer.nn.scatter`).
 
 Example:
     >>> import numpy as np, securinfer.nn as snn
@@ -28,6 +30,7 @@ from .errors import UnsupportedModelError
 from .fold import fold_affine, fold_domains
 from .model import EncryptedModel
 from .planner import choose_layout, choose_parameters, min_scale_bits
+from .scatter import scatter_outputs
 from .sklearn_frontend import is_sklearn_estimator
 from .sklearn_frontend import lower as lower_sklearn
 from .torch_frontend import is_torch_module
@@ -107,6 +110,9 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
     elif packing == "slots" and layout.stride > layout.slots:
         params = choose_parameters(graph.depth, precision_bits, magnitudes, min_slots=layout.stride,
                                    min_scale_bits=floor)
+        layout = choose_layout(graph, params["poly_degree"] // 2, "slots", batch_size)
+    if layout.packing == "slots":
+        graph = scatter_outputs(graph, layout.stride)
         layout = choose_layout(graph, params["poly_degree"] // 2, "slots", batch_size)
     return EncryptedModel(graph, layout, params, name=name or type(model).__name__, input_shape=input_shape,
                           info=info)

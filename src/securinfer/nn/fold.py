@@ -51,6 +51,7 @@ def fold_affine(graph: Graph) -> Graph:
         node.weight, node.bias = prev.weight @ node.weight, prev.bias @ node.weight + node.bias
         node.inputs = list(prev.inputs)
         node.name = f"{prev.name}+{node.name}"
+        node.extra = {**prev.extra, **node.extra}
         dead.add(src)
     return compact(graph, dead)
 

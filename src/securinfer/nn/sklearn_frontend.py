@@ -55,11 +55,7 @@ def lower(model, output: str = "decision") -> Tuple[Graph, dict]:
     if type(model).__name__ == "Pipeline":
         steps = [step for _, step in model.steps if step not in (None, "passthrough")]
     estimator = steps[-1]
-    n_in = getattr(estimator, "n_features_in_", None)
-    if n_in is None:
-        _fitted(estimator, "coef_" if hasattr(type(estimator), "coef_") else "n_features_in_")
-    if len(steps) > 1 and hasattr(steps[0], "n_features_in_"):
-        n_in = steps[0].n_features_in_
+    n_in = _fitted(steps[0], "n_features_in_")
     graph = Graph(int(n_in))
     ref = -1
     for step in steps[:-1]:
@@ -81,8 +77,6 @@ def lower(model, output: str = "decision") -> Tuple[Graph, dict]:
     elif hasattr(estimator, "coef_") and hasattr(estimator, "intercept_"):
         coef = np.atleast_2d(np.asarray(_fitted(estimator, "coef_"), dtype=np.float64))
         intercept = np.atleast_1d(np.asarray(estimator.intercept_, dtype=np.float64))
-        if coef.shape[1] != graph.input_size:
-            coef = coef.reshape(-1, graph.input_size)
         ref = graph.affine(ref, coef.T, np.broadcast_to(intercept, (coef.shape[0],)), name=f"{kind}")
         if classes is not None:
             out_act = "logistic" if coef.shape[0] == 1 else "softmax"

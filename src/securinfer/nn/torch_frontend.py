@@ -40,7 +40,7 @@ __all__ = ["lower", "is_torch_module"]
 _ACTIVATION_MODULES = {"ReLU": "relu", "SiLU": "silu", "GELU": "gelu", "Sigmoid": "sigmoid", "Tanh": "tanh"}
 _ADVICE = {
     "MaxPool2d": "use nn.AvgPool2d (or securinfer.nn.he_friendly to convert the model and fine-tune it)",
-    "MaxPool1d": "use nn.AvgPool1d-like averaging as a Linear layer, or securinfer.nn.he_friendly",
+    "MaxPool1d": "average instead (nn.AvgPool1d written as a Linear layer), or securinfer.nn.he_friendly",
     "AdaptiveMaxPool2d": "use nn.AdaptiveAvgPool2d or nn.AvgPool2d",
     "Softmax": "remove it: the largest logit gives the same class (decrypt, then softmax in the clear)",
     "LogSoftmax": "remove it: the largest logit gives the same class",
@@ -173,7 +173,9 @@ class _Lowering:
                 padding = (dh * (kh - 1) // 2, dw * (kw - 1) // 2)
             W, out_shape = conv2d_matrix(_numpy(mod.weight), in_shape, mod.stride, padding, mod.dilation, mod.groups)
             bias = None if mod.bias is None else np.repeat(_numpy(mod.bias), out_shape[1] * out_shape[2])
-            self._set(node, g.affine(src, W, bias, name=name), out_shape)
+            ref = g.affine(src, W, bias, name=name)
+            g.nodes[ref].extra["channels"] = out_shape[0]   # for the slot layout (securinfer.nn.scatter)
+            self._set(node, ref, out_shape)
         elif kind in ("AvgPool2d", "AdaptiveAvgPool2d"):
             if len(in_shape) != 3:
                 raise UnsupportedModelError(f"{name}: pooling needs (C, H, W) inputs, got {in_shape}")

@@ -7,7 +7,7 @@ encrypted face embeddings.
   private); :class:`EncryptedGallery` holds templates the enrolling client
   encrypted (the server sees neither side);
 * the client functions (:func:`create_context`, :func:`encrypt_probe`,
-  :func:`decrypt_scores`, :func:`top_k`, :func:`is_match`) need only a
+  :func:`decrypt_scores`, :func:`top_k`, :func:`verify`, :func:`is_match`) need only a
   gallery's ``describe()``.
 
 Example:
@@ -23,11 +23,11 @@ Example:
     'cy'
 """
 
-from .client import create_context, decrypt_scores, encrypt_probe, is_match, top_k
+from .client import create_context, decrypt_scores, encrypt_probe, is_match, top_k, verify
 from .embedder import FaceEmbedder
 from .encrypted_gallery import EncryptedGallery
 from .gallery import Gallery
 from .params import EMBEDDING_SIZE, FACE_PARAMETERS
 
 __all__ = ["FaceEmbedder", "Gallery", "EncryptedGallery", "create_context", "encrypt_probe", "decrypt_scores",
-           "top_k", "is_match", "EMBEDDING_SIZE", "FACE_PARAMETERS"]
+           "top_k", "verify", "is_match", "EMBEDDING_SIZE", "FACE_PARAMETERS"]

@@ -54,15 +54,18 @@ def encrypt_probe(context: Context, embedding) -> List[Ciphertext]:
     return [context.encrypt(np.full(context.slots, float(v))) for v in values[0]]
 
 
-def decrypt_scores(context: Context, description: dict, score_cts: Sequence[Ciphertext]) -> np.ndarray:
-    """The (templates,) cosine similarities from the server's answer."""
+def decrypt_scores(context: Context, description: dict, score_cts: Sequence[Ciphertext], *,
+                   noise_flooding: Optional[bool] = None) -> np.ndarray:
+    """The (templates,) cosine similarities from the server's answer.
+    ``noise_flooding=True`` for scores that will be shared (see ``Context.decrypt``)."""
     check_context(context, _parameters(description))
     outputs = description["outputs"]
     if len(score_cts) != outputs["ciphertexts"]:
         raise ParameterError(f"expected {outputs['ciphertexts']} score ciphertexts, got {len(score_cts)}")
     if not score_cts:
         return np.zeros(0)
-    return np.concatenate([context.decrypt(ct) for ct in score_cts])[: outputs["templates"]]
+    scores = [context.decrypt(ct, noise_flooding=noise_flooding) for ct in score_cts]
+    return np.concatenate(scores)[: outputs["templates"]]
 
 
 def top_k(scores, k: int, labels: Optional[Sequence[str]] = None) -> List[Tuple[str, float]]:
@@ -79,6 +82,18 @@ def top_k(scores, k: int, labels: Optional[Sequence[str]] = None) -> List[Tuple[
     return [(str(i) if labels is None else labels[i], float(scores[i])) for i in best]
 
 
+def verify(scores, labels: Sequence[str], claimed: str, threshold: float) -> bool:
+    """1:1 verification: whether a template labelled ``claimed`` scores at
+    least ``threshold`` (the answer of a gallery's ``select(claimed)``)."""
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    if len(labels) != scores.size:
+        raise ParameterError(f"{len(labels)} labels for {scores.size} scores")
+    mine = scores[[i for i, label in enumerate(labels) if label == claimed]]
+    if mine.size == 0:
+        raise ParameterError(f"no score belongs to {claimed!r}")
+    return bool(mine.max() >= threshold)
+
+
 def is_match(scores, threshold: float) -> bool:
     """1:1 verification: whether the best score reaches ``threshold``."""
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
@@ -87,4 +102,4 @@ def is_match(scores, threshold: float) -> bool:
     return bool(scores.max() >= threshold)
 
 
-__all__ = ["create_context", "encrypt_probe", "decrypt_scores", "top_k", "is_match", "EMBEDDING_SIZE"]
+__all__ = ["create_context", "encrypt_probe", "decrypt_scores", "top_k", "verify", "is_match"]

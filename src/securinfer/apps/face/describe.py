@@ -50,5 +50,5 @@ def check_saved(meta: dict, kind: str) -> None:
             or not all(isinstance(params[k], int) and not isinstance(params[k], bool) for k in ints)
             or not isinstance(params["coeff_bits"], list)
             or not all(isinstance(b, int) and not isinstance(b, bool) for b in params["coeff_bits"])
-            or params["poly_degree"] < 2 or params["poly_degree"] & (params["poly_degree"] - 1)):
+            or params["poly_degree"] not in (4096, 8192, 16384, 32768, 65536)):
         raise SerializationError("saved gallery parameters are malformed")

@@ -75,6 +75,21 @@ class EncryptedGallery:
         blocks = map_blocks(encrypt_block, columns.shape[0], threads)
         return cls(name=name, parameters=parameters, labels=labels, blocks=blocks, threads=threads, _private=True)
 
+    def select(self, labels) -> "EncryptedGallery":
+        """The gallery of the blocks holding templates with these labels, for
+        1:1 verification. A block cannot be cut without rotations, so the
+        other templates of those blocks come along (in its ``labels``):
+        decide with :func:`~securinfer.apps.face.client.verify`."""
+        wanted = {labels} if isinstance(labels, str) else {str(x) for x in labels}
+        chosen = sorted({i // self.slots for i, label in enumerate(self._labels) if label in wanted})
+        if not chosen:
+            raise ParameterError(f"no template has label(s) {sorted(wanted)}")
+        if self._blocks is None:
+            raise ParameterError("bind the gallery to a context first (bind(context) or a first query)")
+        sub_labels = [label for b in chosen for label in self._labels[b * self.slots:(b + 1) * self.slots]]
+        return EncryptedGallery(name=self.name, parameters=self.parameters, labels=sub_labels,
+                                blocks=[self._blocks[b] for b in chosen], threads=self.threads, _private=True)
+
     # ------------------------------------------------------------------ facts
     def __len__(self) -> int:
         return len(self._labels)

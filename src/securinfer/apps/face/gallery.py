@@ -28,7 +28,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from ...errors import ParameterError
+from ...errors import ParameterError, SerializationError
 from . import storage
 from ...linalg import EncodedColumns, combine_plain
 from .blocks import map_blocks
@@ -56,8 +56,8 @@ class Gallery:
         self.parameters = dict(FACE_PARAMETERS if parameters is None else parameters)
         self.threads = threads
         self.max_encoded_bytes = max_encoded_bytes
-        self._templates = np.zeros((0, EMBEDDING_SIZE), dtype=np.float32)
         self._labels: List[str] = []
+        # The templates, stored only in block layout: (blocks, 128, slots), zero-padded.
         self._columns = np.zeros((0, EMBEDDING_SIZE, self.slots), dtype=np.float32)
         self._encoded: Dict[tuple, Dict[int, object]] = {}
         if templates is not None:
@@ -67,11 +67,12 @@ class Gallery:
     def add(self, templates, labels=None) -> None:
         """Enroll more templates (appended after the current ones)."""
         new = as_templates(templates)
+        labels = as_labels(labels, len(new))
         first_changed = len(self) // self.slots
-        self._labels += as_labels(labels, len(new))
-        self._templates = np.concatenate([self._templates, new])
-        tail = block_columns(self._templates[first_changed * self.slots:], self.slots)
+        kept = self._rows(first_changed * self.slots, len(self))     # the partly filled last block
+        tail = block_columns(np.concatenate([kept, new]), self.slots)
         self._columns = np.concatenate([self._columns[:first_changed], tail])
+        self._labels += labels
         for cache in self._encoded.values():          # the last block changed
             for b in [b for b in cache if b >= first_changed]:
                 del cache[b]
@@ -83,7 +84,7 @@ class Gallery:
         keep = [i for i, label in enumerate(self._labels) if label in wanted]
         if not keep:
             raise ParameterError(f"no template has label(s) {sorted(wanted)}")
-        return Gallery(self._templates[keep], [self._labels[i] for i in keep], name=self.name,
+        return Gallery(self.templates[keep], [self._labels[i] for i in keep], name=self.name,
                        threads=self.threads, max_encoded_bytes=self.max_encoded_bytes, parameters=self.parameters)
 
     # ------------------------------------------------------------------ facts
@@ -105,12 +106,18 @@ class Gallery:
 
     @property
     def templates(self) -> np.ndarray:
-        """(n, 128) float32 unit vectors."""
-        return self._templates.copy()
+        """(n, 128) float32 unit vectors (a copy)."""
+        return self._rows(0, len(self))
+
+    def _rows(self, start: int, stop: int) -> np.ndarray:
+        """Templates start..stop-1 as (rows, 128), from the block layout."""
+        first, last = start // self.slots, -(-stop // self.slots)
+        rows = self._columns[first:last].transpose(0, 2, 1).reshape(-1, EMBEDDING_SIZE)
+        return np.ascontiguousarray(rows[start - first * self.slots: stop - first * self.slots])
 
     @property
     def nbytes(self) -> dict:
-        """Memory held: raw templates (float32, block layout) and encoded columns."""
+        """Memory held: the templates (float32, block layout) and the encoded columns."""
         encoded = sum(c.nbytes for cache in self._encoded.values() for c in cache.values())
         return {"templates": int(self._columns.nbytes), "encoded": int(encoded)}
 
@@ -158,7 +165,7 @@ class Gallery:
     def save(self, path) -> None:
         """Templates, labels and parameters to an ``.npz`` file (no pickle)."""
         storage.write(path, {"kind": "face.Gallery", "name": self.name, "parameters": self.parameters,
-                             "labels": self._labels}, templates=self._templates)
+                             "labels": self._labels}, templates=self.templates)
 
     @classmethod
     def load(cls, path, *, threads: Optional[int] = None, max_encoded_bytes: Optional[int] = None) -> "Gallery":
@@ -168,12 +175,13 @@ class Gallery:
 
         check_saved(meta, "face.Gallery")
         templates = arrays["templates"]
-        if templates.dtype != np.float32 or templates.ndim != 2:
-            from ...errors import SerializationError
-
-            raise SerializationError("saved templates must be a 2-D float32 array")
+        if templates.dtype != np.float32 or templates.ndim != 2 or len(templates) != len(meta["labels"]):
+            raise SerializationError("saved templates must be a 2-D float32 array, one row per label")
         gallery = cls(name=meta["name"], threads=threads, max_encoded_bytes=max_encoded_bytes,
                       parameters=meta["parameters"])
         if len(templates):
-            gallery.add(templates, meta["labels"])
+            try:
+                gallery.add(templates, meta["labels"])
+            except ParameterError as exc:
+                raise SerializationError(f"saved templates are invalid: {exc}") from None
         return gallery

@@ -1,0 +1,117 @@
+"""A small servable: the affine model ``y = x @ W + b`` on one encrypted vector.
+
+It meets the servable contract (call on ciphertexts, ``describe()``,
+``required_rotations()``, ``save``/``load``) with nothing but
+:class:`securinfer.linalg.LinearTransform`, so the service can be deployed
+and tested on its own; :mod:`securinfer.nn` models and the face galleries
+plug in the same way.
+
+Layout: the input is one ciphertext holding x in slots ``[0, rows)``; the
+output one ciphertext holding y in slots ``[0, cols)`` (one level lower).
+
+Example:
+    >>> import numpy as np, securinfer as si
+    >>> from securinfer.serve import LinearModel
+    >>> model = LinearModel(np.arange(6.0).reshape(3, 2), [0.5, -1.0], context={"preset": "fast"}, name="toy")
+    >>> ctx = si.Context.create(**model.describe()["context"])
+    >>> ctx.generate_rotation_keys(steps=model.required_rotations())
+    >>> [y] = model([ctx.public().encrypt([1.0, 2.0, 3.0])])
+    >>> np.round(ctx.decrypt(y), 3)
+    array([16.5, 21. ])
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import zipfile
+from typing import List, Mapping
+
+import numpy as np
+
+from .._core import linalg as _linalg
+from ..errors import ContextMismatchError, ParameterError, SerializationError
+from .parameters import ParameterSet
+
+__all__ = ["LinearModel"]
+
+_FORMAT = "securinfer.serve.LinearModel/1"
+
+
+class LinearModel:
+    """``y = x @ weights + bias`` for CKKS parameters ``context`` (arguments
+    of ``si.Context.create``)."""
+
+    def __init__(self, weights, bias=None, *, context: Mapping, name: str = "linear"):
+        W = np.asarray(weights)
+        if W.ndim != 2 or W.size == 0 or W.dtype.kind not in "fiu" or not np.all(np.isfinite(W)):
+            raise ParameterError("weights must be a finite, non-empty real 2-D array")
+        b = np.zeros(W.shape[1]) if bias is None else np.asarray(bias)
+        if b.shape != (W.shape[1],) or b.dtype.kind not in "fiu" or not np.all(np.isfinite(b)):
+            raise ParameterError(f"bias must be a finite real vector of {W.shape[1]} values")
+        if not isinstance(name, str) or not name:
+            raise ParameterError("name must be a non-empty str")
+        self.weights, self.bias, self.name = W.astype(np.float64), b.astype(np.float64), name
+        self.parameters = ParameterSet.from_description(context)
+        if max(W.shape) > self.parameters.slots:
+            raise ParameterError(f"a {W.shape} matrix does not fit {self.parameters.slots} slots")
+        # The rotation steps depend on the shape and the parameters only: plan
+        # them on a key-less parameter set (the transform itself is encoded
+        # later, for the parameters the first query comes with).
+        core = self.parameters.core_context()
+        self._rotations = sorted(_linalg.LinearTransform(core, self.weights, core.max_level, 0, 0, 0)
+                                 .required_rotations())
+        self._transforms: dict = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ the contract
+    def describe(self) -> dict:
+        rows, cols = self.weights.shape
+        return {"kind": "model", "name": self.name, "context": dict(self.parameters.description),
+                "rotations": list(self._rotations),
+                "inputs": {"ciphertexts": 1, "layout": "vector", "length": rows},
+                "outputs": {"ciphertexts": 1, "layout": "vector", "length": cols}}
+
+    def required_rotations(self) -> List[int]:
+        return list(self._rotations)
+
+    def __call__(self, ciphertexts) -> list:
+        from ..ciphertext import Ciphertext
+        from ..linalg import LinearTransform
+
+        if len(ciphertexts) != 1 or not isinstance(ciphertexts[0], Ciphertext):
+            raise ParameterError(f"{self.name} takes exactly one ciphertext")
+        x = ciphertexts[0]
+        if x.context.fingerprint != self.parameters.fingerprint:
+            raise ContextMismatchError(f"{self.name} runs on other parameters than this ciphertext's")
+        with self._lock:  # encode the diagonals once per level, whichever thread asks first
+            lt = self._transforms.get(x.level)
+            if lt is None:
+                lt = self._transforms[x.level] = LinearTransform(x.context, self.weights, x.level)
+        return [lt.apply(x) + self.bias]
+
+    # ------------------------------------------------------------------ files
+    def save(self, path) -> None:
+        """``.npz`` without pickles: weights, bias and a JSON header."""
+        meta = json.dumps({"format": _FORMAT, "name": self.name, "context": self.parameters.description})
+        with open(path, "wb") as f:
+            np.savez(f, weights=self.weights, bias=self.bias, meta=np.array(meta))
+
+    @classmethod
+    def load(cls, path) -> "LinearModel":
+        """Safe on untrusted files (``allow_pickle=False``, every field checked)."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                if set(data.files) != {"weights", "bias", "meta"}:
+                    raise SerializationError(f"{path}: not a LinearModel file (arrays {sorted(data.files)})")
+                meta = json.loads(str(data["meta"]))
+                weights, bias = data["weights"], data["bias"]
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+            raise SerializationError(f"{path}: not a LinearModel file: {error}") from None
+        if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
+            raise SerializationError(f"{path}: not a LinearModel file (format {meta.get('format')!r})")
+        return cls(weights, bias, context=meta["context"], name=meta["name"])
+
+    def __repr__(self) -> str:
+        return f"<securinfer.serve.LinearModel {self.name!r} {self.weights.shape[0]}->{self.weights.shape[1]}>"
+

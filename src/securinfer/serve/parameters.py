@@ -1,0 +1,128 @@
+"""CKKS parameters named by a servable's ``describe()["context"]``, without
+any key, and the largest serialized objects they allow.
+
+The server must know, before it reads a body, how large an honest body can
+be: a ciphertext of these parameters has at most two polynomials over the
+whole chain, and a context carries a public key, a relinearisation key and
+a bounded number of Galois keys, each of known packed size (the layout is the
+one ``csrc/io/serialize.cpp`` writes). :class:`ParameterSet` computes those
+caps from the parameters alone; the server refuses anything larger unread.
+
+Example:
+    >>> from securinfer.serve.parameters import ParameterSet
+    >>> p = ParameterSet.from_description({"preset": "fast"})
+    >>> p.poly_degree, p.slots, p.dnum
+    (8192, 4096, 3)
+    >>> p.max_ciphertext_bytes()   # header + level/size/slots/scale + 2 x (49+40+40 bits x 8192)
+    264247
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from .._core import ckks as _ckks
+from ..errors import ParameterError
+from ..presets import PRESETS, parameters_for_depth
+
+__all__ = ["ParameterSet"]
+
+_HEADER = 40            # the fixed object header (csrc/io/header.h)
+_SEED = 32              # a uniform polynomial travels as its seed
+_CIPHERTEXT_FIELDS = 2 + 1 + 4 + 8   # level u16, polynomial count u8, slots used u32, scale f64
+
+
+def _packed(n: int, bits: int) -> int:
+    return (n * bits + 7) // 8
+
+
+@dataclass(frozen=True)
+class ParameterSet:
+    """Parameters (no keys) with the facts the server checks bodies against."""
+
+    description: dict
+    poly_degree: int
+    chain_bits: tuple        # bit widths of the chain primes q_0 .. q_L
+    special_bits: tuple      # bit widths of the special primes
+    dnum: int                # key-switching digits
+    scale_bits: int
+    fingerprint: int
+
+    @classmethod
+    def from_description(cls, context: Mapping) -> "ParameterSet":
+        """The parameters ``si.Context.create(**context)`` would make (a
+        preset, a depth, or poly_degree/coeff_bits/scale_bits/special_primes),
+        checked for 128-bit security, without generating keys."""
+        if not isinstance(context, Mapping):
+            raise ParameterError("a servable's description must give its context as a dict of Context.create arguments")
+        kw = dict(context)
+        allowed = {"preset", "depth", "dnum", "poly_degree", "coeff_bits", "scale_bits", "special_primes"}
+        if set(kw) - allowed:
+            raise ParameterError(f"unknown context arguments {sorted(set(kw) - allowed)}; allowed: {sorted(allowed)}")
+        if "preset" in kw:
+            if kw["preset"] not in PRESETS:
+                raise ParameterError(f"unknown preset {kw['preset']!r}; choose from {sorted(PRESETS)}")
+            spec = dict(PRESETS[kw["preset"]])
+        elif "depth" in kw:
+            spec = parameters_for_depth(kw["depth"], kw.get("scale_bits", 40), digits=kw.get("dnum", 3))
+        else:
+            try:
+                spec = dict(poly_degree=int(kw["poly_degree"]), coeff_bits=[int(b) for b in kw["coeff_bits"]],
+                            scale_bits=int(kw["scale_bits"]), special_primes=int(kw.get("special_primes", 1)))
+            except (KeyError, TypeError, ValueError) as error:
+                raise ParameterError(f"context needs poly_degree, coeff_bits and scale_bits: {error}") from None
+        core = _ckks.CkksContext(spec["poly_degree"], spec["coeff_bits"], spec["scale_bits"],
+                                 spec["special_primes"], True, None)
+        return cls(description=dict(kw), poly_degree=core.poly_degree,
+                   chain_bits=tuple(int(q).bit_length() for q in core.q_primes),
+                   special_bits=tuple(int(p).bit_length() for p in core.p_primes),
+                   scale_bits=int(spec["scale_bits"]), dnum=core.dnum, fingerprint=core.fingerprint)
+
+    def core_context(self):
+        """The core's parameters-only context (NTT tables, no keys), to plan
+        or encode plaintext work before any client key exists."""
+        return _ckks.CkksContext(self.poly_degree, list(self.chain_bits) + list(self.special_bits),
+                                 self.scale_bits, len(self.special_bits), True, None)
+
+    @property
+    def slots(self) -> int:
+        return self.poly_degree // 2
+
+    @property
+    def max_level(self) -> int:
+        return len(self.chain_bits) - 1
+
+    def _chain_bytes(self) -> int:
+        return sum(_packed(self.poly_degree, b) for b in self.chain_bits)
+
+    def _special_bytes(self) -> int:
+        return sum(_packed(self.poly_degree, b) for b in self.special_bits)
+
+    def max_ciphertext_bytes(self) -> int:
+        """The largest serialized ciphertext: two full polynomials at the top level."""
+        return _HEADER + _CIPHERTEXT_FIELDS + 2 * self._chain_bytes()
+
+    def galois_key_bytes(self) -> int:
+        """One serialized Galois key (element, header, digits, seeds and packed b-parts)."""
+        return 8 + _HEADER + 2 + self.dnum * (_SEED + self._chain_bytes() + self._special_bytes())
+
+    def max_galois_keys(self, rotations=()) -> int:
+        """The most Galois keys an honest client sends: the power-of-two steps
+        in both directions, the exact ``rotations`` servables ask for, and
+        the conjugation key."""
+        powers, p = set(), 1
+        while p < self.slots:
+            powers |= {p % self.slots, -p % self.slots}
+            p *= 2
+        exact = {int(r) % self.slots for r in rotations} - {0}
+        return len(powers | exact) + 1
+
+    def context_bytes(self, galois_keys: int) -> int:
+        """The serialized public context with ``galois_keys`` Galois keys."""
+        chain, special = self._chain_bytes(), self._special_bytes()
+        parameters = _HEADER + 4 + 2 + 2 + 8 * (len(self.chain_bits) + len(self.special_bits)) + 8 + 1
+        public_key = _HEADER + _SEED + chain
+        relin_key = _HEADER + 2 + self.dnum * (_SEED + chain + special)
+        galois = _HEADER + 4 + galois_keys * self.galois_key_bytes()
+        return _HEADER + parameters + public_key + relin_key + galois

@@ -1,0 +1,153 @@
+"""The service over real HTTP: answers, refusals, and that refusals leave it serving."""
+
+import json
+
+import httpx
+import numpy as np
+import pytest
+
+import securinfer as si
+from securinfer.serve import Client, ServiceError
+from securinfer.serve import container
+
+from .conftest import TOKEN
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+BINARY = {"Content-Type": "application/octet-stream"}
+
+
+def post(server, path, body, **headers):
+    return httpx.post(server.url + path, content=body, headers={**AUTH, **BINARY, **headers}, timeout=60)
+
+
+def refusal(response, status, code):
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    payload = response.json()
+    assert payload["error"] == code and payload["detail"], payload
+    return payload["detail"]
+
+
+def test_happy_path_decrypts_to_the_numpy_answer(client, weights, rng):
+    W, b = weights
+    for _ in range(3):
+        x = rng.normal(size=16)
+        y = client.infer("affine", x)
+        print("max error", np.abs(y - (x @ W + b)).max())
+        assert np.allclose(y, x @ W + b, atol=1e-4)
+    # The same through run(): ciphertexts in and out.
+    x = rng.normal(size=16)
+    [out] = client.run("affine", [client.encrypt("affine", x)])
+    assert out.level == client.context("affine").max_level - 1
+    assert np.allclose(client.decrypt("affine", out)[:4], x @ W + b, atol=1e-4)
+
+
+def test_listing_metadata_and_openapi(client, server, model):
+    listed = client.servables()
+    assert set(listed) == {"affine", "other"}
+    assert listed["affine"] == json.loads(json.dumps(model.describe()))
+    info = client.info()
+    assert info["servables"] == ["affine", "other"] and info["limits"]["max_sessions"] == 16
+    spec = httpx.get(server.url + "/openapi.json").json()
+    assert {"/v1/sessions", "/v1/run/{name}", "/v1/servables", "/v1/metrics"} <= set(spec["paths"])
+    assert "application/octet-stream" in spec["paths"]["/v1/run/{name}"]["post"]["requestBody"]["content"]
+
+
+def test_health_needs_no_token_everything_else_does(server):
+    assert httpx.get(server.url + "/healthz").json() == {"status": "ok"}
+    for path in ("/v1/info", "/v1/servables", "/v1/metrics", "/v1/servables/affine"):
+        refusal(httpx.get(server.url + path), 401, "bad_token")
+    for header in ("Bearer wrong-token-0123456789", f"Basic {TOKEN}", TOKEN, f"Bearer {TOKEN}x", "Bearer  x"):
+        r = httpx.get(server.url + "/v1/servables", headers={"Authorization": header})
+        refusal(r, 401, "bad_token")
+        assert r.headers["www-authenticate"] == "Bearer"
+    refusal(httpx.post(server.url + "/v1/sessions", content=b"x" * 100, headers=BINARY), 401, "bad_token")
+    with Client(server.url, token="wrong-token-0123456789") as bad:
+        with pytest.raises(ServiceError) as e:
+            bad.servables()
+    assert e.value.status == 401 and e.value.code == "bad_token"
+
+
+def test_secret_key_context_is_refused(client, server):
+    ctx = client.context("affine")
+    before = client.metrics()["sessions"]["created"]
+    detail = refusal(post(server, "/v1/sessions", ctx.serialize(secret_key=True)), 403, "refused")
+    assert "secret key" in detail
+    assert client.metrics()["sessions"]["created"] == before
+
+
+def test_context_of_unknown_parameters_is_refused(server):
+    ctx = si.Context.create(depth=3, scale_bits=30)  # no servable uses these
+    refusal(post(server, "/v1/sessions", ctx.public().serialize()), 409, "mismatch")
+
+
+def test_oversized_bodies_get_413(client, server):
+    info = client.info()["limits"]
+    # Declared too large: refused (read and discarded, so the client gets the answer).
+    refusal(post(server, "/v1/run/affine", b"\0" * (info["max_run_bytes"]["affine"] + 1),
+                 **{"X-Session": client.session("affine")}), 413, "too_large")
+    refusal(post(server, "/v1/sessions", b"\0" * (info["max_context_bytes"] + 1)), 413, "too_large")
+    # Streamed (chunked, no Content-Length) past the cap: refused as it grows.
+    chunks = (b"\0" * 65536 for _ in range(info["max_run_bytes"]["affine"] // 65536 + 2))
+    refusal(post(server, "/v1/run/affine", chunks, **{"X-Session": client.session("affine")}), 413, "too_large")
+    # The cap counts Galois keys: more keys than the servables could use is too many bytes.
+    greedy = si.Context.create(preset="fast")
+    greedy.generate_rotation_keys(steps=range(1, 40))
+    refusal(post(server, "/v1/sessions", greedy.public().serialize()), 413, "too_large")
+
+
+def test_truncated_garbage_and_mismatched_bodies_get_4xx(client, server, rng):
+    sid = client.session("affine")
+    ct = client.encrypt("affine", rng.normal(size=16)).serialize()
+    run = lambda body, **h: post(server, "/v1/run/affine", body, **{"X-Session": sid, **h})  # noqa: E731
+    good = container.pack([ct])
+    refusal(run(good[:-10]), 400, "malformed")                               # truncated ciphertext
+    refusal(run(good[:20]), 400, "malformed")                                # truncated container
+    refusal(run(bytes(rng.integers(0, 256, 5000, dtype=np.uint8))), 400, "malformed")   # garbage
+    refusal(run(b""), 400, "malformed")
+    refusal(run(container.pack([b"not a ciphertext"])), 400, "malformed")
+    refusal(run(container.pack([ct, ct])), 413, "too_large")                 # more bytes than one input takes
+    low = client.encrypt("affine", rng.normal(size=16)).drop_to_level(0).serialize()
+    refusal(run(container.pack([low, low])), 400, "malformed")               # more inputs than declared
+    refusal(run(good + b"x"), 400, "malformed")                              # trailing bytes
+    refusal(run(good, **{"Content-Type": "application/json"}), 415, "unsupported_media_type")
+    ctx_bytes = client.context("affine").public().serialize()
+    refusal(post(server, "/v1/sessions", ctx_bytes[: len(ctx_bytes) // 2]), 400, "malformed")
+    refusal(post(server, "/v1/sessions", b"SINF" + bytes(100)), 400, "malformed")
+    # A ciphertext of the wrong length for the model: the servable's own check, as a 422.
+    refusal(run(container.pack([client.encrypt("affine", np.ones(5)).serialize()])), 422, "bad_input")
+    # Still serving.
+    assert client.health() == {"status": "ok"}
+    assert np.isfinite(client.infer("affine", np.ones(16))).all()
+
+
+def test_sessions_are_private_and_checked(client, server, rng):
+    sid = client.session("affine")
+    ct = container.pack([client.encrypt("affine", rng.normal(size=16)).serialize()])
+    refusal(post(server, "/v1/run/affine", ct), 400, "missing_session")
+    refusal(post(server, "/v1/run/affine", ct, **{"X-Session": "not-a-session"}), 404, "unknown_session")
+    refusal(post(server, "/v1/run/nope", ct, **{"X-Session": sid}), 404, "unknown_servable")
+    refusal(post(server, "/v1/run/other", ct, **{"X-Session": sid}), 409, "mismatch")   # other parameters
+    # Another client's session (same parameters, other keys) cannot use this client's ciphertexts.
+    with Client(server.url, token=TOKEN) as stranger:
+        their_sid = stranger.session("affine")
+        assert their_sid != sid and len(their_sid) >= 40
+        refusal(post(server, "/v1/run/affine", ct, **{"X-Session": their_sid}), 409, "mismatch")
+        stranger.close_session("affine")
+    refusal(post(server, "/v1/run/affine", ct, **{"X-Session": their_sid}), 404, "unknown_session")
+
+
+def test_other_parameters_get_their_own_session(client):
+    x = np.arange(8.0)
+    assert np.allclose(client.infer("other", x), x[:3], atol=1e-4)
+    assert client.session("other") != client.session("affine")
+
+
+def test_metrics_count_requests_sessions_and_bytes(client):
+    client.infer("affine", np.ones(16))
+    m = client.metrics()
+    run = m["routes"]["POST /v1/run/{name}"]
+    assert run["by_status"]["200"] >= 1 and run["bytes_in"] > 0 and run["bytes_out"] > 0
+    assert run["latency_ms"]["p50"] > 0 and run["latency_ms"]["p99"] >= run["latency_ms"]["p50"]
+    assert m["sessions"]["active"] >= 1 and m["sessions"]["key_bytes"] > 0
+    assert m["process"]["rss_bytes"] is None or m["process"]["rss_bytes"] > 0
