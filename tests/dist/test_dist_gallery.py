@@ -1,5 +1,7 @@
 """A gallery sharded over two worker processes answers exactly as one process."""
 
+import operator
+
 import numpy as np
 import pytest
 
@@ -140,10 +142,16 @@ def test_workers_never_hold_a_secret_key(client, face_ctx, templates):
         assert face_ctx.has_secret_key                # the probe's own context has it...
         sharded(_probe(face_ctx, templates, 5, 5))
         report = dist.audit_workers(client)
+        # a pickled ciphertext sent as a plain task argument finds its (public) context there
+        probe = face.encrypt_probe(face_ctx, templates[6])
+        sizes = client.gather([client.submit(operator.attrgetter("size"), probe[0], workers=[w], pure=False)
+                               for w in sharded.workers])
+        assert sizes == [probe[0].size] * len(sharded.workers)
     assert len(report) == 2
     for worker in report.values():                    # ...but the workers received public contexts only
         assert worker["contexts"] >= 1 and worker["cached"] >= 1
         assert worker["secret_keys"] == 0
+    assert all(w["secret_keys"] == 0 for w in dist.audit_workers(client).values())
 
 
 def test_bad_inputs_raise_securinfer_errors(client, face_ctx, templates):

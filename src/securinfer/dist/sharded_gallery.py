@@ -303,7 +303,10 @@ class ShardedGallery:
 
     def memory(self) -> dict:
         """Per worker: its process RSS and each of its shards' bytes
-        (templates in memory, memory-mapped, encoded columns or ciphertexts)."""
+        (templates in memory, memory-mapped, encoded columns or ciphertexts)
+        and the block encodings done."""
+        if not self._shards:
+            return {}
         return self.client.run(tasks.memory, self._id, workers=self.workers)
 
     def close(self) -> None:
