@@ -6,7 +6,8 @@ import importlib
 import pytest
 
 MODULES = ["securinfer", "securinfer.errors", "securinfer._system", "securinfer.kernels", "securinfer.presets", "securinfer.polynomial", "securinfer.reductions",
-           "securinfer.context", "securinfer.ciphertext", "securinfer.linalg"]
+           "securinfer.context", "securinfer.ciphertext", "securinfer.linalg", "securinfer.combinations",
+           "securinfer._prepared_cache", "securinfer.apps.diagnosis"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -17,6 +17,10 @@ namespace securinfer::ckks {
 
 using Complex = std::complex<double>;
 
+// Whether two scales are the same for CKKS arithmetic (relative difference
+// below the encoding resolution 1/scale, at least 1e-9).
+bool same_scale(double a, double b);
+
 // ContextMismatchError unless a and b come from the same parameters and keys.
 void check_compatible(const Ciphertext& a, const Ciphertext& b);
 

@@ -17,8 +17,6 @@ namespace {
 
 using ckks::Ciphertext;
 
-constexpr double kScaleTolerance = 1e-9;
-
 void check_operands(const CiphertextRefs& xs, const char* what) {
   SECURINFER_CHECK(!xs.empty(), ParameterError, std::string(what) + ": no ciphertexts given");
   for (const Ciphertext* x : xs) {
@@ -28,16 +26,17 @@ void check_operands(const CiphertextRefs& xs, const char* what) {
   }
 }
 
-// xs viewed at `level` with one scale: those at `level` are used in place
-// (and must share a scale), higher ones are adjusted copies (to that scale,
-// or to `fallback_scale` when none is at `level`).
+// xs viewed at `level`: those at `level` are used in place (and must share a
+// scale when `require_one_scale`), higher ones are adjusted copies (to the
+// scale of the first at `level`, or to `fallback_scale` when none is there).
 struct Aligned {
   std::vector<Ciphertext> adjusted;
   CiphertextRefs at;
   const Ciphertext& operator[](std::size_t i) const { return *at[i]; }
 };
 
-Aligned aligned_at(const CiphertextRefs& xs, std::size_t level, double fallback_scale, const char* what) {
+Aligned aligned_at(const CiphertextRefs& xs, std::size_t level, double fallback_scale, const char* what,
+                   bool require_one_scale = true) {
   double scale = fallback_scale;
   for (const Ciphertext* x : xs)
     if (x->level == level) {
@@ -50,7 +49,7 @@ Aligned aligned_at(const CiphertextRefs& xs, std::size_t level, double fallback_
   parallel_for(0, xs.size(), [&](std::size_t i) {
     const Ciphertext& x = *xs[i];
     if (x.level == level) {
-      SECURINFER_CHECK(std::fabs(x.scale / scale - 1.0) < kScaleTolerance, ParameterError,
+      SECURINFER_CHECK(!require_one_scale || ckks::same_scale(x.scale, scale), ParameterError,
                        std::string(what) + ": ciphertexts at one level must share a scale");
       out.at[i] = &x;
     } else {
@@ -99,12 +98,14 @@ std::vector<Ciphertext> combine_scalars(const CiphertextRefs& xs_in, const doubl
   const std::size_t level = lowest_level(xs_in);
   check_level(level);
   const auto& ctx = *xs_in.front()->context;
-  const auto xs = aligned_at(xs_in, level, ctx.level_scale(level), "combine");
-  const double product_scale = ckks::product_scale_for(xs[0]);
+  // Inputs may carry different scales: each weight is scaled so that every
+  // product lands on one scale, S = (first input's scale) x (its product scale).
+  const auto xs = aligned_at(xs_in, level, ctx.level_scale(level), "combine", /*require_one_scale=*/false);
+  const double product_target = xs[0].scale * ckks::product_scale_for(xs[0]);
   const auto& primes = ctx.level_primes(level);
   const std::size_t limbs = level + 1, n = ctx.degree();
 
-  // Each output: its non-zero terms, the weights as integers round(w * s) mod q.
+  // Each output: its non-zero terms, the weights as integers round(w * S / s_i) mod q.
   struct Row {
     std::vector<std::size_t> inputs;
     std::vector<std::vector<std::uint64_t>> residues;  // [limb][term]
@@ -114,7 +115,8 @@ std::vector<Ciphertext> combine_scalars(const CiphertextRefs& xs_in, const doubl
     Row& row = rows[j];
     row.residues.assign(limbs, {});
     for (std::size_t i = 0; i < n_in; ++i) {
-      const long double v = std::roundl(static_cast<long double>(weights[j * n_in + i]) * product_scale);
+      const long double v =
+          std::roundl(static_cast<long double>(weights[j * n_in + i]) * (product_target / xs[i].scale));
       if (v == 0) continue;
       SECURINFER_CHECK(std::fabs(static_cast<double>(v)) < 0x1p120, ParameterError,
                        "combine: weight too large for this ciphertext's scale");
@@ -127,7 +129,7 @@ std::vector<Ciphertext> combine_scalars(const CiphertextRefs& xs_in, const doubl
   const std::size_t used = max_slots_used(xs);
   std::vector<Ciphertext> out(n_out);
   for (std::size_t j = 0; j < n_out; ++j) {
-    out[j] = empty_like(xs[0], level, xs[0].scale * product_scale, used);
+    out[j] = empty_like(xs[0], level, product_target, used);
     out[j].polys.push_back(ring::RnsPoly::uninitialized(n, limbs));
     out[j].polys.push_back(ring::RnsPoly::uninitialized(n, limbs));
   }

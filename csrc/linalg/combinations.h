@@ -16,9 +16,11 @@
 //
 // Inputs are aligned first: all to the lowest level among them, higher ones
 // adjusted to the scale of the lowest (one level spent on those, as for an
-// addition); inputs at that level must already share one scale. Every output
-// is one level below that level, on the canonical scale for plaintext and
-// scalar weights (like any plaintext product).
+// addition). combine_scalars takes inputs of different scales at that level
+// (each weight is scaled to land every product on one scale); the other two
+// need one scale per operand list. Every output is one level below that
+// level, on the canonical scale for plaintext and scalar weights when the
+// first input is canonical (like any plaintext product).
 #pragma once
 #include <cstddef>
 #include <vector>

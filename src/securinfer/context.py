@@ -144,6 +144,16 @@ class Context:
         _register(ctx)
         return ctx
 
+    @classmethod
+    def _without_keys(cls, poly_degree: int, coeff_bits: Sequence[int], scale_bits: int,
+                      special_primes: int = 1) -> "Context":
+        """Parameters only, no key at all: enough to encode plaintexts (a
+        model's diagonals, to list the rotations it needs) without making a
+        secret key anywhere. Encrypting or decrypting with it is an error."""
+        core = _ckks.CkksContext(int(poly_degree), [int(b) for b in coeff_bits], int(scale_bits),
+                                 int(special_primes), True, None)
+        return cls(core, None, _private=True)
+
     def public(self) -> "Context":
         """The same parameters and evaluation keys without the secret key.
 

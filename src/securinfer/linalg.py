@@ -42,14 +42,12 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from collections import OrderedDict
 from typing import List, Optional
 
 import numpy as np
 
 from ._core import linalg as _linalg
+from ._prepared_cache import PreparedCache, digest
 from .errors import LevelError, ParameterError
 
 from .combinations import EncodedColumns, combine, combine_plain, sum_of_products
@@ -167,15 +165,7 @@ class LinearTransform:
 
 # --------------------------------------------------------------------------- the x @ W cache
 # Transforms hold ~(nonzero diagonals) x (level + 1) x N x 8 bytes: keep few.
-_CACHE_SIZE = 4
-_cache: "OrderedDict[tuple, LinearTransform]" = OrderedDict()
-_lock = threading.Lock()
-_stats = {"hits": 0, "misses": 0}
-
-
-def _digest(W: np.ndarray) -> bytes:
-    # The bytes, not just id(): an array changed in place must not reuse stale diagonals.
-    return hashlib.blake2b(np.ascontiguousarray(W).view(np.uint8).reshape(-1), digest_size=16).digest()
+_cache = PreparedCache(size=4)
 
 
 def _matmul(x, matrix):
@@ -196,20 +186,8 @@ def _matmul(x, matrix):
     # Content-addressed: equal matrices share one preparation, and an array
     # changed in place gets a new one. id(core) is stable while the entry
     # lives (the transform holds the core context).
-    key = (W.shape, W.dtype.str, _digest(W), id(x._context._core), level)
-    with _lock:
-        lt = _cache.get(key)
-        if lt is not None:
-            _cache.move_to_end(key)
-            _stats["hits"] += 1
-    if lt is None:
-        lt = LinearTransform(x._context, W, level)
-        with _lock:
-            _stats["misses"] += 1
-            _cache[key] = lt
-            while len(_cache) > _CACHE_SIZE:
-                _cache.popitem(last=False)
-    return lt.apply(x)
+    key = (W.shape, W.dtype.str, digest(W), id(x._context._core), level)
+    return _cache.get_or_make(key, lambda: LinearTransform(x._context, W, level)).apply(x)
 
 
 def cache_info() -> dict:
@@ -220,15 +198,12 @@ def cache_info() -> dict:
         >>> sorted(si.linalg.cache_info())
         ['hits', 'misses', 'size']
     """
-    with _lock:
-        return {"hits": _stats["hits"], "misses": _stats["misses"], "size": len(_cache)}
+    return _cache.info()
 
 
 def cache_clear() -> None:
     """Empties the ``x @ W`` cache (frees the encoded diagonals) and its counters."""
-    with _lock:
-        _cache.clear()
-        _stats["hits"] = _stats["misses"] = 0
+    _cache.clear()
 
 
 # Matrices and vectors larger than the slots (they build on LinearTransform).

@@ -34,14 +34,13 @@ Example:
 from __future__ import annotations
 
 import numbers
-import threading
-from collections import OrderedDict
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from .errors import ContextMismatchError, LevelError, ParameterError
-from .linalg import LinearTransform, _as_matrix, _digest
+from ._prepared_cache import PreparedCache, digest
+from .linalg import LinearTransform, _as_matrix
 
 __all__ = ["EncryptedVector", "BlockLinearTransform", "block_cache_info", "block_cache_clear"]
 
@@ -382,10 +381,7 @@ class BlockLinearTransform:
 
 # --------------------------------------------------------------------------- the x @ W cache
 # Few entries: a prepared matrix holds its diagonals (megabytes per block).
-_CACHE_SIZE = 4
-_cache: "OrderedDict[tuple, BlockLinearTransform]" = OrderedDict()
-_lock = threading.Lock()
-_stats = {"hits": 0, "misses": 0}
+_cache = PreparedCache(size=4)
 
 
 def _matmul_blocks(x, matrix) -> EncryptedVector:
@@ -407,30 +403,15 @@ def _matmul_blocks(x, matrix) -> EncryptedVector:
         _as_matrix(W)  # raises the ParameterError
     ctx = x.context
     block = (x.chunk, _block_cols(x.chunk, W.shape[1], ctx.slots))
-    key = (W.shape, W.dtype.str, _digest(W), id(ctx._core), level, block)
-    with _lock:
-        blt = _cache.get(key)
-        if blt is not None:
-            _cache.move_to_end(key)
-            _stats["hits"] += 1
-    if blt is None:
-        blt = BlockLinearTransform(ctx, W, level, block)
-        with _lock:
-            _stats["misses"] += 1
-            _cache[key] = blt
-            while len(_cache) > _CACHE_SIZE:
-                _cache.popitem(last=False)
-    return blt.apply(x)
+    key = (W.shape, W.dtype.str, digest(W), id(ctx._core), level, block)
+    return _cache.get_or_make(key, lambda: BlockLinearTransform(ctx, W, level, block)).apply(x)
 
 
 def block_cache_info() -> dict:
     """Hits, misses (= preparations) and size of the blocked ``x @ W`` cache."""
-    with _lock:
-        return {"hits": _stats["hits"], "misses": _stats["misses"], "size": len(_cache)}
+    return _cache.info()
 
 
 def block_cache_clear() -> None:
     """Empties the blocked ``x @ W`` cache and its counters."""
-    with _lock:
-        _cache.clear()
-        _stats["hits"] = _stats["misses"] = 0
+    _cache.clear()

@@ -253,15 +253,7 @@ def _baby(c, powers):
         if isinstance(powers[1], _DepthProbe):
             terms += [powers[k] * float(c[k]) for k in fractional]
         else:
-            # combine needs one scale per level; with small scales the powers
-            # at one level can differ in scale: then one product per term.
-            scales = {}
-            for k in fractional:
-                scales.setdefault(powers[k].level, set()).add(powers[k].scale)
-            if all(len(v) == 1 for v in scales.values()):
-                terms += combine([powers[k] for k in fractional], c[fractional][None, :])
-            else:
-                terms += [powers[k] * float(c[k]) for k in fractional]
+            terms += combine([powers[k] for k in fractional], c[fractional][None, :])
     if not terms:
         return powers[1] * 0.0 + float(c[0])
     out = terms[0]

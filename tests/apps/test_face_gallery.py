@@ -292,3 +292,28 @@ def test_top_k_against_numpy(rng):
     assert [int(i) for i, _ in got] == order.tolist()
     np.testing.assert_allclose([s for _, s in got], scores[order])
     assert len(face.top_k(scores[:3], 10)) == 3
+
+
+def test_concurrent_scoring_fills_the_encoding_cache_safely():
+    import threading as _threading
+
+    rng = np.random.default_rng(21)
+    gallery = face.Gallery(rng.normal(size=(5000, 128)), threads=1)  # 3 blocks at N=4096
+    ctx = face.create_context(gallery.describe())
+    probe = face.encrypt_probe(ctx, rng.normal(size=128))
+    errors = []
+
+    def score():
+        try:
+            gallery(probe)
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+
+    threads = [_threading.Thread(target=score) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    per_block = 128 * (ctx.max_level + 1) * ctx.poly_degree * 8
+    assert gallery.nbytes["encoded"] == gallery.blocks * per_block

@@ -125,3 +125,17 @@ def test_bad_arguments(ctx):
     low = [x * 0.5 * 0.5 for x in xs]
     with pytest.raises(si.LevelError):
         si.linalg.combine(low, np.ones((1, 2)))
+
+
+def test_combine_takes_inputs_of_different_scales(ctx):
+    rng = np.random.default_rng(11)
+    X = rng.uniform(-1, 1, (3, 32))
+    xs = encrypt_rows(ctx, X)
+    # Same level, different scales: a dropped ciphertext keeps its top-level scale.
+    xs[2] = xs[2].drop_to_level(ctx.max_level - 1)
+    xs[0], xs[1] = xs[0] * 0.5, xs[1] * 0.25
+    assert xs[0].level == xs[2].level and abs(xs[0].scale / xs[2].scale - 1) > 1e-9
+    W = rng.uniform(-1, 1, (2, 3))
+    ys = si.linalg.combine(xs, W)
+    want = W @ (X * np.array([[0.5], [0.25], [1.0]]))
+    assert_close(np.array([ctx.decrypt(y) for y in ys]), want, 14, "mixed scales")

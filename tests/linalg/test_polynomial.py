@@ -95,3 +95,18 @@ def test_approximate_refuses_bad_requests():
         approximate("inverse", 7, (-1, 1))
     with pytest.raises(si.ParameterError, match="degree"):
         approximate("tanh", 0)
+
+
+def test_depth_holds_at_small_scales():
+    # With 26-bit primes, aligning a ciphertext to another's scale lands within
+    # ~2^-26 of it (an integer factor near q); such scales must count as equal,
+    # or every later addition spends an extra level.
+    ctx = si.Context.create(poly_degree=16384, coeff_bits=[31] + [26] * 7 + [31] * 2, scale_bits=26, special_primes=2)
+    x = np.random.default_rng(3).uniform(-1, 1, 64)
+    for degree in (31, 63):
+        coeffs = np.random.default_rng(degree).uniform(-1, 1, degree + 1)
+        for plan in ("bsgs", "min_depth"):
+            ct = ctx.encrypt(x)
+            y = polyval(ct, coeffs, plan=plan)
+            assert ct.level - y.level == depth_of(coeffs, plan=plan), (degree, plan)
+            assert np.max(np.abs(ctx.decrypt(y) - np.polynomial.polynomial.polyval(x, coeffs))) < 1e-2

@@ -151,7 +151,7 @@ class EncryptedModel:
     def _plan_rotations(self) -> List[int]:
         if self.packing == "features":
             return []
-        ctx = Context.create(**self.parameters)   # only to encode the diagonals and list their rotations
+        ctx = Context._without_keys(**self.parameters)   # encodes the diagonals; no key is made
         steps = set()
         for lt, _ in self.prepared(ctx).values():
             steps.update(lt.required_rotations())

@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import threading
 from typing import Dict, List, Optional
 
 import numpy as np
@@ -60,6 +61,8 @@ class Gallery:
         # The templates, stored only in block layout: (blocks, 128, slots), zero-padded.
         self._columns = np.zeros((0, EMBEDDING_SIZE, self.slots), dtype=np.float32)
         self._encoded: Dict[tuple, Dict[int, object]] = {}
+        self._encoded_bytes = 0
+        self._lock = threading.Lock()      # scoring threads fill the cache concurrently
         if templates is not None:
             self.add(templates, labels)
 
@@ -71,11 +74,12 @@ class Gallery:
         first_changed = len(self) // self.slots
         kept = self._rows(first_changed * self.slots, len(self))     # the partly filled last block
         tail = block_columns(np.concatenate([kept, new]), self.slots)
-        self._columns = np.concatenate([self._columns[:first_changed], tail])
-        self._labels += labels
-        for cache in self._encoded.values():          # the last block changed
-            for b in [b for b in cache if b >= first_changed]:
-                del cache[b]
+        with self._lock:
+            self._columns = np.concatenate([self._columns[:first_changed], tail])
+            self._labels += labels
+            for cache in self._encoded.values():      # the changed blocks' encodings are stale
+                for b in [b for b in cache if b >= first_changed]:
+                    self._encoded_bytes -= cache.pop(b).nbytes
 
     def select(self, labels) -> "Gallery":
         """The gallery of the templates with these labels (1:1 verification
@@ -118,8 +122,7 @@ class Gallery:
     @property
     def nbytes(self) -> dict:
         """Memory held: the templates (float32, block layout) and the encoded columns."""
-        encoded = sum(c.nbytes for cache in self._encoded.values() for c in cache.values())
-        return {"templates": int(self._columns.nbytes), "encoded": int(encoded)}
+        return {"templates": int(self._columns.nbytes), "encoded": int(self._encoded_bytes)}
 
     def __repr__(self) -> str:
         return f"<securinfer.apps.face.Gallery {self.name!r} templates={len(self)} blocks={self.blocks}>"
@@ -133,13 +136,16 @@ class Gallery:
         map_blocks(lambda b: self._block_columns(context, level, b), self.blocks, self.threads)
 
     def _block_columns(self, context, level: int, b: int):
-        cache = self._encoded.setdefault((context.fingerprint, level), {})
-        cols = cache.get(b)
+        with self._lock:
+            cache = self._encoded.setdefault((context.fingerprint, level), {})
+            cols = cache.get(b)
         if cols is None:
-            cols = EncodedColumns(context, self._columns[b], level=level)
-            used = self.nbytes["encoded"]
-            if self.max_encoded_bytes is None or used + cols.nbytes <= self.max_encoded_bytes:
-                cache[b] = cols
+            cols = EncodedColumns(context, self._columns[b], level=level)      # outside the lock: slow
+            with self._lock:
+                if b not in cache and (self.max_encoded_bytes is None
+                                       or self._encoded_bytes + cols.nbytes <= self.max_encoded_bytes):
+                    cache[b] = cols
+                    self._encoded_bytes += cols.nbytes
         return cols
 
     def __call__(self, probe_cts) -> list:

@@ -1,0 +1,75 @@
+"""What travels to workers: packed ciphertexts and public contexts only (no cluster needed)."""
+
+import numpy as np
+import pytest
+
+import securinfer as si
+from securinfer.dist import tasks
+from securinfer.dist.shard import build_shard
+from securinfer.dist.wire import context_key, load_public, pack, probe_context, public_bytes, unpack
+from securinfer.dist.worker_cache import WorkerState
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    ctx = si.Context.create(preset="fast")
+    ctx.generate_rotation_keys(steps=[1, 2, 4])
+    return ctx
+
+
+def test_pack_round_trip_keeps_values_and_flags(ctx):
+    x = ctx.encrypt(np.arange(5.0))
+    z = ctx.encrypt(np.array([1 + 2j, 3.0]))
+    s = x.sum()                                          # fills every slot: not zero-padded
+    server = load_public(public_bytes(ctx))
+    back = unpack(pack([x, z, s]), server)
+    for before, after in zip([x, z, s], back):
+        assert after.context is server and after.level == before.level and after.size == before.size
+        assert (after._complex, after._clean) == (before._complex, before._clean)
+        np.testing.assert_array_equal(ctx.decrypt(after), ctx.decrypt(before))
+
+
+def test_corrupt_blobs_raise_serialization_errors(ctx):
+    blob = pack([ctx.encrypt([1.0])])
+    for bad in (b"", blob[:20], blob[:-1], blob + b"x", b"\xff" * 8 + blob[8:]):
+        with pytest.raises(si.SerializationError):
+            unpack(bad, ctx)
+    with pytest.raises(si.SerializationError):
+        unpack("text", ctx)
+
+
+def test_only_public_contexts_travel(ctx):
+    assert ctx.has_secret_key
+    server = load_public(public_bytes(ctx))
+    assert not server.has_secret_key and context_key(server) == context_key(ctx)
+    assert server.rotation_steps == ctx.rotation_steps               # evaluation keys do travel
+    with pytest.raises(si.SecurityError):
+        load_public(ctx.serialize(secret_key=True))
+    with pytest.raises(si.SerializationError):
+        load_public(b"junk")
+    with pytest.raises(si.ParameterError):
+        public_bytes("not a context")
+
+
+def test_worker_state_checks_the_context_it_is_sent(ctx):
+    state = WorkerState()
+    with pytest.raises(si.SerializationError, match="not received"):
+        state.context(context_key(ctx), None)
+    other = si.Context.create(preset="fast")
+    with pytest.raises(si.SerializationError, match="do not match"):
+        state.context(context_key(ctx), public_bytes(other))
+    server = state.context(context_key(ctx), public_bytes(ctx))
+    assert state.context(context_key(ctx), None) is server and not server.has_secret_key
+
+
+def test_probe_context_and_shard_and_servable_checks(ctx):
+    with pytest.raises(si.ContextMismatchError):
+        probe_context([ctx.encrypt([1.0]), si.Context.create(preset="fast").encrypt([1.0])])
+    with pytest.raises(si.ParameterError):
+        build_shard("pickle", b"", None)
+    with pytest.raises(si.ParameterError):
+        build_shard("npy", "x.npy", None)
+    with pytest.raises(si.SerializationError):
+        build_shard("npy", "/nonexistent/x.npy", {"poly_degree": 4096})
+    with pytest.raises(si.ParameterError, match="securinfer servables"):
+        tasks.run_servable("id", "os.system", b"", 1, context_key(ctx), public_bytes(ctx), pack([]))
