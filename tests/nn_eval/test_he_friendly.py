@@ -159,11 +159,12 @@ def test_bad_inputs_raise_parameter_errors(trained, digits):
     assert set(ACTIVATIONS) == {"square", "poly2", "poly3", "poly4"}
 
 
-def test_square_rewrite_compiles_and_its_plan_computes_the_model(trained, digits):
+@pytest.mark.parametrize("activation", ["square", "poly2"])
+def test_rewrite_compiles_and_its_plan_computes_the_model(trained, digits, activation):
     import securinfer.nn as snn
 
     X, y, _, _ = digits
-    friendly, _ = he_friendly(trained, (X, y), epochs=1, activation="square")
+    friendly, _ = he_friendly(trained, (X, y), epochs=1, activation=activation)
     enc = snn.compile(friendly, input_shape=(1, 28, 28), calibration=X[:100])
     assert enc.depth == 5   # conv, square, pool+linear, square, linear
     with torch.no_grad():

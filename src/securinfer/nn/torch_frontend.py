@@ -66,6 +66,10 @@ def _flat(shape) -> int:
     return int(np.prod(shape)) if len(shape) else 1
 
 
+def _is_polynomial(module) -> bool:
+    return callable(getattr(module, "coefficients", None))
+
+
 def lower(model, input_shape: Sequence[int]) -> Tuple[Graph, Tuple[int, ...]]:
     """``(graph, output_shape)`` of a torch module for one input of ``input_shape``
     (without the batch dimension)."""
@@ -73,9 +77,15 @@ def lower(model, input_shape: Sequence[int]) -> Tuple[Graph, Tuple[int, ...]]:
     import torch.fx as fx
     from torch.fx.passes.shape_prop import ShapeProp
 
+    class Tracer(fx.Tracer):
+        # A module that states its polynomial (``coefficients()``, power basis,
+        # as he_friendly's PolyActivation) is one node, not traced through.
+        def is_leaf_module(self, module, qualified_name):
+            return _is_polynomial(module) or super().is_leaf_module(module, qualified_name)
+
     input_shape = tuple(int(v) for v in input_shape)
     try:
-        traced = fx.symbolic_trace(model)
+        traced = fx.GraphModule(model, Tracer().trace(model))
     except Exception as e:  # fx raises many types for dynamic control flow
         raise UnsupportedModelError(f"the model cannot be traced by torch.fx ({type(e).__name__}: {e}); "
                                     "write it as nn.Sequential or without data-dependent control flow") from None
@@ -135,6 +145,23 @@ class _Lowering:
         return self.graph, self.shape[out]
 
     # ------------------------------------------------------------------ helpers
+    def _polynomial(self, src: int, coeffs: np.ndarray, name: str) -> int:
+        """A stated polynomial activation. Degree 2 becomes affine, square,
+        affine (a x^2 + b x + c = a (x + b/2a)^2 + c - b^2/4a): the affine
+        parts fold into the layers around it, so it costs one level like a
+        square; higher degrees are a polynomial node."""
+        g = self.graph
+        n = g.size_of(src)
+        if coeffs.size == 3:
+            c, b, a = coeffs
+            shifted = g.affine(src, np.eye(n), np.full(n, b / (2 * a)), name=f"{name}: shift")
+            squared = g.square(shifted, name=name)
+            return g.affine(squared, a * np.eye(n), np.full(n, c - b * b / (4 * a)), name=f"{name}: scale")
+        if coeffs.size <= 2:
+            c, b = (list(coeffs) + [0.0, 0.0])[:2]
+            return g.affine(src, b * np.eye(n), np.full(n, c), name=name)
+        return g.poly(src, coeffs, basis="power", name=name, function="polynomial")
+
     def _src(self, node, i=0):
         arg = node.args[i]
         name = getattr(arg, "name", None)
@@ -152,7 +179,10 @@ class _Lowering:
         src, in_shape = self._src(node)
         g = self.graph
         name = f"{node.target} ({kind})"
-        if kind == "Linear":
+        if _is_polynomial(mod):
+            coeffs = np.trim_zeros(np.asarray(mod.coefficients(), dtype=np.float64).reshape(-1), "b")
+            self._set(node, self._polynomial(src, coeffs, name), shape)
+        elif kind == "Linear":
             if len(in_shape) != 1:
                 raise UnsupportedModelError(f"{name}: Linear on a {len(in_shape)}-D value; flatten first")
             bias = _numpy(mod.bias) if mod.bias is not None else None
