@@ -2,7 +2,7 @@
 
 Example:
     $ securinfer info
-    $ securinfer demo            # or: securinfer demo face|diagnosis
+    $ securinfer demo            # or: securinfer demo face|diagnosis|mnist
     $ securinfer serve --models ./models --port 8000
 """
 
@@ -37,7 +37,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from .apps import demo
 
-    parts = list(demo.PARTS) if args.part == "all" else [args.part]
+    parts = demo.DEFAULT_PARTS if args.part == "all" else [args.part]
     demo.run(parts)
     return 0
 
@@ -47,8 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("info", help="version, CPU features, kernel path and threads").set_defaults(run=_info)
     demo = commands.add_parser("demo", help="encrypted face identification and medical diagnosis, end to end")
-    demo.add_argument("part", nargs="?", default="all", choices=["all", "face", "diagnosis"],
-                      help="which part to run (default: all)")
+    demo.add_argument("part", nargs="?", default="all", choices=["all", "face", "diagnosis", "mnist"],
+                      help="which part to run (default: all = face and diagnosis; mnist needs PyTorch)")
     demo.set_defaults(run=_demo)
     # serve parses its own options (securinfer.serve.command), imported only when used.
     commands.add_parser("serve", add_help=False, help="serve saved models and galleries over HTTP").set_defaults(run=_serve)

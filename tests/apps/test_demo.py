@@ -18,3 +18,11 @@ def test_demo_command_diagnosis(capsys):
     assert cli.main(["demo", "diagnosis"]) == 0
     out = capsys.readouterr().out
     assert "identical predictions 100%" in out and "done in" in out
+
+
+def test_mnist_demo_classifies_encrypted_digits(capsys):
+    results = demo.mnist_demo()
+    assert results["images"] == 1000
+    assert results["agree"] >= 995  # the same digit as in the clear (measured: all 1,000)
+    assert results["accuracy"] > 0.9
+    assert "encrypted accuracy" in capsys.readouterr().out
