@@ -45,7 +45,7 @@ class Gallery:
     """Plaintext templates, scored against encrypted probes (server side).
 
     ``templates``: (n, 128) embeddings (normalised here); ``labels``: n names
-    (default "0", "1", ...); ``threads``: scoring threads (default: all);
+    (default "0", "1", ...); ``threads``: threads over blocks (default 1: the core's threads split each block);
     ``max_encoded_bytes``: memory for encoded columns (default: no limit).
     """
 
