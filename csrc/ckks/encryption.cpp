@@ -1,7 +1,9 @@
 #include "ckks/encryption.h"
 
+#include <algorithm>
 #include <cmath>
 
+#include "ckks/key_switch.h"
 #include "ring/csprng.h"
 #include "ring/rns_ops.h"
 #include "ring/sampling.h"
@@ -11,18 +13,20 @@
 namespace securinfer::ckks {
 namespace {
 
-ring::RnsPoly small_poly_ntt(const Context& ctx, const std::int64_t* v, std::size_t level) {
-  ring::RnsPoly p(ctx.degree(), level + 1);
-  ring::small_to_rns(v, ctx.degree(), ctx.level_moduli(level), p.data());
-  ring::ntt_forward(p, ctx.level_primes(level));
+ring::RnsPoly small_poly_ntt(const std::int64_t* v, std::size_t n, const ring::PrimeList& primes) {
+  std::vector<arith::Modulus> moduli;
+  for (const auto* p : primes) moduli.push_back(p->modulus);
+  ring::RnsPoly p(n, primes.size());
+  ring::small_to_rns(v, n, moduli, p.data());
+  ring::ntt_forward(p, primes);
   return p;
 }
 
-ring::RnsPoly gaussian_ntt(const Context& ctx, std::size_t level) {
+ring::RnsPoly gaussian_ntt(const Context& ctx, const ring::PrimeList& primes) {
   std::vector<std::int64_t> e(ctx.degree());
   ring::ChaCha20Prng prng(ring::random_seed());
   ring::sample_gaussian(prng, e.data(), e.size());
-  ring::RnsPoly p = small_poly_ntt(ctx, e.data(), level);
+  ring::RnsPoly p = small_poly_ntt(e.data(), e.size(), primes);
   secure_wipe(e.data(), e.size() * sizeof(std::int64_t));
   return p;
 }
@@ -53,10 +57,10 @@ Ciphertext encrypt(const ContextPtr& context, const KeySet& keys, const Plaintex
   ct.level = level;
   ct.scale = pt.scale;
   ct.slots_used = slots_used;
-  ring::RnsPoly c0 = gaussian_ntt(*context, level);
-  ring::add(c0, c0, pt.poly, primes);
   if (keys.has_secret()) {
     // c1 = a uniform from a seed, c0 = -a s + e + m.
+    ring::RnsPoly c0 = gaussian_ntt(*context, primes);
+    ring::add(c0, c0, pt.poly, primes);
     const ring::Seed seed = ring::random_seed();
     ring::RnsPoly a = expand_uniform(seed, primes, n);
     ring::RnsPoly as(n, level + 1);
@@ -65,25 +69,49 @@ Ciphertext encrypt(const ContextPtr& context, const KeySet& keys, const Plaintex
     ct.seed = seed;
     ct.polys.push_back(std::move(c0));
     ct.polys.push_back(std::move(a));
-  } else {
-    // c0 = b u + e0 + m, c1 = a u + e1 with u ternary.
-    std::vector<std::int8_t> u8(n);
-    {
-      ring::ChaCha20Prng prng(ring::random_seed());
-      ring::sample_ternary(prng, u8.data(), n);
-    }
-    std::vector<std::int64_t> u64(u8.begin(), u8.end());
-    ring::RnsPoly u = small_poly_ntt(*context, u64.data(), level);
-    secure_wipe(u8.data(), u8.size());
-    secure_wipe(u64.data(), u64.size() * sizeof(std::int64_t));
-    const PublicKey& pk = keys.public_key();
-    ring::multiply_add(c0, pk.b, u, primes);
-    ring::RnsPoly c1 = gaussian_ntt(*context, level);
-    ring::multiply_add(c1, pk.a, u, primes);
-    u.wipe();
-    ct.polys.push_back(std::move(c0));
-    ct.polys.push_back(std::move(c1));
+    return ct;
   }
+  // Public key: (b u + e0, a u + e1) with u ternary, then + (m, 0). With a key
+  // over Q and P (SEAL's method) the products are made over Q_level and P and
+  // divided by P (rounded): the noise u e of the key shrinks by P, leaving
+  // about the noise of a secret-key encryption. A key over Q only (format v1
+  // files) is used as it is.
+  const PublicKey& pk = keys.public_key();
+  const bool over_p = pk.b.limbs() == context->key_primes().size();
+  const auto& work = over_p ? context->extended_primes(level) : primes;
+  const std::size_t top = context->max_level();
+  // The key's limbs for `work`: q_0..q_level, then (over P) the special limbs.
+  auto key_limbs = [&](const ring::RnsPoly& k) {
+    auto out = ring::RnsPoly::uninitialized(n, work.size());
+    for (std::size_t i = 0; i < work.size(); ++i) {
+      const std::size_t from = i <= level ? i : top + 1 + (i - level - 1);
+      std::copy(k.limb(from), k.limb(from) + n, out.limb(i));
+    }
+    return out;
+  };
+  std::vector<std::int8_t> u8(n);
+  {
+    ring::ChaCha20Prng prng(ring::random_seed());
+    ring::sample_ternary(prng, u8.data(), n);
+  }
+  std::vector<std::int64_t> u64(u8.begin(), u8.end());
+  ring::RnsPoly u = small_poly_ntt(u64.data(), n, work);
+  secure_wipe(u8.data(), u8.size());
+  secure_wipe(u64.data(), u64.size() * sizeof(std::int64_t));
+  ring::RnsPoly c[2] = {gaussian_ntt(*context, work), gaussian_ntt(*context, work)};
+  ring::multiply_add(c[0], key_limbs(pk.b), u, work);
+  ring::multiply_add(c[1], key_limbs(pk.a), u, work);
+  u.wipe();
+  for (auto& ci : c) {
+    if (over_p) {
+      ring::RnsPoly down;
+      mod_down(*context, ci, level, down);
+      ci = std::move(down);
+    }
+  }
+  ring::add(c[0], c[0], pt.poly, primes);
+  ct.polys.push_back(std::move(c[0]));
+  ct.polys.push_back(std::move(c[1]));
   return ct;
 }
 

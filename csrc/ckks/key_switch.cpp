@@ -42,9 +42,6 @@ std::vector<ring::RnsPoly> decompose(const Context& context, const ring::RnsPoly
   return digits;
 }
 
-namespace {
-
-// ModDown: out_i = (x_i - [x]_P) P^-1 with [x]_P centred, i.e. round(x / P).
 void mod_down(const Context& context, ring::RnsPoly& acc, std::size_t level, ring::RnsPoly& out) {
   const std::size_t n = context.degree(), alpha = context.params().digit_size();
   auto special = ring::RnsPoly::uninitialized(n, alpha);
@@ -62,8 +59,6 @@ void mod_down(const Context& context, ring::RnsPoly& acc, std::size_t level, rin
     p->ops->mul_scalar(out.limb(i), out.limb(i), w, ws, n, p->modulus);
   });
 }
-
-}  // namespace
 
 namespace {
 

@@ -18,6 +18,10 @@ namespace securinfer::ckks {
 // q_0..q_level, P by fast base conversion; NTT form.
 std::vector<ring::RnsPoly> decompose(const Context& context, const ring::RnsPoly& d, std::size_t level);
 
+// ModDown: out = round(acc / P) over Q_level, for acc over Q_level then P
+// (NTT form; acc's special limbs are consumed).
+void mod_down(const Context& context, ring::RnsPoly& acc, std::size_t level, ring::RnsPoly& out);
+
 // out0, out1 = ModDown(sum_j digit_j * key_j) at `level`, NTT form. With a
 // permutation, each digit is read through it first (a hoisted automorphism).
 void apply_switch_key(const Context& context, const std::vector<ring::RnsPoly>& digits, std::size_t level,

@@ -108,11 +108,12 @@ KeySet KeySet::generate(const ContextPtr& context) {
     ring::ntt_forward(secret->s, primes);
   }
 
-  const auto& top = context->level_primes(context->max_level());
+  // Over Q_L and P, like the switching keys: encryption divides by P, which
+  // removes the key's noise (public_key_primes in keys.h).
   auto pk = std::make_shared<PublicKey>();
   pk->a_seed = ring::random_seed();
-  pk->a = expand_uniform(pk->a_seed, top, n);
-  pk->b = masked_secret(pk->a, secret->s, top);
+  pk->a = expand_uniform(pk->a_seed, primes, n);
+  pk->b = masked_secret(pk->a, secret->s, primes);
 
   ring::RnsPoly s_squared(n, primes.size());
   ring::multiply(s_squared, secret->s, secret->s, primes);

@@ -29,7 +29,10 @@ struct SecretKey {
 using Seed = std::array<std::uint8_t, 32>;
 
 struct PublicKey {
-  ring::RnsPoly b, a;  // b = -a s + e over q_0..q_L
+  // b = -a s + e over q_0..q_L and the special primes (keys made by this
+  // version), or over q_0..q_L only (format v1 files before the special
+  // primes were added: encryption then keeps the key's noise, ~10 bits more).
+  ring::RnsPoly b, a;
   Seed a_seed{};       // a expands from it (compact serialisation)
 };
 

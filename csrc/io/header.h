@@ -34,7 +34,8 @@ enum class ObjectType : std::uint16_t {
 
 constexpr std::uint32_t kFlagSeeded = 1;       // ciphertext: c1 stored as a seed
 constexpr std::uint32_t kFlagHasSecret = 2;    // context: carries the secret key
-constexpr std::uint32_t kKnownFlags = kFlagSeeded | kFlagHasSecret;
+constexpr std::uint32_t kFlagOverSpecial = 4;  // public key: over the special primes too
+constexpr std::uint32_t kKnownFlags = kFlagSeeded | kFlagHasSecret | kFlagOverSpecial;
 
 struct Header {
   ObjectType type;

@@ -222,11 +222,12 @@ Bytes save_context(const Context& ctx, const KeySet& keys, bool include_secret) 
   const std::size_t start = out.size();
   write_parameters(out, ctx.params());
   {
-    const std::size_t k = begin_object(out, {ObjectType::public_key, 0, 0, fp, id});
-    const std::size_t s = out.size();
     const auto& pk = keys.public_key();
+    const bool over_p = pk.b.limbs() == ctx.key_primes().size();
+    const std::size_t k = begin_object(out, {ObjectType::public_key, over_p ? kFlagOverSpecial : 0u, 0, fp, id});
+    const std::size_t s = out.size();
     out.put_bytes(pk.a_seed.data(), pk.a_seed.size());
-    write_poly(out, pk.b, ctx.level_primes(ctx.max_level()));
+    write_poly(out, pk.b, over_p ? ctx.key_primes() : ctx.level_primes(ctx.max_level()));
     end_object(out, k, s);
   }
   write_switch_key(out, ObjectType::relin_key, ctx, id, keys.relin_key());
@@ -273,11 +274,14 @@ std::pair<ContextPtr, KeySet> load_context(const std::uint8_t* data, std::size_t
 
   auto pk = std::make_shared<ckks::PublicKey>();
   {
-    ByteReader k = open_object(r, ObjectType::public_key, fp, id);
+    Header h;
+    ByteReader k = open_object(r, ObjectType::public_key, fp, id, &h, kFlagOverSpecial);
+    // Keys of format v1 files are over the chain primes only (still usable).
+    const auto& primes = (h.flags & kFlagOverSpecial) ? ctx->key_primes() : ctx->level_primes(ctx->max_level());
     pk->a_seed = read_seed(k);
-    pk->b = read_poly(k, ctx->level_primes(ctx->max_level()), n);
+    pk->b = read_poly(k, primes, n);
     expect_consumed(k, ObjectType::public_key);
-    pk->a = ckks::expand_uniform(pk->a_seed, ctx->level_primes(ctx->max_level()), n);
+    pk->a = ckks::expand_uniform(pk->a_seed, primes, n);
   }
   std::shared_ptr<const KeySwitchKey> relin;
   {

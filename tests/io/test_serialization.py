@@ -109,3 +109,7 @@ def test_format_fixtures_keep_loading():
         ct = si.Ciphertext.load((DATA / name).read_bytes(), ctx)
         want = expected if "fresh" in name else expected * expected
         assert np.allclose(ctx.decrypt(ct), want, atol=1e-6), name
+    # Its public key is over the chain primes only (v1): still encrypts.
+    server = si.Context.load(ctx.public().serialize())
+    x = np.linspace(-1, 1, 64)
+    assert np.allclose(ctx.decrypt(si.Ciphertext.load(server.encrypt(x).serialize(), ctx)), x, atol=1e-4)

@@ -5,7 +5,7 @@ import pytest
 
 import securinfer as si
 
-from .conftest import assert_close
+from .conftest import precision_bits, assert_close
 
 
 def vectors(ctx, count=2, seed=0):
@@ -22,6 +22,17 @@ def test_public_key_encryption(ctx_any):
     (x,) = vectors(ctx_any, 1)
     ct = ctx_any.public().encrypt(x)
     assert_close(ctx_any.decrypt(ct), x, 20, "public-key")
+
+
+def test_public_key_noise_is_divided_by_the_special_primes(ctx_any):
+    # The key is over Q and P and encryption divides by P (SEAL's method): the
+    # key's noise u*e (about 10 bits over a secret-key encryption when kept)
+    # shrinks to the rounding left by the division: a few bits at most.
+    x = np.random.default_rng(5).uniform(-1, 1, ctx_any.slots)
+    secret = precision_bits(ctx_any.decrypt(ctx_any.encrypt(x)), x)
+    public = precision_bits(ctx_any.decrypt(ctx_any.public().encrypt(x)), x)
+    print(f"secret-key {secret:.1f} bits, public-key {public:.1f} bits")
+    assert public >= secret - 6
 
 
 def test_add_sub_negate(ctx_any):

@@ -122,7 +122,7 @@ class ParameterSet:
         """The serialized public context with ``galois_keys`` Galois keys."""
         chain, special = self._chain_bytes(), self._special_bytes()
         parameters = _HEADER + 4 + 2 + 2 + 8 * (len(self.chain_bits) + len(self.special_bits)) + 8 + 1
-        public_key = _HEADER + _SEED + chain
+        public_key = _HEADER + _SEED + chain + special  # over the special primes too (format v1 keys: less)
         relin_key = _HEADER + 2 + self.dnum * (_SEED + chain + special)
         galois = _HEADER + 4 + galois_keys * self.galois_key_bytes()
         return _HEADER + parameters + public_key + relin_key + galois
