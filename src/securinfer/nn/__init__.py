@@ -12,7 +12,7 @@ Example:
     >>> enc = snn.compile(LinearRegression().fit(X, y))
     >>> ctx = enc.create_context()
     >>> server_out = enc(enc.encrypt(ctx.public(), X[:3]))   # public key: a server can encrypt too
-    >>> bool(np.allclose(enc.decrypt(ctx, server_out).ravel(), y[:3], atol=1e-2))   # public-key noise: ~1e-3
+    >>> bool(np.allclose(enc.decrypt(ctx, server_out).ravel(), y[:3], atol=1e-3))
     True
 """
 
