@@ -151,3 +151,33 @@ def test_metrics_count_requests_sessions_and_bytes(client):
     assert run["latency_ms"]["p50"] > 0 and run["latency_ms"]["p99"] >= run["latency_ms"]["p50"]
     assert m["sessions"]["active"] >= 1 and m["sessions"]["key_bytes"] > 0
     assert m["process"]["rss_bytes"] is None or m["process"]["rss_bytes"] > 0
+
+
+def test_a_flood_of_bad_requests_leaves_it_serving(client, server, weights, rng):
+    """400 bad requests from 16 threads at once (garbage, truncated and
+    oversized bodies, bad tokens, unknown sessions and servables): every one
+    gets its 4xx, and a good request afterwards gets the right answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    sid = client.session("affine")
+    good = container.pack([client.encrypt("affine", rng.normal(size=16)).serialize()])
+    too_big = client.info()["limits"]["max_run_bytes"]["affine"] + 1
+    noise = np.random.default_rng(99)  # test data only
+    bad = [
+        lambda: post(server, "/v1/run/affine", bytes(noise.integers(0, 256, 3000, dtype=np.uint8)), **{"X-Session": sid}),
+        lambda: post(server, "/v1/run/affine", good[: len(good) // 2], **{"X-Session": sid}),
+        lambda: post(server, "/v1/run/affine", b"\0" * too_big, **{"X-Session": sid}),
+        lambda: httpx.post(server.url + "/v1/run/affine", content=good, timeout=60,
+                           headers={**BINARY, "Authorization": "Bearer wrong", "X-Session": sid}),
+        lambda: post(server, "/v1/run/affine", good, **{"X-Session": "no-such-session"}),
+        lambda: post(server, "/v1/run/no-such-model", good, **{"X-Session": sid}),
+        lambda: post(server, "/v1/sessions", b"SINF" + bytes(64)),
+        lambda: post(server, "/v1/run/affine", good, **{"X-Session": sid, "Content-Type": "text/plain"}),
+    ]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(pool.map(lambda i: bad[i % len(bad)]().status_code, range(400)))
+    assert all(400 <= s < 500 for s in statuses), sorted(set(statuses))
+    assert client.health() == {"status": "ok"}
+    x = rng.normal(size=16)
+    W, b = weights
+    assert np.allclose(client.infer("affine", x), x @ W + b, atol=1e-3)
