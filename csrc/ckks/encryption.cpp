@@ -47,8 +47,8 @@ Plaintext encode(const ContextPtr& context, const std::complex<double>* values, 
 }
 
 Ciphertext encrypt(const ContextPtr& context, const KeySet& keys, const Plaintext& pt, std::size_t slots_used) {
-  SECURINFER_CHECK(pt.context->fingerprint() == context->fingerprint(), ContextMismatchError,
-                   "plaintext was encoded under other parameters");
+  require_same_parameters(*pt.context, *context, "plaintext and context");
+  keys.require_usable_with(*context, keys.key_id());
   const std::size_t n = context->degree(), level = pt.level;
   const auto& primes = context->level_primes(level);
   Ciphertext ct;
@@ -118,8 +118,7 @@ Ciphertext encrypt(const ContextPtr& context, const KeySet& keys, const Plaintex
 std::vector<std::complex<double>> decrypt(const KeySet& keys, const Ciphertext& ct, double flooding_sigma) {
   SECURINFER_CHECK(std::isfinite(flooding_sigma) && flooding_sigma >= 0 && flooding_sigma < 0x1p48, ParameterError,
                    "flooding noise must be finite, non-negative and below 2^48");
-  SECURINFER_CHECK(ct.key_id == keys.key_id(), ContextMismatchError,
-                   "ciphertext was encrypted under other keys");
+  keys.require_usable_with(*ct.context, ct.key_id);
   const Context& ctx = *ct.context;
   const std::size_t n = ctx.degree();
   const auto& primes = ctx.level_primes(ct.level);

@@ -14,8 +14,10 @@ from .errors import (  # noqa: F401  (imported before _core, which maps C++ erro
     SecurinferError,
     SecurityError,
     SerializationError,
+    ShapeError,
 )
 from ._system import get_num_threads, set_num_threads, simd_info
+from .parameters import Parameters
 from .context import Context
 from .ciphertext import Ciphertext
 from . import linalg, polynomial, reductions
@@ -25,11 +27,13 @@ from ._core import __version__
 __all__ = [
     "Context",
     "Ciphertext",
+    "Parameters",
     "linalg",
     "polynomial",
     "reductions",
     "SecurinferError",
     "ParameterError",
+    "ShapeError",
     "SecurityError",
     "MissingKeyError",
     "ContextMismatchError",

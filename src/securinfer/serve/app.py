@@ -178,7 +178,7 @@ def create_app(servables: Iterable, config: Optional[ServiceConfig] = None, **se
         body = await read_body(request, catalog.max_context_body(), "context", config.drain_limit)
         context = await off_loop(load_public_context, body, catalog.context_caps())
         sid = sessions.add(context, nbytes=len(body))
-        return {"session": sid, "ttl_s": config.session_ttl, "servables": catalog.compatible(context.fingerprint)}
+        return {"session": sid, "ttl_s": config.session_ttl, "servables": catalog.compatible(context)}
 
     @app.delete("/v1/sessions", tags=["sessions"], status_code=204, dependencies=[Depends(authorize)],
                 summary="Close the session named in X-Session (frees its keys)")
@@ -196,7 +196,7 @@ def create_app(servables: Iterable, config: Optional[ServiceConfig] = None, **se
         # upon which it uploads its keys again) only once the body is read.
         body = await read_body(request, catalog.max_run_body(name), "ciphertext container", config.drain_limit)
         session = session_of(request)
-        if session.context.fingerprint != catalog.parameters(name).fingerprint:
+        if not catalog.parameters(name).matches(session.context):
             raise Refusal(409, "mismatch", f"this session's parameters are not {name!r}'s; build the context from "
                                            f"GET /v1/servables/{name}")
         answer = await off_loop(_compute, catalog.servable(name), session.context, body, catalog.max_inputs(name),
@@ -219,6 +219,6 @@ def _compute(servable, context, body, max_inputs: int, max_item_bytes: int) -> b
     outputs = servable(inputs)
     if not isinstance(outputs, (list, tuple)) or not all(isinstance(c, Ciphertext) for c in outputs):
         raise TypeError(f"{servable!r} returned {type(outputs).__name__}, not a list of ciphertexts")
-    if any(c.context.fingerprint != context.fingerprint for c in outputs):
+    if any(not c.context.same_parameters(context) for c in outputs):
         raise ContextMismatchError("the servable answered under other parameters")
     return container.pack([c.serialize() for c in outputs])

@@ -82,7 +82,7 @@ class LinearModel:
         if len(ciphertexts) != 1 or not isinstance(ciphertexts[0], Ciphertext):
             raise ParameterError(f"{self.name} takes exactly one ciphertext")
         x = ciphertexts[0]
-        if x.context.fingerprint != self.parameters.fingerprint:
+        if not self.parameters.matches(x.context):
             raise ContextMismatchError(f"{self.name} runs on other parameters than this ciphertext's")
         with self._lock:  # encode the diagonals once per level, whichever thread asks first
             lt = self._transforms.get(x.level)
