@@ -25,6 +25,7 @@ struct Plaintext {
 enum class Padding : std::uint8_t {
   zeros = 0,       // zeros (up to the encryption noise)
   replicated = 1,  // slot i holds slot (i mod period); slots [length, period) hold zeros
+                   // (a period below the length: the values themselves repeat, e.g. a broadcast scalar)
   undefined = 2,   // anything (partial sums of sum(), debris of rotations): never read as data
 };
 

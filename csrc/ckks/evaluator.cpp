@@ -31,7 +31,7 @@ Ciphertext with_polys_like(const Ciphertext& a) {
 // with a's replication period (zeros between length and period).
 std::vector<Complex> as_laid_out(const Ciphertext& a, const Complex* values, std::size_t count) {
   require_same_length(a.slots_used, count, "ciphertext and plaintext vector");
-  if (a.padding != Padding::replicated) return std::vector<Complex>(values, values + count);
+  if (!tiles_values(a)) return std::vector<Complex>(values, values + count);
   std::vector<Complex> tiled(a.context->slots(), Complex(0, 0));
   for (std::size_t start = 0; start < tiled.size(); start += a.period)
     std::copy(values, values + count, tiled.begin() + start);
@@ -222,6 +222,11 @@ Ciphertext add_values(const Ciphertext& a, const Complex* values, std::size_t co
   Plaintext p = encode(a.context, laid_out.data(), laid_out.size(), a.level, a.scale);
   Ciphertext r = a;
   r.seed.reset();
+  if (a.padding == Padding::replicated && !tiles_values(a)) {
+    // Values added once over repeating ones: past the length, no pattern is known.
+    r.padding = Padding::undefined;
+    r.period = 0;
+  }
   ring::add(r.polys[0], r.polys[0], p.poly, a.context->level_primes(a.level));
   return r;
 }
@@ -270,7 +275,8 @@ Ciphertext multiply_values(const Ciphertext& a, const Complex* values, std::size
 
 Ciphertext add_scalar(const Ciphertext& a, Complex c) {
   SECURINFER_CHECK(std::isfinite(c.real()) && std::isfinite(c.imag()), ParameterError, "scalar must be finite");
-  if (c.imag() != 0.0 || a.slots_used < a.context->slots()) {
+  const bool everywhere = a.padding == Padding::replicated && !tiles_values(a);  // keeps the repetition
+  if (c.imag() != 0.0 || (a.slots_used < a.context->slots() && !everywhere)) {
     // Only the vector's own slots (and their replicas): the padding keeps its state.
     std::vector<Complex> v(a.slots_used, c);
     Ciphertext r = add_values(a, v.data(), v.size());

@@ -107,6 +107,10 @@ void require_defined_padding(const Ciphertext& a, const char* what) {
                        "multiply by a 0/1 mask first (Ciphertext.mask_padding())");
 }
 
+bool tiles_values(const Ciphertext& a) {
+  return a.padding == Padding::replicated && a.period >= a.slots_used;
+}
+
 void validate_layout(const Ciphertext& a, bool serialization) {
   const std::size_t slots = a.context->slots();
   auto fail = [serialization](const std::string& message) {
@@ -120,8 +124,8 @@ void validate_layout(const Ciphertext& a, bool serialization) {
       if (a.period != 0) fail("a period goes only with replicated padding");
       break;
     case Padding::replicated:
-      if (a.period < a.slots_used || a.period > slots || (a.period & (a.period - 1)) != 0)
-        fail("replication period " + std::to_string(a.period) + " must be a power of two in [length, slots]");
+      if (a.period < 1 || a.period > slots || (a.period & (a.period - 1)) != 0)
+        fail("replication period " + std::to_string(a.period) + " must be a power of two in [1, slots]");
       break;
     default:
       fail("unknown padding state");

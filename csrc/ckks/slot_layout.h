@@ -37,6 +37,10 @@ void require_zero_padding(const Ciphertext& a, const char* what);
 // replicas): a rotation brings padding into view.
 void require_defined_padding(const Ciphertext& a, const char* what);
 
+// Whether a's replicas can be written around a vector of its length: a
+// period at least the length (a shorter one repeats the values themselves).
+bool tiles_values(const Ciphertext& a);
+
 // Checks a state read from bytes or declared by a caller (SerializationError
 // or ParameterError as `serialization` says).
 void validate_layout(const Ciphertext& a, bool serialization);

@@ -17,15 +17,15 @@ def ctx():
     return ctx
 
 
-def test_pack_round_trip_keeps_values_and_flags(ctx):
+def test_pack_round_trip_keeps_values_and_state(ctx):
     x = ctx.encrypt(np.arange(5.0))
     z = ctx.encrypt(np.array([1 + 2j, 3.0]))
-    s = x.sum()                                          # fills every slot: not zero-padded
+    s = x.sum()                                          # partial sums past slot 0: undefined padding
     server = load_public(public_bytes(ctx))
     back = unpack(pack([x, z, s]), server)
     for before, after in zip([x, z, s], back):
         assert after.context is server and after.level == before.level and after.size == before.size
-        assert (after._complex, after._clean) == (before._complex, before._clean)
+        assert (after.is_complex, after.padding) == (before.is_complex, before.padding)
         np.testing.assert_array_equal(ctx.decrypt(after), ctx.decrypt(before))
 
 
