@@ -1,0 +1,109 @@
+"""The kernels on doubles with FMA (the avx2 and avx512 paths' choice for primes
+below 2^50) against the scalar path and exact integers, bit for bit.
+
+Their residues are signed and lazy inside the NTT (|x| < 2q forward, < q
+inverse), and their quotient estimate is only good to a bounded error, so the
+inputs that stress them are primes of every size up to the largest NTT primes
+below 2^50, inputs at the ends of [0, q) (0, 1, q - 1, (q - 1) / 2 and mixes),
+and every size N = 2^10..2^16 (the depth of the lazy chain grows with log N).
+Primes at or above 2^50 take the 64-bit integer kernels on the same paths:
+the crossover is checked on both sides."""
+
+import numpy as np
+import pytest
+
+from securinfer import kernels
+
+from ..conftest import path_params
+
+FMA_PATHS = [p for p in path_params() if p.values[0] in ("avx2", "avx512")]
+SIZES = [2**k for k in range(10, 17)]
+
+
+def stress_inputs(n, q, rng):
+    """Random values, then the ends of [0, q) in the patterns that drive the
+    lazy ranges hardest (all q - 1; q - 1 and 0 alternating; a random mix of
+    0, 1, (q - 1) / 2, q - 1)."""
+    yield rng.integers(0, q, n, dtype=np.uint64)
+    yield np.zeros(n, dtype=np.uint64)
+    yield np.full(n, q - 1, dtype=np.uint64)
+    alternating = np.zeros(n, dtype=np.uint64)
+    alternating[::2] = q - 1
+    yield alternating
+    yield rng.choice(np.array([0, 1, (q - 1) // 2, q - 1], dtype=np.uint64), n)
+
+
+def check_ntt(plan, reference, a, label):
+    forward = plan.forward(a)
+    assert np.array_equal(forward, reference.forward(a)), (label, "forward")
+    assert np.array_equal(plan.inverse(a), reference.inverse(a)), (label, "inverse")
+    assert np.array_equal(plan.inverse(forward), a), (label, "round trip")
+    assert int(forward.max()) < plan.modulus
+
+
+@pytest.mark.parametrize("path", FMA_PATHS)
+@pytest.mark.parametrize("n", SIZES)
+def test_ntt_matches_scalar_for_the_largest_primes_below_2_50(path, n, rng):
+    # generate_ntt_primes lists the largest primes of the size first: these
+    # sit within 2^-20 of 2^50, where the quotient estimate is weakest.
+    for q in kernels.generate_ntt_primes(50, n, 2):
+        assert q < 2**50
+        reference = kernels.NttPlan(n, q, path="scalar")
+        plan = kernels.NttPlan(n, q, path=path)
+        for a in stress_inputs(n, q, rng):
+            check_ntt(plan, reference, a, hex(q))
+
+
+@pytest.mark.parametrize("path", FMA_PATHS)
+def test_ntt_matches_scalar_for_every_prime_size_from_20_to_50_bits(path, rng):
+    for bits in range(20, 51):
+        for n in (1024, 8192) if bits > 20 else (1024,):
+            q = kernels.generate_ntt_primes(bits, n, 1)[0]
+            reference = kernels.NttPlan(n, q, path="scalar")
+            plan = kernels.NttPlan(n, q, path=path)
+            for a in stress_inputs(n, q, rng):
+                check_ntt(plan, reference, a, (bits, n))
+
+
+@pytest.mark.parametrize("path", FMA_PATHS)
+@pytest.mark.parametrize("n", [8, 16, 32, 64, 128, 256, 512])
+def test_ntt_matches_scalar_at_small_sizes(path, n, rng):
+    # Odd and even numbers of radix-4 passes, and the sizes where the
+    # in-register stages meet the first pass.
+    for bits in (30, 50):
+        q = kernels.generate_ntt_primes(bits, n, 1)[0]
+        reference = kernels.NttPlan(n, q, path="scalar")
+        plan = kernels.NttPlan(n, q, path=path)
+        for a in stress_inputs(n, q, rng):
+            check_ntt(plan, reference, a, (bits, n))
+
+
+@pytest.mark.parametrize("path", FMA_PATHS)
+def test_both_sides_of_the_2_50_crossover_match_scalar(path, rng):
+    n = 4096
+    below = kernels.generate_ntt_primes(50, n, 1)[0]  # doubles
+    above = kernels.generate_ntt_primes(51, n, 1)[0]  # 64-bit integers
+    assert below < 2**50 <= above
+    for q in (below, above):
+        reference = kernels.NttPlan(n, q, path="scalar")
+        plan = kernels.NttPlan(n, q, path=path)
+        for a in stress_inputs(n, q, rng):
+            check_ntt(plan, reference, a, hex(q))
+
+
+@pytest.mark.parametrize("path", FMA_PATHS)
+@pytest.mark.parametrize("bits", [20, 33, 45, 49, 50])
+def test_eltwise_products_match_exact_integers(path, bits, rng):
+    q = kernels.generate_ntt_primes(bits, 1024, 1)[0]
+    ends = np.array([0, 1, 2, q - 2, q - 1, (q - 1) // 2, (q + 1) // 2], dtype=np.uint64)
+    # Every pair of end values, then random values; lengths with a tail.
+    a = np.concatenate([np.repeat(ends, len(ends)), rng.integers(0, q, 1003, dtype=np.uint64)])
+    b = np.concatenate([np.tile(ends, len(ends)), rng.integers(0, q, 1003, dtype=np.uint64)])
+    acc = np.concatenate([np.full(len(ends) ** 2, q - 1, dtype=np.uint64), rng.integers(0, q, 1003, dtype=np.uint64)])
+    exact_mul = np.array([int(x) * int(y) % q for x, y in zip(a, b)], dtype=np.uint64)
+    exact_mul_add = np.array([(int(c) + int(x) * int(y)) % q for c, x, y in zip(acc, a, b)], dtype=np.uint64)
+    assert np.array_equal(kernels.eltwise_mul(a, b, q, path=path), exact_mul)
+    assert np.array_equal(kernels.eltwise_mul_add(acc, a, b, q, path=path), exact_mul_add)
+    for w in (0, 1, q - 1, (q - 1) // 2, int(rng.integers(0, q))):
+        exact = np.array([int(x) * w % q for x in a], dtype=np.uint64)
+        assert np.array_equal(kernels.eltwise_mul_scalar(a, w, q, path=path), exact), w
