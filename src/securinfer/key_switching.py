@@ -41,7 +41,7 @@ def key_switch_cost(poly_degree: int, chain: int, special: int) -> float:
 
     Example:
         >>> round(key_switch_cost(8192, chain=3, special=1), 1)
-        29.4
+        28.6
     """
     if chain < 1 or special < 1:
         raise ParameterError("key switching needs at least one chain prime and one special prime")
