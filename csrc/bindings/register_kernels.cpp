@@ -10,6 +10,7 @@
 #include "arith/primes.h"
 #include "bindings/bindings.h"
 #include "bindings/numpy_checks.h"
+#include "eltwise/dot_accumulate.h"
 #include "eltwise/eltwise.h"
 #include "ntt/ntt_plan.h"
 #include "simd/dispatch.h"
@@ -164,6 +165,30 @@ void register_kernels(py::module_& parent) {
     kernels.mul_scalar(out.mutable_data(), a.data(), w, w_shoup, a.size(), mod);
     return out;
   }, py::arg("a"), py::arg("w"), py::arg("q"), path_arg);
+  m.def("eltwise_dot", [](const std::vector<py::handle>& a_objs, const std::vector<py::handle>& b_objs, uint64_t q,
+                          std::optional<std::string> path) {
+    // sum_t a[t] * b[t] mod q with one reduction per coefficient (key switching's inner product).
+    if (a_objs.size() != b_objs.size()) throw ParameterError("a and b must hold the same number of arrays");
+    const arith::Modulus mod(q);
+    std::vector<U64Array> a, b;
+    std::vector<const uint64_t*> pa, pb;
+    for (std::size_t t = 0; t < a_objs.size(); ++t) {
+      a.push_back(as_u64_vector(a_objs[t], "a"));
+      b.push_back(as_u64_vector(b_objs[t], "b"));
+      check_same_length(a.back(), b.back());
+      check_same_length(a.back(), a.front());
+      check_below(a.back(), q, "a");
+      check_below(b.back(), q, "b");
+      pa.push_back(a.back().data());
+      pb.push_back(b.back().data());
+    }
+    const simd::SimdPath chosen = resolve_path(path, q);
+    const std::size_t n = a.empty() ? 0 : static_cast<std::size_t>(a.front().size());
+    U64Array out(n);
+    py::gil_scoped_release release;
+    eltwise::dot_accumulate(out.mutable_data(), pa.data(), pb.data(), pa.size(), n, mod, chosen);
+    return out;
+  }, py::arg("a"), py::arg("b"), py::arg("q"), path_arg);
 }
 
 }  // namespace securinfer::bindings

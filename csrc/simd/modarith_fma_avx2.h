@@ -17,7 +17,7 @@
 // 2^-53, so |hi (1/q) - y w / q| < |y w / q| 2^-52 < |y| / 2^52. For |y| <= B q
 // that is below B / 4, and with the rounding |quot - y w / q| < 1/2 + B / 4:
 //   |mul_mod_lazy(y, w)| < (1/2 + B/4) q     for |y| <= B q, B <= 2, w < q.
-//   |reduce_centered(x)| <= q / 2 (1 + 2^-50) for |x| < 2^51.
+//   |reduce_centered(x)| <= q / 2 + |x| 2^-53 (so <= q / 2 + 1) for |x| < 2^53.
 // Intermediates never exceed 2^52 in magnitude, so every step is exact.
 #pragma once
 #include <cstdint>
@@ -76,12 +76,12 @@ static inline __m256d mul_mod_lazy(__m256d y, __m256d w, const Mod& m) {
   return _mm256_add_pd(_mm256_fnmadd_pd(quotient(hi, m), m.q, hi), lo);
 }
 
-// x mod q in [-q/2, q/2] (up to a 2^-50 relative slack), for |x| < 2^51.
+// x mod q in [-q/2 - 1, q/2 + 1] for |x| < 2^53 (the 2^-53 error of x / q).
 static inline __m256d reduce_centered(__m256d x, const Mod& m) {
   return _mm256_fnmadd_pd(quotient(x, m), m.q, x);
 }
 
-// x mod q in [0, q) for |x| < 2^51. A comparison, not the sign bit, picks the
+// x mod q in [0, q) for |x| < 2^53. A comparison, not the sign bit, picks the
 // lanes to lift, so -0.0 stays 0.
 static inline __m256d reduce_full(__m256d x, const Mod& m) {
   const __m256d r = reduce_centered(x, m);

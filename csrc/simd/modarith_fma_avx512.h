@@ -62,12 +62,12 @@ static inline __m512d mul_mod_lazy(__m512d y, __m512d w, const Mod& m) {
   return _mm512_add_pd(_mm512_fnmadd_pd(quotient(hi, m), m.q, hi), lo);
 }
 
-// x mod q in [-q/2, q/2] (up to a 2^-50 relative slack), for |x| < 2^51.
+// x mod q in [-q/2 - 1, q/2 + 1] for |x| < 2^53 (the 2^-53 error of x / q).
 static inline __m512d reduce_centered(__m512d x, const Mod& m) {
   return _mm512_fnmadd_pd(quotient(x, m), m.q, x);
 }
 
-// x mod q in [0, q) for |x| < 2^51. A comparison, not the sign bit, picks the
+// x mod q in [0, q) for |x| < 2^53. A comparison, not the sign bit, picks the
 // lanes to lift, so -0.0 stays 0.
 static inline __m512d reduce_full(__m512d x, const Mod& m) {
   const __m512d r = reduce_centered(x, m);

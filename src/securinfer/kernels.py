@@ -20,6 +20,7 @@ from ._core.kernels import (  # noqa: F401
     NttPlan,
     add_mod,
     eltwise_add,
+    eltwise_dot,
     eltwise_mul,
     eltwise_mul_add,
     eltwise_mul_scalar,
@@ -52,4 +53,5 @@ __all__ = [
     "eltwise_mul",
     "eltwise_mul_add",
     "eltwise_mul_scalar",
+    "eltwise_dot",
 ]

@@ -107,3 +107,41 @@ def test_eltwise_products_match_exact_integers(path, bits, rng):
     for w in (0, 1, q - 1, (q - 1) // 2, int(rng.integers(0, q))):
         exact = np.array([int(x) * w % q for x in a], dtype=np.uint64)
         assert np.array_equal(kernels.eltwise_mul_scalar(a, w, q, path=path), exact), w
+
+
+@pytest.mark.parametrize("path", path_params())
+@pytest.mark.parametrize("bits", [20, 40, 49, 50, 55, 60])
+@pytest.mark.parametrize("terms", [0, 1, 3, 8, 9, 17, 40])
+def test_dot_accumulate_matches_exact_integers(path, bits, terms, rng):
+    # Key switching's inner product: one reduction per coefficient (scalar,
+    # 128-bit sums) or a lazily reduced double accumulator (q < 2^50), which
+    # is reduced again every 8 terms: 8, 9, 17 and 40 terms cross that.
+    if path == "ifma" and bits > 50:
+        pytest.skip("the ifma path holds primes below 2^50 only")
+    q = kernels.generate_ntt_primes(bits, 1024, 1)[0]
+    n = 1027  # a tail after the vectors
+    a = [rng.integers(0, q, n, dtype=np.uint64) for _ in range(terms)]
+    b = [rng.integers(0, q, n, dtype=np.uint64) for _ in range(terms)]
+    for t in range(terms):  # the largest products in the first coefficients
+        a[t][:4] = q - 1
+        b[t][:4] = [q - 1, q - 1, (q - 1) // 2, 1]
+    got = kernels.eltwise_dot(a, b, q, path=path)
+    want = [sum(int(a[t][k]) * int(b[t][k]) for t in range(terms)) % q for k in range(n)] if terms else [0] * n
+    if terms == 0:
+        assert len(got) == 0
+    else:
+        assert np.array_equal(got, np.array(want, dtype=np.uint64))
+        assert np.array_equal(got, kernels.eltwise_dot(a, b, q, path="scalar"))
+
+
+def test_dot_accumulate_refuses_bad_input():
+    from securinfer import ParameterError
+
+    q = kernels.generate_ntt_primes(40, 1024, 1)[0]
+    x = np.zeros(8, dtype=np.uint64)
+    with pytest.raises(ParameterError, match="same number"):
+        kernels.eltwise_dot([x, x], [x], q)
+    with pytest.raises(ParameterError, match="same length"):
+        kernels.eltwise_dot([x, np.zeros(9, dtype=np.uint64)], [x, x], q)
+    with pytest.raises(ParameterError, match="not below"):
+        kernels.eltwise_dot([np.full(8, q, dtype=np.uint64)], [x], q)
