@@ -1,6 +1,8 @@
 #include "ring/base_converter.h"
 
 #include "arith/modarith.h"
+#include "eltwise/base_convert_kernels.h"
+#include "simd/dispatch.h"
 #include "util/aligned_buffer.h"
 #include "util/errors.h"
 #include "util/thread_pool.h"
@@ -40,6 +42,13 @@ BaseConverter::BaseConverter(PrimeList from, PrimeList to) : from_(std::move(fro
     for (std::size_t m = 0; m <= nf; ++m)
       product_multiples_[j * (nf + 1) + m] = arith::mul_mod(m % cj.value(), product, cj);
   }
+  // The FMA loops need every prime below 2^50 and a vector path for the target.
+  bool sources_fit = true;
+  for (const auto* b : from_) sources_fit = sources_fit && b->value() < simd::kFmaModulusBound;
+  on_doubles_.resize(nt);
+  for (std::size_t j = 0; j < nt; ++j)
+    on_doubles_[j] = sources_fit && to_[j]->value() < simd::kFmaModulusBound &&
+                     to_[j]->ntt.path() != simd::SimdPath::scalar;
 }
 
 void BaseConverter::convert(const std::uint64_t* in, std::uint64_t* out, std::size_t n) const {
@@ -91,6 +100,15 @@ void BaseConverter::compute_multiple(Prepared& x) const {
 void BaseConverter::convert_to(const Prepared& x, std::size_t j, std::uint64_t* o) const {
   const std::size_t nf = from_.size(), n = x.n;
   const std::uint64_t c = to_[j]->value();
+#if defined(SECURINFER_X86_KERNELS)
+  // Primes below 2^50 on a vector path: the same sums on doubles with FMA.
+  if (on_doubles_[j]) {
+    if (nf == 1) return eltwise::lift_single_fma_avx2(o, x.in, n, from_[0]->value(), c, x.centered);
+    const std::uint64_t big = product_multiples_[j * (nf + 1) + 1];  // [B]_c
+    return eltwise::sum_products_fma_avx2(o, x.y.data(), nf, n, hat_mod_to_.data() + j * nf, c,
+                                          x.centered ? x.multiple.data() : nullptr, big);
+  }
+#endif
   if (nf == 1) {
     // One source prime b: out = x mod c (x - b when centred and x > b/2), a
     // plain loop the compiler keeps tight; the common case (single-prime

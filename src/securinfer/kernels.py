@@ -19,6 +19,7 @@ Example:
 from ._core.kernels import (  # noqa: F401
     NttPlan,
     add_mod,
+    base_convert,
     eltwise_add,
     eltwise_dot,
     eltwise_mul,
@@ -54,4 +55,5 @@ __all__ = [
     "eltwise_mul_add",
     "eltwise_mul_scalar",
     "eltwise_dot",
+    "base_convert",
 ]

@@ -145,3 +145,63 @@ def test_dot_accumulate_refuses_bad_input():
         kernels.eltwise_dot([x, np.zeros(9, dtype=np.uint64)], [x, x], q)
     with pytest.raises(ParameterError, match="not below"):
         kernels.eltwise_dot([np.full(8, q, dtype=np.uint64)], [x], q)
+
+
+def exact_conversion(limbs, from_primes, to_primes, centered):
+    """x from its residues by the Chinese remainder theorem (Python integers),
+    centred into (-B/2, B/2] when asked, then reduced modulo each target."""
+    big = 1
+    for b in from_primes:
+        big *= b
+    out = []
+    for k in range(len(limbs[0])):
+        x = 0
+        for b, limb in zip(from_primes, limbs):
+            hat = big // b
+            x += int(limb[k]) * hat * pow(hat, -1, b)
+        x %= big
+        if centered and x > big // 2:
+            x -= big
+        out.append([x % c for c in to_primes])
+    return [np.array([row[j] for row in out], dtype=np.uint64) for j in range(len(to_primes))]
+
+
+def distinct_primes(bits_list, n):
+    """NTT primes for ring degree n, one per entry of bits_list, all different."""
+    used = []
+    for bits in bits_list:
+        used.append(next(q for q in kernels.generate_ntt_primes(bits, n, len(bits_list) + 1) if q not in used))
+    return used
+
+
+@pytest.mark.parametrize("path", path_params())
+@pytest.mark.parametrize("n", [1024, 2])  # 2: only the scalar tail of the vector loops
+@pytest.mark.parametrize("source_bits,target_bits", [
+    ([49], [40, 40, 49]),        # ModUp of a one-prime digit
+    ([40], [49, 40, 50]),        # ... from a smaller prime to larger ones
+    ([40, 49], [40, 40, 40]),    # ModDown + rescale: {q_l, P} to the chain
+    ([50, 50, 50], [30, 45, 50]),
+    ([45] * 9, [45, 36]),        # more sources than one lazy run of 8 products
+    ([55, 40], [40, 49]),        # a source at or above 2^50: the scalar loops
+    ([40], [60, 40]),            # a target above 2^50
+])
+def test_base_conversion_matches_exact_crt_and_scalar(path, n, source_bits, target_bits, rng):
+    if path == "ifma" and max(source_bits + target_bits) > 50:
+        pytest.skip("the ifma path holds primes below 2^50 only")
+    primes = distinct_primes(source_bits + target_bits, n)
+    from_primes, to_primes = primes[: len(source_bits)], primes[len(source_bits):]
+    limbs = [rng.integers(0, b, n, dtype=np.uint64) for b in from_primes]
+    for i, b in enumerate(from_primes):  # the ends of each source range
+        limbs[i][:2] = [0, b - 1] if n > 2 else limbs[i][:2]
+    # b // 2 in the first source: the centring threshold of a one-prime lift.
+    # (b_i // 2 in every source would be x = (B - 1) / 2 exactly, where the
+    # centred conversion is documented to pick either representative.)
+    limbs[0][-1] = from_primes[0] // 2
+    got = kernels.base_convert(limbs, from_primes, to_primes, centered=True, path=path)
+    want = exact_conversion(limbs, from_primes, to_primes, centered=True)
+    for j in range(len(to_primes)):
+        assert np.array_equal(got[j], want[j]), (j, to_primes[j])
+    uncentred = kernels.base_convert(limbs, from_primes, to_primes, centered=False, path=path)
+    reference = kernels.base_convert(limbs, from_primes, to_primes, centered=False, path="scalar")
+    for j in range(len(to_primes)):
+        assert np.array_equal(uncentred[j], reference[j]), (j, "uncentred")
