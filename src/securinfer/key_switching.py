@@ -90,3 +90,28 @@ def choose_special_primes(poly_degree: int, chain_bits: Sequence[int], special_b
             f"{sum(chain_bits)} chain bits plus {min_special} special prime(s) of {special_bits} bits exceed "
             f"the 128-bit bound for N = {poly_degree}")
     return best
+
+
+def default_special_primes(poly_degree: int, coeff_bits: Sequence[int], *, secure: bool = True) -> dict:
+    """What ``Context.create(poly_degree=..., coeff_bits=...)`` should use when
+    the caller leaves ``special_primes`` out: the last entry of ``coeff_bits``
+    is the special prime size (as today), the others the chain, and the count
+    of special primes of that size is chosen by cost within the 128-bit bound.
+    A chain that does not fit even with one special prime is returned as given
+    (one special prime), for the caller's own security check to refuse.
+
+    Example:
+        >>> default_special_primes(8192, [60, 40, 40, 60])
+        {'coeff_bits': [60, 40, 40, 60], 'special_primes': 1}
+        >>> default_special_primes(16384, [60] + [40] * 6 + [60])["special_primes"]
+        2
+    """
+    bits = list(coeff_bits)
+    if len(bits) < 2:
+        return dict(coeff_bits=bits, special_primes=1)
+    chain, special_bits = bits[:-1], bits[-1]
+    try:
+        count = choose_special_primes(poly_degree, chain, special_bits, secure=secure)
+    except ParameterError:
+        count = 1
+    return dict(coeff_bits=chain + [special_bits] * count, special_primes=count)

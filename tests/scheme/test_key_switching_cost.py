@@ -103,3 +103,20 @@ def test_context_with_cost_chosen_special_primes_computes_correctly():
     enc = ctx.encrypt(x)
     assert np.allclose(ctx.decrypt(enc * enc)[:64], x * x, atol=1e-5)
     assert np.allclose(ctx.decrypt(enc.rotate(3))[:61], x[3:], atol=1e-5)
+
+
+def test_default_special_primes_keeps_fitting_chains_and_adds_by_cost():
+    from securinfer.key_switching import default_special_primes
+
+    # The benchmark chain at N = 8192 has no room for a second 60-bit prime.
+    assert default_special_primes(8192, [60, 40, 40, 60]) == {"coeff_bits": [60, 40, 40, 60], "special_primes": 1}
+    # At N = 16384 it has: one more special prime, cheaper by the model, within the bound.
+    spec = default_special_primes(16384, [60] + [40] * 6 + [60])
+    assert spec["special_primes"] == choose_special_primes(16384, [60] + [40] * 6, 60)
+    assert spec["coeff_bits"][:7] == [60] + [40] * 6
+    assert sum(spec["coeff_bits"]) <= ckks.max_secure_modulus_bits(16384)
+    # A chain over the bound is left as given, for Context.create's security check to refuse.
+    assert default_special_primes(8192, [60] * 5) == {"coeff_bits": [60] * 5, "special_primes": 1}
+    ctx = si.Context.create(poly_degree=16384, scale_bits=40, **spec)
+    x = np.linspace(-1, 1, 32)
+    assert np.allclose(ctx.decrypt(ctx.encrypt(x) * ctx.encrypt(x))[:32], x * x, atol=1e-5)
