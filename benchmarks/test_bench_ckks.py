@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 import securinfer as si
+from securinfer.presets import PRESETS
 
 from _bench_common import CKKS_PARAMS, OURS, TENSEAL, assert_close, ckks_info, set_info, ts
 
@@ -164,3 +165,77 @@ def test_dot(benchmark, backend, threads, rng):
     a, b = backend.encrypt(backend.prepare(x)), backend.encrypt(backend.prepare(y))
     out = benchmark(backend.dot, a, b)
     assert_close(backend.decrypt(out)[:1], [float(np.dot(x, y))])
+
+
+# --------------------------------------------------------------------------- the "fast" preset's chain
+# The same operations on the chain the "fast" preset picks ([49, 40, 40] + [49]:
+# every prime below 2^50, so the FMA-on-doubles and IFMA kernels apply), with
+# TenSEAL given the very same chain. One thread.
+FAST_CHAIN = PRESETS["fast"]["coeff_bits"]
+
+
+@pytest.fixture(scope="module")
+def fast_pair():
+    from _bench_common import sealapi
+
+    if ts is None:
+        pytest.skip("TenSEAL not installed")
+    ours = si.Context.create(preset="fast")
+    ours.generate_rotation_keys(steps=[1])
+    theirs = ts.context(ts.SCHEME_TYPE.CKKS, 8192, coeff_mod_bit_sizes=FAST_CHAIN, n_threads=1)
+    theirs.global_scale = 2.0**40
+    seal = theirs.seal_context().data
+    keygen = sealapi.KeyGenerator(seal, theirs.secret_key().data)
+    rot_keys = sealapi.GaloisKeys()
+    keygen.create_galois_keys(sorted(set(seal.key_context_data().galois_tool().get_elts_from_steps([1]))), rot_keys)
+    return ours, theirs, seal, rot_keys
+
+
+@pytest.mark.parametrize("library", [OURS, TENSEAL])
+@pytest.mark.parametrize("op", ["multiply ct*ct (relin+rescale)", "rotate by 1", "decrypt"])
+def test_fast_preset(benchmark, fast_pair, library, op, rng):
+    from _bench_common import sealapi
+
+    ours, theirs, seal, rot_keys = fast_pair
+    threads_before = si.get_num_threads()
+    si.set_num_threads(1)
+    try:
+        _fast_preset_case(benchmark, ours, theirs, seal, rot_keys, sealapi, library, op, rng)
+    finally:
+        si.set_num_threads(threads_before)
+
+
+def _fast_preset_case(benchmark, ours, theirs, seal, rot_keys, sealapi, library, op, rng):
+    set_info(benchmark, group=f"ckks N=8192 {FAST_CHAIN} t=1: {op}", library=library, kind="ckks", op=op,
+             variant="fast preset", N=8192, coeff_bits=FAST_CHAIN, threads=1,
+             path=si.simd_info()["active"] if library == OURS else "seal")
+    x, y = full_vector(rng, 4096), full_vector(rng, 4096)
+    if library == OURS:
+        a, b = ours.encrypt(x), ours.encrypt(y)
+        if op.startswith("multiply"):
+            out = benchmark(lambda: a * b)
+            assert_close(ours.decrypt(out), x * y)
+        elif op.startswith("rotate"):
+            out = benchmark(a.rotate, 1)
+            assert_close(ours.decrypt(out), np.roll(x, -1))
+        else:
+            assert_close(benchmark(ours.decrypt, a), x)
+        return
+    a, b = ts.ckks_vector(theirs, x.tolist()), ts.ckks_vector(theirs, y.tolist())
+    if op.startswith("multiply"):
+        out = benchmark(lambda: a * b)
+        assert_close(np.asarray(out.decrypt()), x * y)
+    elif op.startswith("rotate"):
+        evaluator = sealapi.Evaluator(seal)
+
+        def rotate():
+            out = sealapi.Ciphertext(seal)
+            evaluator.rotate_vector(a.ciphertext()[0], 1, rot_keys, out)
+            return out
+
+        out = benchmark(rotate)
+        plain = sealapi.Plaintext()
+        sealapi.Decryptor(seal, theirs.secret_key().data).decrypt(out, plain)
+        assert_close(np.asarray(sealapi.CKKSEncoder(seal).decode_double(plain)), np.roll(x, -1))
+    else:
+        assert_close(np.asarray(benchmark(a.decrypt)), x)

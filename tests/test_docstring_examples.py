@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["securinfer", "securinfer.errors", "securinfer._system", "securinfer.kernels", "securinfer.presets", "securinfer.polynomial", "securinfer.reductions",
+MODULES = ["securinfer", "securinfer.errors", "securinfer._system", "securinfer.kernels", "securinfer.presets", "securinfer.key_switching", "securinfer.polynomial", "securinfer.reductions",
            "securinfer.context", "securinfer.ciphertext", "securinfer.linalg", "securinfer.combinations",
            "securinfer._prepared_cache", "securinfer.apps.diagnosis"]
 

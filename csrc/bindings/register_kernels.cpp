@@ -4,14 +4,17 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <memory>
 #include <optional>
 
 #include "arith/modarith.h"
 #include "arith/primes.h"
 #include "bindings/bindings.h"
 #include "bindings/numpy_checks.h"
+#include "eltwise/dot_accumulate.h"
 #include "eltwise/eltwise.h"
 #include "ntt/ntt_plan.h"
+#include "ring/base_converter.h"
 #include "simd/dispatch.h"
 
 namespace py = pybind11;
@@ -164,6 +167,65 @@ void register_kernels(py::module_& parent) {
     kernels.mul_scalar(out.mutable_data(), a.data(), w, w_shoup, a.size(), mod);
     return out;
   }, py::arg("a"), py::arg("w"), py::arg("q"), path_arg);
+  m.def("eltwise_dot", [](const std::vector<py::handle>& a_objs, const std::vector<py::handle>& b_objs, uint64_t q,
+                          std::optional<std::string> path) {
+    // sum_t a[t] * b[t] mod q with one reduction per coefficient (key switching's inner product).
+    if (a_objs.size() != b_objs.size()) throw ParameterError("a and b must hold the same number of arrays");
+    const arith::Modulus mod(q);
+    std::vector<U64Array> a, b;
+    std::vector<const uint64_t*> pa, pb;
+    for (std::size_t t = 0; t < a_objs.size(); ++t) {
+      a.push_back(as_u64_vector(a_objs[t], "a"));
+      b.push_back(as_u64_vector(b_objs[t], "b"));
+      check_same_length(a.back(), b.back());
+      check_same_length(a.back(), a.front());
+      check_below(a.back(), q, "a");
+      check_below(b.back(), q, "b");
+      pa.push_back(a.back().data());
+      pb.push_back(b.back().data());
+    }
+    const simd::SimdPath chosen = resolve_path(path, q);
+    const std::size_t n = a.empty() ? 0 : static_cast<std::size_t>(a.front().size());
+    U64Array out(n);
+    py::gil_scoped_release release;
+    eltwise::dot_accumulate(out.mutable_data(), pa.data(), pb.data(), pa.size(), n, mod, chosen);
+    return out;
+  }, py::arg("a"), py::arg("b"), py::arg("q"), path_arg);
+  m.def("base_convert", [](const std::vector<py::handle>& limb_objs, const std::vector<uint64_t>& from,
+                           const std::vector<uint64_t>& to, bool centered, std::optional<std::string> path) {
+    // Fast base conversion (key switching's ModUp/ModDown) of one polynomial in
+    // coefficient form, given as one array per source prime; one array per target.
+    if (limb_objs.size() != from.size() || from.empty() || to.empty())
+      throw ParameterError("give one array per source prime, and at least one source and one target prime");
+    std::vector<U64Array> limbs;
+    for (std::size_t i = 0; i < from.size(); ++i) {
+      limbs.push_back(as_u64_vector(limb_objs[i], "limbs"));
+      check_same_length(limbs.back(), limbs.front());
+      check_below(limbs.back(), from[i], "limbs");
+    }
+    const std::size_t n = static_cast<std::size_t>(limbs.front().size());
+    std::vector<std::unique_ptr<ring::RnsPrime>> owned;
+    ring::PrimeList from_list, to_list;
+    for (int side = 0; side < 2; ++side)
+      for (uint64_t q : side == 0 ? from : to) {
+        owned.push_back(std::make_unique<ring::RnsPrime>(n, q, resolve_path(path, q)));
+        (side == 0 ? from_list : to_list).push_back(owned.back().get());
+      }
+    const ring::BaseConverter conv(from_list, to_list);
+    std::vector<uint64_t> in(from.size() * n), out(to.size() * n);
+    for (std::size_t i = 0; i < from.size(); ++i) std::copy(limbs[i].data(), limbs[i].data() + n, in.data() + i * n);
+    {
+      py::gil_scoped_release release;
+      centered ? conv.convert_centered(in.data(), out.data(), n) : conv.convert(in.data(), out.data(), n);
+    }
+    std::vector<U64Array> result;
+    for (std::size_t j = 0; j < to.size(); ++j) {
+      U64Array limb(n);
+      std::copy(out.data() + j * n, out.data() + (j + 1) * n, limb.mutable_data());
+      result.push_back(limb);
+    }
+    return result;
+  }, py::arg("limbs"), py::arg("from_primes"), py::arg("to_primes"), py::arg("centered"), path_arg);
 }
 
 }  // namespace securinfer::bindings

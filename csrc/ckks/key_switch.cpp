@@ -1,6 +1,8 @@
 #include "ckks/key_switch.h"
 
+#include <atomic>
 #include <cstring>
+#include <thread>
 
 #include "eltwise/dot_accumulate.h"
 #include "ring/rns_ops.h"
@@ -10,34 +12,83 @@
 
 namespace securinfer::ckks {
 
+namespace {
+
+// Marks a task done when it leaves, even by an exception (a waiting task then
+// goes on; parallel_for rethrows the exception once everything stopped).
+struct DoneFlag {
+  std::atomic<bool>& flag;
+  ~DoneFlag() { flag.store(true, std::memory_order_release); }
+};
+
+void wait_for(const std::atomic<bool>& flag) {
+  while (!flag.load(std::memory_order_acquire)) std::this_thread::yield();
+}
+
+}  // namespace
+
 std::vector<ring::RnsPoly> decompose(const Context& context, const ring::RnsPoly& d, std::size_t level) {
   const std::size_t n = context.degree(), alpha = context.params().digit_size();
-  const std::size_t ext_limbs = level + 1 + alpha;
-  ring::RnsPoly coeff = d;
-  coeff.truncate(level + 1);
-  ring::ntt_inverse(coeff, context.level_primes(level));
-
+  const std::size_t limbs = level + 1, ext_limbs = limbs + alpha;
+  const auto& primes = context.level_primes(level);
   const std::size_t digit_count = context.digits_at(level);
+  ring::RnsPoly coeff = d;
+  coeff.truncate(limbs);
   std::vector<ring::RnsPoly> digits(digit_count);
-  // One digit per thread: coarse tasks balance better than the few limbs of
-  // each NTT (the inner parallel loops then run inline).
-  parallel_for(0, digit_count, [&](std::size_t j) {
-    const std::size_t start = j * alpha, stop = std::min(level + 1, start + alpha);
-    const ring::BaseConverter& conv = context.mod_up(level, j);
-    auto lifted = ring::RnsPoly::uninitialized(n, conv.to().size());
-    // Centred digits: uncentred ones have mean D/2, which multiplies the key's
-    // error into a fixed bias that shows in the slots near angle 0.
-    conv.convert_centered(coeff.limb(start), lifted.data(), n);
-    ring::ntt_forward(lifted, conv.to());
-    // Scatter: the digit's own limbs are d's (already NTT form), the others lifted.
-    auto ext = ring::RnsPoly::uninitialized(n, ext_limbs);
-    std::size_t next = 0;
-    for (std::size_t e = 0; e < ext_limbs; ++e) {
-      const bool own = e >= start && e < stop;
-      const std::uint64_t* src = own ? d.limb(e) : lifted.limb(next++);
-      std::memcpy(ext.limb(e), src, n * sizeof(std::uint64_t));
+  for (auto& digit : digits) digit = ring::RnsPoly::uninitialized(n, ext_limbs);
+  std::vector<ring::BaseConverter::Prepared> prepared(digit_count);
+
+  // One flat list of tasks, so that threads share the NTTs evenly (a digit
+  // per thread left them idle whenever the digits did not divide evenly):
+  //   [0, limbs)                  inverse NTT of limb i, and the digit's own
+  //                               limb i copied (already NTT form);
+  //   [limbs, limbs + digits)     the digit's per-source conversion step;
+  //   then one per lifted limb    conversion to that prime, forward NTT.
+  // A task waits only for tasks of lower index, which parallel_for has handed
+  // out already (in index order), so the waits cannot deadlock; on one thread
+  // they never wait at all.
+  std::vector<std::atomic<bool>> limb_done(limbs), digit_ready(digit_count);
+  for (auto& f : limb_done) f.store(false);
+  for (auto& f : digit_ready) f.store(false);
+  const std::size_t lift_begin = limbs + digit_count;
+  std::size_t lift_tasks = 0;
+  std::vector<std::size_t> lift_offset(digit_count + 1, 0);
+  for (std::size_t j = 0; j < digit_count; ++j) {
+    const std::size_t own = std::min(limbs, (j + 1) * alpha) - j * alpha;  // the last digit may own fewer
+    lift_offset[j] = lift_tasks;
+    lift_tasks += ext_limbs - own;
+  }
+  lift_offset[digit_count] = lift_tasks;
+
+  parallel_for(0, lift_begin + lift_tasks, [&](std::size_t task) {
+    if (task < limbs) {
+      DoneFlag done{limb_done[task]};
+      primes[task]->ntt.inverse(coeff.limb(task));
+      std::memcpy(digits[task / alpha].limb(task), d.limb(task), n * sizeof(std::uint64_t));
+      return;
     }
-    digits[j] = std::move(ext);
+    if (task < lift_begin) {
+      const std::size_t j = task - limbs;
+      DoneFlag done{digit_ready[j]};
+      const std::size_t start = j * alpha, stop = std::min(limbs, start + alpha);
+      for (std::size_t i = start; i < stop; ++i) wait_for(limb_done[i]);
+      // Centred digits: uncentred ones have mean D/2, which multiplies the key's
+      // error into a fixed bias that shows in the slots near angle 0.
+      prepared[j] = context.mod_up(level, j).prepare(coeff.limb(start), n, /*centered=*/true);
+      return;
+    }
+    const std::size_t index = task - lift_begin;
+    std::size_t j = 0;
+    while (lift_offset[j + 1] <= index) ++j;
+    const std::size_t t = index - lift_offset[j];  // target t of the digit's converter
+    wait_for(digit_ready[j]);
+    const ring::BaseConverter& conv = context.mod_up(level, j);
+    // Target t is extended limb e: the chain limbs outside the digit, then P.
+    const std::size_t start = j * alpha, own = std::min(limbs, start + alpha) - start;
+    const std::size_t e = t < start ? t : t + own;
+    std::uint64_t* out = digits[j].limb(e);
+    conv.convert_to(prepared[j], t, out);
+    conv.to()[t]->ntt.forward(out);
   });
   return digits;
 }

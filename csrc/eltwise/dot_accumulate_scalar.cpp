@@ -1,6 +1,9 @@
 #include "eltwise/dot_accumulate.h"
 
 #include <algorithm>
+#include <vector>
+
+#include "eltwise/dot_accumulate_kernels.h"
 
 namespace securinfer::eltwise {
 
@@ -16,8 +19,10 @@ std::size_t terms_per_reduction(const arith::Modulus& q) {
   return t > 1024 ? 1024 : static_cast<std::size_t>(t);
 }
 
-void dot_accumulate(std::uint64_t* out, const std::uint64_t* const* a, const std::uint64_t* const* b,
-                    std::size_t terms, std::size_t n, const arith::Modulus& q) {
+namespace {
+
+void dot_accumulate_scalar(std::uint64_t* out, const std::uint64_t* const* a, const std::uint64_t* const* b,
+                           std::size_t terms, std::size_t n, const arith::Modulus& q) {
   constexpr std::size_t kBlock = 256;  // 4 KiB of accumulators
   if (terms == 0) {
     std::fill(out, out + n, 0);
@@ -61,6 +66,40 @@ void dot_accumulate(std::uint64_t* out, const std::uint64_t* const* a, const std
     }
     for (std::size_t k = 0; k < len; ++k) out[k0 + k] = arith::barrett_reduce_128(acc[k], q);
   }
+}
+
+}  // namespace
+
+void dot_accumulate_tail(std::uint64_t* out, const std::uint64_t* const* a, const std::uint64_t* const* b,
+                         std::size_t terms, std::size_t begin, std::size_t end, const arith::Modulus& q) {
+  std::vector<const std::uint64_t*> a_tail(terms), b_tail(terms);
+  for (std::size_t t = 0; t < terms; ++t) {
+    a_tail[t] = a[t] + begin;
+    b_tail[t] = b[t] + begin;
+  }
+  dot_accumulate_scalar(out + begin, a_tail.data(), b_tail.data(), terms, end - begin, q);
+}
+
+void dot_accumulate(std::uint64_t* out, const std::uint64_t* const* a, const std::uint64_t* const* b,
+                    std::size_t terms, std::size_t n, const arith::Modulus& q, simd::SimdPath path) {
+#if defined(SECURINFER_X86_KERNELS)
+  if (q.value() < simd::kFmaModulusBound) {
+    switch (path) {
+      case simd::SimdPath::avx2: return dot_accumulate_fma_avx2(out, a, b, terms, n, q);
+      case simd::SimdPath::avx512:
+      case simd::SimdPath::ifma: return dot_accumulate_fma_avx512(out, a, b, terms, n, q);
+      default: break;
+    }
+  }
+#else
+  (void)path;
+#endif
+  dot_accumulate_scalar(out, a, b, terms, n, q);
+}
+
+void dot_accumulate(std::uint64_t* out, const std::uint64_t* const* a, const std::uint64_t* const* b,
+                    std::size_t terms, std::size_t n, const arith::Modulus& q) {
+  dot_accumulate(out, a, b, terms, n, q, simd::select_path(q.value()));
 }
 
 

@@ -5,11 +5,16 @@
 // the same array as an input: each vector is loaded before it is stored. The
 // last n mod 4 elements go through the scalar kernels.
 //
-// mul / mul_add: the 128-bit product from 32-bit partial products, then a
-// Barrett reduction with a per-call constant (simd/modarith_avx2.h).
-// mul_scalar: Shoup's method with the caller's w_shoup.
+// mul / mul_add: for q < 2^50, on doubles with FMA (simd/modarith_fma_avx2.h:
+// exact products, a quotient from 1/q, one sign correction); otherwise the
+// 128-bit product from 32-bit partial products, then a Barrett reduction with
+// a per-call constant (simd/modarith_avx2.h).
+// mul_scalar: on doubles for q < 2^50, else Shoup's method with the caller's
+// w_shoup.
 #include "eltwise/eltwise_kernels.h"
+#include "simd/dispatch.h"
 #include "simd/modarith_avx2.h"
+#include "simd/modarith_fma_avx2.h"
 
 namespace securinfer::eltwise {
 namespace {
@@ -45,7 +50,28 @@ void negate_avx2(uint64_t* out, const uint64_t* a, size_t n, const Modulus& q) {
   kernels_scalar.negate(out + i, a + i, n - i, q);
 }
 
+// a * b (+ acc) mod q on doubles, q < 2^50: |a b mod-lazy| < 3q/4 (a, b < q),
+// so adding acc in [0, q) stays below 2^51 for the final reduction.
+template <bool kAccumulate>
+size_t mul_on_doubles(uint64_t* out, const uint64_t* a, const uint64_t* b, size_t n, const Modulus& q) {
+  namespace f = simd::fma_avx2;
+  const f::Mod m(q.value());
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m256d r = f::mul_mod_lazy(f::load_words(a + i, m), f::load_words(b + i, m), m);
+    if (kAccumulate)
+      f::store_words(out + i, f::reduce_full(_mm256_add_pd(r, f::load_words(out + i, m)), m), m);
+    else
+      f::store_words(out + i, f::lift_negative(r, m), m);
+  }
+  return i;
+}
+
 void mul_avx2(uint64_t* out, const uint64_t* a, const uint64_t* b, size_t n, const Modulus& q) {
+  if (q.value() < simd::kFmaModulusBound) {
+    const size_t i = mul_on_doubles<false>(out, a, b, n, q);
+    return kernels_scalar.mul(out + i, a + i, b + i, n - i, q);
+  }
   const Barrett br = make_barrett(q.value(), q.bits());
   const __m256i zero = _mm256_setzero_si256();
   size_t i = 0;
@@ -58,6 +84,10 @@ void mul_avx2(uint64_t* out, const uint64_t* a, const uint64_t* b, size_t n, con
 }
 
 void mul_add_avx2(uint64_t* out, const uint64_t* a, const uint64_t* b, size_t n, const Modulus& q) {
+  if (q.value() < simd::kFmaModulusBound) {
+    const size_t i = mul_on_doubles<true>(out, a, b, n, q);
+    return kernels_scalar.mul_add(out + i, a + i, b + i, n - i, q);
+  }
   // a*b + out <= (q-1)^2 + q-1 < 2^(2L): inside Barrett's range.
   const Barrett br = make_barrett(q.value(), q.bits());
   size_t i = 0;
@@ -70,6 +100,17 @@ void mul_add_avx2(uint64_t* out, const uint64_t* a, const uint64_t* b, size_t n,
 }
 
 void mul_scalar_avx2(uint64_t* out, const uint64_t* a, uint64_t w, uint64_t w_shoup, size_t n, const Modulus& q) {
+  if (q.value() < simd::kFmaModulusBound) {
+    namespace f = simd::fma_avx2;
+    const f::Mod m(q.value());
+    const __m256d vw = _mm256_set1_pd(static_cast<double>(w));
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+      const __m256d r = f::mul_mod_lazy(f::load_words(a + i, m), vw, m);
+      f::store_words(out + i, f::lift_negative(r, m), m);
+    }
+    return kernels_scalar.mul_scalar(out + i, a + i, w, w_shoup, n - i, q);
+  }
   const Swapped vw = swapped(w), vq = swapped(q.value());
   const Split vws = split(w_shoup);
   const __m256i two_q = set1(2 * q.value());

@@ -17,8 +17,13 @@ void inverse_scalar(std::uint64_t* a, const NttTables& t);
 #if defined(SECURINFER_X86_KERNELS)
 void forward_avx2(std::uint64_t* a, const NttTables& t);
 void inverse_avx2(std::uint64_t* a, const NttTables& t);
+// On doubles with FMA, q < 2^50 only (tables' *_f64 filled).
+void forward_fma_avx2(std::uint64_t* a, const NttTables& t);
+void inverse_fma_avx2(std::uint64_t* a, const NttTables& t);
 void forward_avx512(std::uint64_t* a, const NttTables& t);
 void inverse_avx512(std::uint64_t* a, const NttTables& t);
+void forward_fma_avx512(std::uint64_t* a, const NttTables& t);  // q < 2^50
+void inverse_fma_avx512(std::uint64_t* a, const NttTables& t);  // q < 2^50
 // q < 2^50 only.
 void forward_ifma(std::uint64_t* a, const NttTables& t);
 void inverse_ifma(std::uint64_t* a, const NttTables& t);

@@ -62,22 +62,27 @@ NttTables build_tables(std::size_t n, std::uint64_t q) {
     }
     t.n_inv_shoup52 = shoup52(t.n_inv, q);
     t.inv_root1_n_inv_shoup52 = shoup52(t.inv_root1_n_inv, q);
+    t.root_f64.assign(t.root.begin(), t.root.end());
+    t.inv_root_f64.assign(t.inv_root.begin(), t.inv_root.end());
   }
   return t;
 }
 
 }  // namespace
 
-NttPlan::NttPlan(std::size_t n, std::uint64_t q) : tables_(build_tables(n, q)), path_(simd::select_path(q)) {}
+NttPlan::NttPlan(std::size_t n, std::uint64_t q)
+    : tables_(build_tables(n, q)), path_(simd::select_path(q)), on_doubles_(simd::uses_fma_doubles(path_, q)) {}
 
 NttPlan::NttPlan(std::size_t n, std::uint64_t q, simd::SimdPath path)
-    : tables_(build_tables(n, q)), path_(simd::checked_path(path, q)) {}
+    : tables_(build_tables(n, q)),
+      path_(simd::checked_path(path, q)),
+      on_doubles_(simd::uses_fma_doubles(path_, q)) {}
 
 void NttPlan::forward(std::uint64_t* data) const {
   switch (path_) {
 #if defined(SECURINFER_X86_KERNELS)
-    case simd::SimdPath::avx2: return forward_avx2(data, tables_);
-    case simd::SimdPath::avx512: return forward_avx512(data, tables_);
+    case simd::SimdPath::avx2: return on_doubles_ ? forward_fma_avx2(data, tables_) : forward_avx2(data, tables_);
+    case simd::SimdPath::avx512: return on_doubles_ ? forward_fma_avx512(data, tables_) : forward_avx512(data, tables_);
     case simd::SimdPath::ifma: return forward_ifma(data, tables_);
 #endif
     default: return forward_scalar(data, tables_);
@@ -87,8 +92,8 @@ void NttPlan::forward(std::uint64_t* data) const {
 void NttPlan::inverse(std::uint64_t* data) const {
   switch (path_) {
 #if defined(SECURINFER_X86_KERNELS)
-    case simd::SimdPath::avx2: return inverse_avx2(data, tables_);
-    case simd::SimdPath::avx512: return inverse_avx512(data, tables_);
+    case simd::SimdPath::avx2: return on_doubles_ ? inverse_fma_avx2(data, tables_) : inverse_avx2(data, tables_);
+    case simd::SimdPath::avx512: return on_doubles_ ? inverse_fma_avx512(data, tables_) : inverse_avx512(data, tables_);
     case simd::SimdPath::ifma: return inverse_ifma(data, tables_);
 #endif
     default: return inverse_scalar(data, tables_);

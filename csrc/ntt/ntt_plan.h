@@ -27,6 +27,8 @@ class NttPlan {
   std::size_t degree() const { return tables_.n; }
   std::uint64_t modulus() const { return tables_.q; }
   simd::SimdPath path() const { return path_; }
+  // True when the path's kernels on doubles (FMA, q < 2^50) run.
+  bool on_doubles() const { return on_doubles_; }
   const NttTables& tables() const { return tables_; }
 
   void forward(std::uint64_t* data) const;
@@ -35,6 +37,7 @@ class NttPlan {
  private:
   NttTables tables_;
   simd::SimdPath path_;
+  bool on_doubles_;
 };
 
 }  // namespace securinfer::ntt

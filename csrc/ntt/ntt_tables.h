@@ -29,6 +29,10 @@ struct NttTables {
   // (filled only when q < 2^50).
   AlignedVector<std::uint64_t> root_shoup52, inv_root_shoup52;
   std::uint64_t n_inv_shoup52 = 0, inv_root1_n_inv_shoup52 = 0;
+
+  // root and inv_root as doubles (exact below 2^53), for the FMA kernels on
+  // doubles (filled only when q < 2^50).
+  AlignedVector<double> root_f64, inv_root_f64;
 };
 
 }  // namespace securinfer::ntt

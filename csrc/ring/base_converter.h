@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ring/rns_prime.h"
+#include "util/aligned_buffer.h"
 
 namespace securinfer::ring {
 
@@ -28,15 +29,32 @@ class BaseConverter {
   // ModDown uses it so that dividing by P rounds without bias.
   void convert_centered(const std::uint64_t* in, std::uint64_t* out, std::size_t n) const;
 
+  // The same in two steps, so that callers can spread the targets over
+  // threads beside other work (key switching's decomposition):
+  //   auto prepared = conv.prepare(in, n, /*centered=*/true);   // the per-source part
+  //   conv.convert_to(prepared, j, out_limb_j);                 // one target, any order
+  // `in` must outlive the prepared input. prepare runs on the calling thread.
+  struct Prepared {
+    const std::uint64_t* in = nullptr;
+    std::size_t n = 0;
+    bool centered = false;
+    AlignedVector<std::uint64_t> y;      // [x_i (B/b_i)^-1]_{b_i} (more than one source prime)
+    std::vector<std::uint8_t> multiple;  // round(sum_i y_i / b_i) (centred, more than one)
+  };
+  Prepared prepare(const std::uint64_t* in, std::size_t n, bool centered) const;
+  void convert_to(const Prepared& x, std::size_t target, std::uint64_t* out) const;
+
  private:
   PrimeList from_, to_;
   std::vector<std::uint64_t> hat_inverse_, hat_inverse_shoup_;  // [(B/b_i)^-1]_{b_i}
   std::vector<std::uint64_t> hat_mod_to_, hat_mod_to_shoup_;     // [B/b_i]_{c_j}, row j
   std::vector<std::uint64_t> product_multiples_;                  // m [B]_{c_j}, m = 0..|B|, row j
   std::vector<double> inverse_from_;                              // 1 / b_i
+  std::vector<bool> on_doubles_;                                  // per target: FMA loops apply
 
   void convert_impl(const std::uint64_t* in, std::uint64_t* out, std::size_t n, bool centered) const;
-  void convert_single(const std::uint64_t* in, std::uint64_t* out, std::size_t n, bool centered) const;
+  void compute_y(Prepared& x, std::size_t source) const;
+  void compute_multiple(Prepared& x) const;
 };
 
 }  // namespace securinfer::ring

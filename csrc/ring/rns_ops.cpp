@@ -1,5 +1,6 @@
 #include "ring/rns_ops.h"
 
+#include <algorithm>
 #include <string>
 
 #include "util/errors.h"
@@ -19,6 +20,24 @@ void shape_like(RnsPoly& out, const RnsPoly& a, const PrimeList& primes) {
   if (out.degree() != a.degree() || out.limbs() != primes.size()) out = RnsPoly::uninitialized(a.degree(), primes.size());
 }
 
+// body(i, begin, end) over every limb i, each cut into pieces when there are
+// few limbs: with 3 limbs on 2 threads a per-limb split leaves one thread idle
+// a third of the time. Pieces keep at least 2048 coefficients (multiples of 8,
+// so the vector loops have no tails but the last).
+template <typename Body>
+void for_each_piece(std::size_t limbs, std::size_t n, const Body& body) {
+  const std::size_t threads = static_cast<std::size_t>(get_num_threads());
+  std::size_t pieces = 1;
+  if (threads > 1 && limbs % threads != 0) {
+    pieces = std::max<std::size_t>(1, std::min(4 * threads / limbs + 1, n / 2048));
+  }
+  const std::size_t step = ((n + pieces - 1) / pieces + 7) / 8 * 8;
+  parallel_for(0, limbs * pieces, [&](std::size_t task) {
+    const std::size_t i = task / pieces, begin = (task % pieces) * step;
+    if (begin < n) body(i, begin, std::min(n, begin + step));
+  });
+}
+
 }  // namespace
 
 void ntt_forward(RnsPoly& a, const PrimeList& primes) {
@@ -36,8 +55,8 @@ void add(RnsPoly& out, const RnsPoly& a, const RnsPoly& b, const PrimeList& prim
   check_limbs(b, primes);
   if (&out != &a && &out != &b) shape_like(out, a, primes);
   const std::size_t n = a.degree();
-  parallel_for(0, primes.size(), [&](std::size_t i) {
-    primes[i]->ops->add(out.limb(i), a.limb(i), b.limb(i), n, primes[i]->modulus);
+  for_each_piece(primes.size(), n, [&](std::size_t i, std::size_t k, std::size_t end) {
+    primes[i]->ops->add(out.limb(i) + k, a.limb(i) + k, b.limb(i) + k, end - k, primes[i]->modulus);
   });
 }
 
@@ -46,8 +65,8 @@ void sub(RnsPoly& out, const RnsPoly& a, const RnsPoly& b, const PrimeList& prim
   check_limbs(b, primes);
   if (&out != &a && &out != &b) shape_like(out, a, primes);
   const std::size_t n = a.degree();
-  parallel_for(0, primes.size(), [&](std::size_t i) {
-    primes[i]->ops->sub(out.limb(i), a.limb(i), b.limb(i), n, primes[i]->modulus);
+  for_each_piece(primes.size(), n, [&](std::size_t i, std::size_t k, std::size_t end) {
+    primes[i]->ops->sub(out.limb(i) + k, a.limb(i) + k, b.limb(i) + k, end - k, primes[i]->modulus);
   });
 }
 
@@ -55,8 +74,8 @@ void negate(RnsPoly& out, const RnsPoly& a, const PrimeList& primes) {
   check_limbs(a, primes);
   if (&out != &a) shape_like(out, a, primes);
   const std::size_t n = a.degree();
-  parallel_for(0, primes.size(), [&](std::size_t i) {
-    primes[i]->ops->negate(out.limb(i), a.limb(i), n, primes[i]->modulus);
+  for_each_piece(primes.size(), n, [&](std::size_t i, std::size_t k, std::size_t end) {
+    primes[i]->ops->negate(out.limb(i) + k, a.limb(i) + k, end - k, primes[i]->modulus);
   });
 }
 
@@ -65,8 +84,8 @@ void multiply(RnsPoly& out, const RnsPoly& a, const RnsPoly& b, const PrimeList&
   check_limbs(b, primes);
   if (&out != &a && &out != &b) shape_like(out, a, primes);
   const std::size_t n = a.degree();
-  parallel_for(0, primes.size(), [&](std::size_t i) {
-    primes[i]->ops->mul(out.limb(i), a.limb(i), b.limb(i), n, primes[i]->modulus);
+  for_each_piece(primes.size(), n, [&](std::size_t i, std::size_t k, std::size_t end) {
+    primes[i]->ops->mul(out.limb(i) + k, a.limb(i) + k, b.limb(i) + k, end - k, primes[i]->modulus);
   });
 }
 
@@ -75,8 +94,8 @@ void multiply_add(RnsPoly& out, const RnsPoly& a, const RnsPoly& b, const PrimeL
   check_limbs(b, primes);
   check_limbs(out, primes);
   const std::size_t n = a.degree();
-  parallel_for(0, primes.size(), [&](std::size_t i) {
-    primes[i]->ops->mul_add(out.limb(i), a.limb(i), b.limb(i), n, primes[i]->modulus);
+  for_each_piece(primes.size(), n, [&](std::size_t i, std::size_t k, std::size_t end) {
+    primes[i]->ops->mul_add(out.limb(i) + k, a.limb(i) + k, b.limb(i) + k, end - k, primes[i]->modulus);
   });
 }
 
@@ -84,9 +103,9 @@ void multiply_constant(RnsPoly& out, const RnsPoly& a, const std::uint64_t* c, c
   check_limbs(a, primes);
   if (&out != &a) shape_like(out, a, primes);
   const std::size_t n = a.degree();
-  parallel_for(0, primes.size(), [&](std::size_t i) {
+  for_each_piece(primes.size(), n, [&](std::size_t i, std::size_t k, std::size_t end) {
     const std::uint64_t q = primes[i]->value();
-    primes[i]->ops->mul_scalar(out.limb(i), a.limb(i), c[i], arith::shoup_precompute(c[i], q), n,
+    primes[i]->ops->mul_scalar(out.limb(i) + k, a.limb(i) + k, c[i], arith::shoup_precompute(c[i], q), end - k,
                                primes[i]->modulus);
   });
 }
@@ -108,10 +127,10 @@ void permute(RnsPoly& out, const RnsPoly& a, const std::uint32_t* perm, const Pr
   SECURINFER_CHECK(&out != &a, ParameterError, "permute cannot run in place");
   shape_like(out, a, primes);
   const std::size_t n = a.degree();
-  parallel_for(0, primes.size(), [&](std::size_t i) {
+  for_each_piece(primes.size(), n, [&](std::size_t i, std::size_t begin, std::size_t end) {
     const std::uint64_t* src = a.limb(i);
     std::uint64_t* dst = out.limb(i);
-    for (std::size_t k = 0; k < n; ++k) dst[k] = src[perm[k]];
+    for (std::size_t k = begin; k < end; ++k) dst[k] = src[perm[k]];
   });
 }
 

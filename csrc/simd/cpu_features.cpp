@@ -14,6 +14,7 @@ CpuFeatures detect() {
   if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return f;
   const bool osxsave = (ecx >> 27) & 1;
   const bool avx = (ecx >> 28) & 1;
+  const bool fma = (ecx >> 12) & 1;
   if (!osxsave || !avx) return f;
   unsigned xcr0_lo, xcr0_hi;
   __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
@@ -24,7 +25,7 @@ CpuFeatures detect() {
   const bool avx2 = (ebx >> 5) & 1, bmi2 = (ebx >> 8) & 1;
   const bool avx512f = (ebx >> 16) & 1, avx512dq = (ebx >> 17) & 1;
   const bool avx512ifma = (ebx >> 21) & 1, avx512bw = (ebx >> 30) & 1, avx512vl = (ebx >> 31) & 1;
-  f.avx2 = os_ymm && avx2 && bmi2;
+  f.avx2 = os_ymm && avx2 && bmi2 && fma;
   f.avx512 = f.avx2 && os_zmm && avx512f && avx512dq && avx512bw && avx512vl;
   f.avx512_ifma = f.avx512 && avx512ifma;
 #endif

@@ -96,4 +96,8 @@ SimdPath checked_path(SimdPath requested, std::uint64_t modulus) {
   return requested;
 }
 
+bool uses_fma_doubles(SimdPath path, std::uint64_t modulus) {
+  return modulus < kFmaModulusBound && (path == SimdPath::avx2 || path == SimdPath::avx512);
+}
+
 }  // namespace securinfer::simd

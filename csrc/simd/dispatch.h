@@ -12,6 +12,9 @@ namespace securinfer::simd {
 enum class SimdPath : int { scalar = 0, avx2 = 1, avx512 = 2, ifma = 3 };
 
 constexpr std::uint64_t kIfmaModulusBound = std::uint64_t(1) << 50;
+// Primes below this run the avx2 and avx512 paths' kernels on doubles (exact
+// products from FMA); larger ones the 64-bit integer kernels.
+constexpr std::uint64_t kFmaModulusBound = std::uint64_t(1) << 50;
 
 std::string path_name(SimdPath path);
 // Parses "scalar" | "avx2" | "avx512" | "ifma"; ParameterError otherwise.
@@ -33,5 +36,8 @@ SimdPath select_path(std::uint64_t modulus);
 // cap, and valid for the prime
 // (ParameterError otherwise). Tests and benchmarks call kernels through this.
 SimdPath checked_path(SimdPath requested, std::uint64_t modulus);
+// True when `path` runs its FMA-on-doubles kernels for this prime (avx2 and
+// avx512, q < 2^50): the faster choice wherever it is valid.
+bool uses_fma_doubles(SimdPath path, std::uint64_t modulus);
 
 }  // namespace securinfer::simd

@@ -19,7 +19,9 @@ Example:
 from ._core.kernels import (  # noqa: F401
     NttPlan,
     add_mod,
+    base_convert,
     eltwise_add,
+    eltwise_dot,
     eltwise_mul,
     eltwise_mul_add,
     eltwise_mul_scalar,
@@ -52,4 +54,6 @@ __all__ = [
     "eltwise_mul",
     "eltwise_mul_add",
     "eltwise_mul_scalar",
+    "eltwise_dot",
+    "base_convert",
 ]

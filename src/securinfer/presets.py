@@ -9,11 +9,18 @@ them. ``q0`` (the base prime) bounds the magnitude of decrypted values:
 |-----------|--------|--------------------------------------|-------|-------|--------|---------------|
 | "fast"    | 8192   | [49, 40, 40] + [49]                  | 2^40  | 2     | 4096   | 256           |
 | "default" | 16384  | [49, 40 x 6] + [49, 49]              | 2^40  | 6     | 8192   | 256           |
-| "deep"    | 32768  | [49, 40 x 14] + [49, 49, 49]         | 2^40  | 14    | 16384  | 256           |
+| "deep"    | 32768  | [49, 40 x 14] + [49 x 5]             | 2^40  | 14    | 16384  | 256           |
 | "tenseal" | 8192   | [60, 40, 40] + [60]                  | 2^40  | 2     | 4096   | 2^19          |
 
-"tenseal" is the chain TenSEAL's tutorials use (60-bit primes: no IFMA),
-kept for side-by-side comparisons.
+"tenseal" is the chain TenSEAL's tutorials use (60-bit primes: no IFMA and
+no FMA-on-doubles kernels, which hold primes below 2^50), kept for
+side-by-side comparisons.
+
+The special primes are chosen by the key-switching cost model of
+:mod:`securinfer.key_switching` within the 128-bit bound: "deep" takes 5 (3
+digits of 5 primes; 177 NTT-equivalents per key switch against 203 with 3
+special primes, and smaller keys); for "fast" and "default" the model's
+optimum is within a few percent of the chosen count.
 
 Example:
     >>> from securinfer.presets import PRESETS
@@ -25,43 +32,55 @@ from __future__ import annotations
 
 import math
 
+from typing import Optional
+
 from ._core import ckks as _ckks
 from .errors import ParameterError
+from .key_switching import choose_special_primes
 
 PRESETS = {
     "fast": dict(poly_degree=8192, coeff_bits=[49, 40, 40, 49], scale_bits=40, special_primes=1),
     "default": dict(poly_degree=16384, coeff_bits=[49] + [40] * 6 + [49, 49], scale_bits=40, special_primes=2),
-    "deep": dict(poly_degree=32768, coeff_bits=[49] + [40] * 14 + [49] * 3, scale_bits=40, special_primes=3),
+    "deep": dict(poly_degree=32768, coeff_bits=[49] + [40] * 14 + [49] * 5, scale_bits=40, special_primes=5),
     "tenseal": dict(poly_degree=8192, coeff_bits=[60, 40, 40, 60], scale_bits=40, special_primes=1),
 }
 
 _DEGREES = [4096, 8192, 16384, 32768, 65536]
 
 
-def parameters_for_depth(depth: int, scale_bits: int = 40, digits: int = 3, secure: bool = True) -> dict:
+def parameters_for_depth(depth: int, scale_bits: int = 40, digits: Optional[int] = 3, secure: bool = True) -> dict:
     """The smallest 128-bit-secure parameters for ``depth`` multiplications.
 
     The chain is a base prime (49 bits when it leaves 8 bits of headroom above
-    the scale, so IFMA applies; 60 bits otherwise), then ``depth`` primes of
-    ``scale_bits``; the special primes are sized so that key switching uses
-    about ``digits`` digits.
+    the scale, so IFMA and the FMA-on-doubles kernels apply; 60 bits
+    otherwise), then ``depth`` primes of ``scale_bits``; the special primes
+    are sized so that key switching uses about ``digits`` digits. With
+    ``digits=None`` the ring is the one 3 digits would need, and the number of
+    special primes within its 128-bit bound is chosen by cost
+    (:func:`securinfer.key_switching.choose_special_primes`; never more than 3
+    digits).
 
     Example:
         >>> p = parameters_for_depth(4)
         >>> p["poly_degree"], len(p["coeff_bits"]) - p["special_primes"] - 1
         (16384, 4)
     """
+    if digits is not None and (isinstance(digits, bool) or not isinstance(digits, int) or digits < 1):
+        raise ParameterError("digits must be a positive int or None")
     if not isinstance(depth, int) or depth < 1 or depth > 60:
         raise ParameterError("depth must be an int between 1 and 60")
     if not isinstance(scale_bits, int) or not 20 <= scale_bits <= 58:
         raise ParameterError("scale_bits must be an int between 20 and 58 when choosing by depth")
     base_bits = 49 if scale_bits + 9 <= 49 else 60
     chain = [base_bits] + [scale_bits] * depth
-    special_count = math.ceil(len(chain) / max(1, digits))
+    special_count = math.ceil(len(chain) / (3 if digits is None else digits))
     special_bits = max(chain)
     bits = chain + [special_bits] * special_count
     total = sum(bits)
     for n in _DEGREES:
         if not secure or total <= _ckks.max_secure_modulus_bits(n):
+            if digits is None:
+                special_count = choose_special_primes(n, chain, special_bits, min_special=special_count, secure=secure)
+                bits = chain + [special_bits] * special_count
             return dict(poly_degree=n, coeff_bits=bits, scale_bits=scale_bits, special_primes=special_count)
     raise ParameterError(f"depth {depth} at scale 2^{scale_bits} needs {total} modulus bits: more than N = 65536 allows")

@@ -1,0 +1,26 @@
+// The inner loops of fast base conversion (ring/base_converter.cpp) on
+// doubles with AVX2 + FMA, for source and target primes below 2^50. Every
+// output is the canonical residue in [0, c), so the words equal the scalar
+// loops' (and SECURINFER_SIMD=scalar keeps those).
+//
+//   lift_single_fma_avx2(out, in, n, b, c, centered):
+//       out[k] = in[k] mod c, or (in[k] - b) mod c when centered and
+//       in[k] > b/2 (in[k] < b).
+//   sum_products_fma_avx2(out, y, nf, n, hat, c, multiple, big):
+//       out[k] = (sum_i y[i n + k] hat[i] - multiple[k] big) mod c, with
+//       y < 2^50, hat[i] < c, big < c; multiple may be null (then 0).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace securinfer::eltwise {
+
+#if defined(SECURINFER_X86_KERNELS)
+void lift_single_fma_avx2(std::uint64_t* out, const std::uint64_t* in, std::size_t n, std::uint64_t b,
+                          std::uint64_t c, bool centered);
+void sum_products_fma_avx2(std::uint64_t* out, const std::uint64_t* y, std::size_t nf, std::size_t n,
+                           const std::uint64_t* hat, std::uint64_t c, const std::uint8_t* multiple,
+                           std::uint64_t big);
+#endif
+
+}  // namespace securinfer::eltwise
