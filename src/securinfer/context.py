@@ -86,7 +86,8 @@ class Context:
         ``scale_bits``), for which the smallest secure parameters are chosen.
         Key switching is hybrid (GHS): the chain is cut into digits of as many
         primes as there are special primes, so ``dnum = ceil(chain / special)``;
-        with ``depth=...``, ``dnum`` (default 3) sets it directly.
+        with ``depth=...``, ``dnum`` sets it directly (default: the count of special
+        primes with the fewest NTT-equivalents per key switch, :mod:`securinfer.key_switching`).
         ``security="128"`` enforces the 128-bit standard (``SecurityError``
         otherwise); ``security=None`` lifts the check and warns.
 
@@ -115,7 +116,7 @@ class Context:
             if dnum is not None and (isinstance(dnum, bool) or not isinstance(dnum, int) or dnum < 1):
                 raise ParameterError("dnum must be a positive int")
             spec = parameters_for_depth(depth, 40 if scale_bits is None else scale_bits,
-                                        digits=3 if dnum is None else dnum, secure=enforce)
+                                        digits=dnum, secure=enforce)
         else:
             if poly_degree is None or coeff_bits is None or scale_bits is None:
                 raise ParameterError("poly_degree, coeff_bits and scale_bits go together")

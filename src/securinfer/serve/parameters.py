@@ -68,7 +68,7 @@ class ParameterSet:
                 raise ParameterError(f"unknown preset {kw['preset']!r}; choose from {sorted(PRESETS)}")
             spec = dict(PRESETS[kw["preset"]])
         elif "depth" in kw:
-            spec = parameters_for_depth(kw["depth"], kw.get("scale_bits", 40), digits=kw.get("dnum", 3))
+            spec = parameters_for_depth(kw["depth"], kw.get("scale_bits", 40), digits=kw.get("dnum"))
         else:
             try:
                 spec = dict(poly_degree=int(kw["poly_degree"]), coeff_bits=[int(b) for b in kw["coeff_bits"]],
