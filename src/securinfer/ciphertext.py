@@ -255,6 +255,11 @@ class Ciphertext:
         return self._new(_ckks.drop_to_level(self._core, int(level)))
 
 
+    def bootstrap(self) -> "Ciphertext":
+        """The same values refreshed to ``context.levels_after_bootstrap`` levels."""
+        from . import bootstrapping
+        return bootstrapping.bootstrap(self)
+
 def _unpickle(data, fingerprint, key_id, is_complex, clean):
     from .context import _lookup
 
