@@ -56,6 +56,30 @@ TEST_PARAMETERS = dict(
     special_primes=2,
 )
 
+def parameters_for_bootstrap(poly_degree: int, levels_after: int, level_budget: Sequence[int] = (3, 3),
+                             scale_bits: int = 40, special_primes: int = 3) -> dict:
+    """A chain for bootstrapping at ``poly_degree`` that leaves ``levels_after``
+    levels of ``scale_bits`` after each bootstrap, for ``Context.create(**...)``.
+
+    From the bottom: q0 of scale_bits + 7 bits (2^7 of headroom for EvalMod's
+    sine, the measured optimum), the computing levels, SlotsToCoeffs primes of
+    scale_bits + 5, EvalMod primes of 60 bits (its noise sets the precision),
+    CoeffsToSlots primes of 58 bits, then ``special_primes`` 60-bit primes.
+
+    Example:
+        >>> p = parameters_for_bootstrap(65536, 9)
+        >>> sum(p["coeff_bits"]) <= 1747
+        True
+    """
+    k_range = modular_range(poly_degree)
+    r = _fewest_levels(k_range)
+    coeffs, _ = _cosine_series(k_range, r)
+    em = _chebyshev_depth(len(coeffs) - 1) + r
+    bits = ([scale_bits + 7] + [scale_bits] * levels_after + [scale_bits + 5] * level_budget[1] + [60] * em
+            + [58] * level_budget[0] + [60] * special_primes)
+    return dict(poly_degree=poly_degree, coeff_bits=bits, scale_bits=scale_bits, special_primes=special_primes)
+
+
 # Failure probability of the modular reduction (|I| > K somewhere), log2.
 _FAILURE_LOG2 = -40
 
