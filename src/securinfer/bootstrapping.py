@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 from numpy.polynomial import chebyshev as C
@@ -247,9 +247,14 @@ class Bootstrapper:
     """
 
     def __init__(self, core_context, level_budget: Sequence[int] = (3, 3), k_range: Optional[int] = None,
-                 double_angles: Optional[int] = None):
+                 double_angles: Optional[int] = None, slots: Optional[int] = None):
         self._ctx = core_context
         n_deg, n = core_context.poly_degree, core_context.slots
+        sparse = n if slots is None else int(slots)
+        if sparse < 16 or sparse > n or sparse & (sparse - 1):
+            raise ParameterError(f"bootstrapping slots must be a power of two in [16, {n}]; got {slots}")
+        self.slots = sparse
+        gap = n // sparse
         if len(level_budget) != 2 or min(level_budget) < 1:
             raise ParameterError("level_budget is (CoeffsToSlots levels, SlotsToCoeffs levels), each >= 1")
         self.k_range = modular_range(n_deg) if k_range is None else int(k_range)
@@ -273,22 +278,31 @@ class Bootstrapper:
         self._input_scale = core_context.level_scale(0)
         self._raise_scale = core_context.level_scale(top)
 
-        cts = _group(special_fft_stages(n_deg, n, inverse=True), cts_budget, n)
-        stc = _group(special_fft_stages(n_deg, n, inverse=False), stc_budget, n)
+        # Sparse slots: the special FFT of ring degree 2 * slots, its diagonals
+        # repeated over the full slot vector (which is periodic by then).
+        cts = _group(special_fft_stages(2 * sparse, sparse, inverse=True), cts_budget, sparse)
+        stc = _group(special_fft_stages(2 * sparse, sparse, inverse=False), stc_budget, sparse)
+        if len(cts) != cts_budget or len(stc) != stc_budget:
+            raise ParameterError(f"{sparse} slots have only {len(cts)} FFT stages for the level budget")
         # Constants folded into the transforms: w/2 so that w + conj(w) is the
-        # real part (1/2: the split), t / (q0 (K+1)) for EvalMod's domain; the
-        # inverse, q0 / (2 pi Delta), into the first SlotsToCoeffs group.
-        alpha = self._raise_scale / (2 * q0 * (self.k_range + 1))
+        # real part (1/2: the split), t / (q0 (K+1)) for EvalMod's domain, 1/gap
+        # for the subring projection's factor; the inverse of EvalMod's
+        # 2 pi Delta / q0 into the first SlotsToCoeffs group.
+        alpha = self._raise_scale / (2 * q0 * (self.k_range + 1) * gap)
         cts[-1] = {k: v * alpha for k, v in cts[-1].items()}
-        beta = q0 / (2 * np.pi * self._input_scale)
+        # (The projection's subring coefficients encode the replicated vector / gap.)
+        beta = q0 * gap / (2 * np.pi * self._input_scale)
         stc[0] = {k: v * beta for k, v in stc[0].items()}
-        self._cts = [_boot.ComplexTransform(core_context, g, top - i) for i, g in enumerate(cts)]
+        tile = lambda g: {k: np.tile(v, gap) for k, v in g.items()}
+        self._cts = [_boot.ComplexTransform(core_context, tile(g), top - i) for i, g in enumerate(cts)]
         stc_top = top - cts_budget - em_depth
-        self._stc = [_boot.ComplexTransform(core_context, g, stc_top - i) for i, g in enumerate(stc)]
+        self._stc = [_boot.ComplexTransform(core_context, tile(g), stc_top - i) for i, g in enumerate(stc)]
+        # Subring projection (sparse only): sum of the rotations by multiples of `slots`.
+        self._subsum = [sparse << j for j in range(int(math.log2(gap)))]
 
     def rotation_steps(self) -> List[int]:
         """The rotation steps the transforms use (conjugation comes on top)."""
-        steps = set()
+        steps = set(self._subsum)
         for t in self._cts + self._stc:
             steps.update(t.required_rotations())
         return sorted(steps)
@@ -305,6 +319,8 @@ class Bootstrapper:
         """ModRaise + CoeffsToSlots: slots <- (t_k + i t_(k+n)) / (2 q0 (K+1)),
         bit-reversed (t the raised coefficients)."""
         x = _boot.mod_raise(ct, self._ctx.max_level, self._raise_scale)
+        for step in self._subsum:
+            x = _ckks.add(x, _ckks.rotate(keys, x, step))
         for t in self._cts:
             x = t.apply(keys, x)
         return x
@@ -344,32 +360,47 @@ class Bootstrapper:
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def bootstrapper_for(context) -> Bootstrapper:
-    """The context's Bootstrapper, prepared once (per Python context)."""
-    b = _CACHE.get(context)
-    if b is None:
-        b = Bootstrapper(context._core)
-        _CACHE[context] = b
-    return b
+def bootstrapper_for(context, slots: Optional[int] = None) -> Bootstrapper:
+    """The context's Bootstrapper for `slots` (default: all), prepared once
+    per Python context."""
+    plans = _CACHE.setdefault(context, {})
+    key = context.slots if slots is None else int(slots)
+    if key not in plans:
+        plans[key] = Bootstrapper(context._core, slots=key)
+    return plans[key]
 
 
-def generate_keys(context) -> None:
-    """The Galois keys bootstrapping needs (rotations + conjugation), nothing more."""
+def generate_keys(context, slots: Optional[Iterable[int]] = None) -> None:
+    """The Galois keys bootstrapping needs (rotations + conjugation), nothing
+    more: for full slots, and for each sparse slot count in `slots`."""
     if not context.has_secret_key:
         raise MissingKeyError("bootstrapping keys are made with the secret key (on the client)")
-    b = bootstrapper_for(context)
-    needed = [g for g in b.galois_elements() if not context._keys.has_galois_key(g)]
-    context._keys.add_galois_keys(context._core, needed)
+    counts = [context.slots] + ([] if slots is None else [int(s) for s in slots])
+    needed = set()
+    for count in counts:
+        needed.update(bootstrapper_for(context, count).galois_elements())
+    context._keys.add_galois_keys(context._core, sorted(g for g in needed if not context._keys.has_galois_key(g)))
 
 
-def bootstrap(ciphertext):
-    """The same values, refreshed to ``levels_after_bootstrap`` levels."""
+def bootstrap(ciphertext, slots: Optional[int] = None):
+    """The same values, refreshed to ``levels_after_bootstrap`` levels.
+
+    ``slots``: a sparse slot count (power of two >= the vector's length, its
+    keys made by ``generate_bootstrapping_keys(slots=[...])``): cheaper
+    transforms; the slots past it then hold replicas of the vector."""
     from .ciphertext import Ciphertext
 
     ctx = ciphertext._context
-    core = bootstrapper_for(ctx).bootstrap_core(ctx._keys, ciphertext._core)
+    full = slots is None or int(slots) == ctx.slots
+    if not full:
+        if len(ciphertext) > int(slots):
+            raise ParameterError(f"a vector of {len(ciphertext)} values does not fit {slots} bootstrapping slots")
+        if not ciphertext._clean:
+            raise ParameterError("sparse bootstrapping needs zeros past the vector (this ciphertext fills every slot)")
+    plan = bootstrapper_for(ctx, None if full else int(slots))
+    core = plan.bootstrap_core(ctx._keys, ciphertext._core)
     out = Ciphertext._wrap(ctx, core, ciphertext._complex)
-    out._clean = ciphertext._clean
+    out._clean = ciphertext._clean and full
     return out
 
 

@@ -255,10 +255,10 @@ class Ciphertext:
         return self._new(_ckks.drop_to_level(self._core, int(level)))
 
 
-    def bootstrap(self) -> "Ciphertext":
+    def bootstrap(self, slots=None) -> "Ciphertext":
         """The same values refreshed to ``context.levels_after_bootstrap`` levels."""
         from . import bootstrapping
-        return bootstrapping.bootstrap(self)
+        return bootstrapping.bootstrap(self, slots)
 
 def _unpickle(data, fingerprint, key_id, is_complex, clean):
     from .context import _lookup

@@ -361,10 +361,10 @@ class Context:
                 "galois": self._keys.galois_byte_size}
 
     # ------------------------------------------------------------------ bootstrapping (securinfer.bootstrapping)
-    def generate_bootstrapping_keys(self) -> None:
-        """The rotation and conjugation keys ``Ciphertext.bootstrap`` needs."""
+    def generate_bootstrapping_keys(self, slots=None) -> None:
+        """The rotation and conjugation keys ``Ciphertext.bootstrap`` needs (also for sparse ``slots=[...]``)."""
         from . import bootstrapping
-        bootstrapping.generate_keys(self)
+        bootstrapping.generate_keys(self, slots)
 
     @property
     def levels_after_bootstrap(self) -> int:

@@ -97,3 +97,23 @@ def test_too_few_levels_raise():
         ctx = si.Context.create(poly_degree=4096, coeff_bits=[60, 40, 40, 60], scale_bits=40, security=None)
     with pytest.raises(si.LevelError):
         ctx.levels_after_bootstrap
+
+
+@pytest.mark.parametrize("slots", [16, 256, 1024])
+def test_sparse_slots(boot_ctx, rng, slots):
+    boot_ctx.generate_bootstrapping_keys(slots=[slots])
+    z = rng.uniform(-1, 1, slots) + 1j * rng.uniform(-1, 1, slots)
+    y = at_level_zero(boot_ctx, z).bootstrap(slots=slots)
+    assert y.level == boot_ctx.levels_after_bootstrap
+    err = np.max(np.abs(boot_ctx.decrypt(y, complex=True) - z))
+    print(slots, "sparse slots, complex: max error", err, "bits", bits(err))
+    assert bits(err) >= 16
+    # Shorter vectors fit too (their zero padding is bootstrapped along).
+    short = z[: slots // 2].real
+    out = boot_ctx.decrypt(at_level_zero(boot_ctx, short).bootstrap(slots=slots))
+    assert np.max(np.abs(out - short)) < 2.0 ** -16
+
+
+def test_sparse_slots_reject_long_vectors(boot_ctx, rng):
+    with pytest.raises(si.ParameterError):
+        at_level_zero(boot_ctx, rng.uniform(-1, 1, 17)).bootstrap(slots=16)

@@ -1,0 +1,100 @@
+"""Bootstrapping: time, precision, memory (one thread), with OpenFHE beside it.
+
+Sizes: N = 2^13 and 2^14 with full slots run by default (``security=None``:
+the same chain layout as the 128-bit ``preset="bootstrap"``, at ring sizes
+this 24 GiB shared machine can hold). The N = 2^16 preset needs about 16 GiB
+(39 Galois keys of 0.32 GiB plus 3.2 GiB of DFT plaintexts, measured); it runs
+only with ``SECURINFER_BENCH_BOOTSTRAP_FULL=1``. OpenFHE's N = 2^16 bootstrap
+(the anchors' ``openfhe_bootstrap.py``, named by ``SECURINFER_OPENFHE_SCRIPT``)
+runs in a subprocess when ``SECURINFER_OPENFHE_PYTHON`` names a Python 3.10
+with the openfhe wheel.
+
+    pytest benchmarks/test_bench_bootstrap.py --benchmark-columns=min,median,max,rounds
+
+Each benchmark records precision (max-error bits over all slots), levels
+left, key and plaintext sizes and peak RSS in ``extra_info``, and fails if
+precision falls below 14 bits (a broken bootstrap must not time garbage).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import securinfer as si
+from securinfer.bootstrapping import bootstrapper_for, parameters_for_bootstrap
+
+SIZES = [8192, 16384]
+FULL = os.environ.get("SECURINFER_BENCH_BOOTSTRAP_FULL") == "1"
+
+
+def _context(poly_degree):
+    if poly_degree == 65536:
+        return si.Context.create(preset="bootstrap")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return si.Context.create(**parameters_for_bootstrap(poly_degree, 9), security=None)
+
+
+def _level_zero(ctx, values):
+    # A computation that used every level leaves its result at level 0 with
+    # the canonical scale: a chain of products by 1 would take as long as the
+    # bootstrap; `x * 1.0` per level is the public-API way (here: once per level).
+    x = ctx.encrypt(values)
+    ones = np.ones(len(values))
+    while x.level > 0:
+        x = x * ones
+    return x
+
+
+@pytest.mark.parametrize("poly_degree", SIZES + ([65536] if FULL else []))
+def test_bootstrap_full_slots(benchmark, poly_degree):
+    si.set_num_threads(1)
+    ctx = _context(poly_degree)
+    ctx.generate_bootstrapping_keys()
+    plan = bootstrapper_for(ctx)
+    z = np.random.default_rng(0).uniform(-1, 1, ctx.slots)
+    x = _level_zero(ctx, z)
+    cpu = []
+
+    def timed():
+        start = time.process_time()
+        out = x.bootstrap()
+        cpu.append(time.process_time() - start)
+        return out
+
+    y = benchmark.pedantic(timed, rounds=2, iterations=1)
+    err = np.abs(ctx.decrypt(y) - z)
+    bits = float(-np.log2(err.max()))
+    benchmark.extra_info.update(
+        poly_degree=poly_degree, slots=ctx.slots, cpu_seconds=[round(c, 2) for c in cpu],
+        precision_bits=round(bits, 2),
+        mean_error_bits=round(float(-np.log2(err.mean())), 2), levels_after=y.level,
+        galois_keys=len(plan.galois_elements()), galois_gib=round(ctx.key_bytes["galois"] / 2**30, 3),
+        plaintext_gib=round(plan.plaintext_bytes / 2**30, 3),
+        peak_rss_gib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
+        k_range=plan.k_range, double_angles=plan.double_angles, series_degree=len(plan.series) - 1)
+    assert y.level == ctx.levels_after_bootstrap and bits >= 14
+
+
+def test_openfhe_bootstrap_side_by_side(benchmark):
+    python = os.environ.get("SECURINFER_OPENFHE_PYTHON")
+    script = os.environ.get("SECURINFER_OPENFHE_SCRIPT")  # the anchors' openfhe_bootstrap.py
+    if not python or not script or not Path(script).exists():
+        pytest.skip("set SECURINFER_OPENFHE_PYTHON (a Python 3.10 with openfhe) and SECURINFER_OPENFHE_SCRIPT")
+
+    def run():
+        out = subprocess.run([python, str(script)], capture_output=True, text=True, check=True,
+                             env=dict(os.environ, OMP_NUM_THREADS="1"))
+        return out.stdout
+
+    stdout = benchmark.pedantic(run, rounds=1, iterations=1)
+    benchmark.extra_info["openfhe_stdout"] = stdout.strip().splitlines()[-2:]
+    assert stdout.strip().endswith(" s")
