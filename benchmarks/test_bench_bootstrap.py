@@ -29,18 +29,25 @@ import numpy as np
 import pytest
 
 import securinfer as si
-from securinfer.bootstrapping import bootstrapper_for, parameters_for_bootstrap
+from securinfer.bootstrapping import parameters_for_bootstrap, prepare
 
-SIZES = [8192, 16384]
+SIZES = ["8192", "16384"]
 FULL = os.environ.get("SECURINFER_BENCH_BOOTSTRAP_FULL") == "1"
+# N = 2^16 at a memory this machine allows (about 6 GiB), NOT 128-bit secure:
+# 3 computing levels, level budget (4, 4), 9 special primes (3 key-switching
+# digits instead of 10, so keys 3x smaller). Same algorithm and EvalMod as the preset.
+LOWMEM = os.environ.get("SECURINFER_BENCH_BOOTSTRAP_N16_LOWMEM") == "1"
 
 
-def _context(poly_degree):
-    if poly_degree == 65536:
-        return si.Context.create(preset="bootstrap")
+def _context(size):
+    if size == "65536":
+        return si.Context.create(preset="bootstrap"), (3, 3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return si.Context.create(**parameters_for_bootstrap(poly_degree, 9), security=None)
+        if size == "65536-lowmem":
+            return si.Context.create(**parameters_for_bootstrap(65536, 3, (4, 4), special_primes=9),
+                                     security=None), (4, 4)
+        return si.Context.create(**parameters_for_bootstrap(int(size), 9), security=None), (3, 3)
 
 
 def _level_zero(ctx, values):
@@ -54,12 +61,12 @@ def _level_zero(ctx, values):
     return x
 
 
-@pytest.mark.parametrize("poly_degree", SIZES + ([65536] if FULL else []))
-def test_bootstrap_full_slots(benchmark, poly_degree):
+@pytest.mark.parametrize("size", SIZES + (["65536"] if FULL else []) + (["65536-lowmem"] if LOWMEM else []))
+def test_bootstrap_full_slots(benchmark, size):
     si.set_num_threads(1)
-    ctx = _context(poly_degree)
+    ctx, budget = _context(size)
+    plan = prepare(ctx, level_budget=budget)
     ctx.generate_bootstrapping_keys()
-    plan = bootstrapper_for(ctx)
     z = np.random.default_rng(0).uniform(-1, 1, ctx.slots)
     x = _level_zero(ctx, z)
     cpu = []
@@ -74,7 +81,7 @@ def test_bootstrap_full_slots(benchmark, poly_degree):
     err = np.abs(ctx.decrypt(y) - z)
     bits = float(-np.log2(err.max()))
     benchmark.extra_info.update(
-        poly_degree=poly_degree, slots=ctx.slots, cpu_seconds=[round(c, 2) for c in cpu],
+        poly_degree=ctx.poly_degree, level_budget=budget, modulus_bits=sum(ctx.coeff_bits), slots=ctx.slots, cpu_seconds=[round(c, 2) for c in cpu],
         precision_bits=round(bits, 2),
         mean_error_bits=round(float(-np.log2(err.mean())), 2), levels_after=y.level,
         galois_keys=len(plan.galois_elements()), galois_gib=round(ctx.key_bytes["galois"] / 2**30, 3),

@@ -44,7 +44,7 @@ from ._core import bootstrap as _boot
 from ._core import ckks as _ckks
 from .errors import LevelError, MissingKeyError, ParameterError
 
-__all__ = ["Bootstrapper", "bootstrapper_for", "TEST_PARAMETERS", "special_fft_stages", "modular_range"]
+__all__ = ["Bootstrapper", "bootstrapper_for", "prepare", "parameters_for_bootstrap", "TEST_PARAMETERS", "special_fft_stages", "modular_range"]
 
 #: Small insecure parameters (use with ``security=None``) for tests: N = 2^12,
 #: q0 of 47 bits (2^7 above the 2^40 scale: the measured optimum between
@@ -362,11 +362,25 @@ _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 def bootstrapper_for(context, slots: Optional[int] = None) -> Bootstrapper:
     """The context's Bootstrapper for `slots` (default: all), prepared once
-    per Python context."""
+    per Python context (with the level budget of `prepare`, default (3, 3))."""
     plans = _CACHE.setdefault(context, {})
     key = context.slots if slots is None else int(slots)
     if key not in plans:
         plans[key] = Bootstrapper(context._core, slots=key)
+    return plans[key]
+
+
+def prepare(context, slots: Optional[int] = None, level_budget: Sequence[int] = (3, 3)) -> Bootstrapper:
+    """Prepares (or re-prepares) the context's bootstrapping for `slots` with
+    another level budget, before keys are made: more CoeffsToSlots /
+    SlotsToCoeffs levels mean fewer diagonals, keys and plaintexts.
+
+    Example:
+        >>> plan = prepare(ctx, level_budget=(4, 4)); ctx.generate_bootstrapping_keys()   # doctest: +SKIP
+    """
+    plans = _CACHE.setdefault(context, {})
+    key = context.slots if slots is None else int(slots)
+    plans[key] = Bootstrapper(context._core, level_budget=level_budget, slots=key)
     return plans[key]
 
 
