@@ -2,9 +2,9 @@
 
 Sizes: N = 2^13 and 2^14 with full slots run by default (``security=None``:
 the same chain layout as the 128-bit ``preset="bootstrap"``, at ring sizes
-this 24 GiB shared machine can hold). The N = 2^16 preset needs about 16 GiB
-(39 Galois keys of 0.32 GiB plus 3.2 GiB of DFT plaintexts, measured); it runs
-only with ``SECURINFER_BENCH_BOOTSTRAP_FULL=1``. OpenFHE's N = 2^16 bootstrap
+this 24 GiB shared machine can hold, dense secret). The N = 2^16 preset
+(128-bit, sparse-secret encapsulation) needs about 8 GiB; it runs only with
+``SECURINFER_BENCH_BOOTSTRAP_FULL=1``. OpenFHE's N = 2^16 bootstrap
 (the anchors' ``openfhe_bootstrap.py``, named by ``SECURINFER_OPENFHE_SCRIPT``)
 runs in a subprocess when ``SECURINFER_OPENFHE_PYTHON`` names a Python 3.10
 with the openfhe wheel.
@@ -41,7 +41,7 @@ LOWMEM = os.environ.get("SECURINFER_BENCH_BOOTSTRAP_N16_LOWMEM") == "1"
 
 def _context(size):
     if size == "65536":
-        return si.Context.create(preset="bootstrap"), (3, 3)
+        return si.Context.create(preset="bootstrap"), (3, 3)  # encapsulation (its chain is too short for dense)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if size == "65536-lowmem":
@@ -65,7 +65,7 @@ def _level_zero(ctx, values):
 def test_bootstrap_full_slots(benchmark, size):
     si.set_num_threads(1)
     ctx, budget = _context(size)
-    plan = prepare(ctx, level_budget=budget)
+    plan = prepare(ctx, level_budget=budget, encapsulation=32 if size == "65536" else None)
     ctx.generate_bootstrapping_keys()
     z = np.random.default_rng(0).uniform(-1, 1, ctx.slots)
     x = _level_zero(ctx, z)
@@ -87,7 +87,7 @@ def test_bootstrap_full_slots(benchmark, size):
         galois_keys=len(plan.galois_elements()), galois_gib=round(ctx.key_bytes["galois"] / 2**30, 3),
         plaintext_gib=round(plan.plaintext_bytes / 2**30, 3),
         peak_rss_gib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
-        k_range=plan.k_range, double_angles=plan.double_angles, series_degree=len(plan.series) - 1)
+        k_range=plan.k_range, encapsulation=plan.encapsulation, double_angles=plan.double_angles, series_degree=len(plan.series) - 1)
     assert y.level == ctx.levels_after_bootstrap and bits >= 14
 
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "bindings/bindings.h"
+#include "ckks/bootstrap_encapsulation.h"
 #include "ckks/bootstrap_evalmod.h"
 #include "ckks/bootstrap_modraise.h"
 #include "ckks/evaluator.h"
@@ -71,6 +72,15 @@ void register_bootstrap(py::module_& parent) {
       .def_property_readonly("baby_step", &ComplexTransform::baby_step)
       .def_property_readonly("plaintext_count", &ComplexTransform::plaintext_count)
       .def_property_readonly("byte_size", &ComplexTransform::byte_size);
+
+  py::class_<ckks::EncapsulationKeys>(m, "EncapsulationKeys")
+      .def_property_readonly("hamming_weight", [](const ckks::EncapsulationKeys& e) { return e.hamming_weight; })
+      .def_property_readonly("key_id", [](const ckks::EncapsulationKeys& e) { return e.key_id; })
+      .def_property_readonly("byte_size", &ckks::EncapsulationKeys::byte_size);
+  m.def("make_encapsulation_keys", &ckks::make_encapsulation_keys, py::arg("context"), py::arg("keys"),
+        py::arg("hamming_weight") = 32, Release());
+  m.def("switch_to_sparse", &ckks::switch_to_sparse, Release());
+  m.def("switch_from_sparse", &ckks::switch_from_sparse, Release());
 
   m.def("mod_raise", &ckks::mod_raise, py::arg("ct"), py::arg("level"), py::arg("scale"), Release());
   m.def("multiply_by_i", &ckks::multiply_by_i, py::arg("ct"), py::arg("negative") = false, Release());

@@ -196,6 +196,18 @@ class _Bootstrap:
         plaintext_count: int
         byte_size: int
 
+    class EncapsulationKeys:
+        hamming_weight: int
+        key_id: int
+        byte_size: int
+
+    @staticmethod
+    def make_encapsulation_keys(context: "_Ckks.CkksContext", keys: "_Ckks.KeySet",
+                                hamming_weight: int = 32) -> "_Bootstrap.EncapsulationKeys": ...
+    @staticmethod
+    def switch_to_sparse(enc: "_Bootstrap.EncapsulationKeys", a: "_Ckks.Ciphertext") -> "_Ckks.Ciphertext": ...
+    @staticmethod
+    def switch_from_sparse(enc: "_Bootstrap.EncapsulationKeys", a: "_Ckks.Ciphertext") -> "_Ckks.Ciphertext": ...
     @staticmethod
     def mod_raise(ct: "_Ckks.Ciphertext", level: int, scale: float) -> "_Ckks.Ciphertext": ...
     @staticmethod

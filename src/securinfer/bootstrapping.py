@@ -57,7 +57,8 @@ TEST_PARAMETERS = dict(
 )
 
 def parameters_for_bootstrap(poly_degree: int, levels_after: int, level_budget: Sequence[int] = (3, 3),
-                             scale_bits: int = 40, special_primes: int = 3) -> dict:
+                             scale_bits: int = 40, special_primes: int = 3, encapsulation: Optional[int] = None,
+                             q0_headroom_bits: int = 7) -> dict:
     """A chain for bootstrapping at ``poly_degree`` that leaves ``levels_after``
     levels of ``scale_bits`` after each bootstrap, for ``Context.create(**...)``.
 
@@ -71,11 +72,11 @@ def parameters_for_bootstrap(poly_degree: int, levels_after: int, level_budget: 
         >>> sum(p["coeff_bits"]) <= 1747
         True
     """
-    k_range = modular_range(poly_degree)
+    k_range = modular_range(poly_degree, encapsulation)
     r = _fewest_levels(k_range)
     coeffs, _ = _cosine_series(k_range, r)
     em = _chebyshev_depth(len(coeffs) - 1) + r
-    bits = ([scale_bits + 7] + [scale_bits] * levels_after + [scale_bits + 5] * level_budget[1] + [60] * em
+    bits = ([scale_bits + q0_headroom_bits] + [scale_bits] * levels_after + [scale_bits + 5] * level_budget[1] + [60] * em
             + [58] * level_budget[0] + [60] * special_primes)
     return dict(poly_degree=poly_degree, coeff_bits=bits, scale_bits=scale_bits, special_primes=special_primes)
 
@@ -151,14 +152,16 @@ def _group(stages: List[Dict[int, np.ndarray]], budget: int, n: int) -> List[Dic
 
 
 # ---------------------------------------------------------------- EvalMod
-def modular_range(poly_degree: int, failure_log2: float = _FAILURE_LOG2) -> int:
-    """K: |I| <= K for every coefficient except with probability 2^failure_log2.
+def modular_range(poly_degree: int, hamming_weight: Optional[int] = None,
+                  failure_log2: float = _FAILURE_LOG2) -> int:
+    """K: |I| <= K for every coefficient except with probability 2^failure_log2,
+    for a uniform ternary secret (hamming_weight None) or one of that weight.
 
     Example:
-        >>> modular_range(4096) > 50
-        True
+        >>> modular_range(4096) > 50, modular_range(65536, 32) < 20
+        (True, True)
     """
-    h = 2 * poly_degree / 3 + 6 * math.sqrt(poly_degree)
+    h = 2 * poly_degree / 3 + 6 * math.sqrt(poly_degree) if hamming_weight is None else hamming_weight
     sigma = math.sqrt((h + 1) / 12)
     target = 2.0 ** failure_log2 / poly_degree  # per coefficient
     z = 1.0
@@ -247,8 +250,11 @@ class Bootstrapper:
     """
 
     def __init__(self, core_context, level_budget: Sequence[int] = (3, 3), k_range: Optional[int] = None,
-                 double_angles: Optional[int] = None, slots: Optional[int] = None):
+                 double_angles: Optional[int] = None, slots: Optional[int] = None,
+                 encapsulation: Optional[int] = None):
         self._ctx = core_context
+        # Hamming weight of the ephemeral sparse secret (None: no encapsulation).
+        self.encapsulation = None if encapsulation is None else int(encapsulation)
         n_deg, n = core_context.poly_degree, core_context.slots
         sparse = n if slots is None else int(slots)
         if sparse < 16 or sparse > n or sparse & (sparse - 1):
@@ -257,7 +263,7 @@ class Bootstrapper:
         gap = n // sparse
         if len(level_budget) != 2 or min(level_budget) < 1:
             raise ParameterError("level_budget is (CoeffsToSlots levels, SlotsToCoeffs levels), each >= 1")
-        self.k_range = modular_range(n_deg) if k_range is None else int(k_range)
+        self.k_range = modular_range(n_deg, self.encapsulation) if k_range is None else int(k_range)
         if double_angles is None:
             double_angles = _fewest_levels(self.k_range)
         self.double_angles = int(double_angles)
@@ -315,10 +321,18 @@ class Bootstrapper:
         return sum(t.byte_size for t in self._cts + self._stc)
 
     # The stages, for tests and profiling.
-    def coeffs_to_slots(self, keys, ct):
+    def coeffs_to_slots(self, keys, ct, encapsulation_keys=None):
         """ModRaise + CoeffsToSlots: slots <- (t_k + i t_(k+n)) / (2 q0 (K+1)),
-        bit-reversed (t the raised coefficients)."""
+        bit-reversed (t the raised coefficients). With encapsulation, ModRaise
+        happens under the ephemeral sparse secret."""
+        if self.encapsulation is not None:
+            if encapsulation_keys is None:
+                raise MissingKeyError("this bootstrapping uses sparse-secret encapsulation and its keys are "
+                                      "absent (they are made by generate_bootstrapping_keys and do not serialize yet)")
+            ct = _boot.switch_to_sparse(encapsulation_keys, ct)
         x = _boot.mod_raise(ct, self._ctx.max_level, self._raise_scale)
+        if self.encapsulation is not None:
+            x = _boot.switch_from_sparse(encapsulation_keys, x)
         for step in self._subsum:
             x = _ckks.add(x, _ckks.rotate(keys, x, step))
         for t in self._cts:
@@ -333,7 +347,7 @@ class Bootstrapper:
             ct = t.apply(keys, ct)
         return ct
 
-    def bootstrap_core(self, keys, ct):
+    def bootstrap_core(self, keys, ct, encapsulation_keys=None):
         """A core ciphertext at any level -> the same values at `levels_after`."""
         missing = [g for g in self.galois_elements() if not keys.has_galois_key(g)]
         if missing:
@@ -345,7 +359,7 @@ class Bootstrapper:
             ct = _boot.adjust_to(ct, 0, self._input_scale)
         # Exact bookkeeping for an input scale other than the canonical one.
         ratio = ct.scale / self._input_scale
-        w = self.coeffs_to_slots(keys, ct)
+        w = self.coeffs_to_slots(keys, ct, encapsulation_keys)
         wc = _ckks.conjugate(keys, w)
         re = _ckks.add(w, wc)
         im = _boot.multiply_by_i(_ckks.sub(w, wc), True)
@@ -366,22 +380,42 @@ def bootstrapper_for(context, slots: Optional[int] = None) -> Bootstrapper:
     plans = _CACHE.setdefault(context, {})
     key = context.slots if slots is None else int(slots)
     if key not in plans:
-        plans[key] = Bootstrapper(context._core, slots=key)
+        try:
+            plans[key] = Bootstrapper(context._core, slots=key)
+        except LevelError:
+            # A chain too short for the dense secret's EvalMod (as the
+            # "bootstrap" preset): sparse-secret encapsulation needs ~5 fewer levels.
+            plans[key] = Bootstrapper(context._core, slots=key, encapsulation=_DEFAULT_WEIGHT)
     return plans[key]
 
 
-def prepare(context, slots: Optional[int] = None, level_budget: Sequence[int] = (3, 3)) -> Bootstrapper:
+# Hamming weight of the ephemeral secret of encapsulation (Bossuat et al. 2022).
+_DEFAULT_WEIGHT = 32
+
+
+def prepare(context, slots: Optional[int] = None, level_budget: Sequence[int] = (3, 3),
+            encapsulation: Optional[int] = None) -> Bootstrapper:
     """Prepares (or re-prepares) the context's bootstrapping for `slots` with
     another level budget, before keys are made: more CoeffsToSlots /
     SlotsToCoeffs levels mean fewer diagonals, keys and plaintexts.
+    ``encapsulation=32``: sparse-secret encapsulation with an ephemeral
+    secret of that Hamming weight (Bossuat et al. 2022): K ~ 16 instead of
+    ~500, fewer EvalMod levels, more precision; its two keys do not
+    serialize yet (a server loaded from bytes cannot use it).
 
     Example:
         >>> plan = prepare(ctx, level_budget=(4, 4)); ctx.generate_bootstrapping_keys()   # doctest: +SKIP
     """
     plans = _CACHE.setdefault(context, {})
     key = context.slots if slots is None else int(slots)
-    plans[key] = Bootstrapper(context._core, level_budget=level_budget, slots=key)
+    plans[key] = Bootstrapper(context._core, level_budget=level_budget, slots=key, encapsulation=encapsulation)
     return plans[key]
+
+
+# Encapsulation keys by the context that made them (public material, no
+# secret). They do not serialize yet, so no other context (public() copies,
+# contexts loaded from bytes) has them.
+_ENCAPSULATION: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def generate_keys(context, slots: Optional[Iterable[int]] = None) -> None:
@@ -391,8 +425,15 @@ def generate_keys(context, slots: Optional[Iterable[int]] = None) -> None:
         raise MissingKeyError("bootstrapping keys are made with the secret key (on the client)")
     counts = [context.slots] + ([] if slots is None else [int(s) for s in slots])
     needed = set()
+    weights = set()
     for count in counts:
-        needed.update(bootstrapper_for(context, count).galois_elements())
+        plan = bootstrapper_for(context, count)
+        needed.update(plan.galois_elements())
+        if plan.encapsulation is not None:
+            weights.add(plan.encapsulation)
+    for h in weights:
+        if context not in _ENCAPSULATION or _ENCAPSULATION[context].hamming_weight != h:
+            _ENCAPSULATION[context] = _boot.make_encapsulation_keys(context._core, context._keys, h)
     context._keys.add_galois_keys(context._core, sorted(g for g in needed if not context._keys.has_galois_key(g)))
 
 
@@ -412,7 +453,7 @@ def bootstrap(ciphertext, slots: Optional[int] = None):
         if not ciphertext._clean:
             raise ParameterError("sparse bootstrapping needs zeros past the vector (this ciphertext fills every slot)")
     plan = bootstrapper_for(ctx, None if full else int(slots))
-    core = plan.bootstrap_core(ctx._keys, ciphertext._core)
+    core = plan.bootstrap_core(ctx._keys, ciphertext._core, _ENCAPSULATION.get(ctx))
     out = Ciphertext._wrap(ctx, core, ciphertext._complex)
     out._clean = ciphertext._clean and full
     return out
