@@ -57,12 +57,13 @@ void register_bootstrap(py::module_& parent) {
 
   py::class_<ComplexTransform>(m, "ComplexTransform")
       .def(py::init([](const ckks::ContextPtr& ctx, const py::dict& diagonals, std::size_t level,
-                       std::size_t baby_step) {
+                       std::size_t baby_step, bool keep_encoded) {
              auto d = diagonals_copy(diagonals, ctx->slots());
              py::gil_scoped_release release;
-             return ComplexTransform(ctx, d, level, baby_step);
+             return ComplexTransform(ctx, d, level, baby_step, keep_encoded);
            }),
-           py::arg("context"), py::arg("diagonals"), py::arg("level"), py::arg("baby_step") = 0)
+           py::arg("context"), py::arg("diagonals"), py::arg("level"), py::arg("baby_step") = 0,
+           py::arg("keep_encoded") = true)
       .def("apply", [](const ComplexTransform& t, const KeySet& keys, const Ciphertext& x) {
         check_keys(keys, x);
         return t.apply(keys, x);

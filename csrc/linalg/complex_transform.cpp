@@ -28,8 +28,8 @@ long long centred(long long step, std::size_t slots) {
 }  // namespace
 
 ComplexTransform::ComplexTransform(const ckks::ContextPtr& context, const ComplexDiagonals& diagonals,
-                                   std::size_t level, std::size_t baby_step)
-    : context_(context), level_(level) {
+                                   std::size_t level, std::size_t baby_step, bool keep_encoded)
+    : context_(context), level_(level), keep_encoded_(keep_encoded) {
   const ckks::Context& ctx = *context;
   const std::size_t slots = ctx.slots();
   SECURINFER_CHECK(level >= 1 && level <= ctx.max_level(), LevelError, "transform level out of range");
@@ -54,7 +54,7 @@ ComplexTransform::ComplexTransform(const ckks::ContextPtr& context, const Comple
     for (std::size_t k : kk) {
       const std::size_t baby = std::lower_bound(babies_.begin(), babies_.end(), k - g) - babies_.begin();
       jobs.push_back({giants_.size(), giant.terms.size(), k});
-      giant.terms.push_back({baby, ring::RnsPoly()});
+      giant.terms.push_back({baby, ring::RnsPoly(), {}});
     }
     giants_.push_back(std::move(giant));
   }
@@ -64,9 +64,14 @@ ComplexTransform::ComplexTransform(const ckks::ContextPtr& context, const Comple
     const auto& d = diagonals.at(job.k);
     std::vector<std::complex<double>> v(slots);  // pre-rotated right by g
     for (std::size_t s = 0; s < slots; ++s) v[s] = d[(s + slots - g) % slots];
-    giants_[job.giant].terms[job.term].pt =
-        std::move(ckks::encode(context_, v.data(), slots, level_, plaintext_scale_).poly);
+    Term& term = giants_[job.giant].terms[job.term];
+    if (keep_encoded_) term.pt = std::move(ckks::encode(context_, v.data(), slots, level_, plaintext_scale_).poly);
+    else term.values = std::move(v);
   });
+}
+
+ring::RnsPoly ComplexTransform::plaintext(const Term& t) const {
+  return std::move(ckks::encode(context_, t.values.data(), t.values.size(), level_, plaintext_scale_).poly);
 }
 
 std::size_t ComplexTransform::plaintext_count() const {
@@ -78,7 +83,7 @@ std::size_t ComplexTransform::plaintext_count() const {
 std::size_t ComplexTransform::byte_size() const {
   std::size_t words = 0;
   for (const auto& g : giants_)
-    for (const auto& t : g.terms) words += t.pt.words();
+    for (const auto& t : g.terms) words += t.pt.words() + 2 * t.values.size();
   return words * 8;
 }
 
@@ -130,11 +135,14 @@ ckks::Ciphertext ComplexTransform::apply(const ckks::KeySet& keys, const ckks::C
     r.scale = x.scale * plaintext_scale_;
     r.slots_used = ctx.slots();
     std::vector<const std::uint64_t*> a(giant.terms.size()), b(giant.terms.size());
+    std::vector<ring::RnsPoly> encoded;  // this giant's plaintexts, when not kept
+    if (!keep_encoded_)
+      for (const auto& t : giant.terms) encoded.push_back(plaintext(t));
     for (std::size_t c = 0; c < 2; ++c) {
       auto out = ring::RnsPoly::uninitialized(n, level_ + 1);
       for (std::size_t e = 0; e <= level_; ++e) {
         for (std::size_t t = 0; t < giant.terms.size(); ++t) {
-          a[t] = giant.terms[t].pt.limb(e);
+          a[t] = keep_encoded_ ? giant.terms[t].pt.limb(e) : encoded[t].limb(e);
           b[t] = babies[giant.terms[t].baby].polys[c].limb(e);
         }
         eltwise::dot_accumulate(out.limb(e), a.data(), b.data(), a.size(), n, primes[e]->modulus);

@@ -24,9 +24,11 @@ using ComplexDiagonals = std::map<std::size_t, std::vector<std::complex<double>>
 class ComplexTransform {
  public:
   // Diagonal k (left rotation in [0, slots)) holds slots values. level >= 1.
-  // baby_step 0: chosen by the BSGS cost model.
+  // baby_step 0: chosen by the BSGS cost model. keep_encoded false: the
+  // diagonals stay as complex values (16 bytes a slot instead of 8 (level + 1)
+  // bytes a coefficient) and are encoded at each apply (memory for time).
   ComplexTransform(const ckks::ContextPtr& context, const ComplexDiagonals& diagonals, std::size_t level,
-                   std::size_t baby_step = 0);
+                   std::size_t baby_step = 0, bool keep_encoded = true);
 
   // Left rotation steps apply() uses, each in (-slots/2, slots/2], without 0.
   std::vector<long long> required_rotations() const;
@@ -41,14 +43,17 @@ class ComplexTransform {
  private:
   struct Term {
     std::size_t baby;
-    ring::RnsPoly pt;
+    ring::RnsPoly pt;                           // when kept encoded
+    std::vector<std::complex<double>> values;  // otherwise (pre-rotated)
   };
+  ring::RnsPoly plaintext(const Term& t) const;
   struct Giant {
     std::size_t step;
     std::vector<Term> terms;
   };
   ckks::ContextPtr context_;
   std::size_t level_, baby_step_;
+  bool keep_encoded_;
   double plaintext_scale_;
   std::vector<std::size_t> babies_;
   std::vector<Giant> giants_;

@@ -251,7 +251,7 @@ class Bootstrapper:
 
     def __init__(self, core_context, level_budget: Sequence[int] = (3, 3), k_range: Optional[int] = None,
                  double_angles: Optional[int] = None, slots: Optional[int] = None,
-                 encapsulation: Optional[int] = None):
+                 encapsulation: Optional[int] = None, keep_plaintexts: bool = True):
         self._ctx = core_context
         # Hamming weight of the ephemeral sparse secret (None: no encapsulation).
         self.encapsulation = None if encapsulation is None else int(encapsulation)
@@ -279,7 +279,7 @@ class Bootstrapper:
         if self.levels_after < 0:
             raise LevelError(
                 f"bootstrapping needs {cts_budget + em_depth + stc_budget} levels above the base prime; "
-                f"these parameters have {top}")
+                f"these parameters have {top} (use more primes, or parameters_for_bootstrap(...))")
         q0 = float(core_context.q_primes[0])
         self._input_scale = core_context.level_scale(0)
         self._raise_scale = core_context.level_scale(top)
@@ -300,9 +300,11 @@ class Bootstrapper:
         beta = q0 * gap / (2 * np.pi * self._input_scale)
         stc[0] = {k: v * beta for k, v in stc[0].items()}
         tile = lambda g: {k: np.tile(v, gap) for k, v in g.items()}
-        self._cts = [_boot.ComplexTransform(core_context, tile(g), top - i) for i, g in enumerate(cts)]
+        # keep_plaintexts False: diagonals encoded at each use (~25x less memory at N = 2^16).
+        make = lambda g, level: _boot.ComplexTransform(core_context, tile(g), level, 0, keep_plaintexts)
+        self._cts = [make(g, top - i) for i, g in enumerate(cts)]
         stc_top = top - cts_budget - em_depth
-        self._stc = [_boot.ComplexTransform(core_context, tile(g), stc_top - i) for i, g in enumerate(stc)]
+        self._stc = [make(g, stc_top - i) for i, g in enumerate(stc)]
         # Subring projection (sparse only): sum of the rotations by multiples of `slots`.
         self._subsum = [sparse << j for j in range(int(math.log2(gap)))]
 
@@ -380,35 +382,31 @@ def bootstrapper_for(context, slots: Optional[int] = None) -> Bootstrapper:
     plans = _CACHE.setdefault(context, {})
     key = context.slots if slots is None else int(slots)
     if key not in plans:
-        try:
-            plans[key] = Bootstrapper(context._core, slots=key)
-        except LevelError:
-            # A chain too short for the dense secret's EvalMod (as the
-            # "bootstrap" preset): sparse-secret encapsulation needs ~5 fewer levels.
-            plans[key] = Bootstrapper(context._core, slots=key, encapsulation=_DEFAULT_WEIGHT)
+        plans[key] = Bootstrapper(context._core, slots=key)
     return plans[key]
 
 
-# Hamming weight of the ephemeral secret of encapsulation (Bossuat et al. 2022).
-_DEFAULT_WEIGHT = 32
-
-
 def prepare(context, slots: Optional[int] = None, level_budget: Sequence[int] = (3, 3),
-            encapsulation: Optional[int] = None) -> Bootstrapper:
+            encapsulation: Optional[int] = None, keep_plaintexts: bool = True) -> Bootstrapper:
     """Prepares (or re-prepares) the context's bootstrapping for `slots` with
     another level budget, before keys are made: more CoeffsToSlots /
     SlotsToCoeffs levels mean fewer diagonals, keys and plaintexts.
     ``encapsulation=32``: sparse-secret encapsulation with an ephemeral
     secret of that Hamming weight (Bossuat et al. 2022): K ~ 16 instead of
     ~500, fewer EvalMod levels, more precision; its two keys do not
-    serialize yet (a server loaded from bytes cannot use it).
+    serialize yet (a server loaded from bytes cannot use it), and the key to
+    the ephemeral secret is exposed modulo q0 P, whose security for a
+    weight-32 secret is not yet established here (docs/bootstrapping.md).
+    ``keep_plaintexts=False`` encodes the DFT diagonals at each bootstrap
+    instead of holding them (3 GiB less at N = 2^16, some seconds more).
 
     Example:
         >>> plan = prepare(ctx, level_budget=(4, 4)); ctx.generate_bootstrapping_keys()   # doctest: +SKIP
     """
     plans = _CACHE.setdefault(context, {})
     key = context.slots if slots is None else int(slots)
-    plans[key] = Bootstrapper(context._core, level_budget=level_budget, slots=key, encapsulation=encapsulation)
+    plans[key] = Bootstrapper(context._core, level_budget=level_budget, slots=key, encapsulation=encapsulation,
+                              keep_plaintexts=keep_plaintexts)
     return plans[key]
 
 

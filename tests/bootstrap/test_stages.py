@@ -74,3 +74,19 @@ def test_slots_to_coeffs_is_the_scaled_special_fft(boot_ctx, boot_plan, rng):
     print("SlotsToCoeffs relative error:", err)
     # The output lands at a 2^40 scale: its own rounding noise bounds this.
     assert err < 2.0 ** -22
+
+
+def test_transform_encoded_at_each_use_gives_the_same_result(boot_ctx, rng):
+    from securinfer.bootstrapping import _group, special_fft_stages
+
+    core = boot_ctx._core
+    n = core.slots
+    group = _group(special_fft_stages(2 * n, n, inverse=False), 3, n)[1]
+    level = core.max_level
+    kept = _boot.ComplexTransform(core, group, level, 0, True)
+    lazy = _boot.ComplexTransform(core, group, level, 0, False)
+    assert lazy.byte_size < kept.byte_size / 5
+    x = encrypt_core(boot_ctx, rng.uniform(-1, 1, n), level)
+    a = decrypt_core(boot_ctx, kept.apply(boot_ctx._keys, x))
+    b = decrypt_core(boot_ctx, lazy.apply(boot_ctx._keys, x))
+    assert np.max(np.abs(a - b)) < 1e-9
