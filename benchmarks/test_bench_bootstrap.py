@@ -41,7 +41,7 @@ FULL = os.environ.get("SECURINFER_BENCH_BOOTSTRAP_FULL") == "1"
 # digits instead of 10, so keys 3x smaller). Same algorithm and EvalMod as the preset.
 LOWMEM = os.environ.get("SECURINFER_BENCH_BOOTSTRAP_N16_LOWMEM") == "1"
 ENCAP = os.environ.get("SECURINFER_BENCH_BOOTSTRAP_N16_ENCAP") == "1"
-ENCAP_PARAMS = parameters_for_bootstrap(65536, 9, encapsulation=32, special_primes=8, q0_headroom_bits=10)
+ENCAP_PARAMS = parameters_for_bootstrap(65536, 9, encapsulation=32, special_primes=8)
 
 
 def _context(size):
@@ -49,7 +49,7 @@ def _context(size):
         return si.Context.create(preset="bootstrap"), (3, 3)
     if size == "65536-encap":
         # Sparse-secret encapsulation: the main key passes the 128-bit check
-        # (1739 bits); the ephemeral key's security at q0 P = 2^530 is not yet
+        # (1734 bits); the ephemeral key's security at q0 P = 2^525 is not yet
         # established (docs/bootstrapping.md).
         return si.Context.create(**ENCAP_PARAMS), (3, 3)
     with warnings.catch_warnings():

@@ -58,12 +58,15 @@ TEST_PARAMETERS = dict(
 
 def parameters_for_bootstrap(poly_degree: int, levels_after: int, level_budget: Sequence[int] = (3, 3),
                              scale_bits: int = 40, special_primes: int = 3, encapsulation: Optional[int] = None,
-                             q0_headroom_bits: int = 7) -> dict:
+                             q0_headroom_bits: Optional[int] = None) -> dict:
     """A chain for bootstrapping at ``poly_degree`` that leaves ``levels_after``
     levels of ``scale_bits`` after each bootstrap, for ``Context.create(**...)``.
 
-    From the bottom: q0 of scale_bits + 7 bits (2^7 of headroom for EvalMod's
-    sine, the measured optimum), the computing levels, SlotsToCoeffs primes of
+    From the bottom: q0 of scale_bits + headroom bits (default 7 at N = 2^12
+    down to 5 at 2^16: the measured optimum between the sine's cubic error,
+    which grows with the headroom's inverse, and EvalMod's noise, which the
+    headroom multiplies; coefficients shrink as 1/sqrt(N)), the computing
+    levels, SlotsToCoeffs primes of
     scale_bits + 5, EvalMod primes of 60 bits (its noise sets the precision),
     CoeffsToSlots primes of 58 bits, then ``special_primes`` 60-bit primes.
 
@@ -72,6 +75,8 @@ def parameters_for_bootstrap(poly_degree: int, levels_after: int, level_budget: 
         >>> sum(p["coeff_bits"]) <= 1747
         True
     """
+    if q0_headroom_bits is None:
+        q0_headroom_bits = int(round(7 - (math.log2(poly_degree) - 12) / 2))
     k_range = modular_range(poly_degree, encapsulation)
     r = _fewest_levels(k_range)
     coeffs, _ = _cosine_series(k_range, r)
@@ -387,7 +392,8 @@ def bootstrapper_for(context, slots: Optional[int] = None) -> Bootstrapper:
 
 
 def prepare(context, slots: Optional[int] = None, level_budget: Sequence[int] = (3, 3),
-            encapsulation: Optional[int] = None, keep_plaintexts: bool = True) -> Bootstrapper:
+            encapsulation: Optional[int] = None, keep_plaintexts: bool = True,
+            double_angles: Optional[int] = None) -> Bootstrapper:
     """Prepares (or re-prepares) the context's bootstrapping for `slots` with
     another level budget, before keys are made: more CoeffsToSlots /
     SlotsToCoeffs levels mean fewer diagonals, keys and plaintexts.
@@ -406,7 +412,7 @@ def prepare(context, slots: Optional[int] = None, level_budget: Sequence[int] = 
     plans = _CACHE.setdefault(context, {})
     key = context.slots if slots is None else int(slots)
     plans[key] = Bootstrapper(context._core, level_budget=level_budget, slots=key, encapsulation=encapsulation,
-                              keep_plaintexts=keep_plaintexts)
+                              keep_plaintexts=keep_plaintexts, double_angles=double_angles)
     return plans[key]
 
 
