@@ -6,7 +6,7 @@ this 24 GiB shared machine can hold, dense secret). The N = 2^16 preset needs
 about 16 GiB (39 Galois keys of 0.32 GiB, 10 digits each, and 3.2 GiB of DFT
 plaintexts); it runs only with ``SECURINFER_BENCH_BOOTSTRAP_FULL=1``.
 ``SECURINFER_BENCH_BOOTSTRAP_N16_ENCAP=1``: N = 2^16 with sparse-secret
-encapsulation (main key 128-bit, 1739 bits, about 8 GiB);
+encapsulation (main key 128-bit, 1719 bits, about 7 GiB);
 ``SECURINFER_BENCH_BOOTSTRAP_N16_LOWMEM=1``: N = 2^16 dense, insecure, ~6 GiB. OpenFHE's N = 2^16 bootstrap
 (the anchors' ``openfhe_bootstrap.py``, named by ``SECURINFER_OPENFHE_SCRIPT``)
 runs in a subprocess when ``SECURINFER_OPENFHE_PYTHON`` names a Python 3.10
@@ -41,7 +41,7 @@ FULL = os.environ.get("SECURINFER_BENCH_BOOTSTRAP_FULL") == "1"
 # digits instead of 10, so keys 3x smaller). Same algorithm and EvalMod as the preset.
 LOWMEM = os.environ.get("SECURINFER_BENCH_BOOTSTRAP_N16_LOWMEM") == "1"
 ENCAP = os.environ.get("SECURINFER_BENCH_BOOTSTRAP_N16_ENCAP") == "1"
-ENCAP_PARAMS = parameters_for_bootstrap(65536, 9, encapsulation=32, special_primes=8)
+ENCAP_PARAMS = parameters_for_bootstrap(65536, 9, encapsulation=32, special_primes=7)
 
 
 def _context(size):
@@ -49,7 +49,7 @@ def _context(size):
         return si.Context.create(preset="bootstrap"), (3, 3)
     if size == "65536-encap":
         # Sparse-secret encapsulation: the main key passes the 128-bit check
-        # (1734 bits); the ephemeral key's security at q0 P = 2^525 is not yet
+        # (1719 bits); the ephemeral key's security at q0 P = 2^465 is not yet
         # established (docs/bootstrapping.md).
         return si.Context.create(**ENCAP_PARAMS), (3, 3)
     with warnings.catch_warnings():

@@ -58,7 +58,7 @@ TEST_PARAMETERS = dict(
 
 def parameters_for_bootstrap(poly_degree: int, levels_after: int, level_budget: Sequence[int] = (3, 3),
                              scale_bits: int = 40, special_primes: int = 3, encapsulation: Optional[int] = None,
-                             q0_headroom_bits: Optional[int] = None) -> dict:
+                             q0_headroom_bits: Optional[int] = None, stc_bits: Optional[int] = None) -> dict:
     """A chain for bootstrapping at ``poly_degree`` that leaves ``levels_after``
     levels of ``scale_bits`` after each bootstrap, for ``Context.create(**...)``.
 
@@ -66,7 +66,9 @@ def parameters_for_bootstrap(poly_degree: int, levels_after: int, level_budget: 
     down to 5 at 2^16: the measured optimum between the sine's cubic error,
     which grows with the headroom's inverse, and EvalMod's noise, which the
     headroom multiplies; coefficients shrink as 1/sqrt(N)), the computing
-    levels, SlotsToCoeffs primes of
+    levels, SlotsToCoeffs primes of `stc_bits` (default 60 with encapsulation:
+    the canonical scales of EvalMod's last levels then stay near 2^57, worth
+    1.8 bits at N = 2^14; else scale_bits + 5, which fits the dense chain in 1747 bits) of
     scale_bits + 5, EvalMod primes of 60 bits (its noise sets the precision),
     CoeffsToSlots primes of 58 bits, then ``special_primes`` 60-bit primes.
 
@@ -77,11 +79,13 @@ def parameters_for_bootstrap(poly_degree: int, levels_after: int, level_budget: 
     """
     if q0_headroom_bits is None:
         q0_headroom_bits = int(round(7 - (math.log2(poly_degree) - 12) / 2))
+    if stc_bits is None:
+        stc_bits = 60 if encapsulation is not None else scale_bits + 5
     k_range = modular_range(poly_degree, encapsulation)
     r = _fewest_levels(k_range)
     coeffs, _ = _cosine_series(k_range, r)
     em = _chebyshev_depth(len(coeffs) - 1) + r
-    bits = ([scale_bits + q0_headroom_bits] + [scale_bits] * levels_after + [scale_bits + 5] * level_budget[1] + [60] * em
+    bits = ([scale_bits + q0_headroom_bits] + [scale_bits] * levels_after + [stc_bits] * level_budget[1] + [60] * em
             + [58] * level_budget[0] + [60] * special_primes)
     return dict(poly_degree=poly_degree, coeff_bits=bits, scale_bits=scale_bits, special_primes=special_primes)
 
