@@ -10,5 +10,6 @@ void register_kernels(pybind11::module_& m);
 void register_ckks(pybind11::module_& m);
 void register_io(pybind11::module_& m);
 void register_linalg(pybind11::module_& m);
+void register_bootstrap(pybind11::module_& m);
 
 }  // namespace securinfer::bindings

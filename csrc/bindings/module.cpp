@@ -9,4 +9,5 @@ PYBIND11_MODULE(_core, m) {
   securinfer::bindings::register_ckks(m);
   securinfer::bindings::register_io(m);
   securinfer::bindings::register_linalg(m);
+  securinfer::bindings::register_bootstrap(m);
 }

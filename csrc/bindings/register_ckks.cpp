@@ -231,14 +231,16 @@ void register_ckks(py::module_& parent) {
   }, py::arg("keys"), py::arg("a"), py::arg("span"), Release());
   m.def("drop_to_level", &ckks::drop_to_level, Release());
   // The linalg layer states the layout its rotations and masks produced.
-  m.def("with_layout", [](const Ciphertext& c, std::size_t length, const std::string& padding, std::size_t period) {
+  m.def("with_layout", [](const Ciphertext& c, std::size_t length, const std::string& padding, std::size_t period,
+                          std::optional<bool> is_complex) {
     Ciphertext r = c;
     r.slots_used = length;
     r.padding = parse_padding(padding);
     r.period = period;
+    if (is_complex) r.is_complex = *is_complex;
     ckks::validate_layout(r, /*serialization=*/false);
     return r;
-  }, py::arg("ct"), py::arg("length"), py::arg("padding"), py::arg("period") = 0);
+  }, py::arg("ct"), py::arg("length"), py::arg("padding"), py::arg("period") = 0, py::arg("is_complex") = py::none());
 }
 
 }  // namespace securinfer::bindings

@@ -61,11 +61,11 @@ class Ciphertext:
     def _new(self, core) -> "Ciphertext":
         return Ciphertext._wrap(self._context, core)
 
-    def _relabel(self, length: int, padding: str = "zeros", period: int = 0) -> "Ciphertext":
+    def _relabel(self, length: int, padding: str = "zeros", period: int = 0, is_complex=None) -> "Ciphertext":
         """The same polynomials under a layout the caller established (the
         linear-algebra layer, after its own rotations and masks); checked for
         consistency by the core, not for truth: never for user input."""
-        return self._new(_ckks.with_layout(self._core, int(length), padding, int(period)))
+        return self._new(_ckks.with_layout(self._core, int(length), padding, int(period), is_complex))
 
     # ------------------------------------------------------------------ bytes
     def serialize(self) -> bytes:
@@ -359,6 +359,13 @@ class Ciphertext:
         """The same values at a lower level (smaller, faster, less depth)."""
         level = require_int(level, "level", minimum=0, maximum=self.level)
         return self._new(_ckks.drop_to_level(self._core, level))
+
+    def bootstrap(self, slots=None) -> "Ciphertext":
+        """The same values refreshed to ``context.levels_after_bootstrap``
+        levels (needs ``generate_bootstrapping_keys()``; docs/bootstrapping.md)."""
+        from . import bootstrapping
+
+        return bootstrapping.bootstrap(self, slots)
 
 
 def _shape_error(what: str, a: int, b: int) -> ShapeError:

@@ -363,6 +363,18 @@ class Context:
         return {"public": self._keys.public_byte_size, "relin": self._keys.relin_byte_size,
                 "galois": self._keys.galois_byte_size}
 
+    # ------------------------------------------------------------------ bootstrapping (securinfer.bootstrapping)
+    def generate_bootstrapping_keys(self, slots=None) -> None:
+        """The rotation and conjugation keys ``Ciphertext.bootstrap`` needs (also for sparse ``slots=[...]``)."""
+        from . import bootstrapping
+        bootstrapping.generate_keys(self, slots)
+
+    @property
+    def levels_after_bootstrap(self) -> int:
+        """The level a bootstrapped ciphertext comes back at."""
+        from . import bootstrapping
+        return bootstrapping.levels_after(self)
+
     def __repr__(self) -> str:
         kind = "secret" if self.has_secret_key else "public"
         return (f"<securinfer.Context N={self.poly_degree} coeff_bits={self.coeff_bits} "

@@ -1,0 +1,472 @@
+"""CKKS bootstrapping: a ciphertext at its last level back to many levels.
+
+The pipeline (Cheon-Han-Kim-Kim-Song 2018, Bossuat et al. 2021), all slots::
+
+    ModRaise        level 0 -> top: decrypts to t = Delta m + q0 I (I small)
+    CoeffsToSlots   the inverse special FFT, factored into `level_budget[0]`
+                    groups of butterfly stages (one BSGS transform each):
+                    slots <- coefficients of t / (q0 (K + 1)), bit-reversed
+    split           real and imaginary parts (one conjugation, a free
+                    multiplication by -i)
+    EvalMod         per part, a Chebyshev series of a scaled cosine and
+                    `double_angles` steps c -> 2c^2 - 1: sin(2 pi t / q0)
+    SlotsToCoeffs   the special FFT, `level_budget[1]` groups, times
+                    q0 / (2 pi Delta): the original slots again
+
+The bit reversal of the FFT cancels between the two transforms (EvalMod acts
+slot-wise), so neither transform permutes. K bounds |I|: for a uniform
+ternary secret of Hamming weight h, I is a sum of h uniform terms, standard
+deviation sqrt((h + 1) / 12); K is set so that a coefficient falls outside
+[-K, K] with probability at most 2^-40 over the whole ciphertext (h taken
+as 2N/3 + 6 sqrt(N), above the weight of any secret but with negligible
+probability).
+
+Example:
+    >>> import numpy as np, securinfer as si
+    >>> from securinfer.bootstrapping import TEST_PARAMETERS
+    >>> ctx = si.Context.create(**TEST_PARAMETERS, security=None)   # doctest: +SKIP
+    >>> ctx.generate_bootstrapping_keys()                             # doctest: +SKIP
+    >>> x = ctx.encrypt(np.linspace(-1, 1, 2048)).drop_to_level(0)    # doctest: +SKIP
+    >>> y = x.bootstrap(); y.level == ctx.levels_after_bootstrap      # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy as np
+from numpy.polynomial import chebyshev as C
+
+from ._core import bootstrap as _boot
+from ._core import ckks as _ckks
+from .errors import LevelError, MissingKeyError, ParameterError
+
+__all__ = ["Bootstrapper", "bootstrapper_for", "prepare", "parameters_for_bootstrap", "TEST_PARAMETERS", "special_fft_stages", "modular_range"]
+
+#: Small insecure parameters (use with ``security=None``) for tests: N = 2^12,
+#: q0 of 47 bits (2^7 above the 2^40 scale: the measured optimum between
+#: the sine's cubic error and EvalMod's noise), 3 levels of 40 bits left.
+TEST_PARAMETERS = dict(
+    poly_degree=4096,
+    coeff_bits=[47] + [40] * 3 + [45] * 3 + [60] * 12 + [58] * 3 + [60, 60],
+    scale_bits=40,
+    special_primes=2,
+)
+
+def parameters_for_bootstrap(poly_degree: int, levels_after: int, level_budget: Sequence[int] = (3, 3),
+                             scale_bits: int = 40, special_primes: int = 3, encapsulation: Optional[int] = None,
+                             q0_headroom_bits: Optional[int] = None, stc_bits: Optional[int] = None) -> dict:
+    """A chain for bootstrapping at ``poly_degree`` that leaves ``levels_after``
+    levels of ``scale_bits`` after each bootstrap, for ``Context.create(**...)``.
+
+    From the bottom: q0 of scale_bits + headroom bits (default 7 at N = 2^12
+    down to 5 at 2^16: the measured optimum between the sine's cubic error,
+    which grows with the headroom's inverse, and EvalMod's noise, which the
+    headroom multiplies; coefficients shrink as 1/sqrt(N)), the computing
+    levels, SlotsToCoeffs primes of `stc_bits` (default 60 with encapsulation:
+    the canonical scales of EvalMod's last levels then stay near 2^57, worth
+    1.8 bits at N = 2^14; else scale_bits + 5, which fits the dense chain in 1747 bits) of
+    scale_bits + 5, EvalMod primes of 60 bits (its noise sets the precision),
+    CoeffsToSlots primes of 58 bits, then ``special_primes`` 60-bit primes.
+
+    Example:
+        >>> p = parameters_for_bootstrap(65536, 9)
+        >>> sum(p["coeff_bits"]) <= 1747
+        True
+    """
+    if q0_headroom_bits is None:
+        q0_headroom_bits = int(round(7 - (math.log2(poly_degree) - 12) / 2))
+    if stc_bits is None:
+        stc_bits = 60 if encapsulation is not None else scale_bits + 5
+    k_range = modular_range(poly_degree, encapsulation)
+    r = _fewest_levels(k_range)
+    coeffs, _ = _cosine_series(k_range, r)
+    em = _chebyshev_depth(len(coeffs) - 1) + r
+    bits = ([scale_bits + q0_headroom_bits] + [scale_bits] * levels_after + [stc_bits] * level_budget[1] + [60] * em
+            + [58] * level_budget[0] + [60] * special_primes)
+    return dict(poly_degree=poly_degree, coeff_bits=bits, scale_bits=scale_bits, special_primes=special_primes)
+
+
+# Failure probability of the modular reduction (|I| > K somewhere), log2.
+_FAILURE_LOG2 = -40
+
+
+# ---------------------------------------------------------------- the DFT
+def special_fft_stages(poly_degree: int, slots: int, inverse: bool) -> List[Dict[int, np.ndarray]]:
+    """The butterfly stages of the special FFT as diagonals, in the order
+    they apply. ``inverse=False``: V = S_(n/2) ... S_1 (bit-reversed input,
+    natural slot order out; V[j, k] = zeta^(5^j k), zeta = exp(i pi / N));
+    ``inverse=True``: the inverses, the last stage's first.
+
+    Each stage is ``{k: D_k}`` with y = sum_k D_k * roll(x, -k).
+
+    Example:
+        >>> stages = special_fft_stages(16, 8, inverse=False)
+        >>> len(stages), sorted(stages[0])
+        (3, [0, 1, 7])
+    """
+    n, m = slots, 2 * poly_degree
+    rot = np.array([pow(5, j, m) for j in range(n)], dtype=np.int64)
+    stages = []
+    lenh = 1
+    while lenh < n:
+        length, lenq = 2 * lenh, 8 * lenh
+        j = np.arange(n) % length
+        low = j < lenh
+        jj = np.where(low, j, j - lenh)
+        w = np.exp(1j * np.pi * ((rot[jj] % lenq) * (m // lenq)) / poly_degree)
+        stage: Dict[int, np.ndarray] = {}
+
+        def put(k, d):
+            k %= n
+            stage[k] = stage.get(k, 0) + d
+
+        if not inverse:
+            put(0, np.where(low, 1.0, -w))
+            put(lenh, np.where(low, w, 0))
+            put(-lenh, np.where(low, 0, 1.0))
+        else:
+            put(0, np.where(low, 0.5, -0.5 / w))
+            put(lenh, np.where(low, 0.5, 0))
+            put(-lenh, np.where(low, 0, 0.5 / w))
+        stages.append(stage)
+        lenh *= 2
+    return stages[::-1] if inverse else stages
+
+
+def _compose(first: Dict[int, np.ndarray], then: Dict[int, np.ndarray], n: int) -> Dict[int, np.ndarray]:
+    """Diagonals of x -> then(first(x))."""
+    out: Dict[int, np.ndarray] = {}
+    for a, da in then.items():
+        for b, db in first.items():
+            k = (a + b) % n
+            out[k] = out.get(k, 0) + da * np.roll(db, -a)
+    return out
+
+
+def _group(stages: List[Dict[int, np.ndarray]], budget: int, n: int) -> List[Dict[int, np.ndarray]]:
+    budget = max(1, min(budget, len(stages)))
+    sizes = [len(stages) // budget + (1 if i < len(stages) % budget else 0) for i in range(budget)]
+    groups, at = [], 0
+    for size in sizes:
+        g = stages[at]
+        for s in stages[at + 1 : at + size]:
+            g = _compose(g, s, n)
+        groups.append({k: v for k, v in g.items() if np.any(np.abs(v) > 1e-300)})
+        at += size
+    return groups
+
+
+# ---------------------------------------------------------------- EvalMod
+def modular_range(poly_degree: int, hamming_weight: Optional[int] = None,
+                  failure_log2: float = _FAILURE_LOG2) -> int:
+    """K: |I| <= K for every coefficient except with probability 2^failure_log2,
+    for a uniform ternary secret (hamming_weight None) or one of that weight.
+
+    Example:
+        >>> modular_range(4096) > 50, modular_range(65536, 32) < 20
+        (True, True)
+    """
+    h = 2 * poly_degree / 3 + 6 * math.sqrt(poly_degree) if hamming_weight is None else hamming_weight
+    sigma = math.sqrt((h + 1) / 12)
+    target = 2.0 ** failure_log2 / poly_degree  # per coefficient
+    z = 1.0
+    while math.erfc(z / math.sqrt(2)) > target:
+        z += 0.01
+    return int(math.ceil(z * sigma)) + 1
+
+
+_SERIES_TOLERANCE = 2.0 ** -44  # below the evaluation's own noise (scales ~2^56)
+
+
+def _cosine_series(k_range: int, double_angles: int, tolerance: float = _SERIES_TOLERANCE) -> Tuple[np.ndarray, float]:
+    """Chebyshev interpolant of cos(2 pi ((K+1) u - 1/4) / 2^r) on [-1, 1], of
+    the least degree 2^d - 1 whose error is below `tolerance` (the last one
+    tried, degree 255, otherwise)."""
+    fn = lambda u: np.cos(2 * np.pi * ((k_range + 1) * u - 0.25) / 2 ** double_angles)
+    grid = np.cos(np.linspace(0, np.pi, 20001))
+    for d in range(3, 9):
+        degree = 2 ** d - 1
+        coeffs = C.chebinterpolate(fn, degree)
+        err = float(np.max(np.abs(C.chebval(grid, coeffs) - fn(grid))))
+        if err < tolerance:
+            break
+    return coeffs, err
+
+
+def _chebyshev_depth(degree: int) -> int:
+    """Levels the core's Chebyshev evaluator spends (an upper bound)."""
+    lg = max(1, (degree).bit_length())
+    m = 1 << max(1, (lg + 1) // 2)
+    depth = {1: 0}
+
+    def t(k):
+        if k not in depth:
+            a, b = (k + 1) // 2, k // 2
+            depth[k] = max(t(a), t(b)) + 1
+        return depth[k]
+
+    for k in range(2, m + 1):
+        t(k)
+    g = 2 * m
+    while g <= degree:
+        t(g)
+        g *= 2
+
+    def ev(deg):
+        if deg < m:
+            return max(depth[k] for k in range(1, deg + 1)) + 1
+        giant = m
+        while 2 * giant <= deg:
+            giant *= 2
+        return max(max(ev(deg - giant), depth[giant]) + 1, ev(giant - 1))
+
+    return ev(degree)
+
+
+def _fewest_levels(k_range: int) -> int:
+    """The number of double angles r whose EvalMod (series + r) is shallowest;
+    ties go to the fewer double angles (each doubles the error)."""
+    best = None
+    for r in range(0, 13):
+        coeffs, err = _cosine_series(k_range, r)
+        if err > _SERIES_TOLERANCE:
+            continue
+        depth = _chebyshev_depth(len(coeffs) - 1) + r
+        if best is None or depth < best[0]:
+            best = (depth, r)
+    if best is None:
+        raise ParameterError(f"no EvalMod plan for K = {k_range}")
+    return best[1]
+
+
+# ---------------------------------------------------------------- the plan
+class Bootstrapper:
+    """The prepared bootstrapping of one context: transforms encoded once,
+    the rotation steps known before any key exists.
+
+    ``level_budget``: (CoeffsToSlots, SlotsToCoeffs) levels. ``k_range`` and
+    ``double_angles`` default to the 2^-40 failure bound and the fewest
+    double-angle steps that keep the cosine's argument within 2 turns.
+
+    Example:
+        >>> b = Bootstrapper(ctx._core, level_budget=(2, 2))   # doctest: +SKIP
+        >>> b.levels_after, len(b.rotation_steps())            # doctest: +SKIP
+        (3, 40)
+    """
+
+    def __init__(self, core_context, level_budget: Sequence[int] = (3, 3), k_range: Optional[int] = None,
+                 double_angles: Optional[int] = None, slots: Optional[int] = None,
+                 encapsulation: Optional[int] = None, keep_plaintexts: bool = True):
+        self._ctx = core_context
+        # Hamming weight of the ephemeral sparse secret (None: no encapsulation).
+        self.encapsulation = None if encapsulation is None else int(encapsulation)
+        n_deg, n = core_context.poly_degree, core_context.slots
+        sparse = n if slots is None else int(slots)
+        if sparse < 16 or sparse > n or sparse & (sparse - 1):
+            raise ParameterError(f"bootstrapping slots must be a power of two in [16, {n}]; got {slots}")
+        self.slots = sparse
+        gap = n // sparse
+        if len(level_budget) != 2 or min(level_budget) < 1:
+            raise ParameterError("level_budget is (CoeffsToSlots levels, SlotsToCoeffs levels), each >= 1")
+        self.k_range = modular_range(n_deg, self.encapsulation) if k_range is None else int(k_range)
+        if double_angles is None:
+            double_angles = _fewest_levels(self.k_range)
+        self.double_angles = int(double_angles)
+        self.series, self.series_error = _cosine_series(self.k_range, self.double_angles)
+        if self.series_error > _SERIES_TOLERANCE:
+            raise ParameterError(f"no cosine series of degree <= 255 reaches 2^-44 with {self.double_angles} "
+                                 f"double angles for K = {self.k_range}; use more double angles")
+        em_depth = _chebyshev_depth(len(self.series) - 1) + self.double_angles
+        self.eval_mod_depth = em_depth
+        cts_budget, stc_budget = int(level_budget[0]), int(level_budget[1])
+        top = core_context.max_level
+        self.levels_after = top - cts_budget - em_depth - stc_budget
+        if self.levels_after < 0:
+            raise LevelError(
+                f"bootstrapping needs {cts_budget + em_depth + stc_budget} levels above the base prime; "
+                f"these parameters have {top} (use more primes, or parameters_for_bootstrap(...))")
+        q0 = float(core_context.q_primes[0])
+        self._input_scale = core_context.level_scale(0)
+        self._raise_scale = core_context.level_scale(top)
+
+        # Sparse slots: the special FFT of ring degree 2 * slots, its diagonals
+        # repeated over the full slot vector (which is periodic by then).
+        cts = _group(special_fft_stages(2 * sparse, sparse, inverse=True), cts_budget, sparse)
+        stc = _group(special_fft_stages(2 * sparse, sparse, inverse=False), stc_budget, sparse)
+        if len(cts) != cts_budget or len(stc) != stc_budget:
+            raise ParameterError(f"{sparse} slots have only {len(cts)} FFT stages for the level budget")
+        # Constants folded into the transforms: w/2 so that w + conj(w) is the
+        # real part (1/2: the split), t / (q0 (K+1)) for EvalMod's domain, 1/gap
+        # for the subring projection's factor; the inverse of EvalMod's
+        # 2 pi Delta / q0 into the first SlotsToCoeffs group.
+        alpha = self._raise_scale / (2 * q0 * (self.k_range + 1) * gap)
+        cts[-1] = {k: v * alpha for k, v in cts[-1].items()}
+        # (The projection's subring coefficients encode the replicated vector / gap.)
+        beta = q0 * gap / (2 * np.pi * self._input_scale)
+        stc[0] = {k: v * beta for k, v in stc[0].items()}
+        tile = lambda g: {k: np.tile(v, gap) for k, v in g.items()}
+        # keep_plaintexts False: diagonals encoded at each use (~25x less memory at N = 2^16).
+        make = lambda g, level: _boot.ComplexTransform(core_context, tile(g), level, 0, keep_plaintexts)
+        self._cts = [make(g, top - i) for i, g in enumerate(cts)]
+        stc_top = top - cts_budget - em_depth
+        self._stc = [make(g, stc_top - i) for i, g in enumerate(stc)]
+        # Subring projection (sparse only): sum of the rotations by multiples of `slots`.
+        self._subsum = [sparse << j for j in range(int(math.log2(gap)))]
+
+    def rotation_steps(self) -> List[int]:
+        """The rotation steps the transforms use (conjugation comes on top)."""
+        steps = set(self._subsum)
+        for t in self._cts + self._stc:
+            steps.update(t.required_rotations())
+        return sorted(steps)
+
+    def galois_elements(self) -> List[int]:
+        return sorted({self._ctx.galois_element(s) for s in self.rotation_steps()} | {self._ctx.conjugation_element})
+
+    @property
+    def plaintext_bytes(self) -> int:
+        return sum(t.byte_size for t in self._cts + self._stc)
+
+    # The stages, for tests and profiling.
+    def coeffs_to_slots(self, keys, ct, encapsulation_keys=None):
+        """ModRaise + CoeffsToSlots: slots <- (t_k + i t_(k+n)) / (2 q0 (K+1)),
+        bit-reversed (t the raised coefficients). With encapsulation, ModRaise
+        happens under the ephemeral sparse secret."""
+        if self.encapsulation is not None:
+            if encapsulation_keys is None:
+                raise MissingKeyError("this bootstrapping uses sparse-secret encapsulation and its keys are "
+                                      "absent (they are made by generate_bootstrapping_keys and do not serialize yet)")
+            ct = _boot.switch_to_sparse(encapsulation_keys, ct)
+        x = _boot.mod_raise(ct, self._ctx.max_level, self._raise_scale)
+        if self.encapsulation is not None:
+            x = _boot.switch_from_sparse(encapsulation_keys, x)
+        for step in self._subsum:
+            x = _ckks.add(x, _ckks.rotate(keys, x, step))
+        for t in self._cts:
+            x = t.apply(keys, x)
+        return x
+
+    def eval_mod(self, keys, ct):
+        return _boot.eval_mod(keys, ct, list(self.series), self.double_angles)
+
+    def slots_to_coeffs(self, keys, ct):
+        for t in self._stc:
+            ct = t.apply(keys, ct)
+        return ct
+
+    def bootstrap_core(self, keys, ct, encapsulation_keys=None):
+        """A core ciphertext at any level -> the same values at `levels_after`
+        (the slot state is the caller's to set: bootstrap() below)."""
+        missing = [g for g in self.galois_elements() if not keys.has_galois_key(g)]
+        if missing:
+            raise MissingKeyError(f"bootstrapping needs {len(missing)} Galois keys this context lacks; "
+                                  "call ctx.generate_bootstrapping_keys() on the client first")
+        if ct.level > 0:
+            # To level 0 at its canonical scale (the scale the transforms assume).
+            ct = _boot.adjust_to(ct, 0, self._input_scale)
+        # Exact bookkeeping for an input scale other than the canonical one.
+        ratio = ct.scale / self._input_scale
+        w = self.coeffs_to_slots(keys, ct, encapsulation_keys)
+        wc = _ckks.conjugate(keys, w)
+        re = _ckks.add(w, wc)
+        im = _boot.multiply_by_i(_ckks.sub(w, wc), True)
+        re = self.eval_mod(keys, re)
+        im = self.eval_mod(keys, im)
+        y = _ckks.add(re, _boot.multiply_by_i(im, False))
+        out = self.slots_to_coeffs(keys, y)
+        return _boot.with_scale(out, out.scale * ratio)
+
+
+_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def bootstrapper_for(context, slots: Optional[int] = None) -> Bootstrapper:
+    """The context's Bootstrapper for `slots` (default: all), prepared once
+    per Python context (with the level budget of `prepare`, default (3, 3))."""
+    plans = _CACHE.setdefault(context, {})
+    key = context.slots if slots is None else int(slots)
+    if key not in plans:
+        plans[key] = Bootstrapper(context._core, slots=key)
+    return plans[key]
+
+
+def prepare(context, slots: Optional[int] = None, level_budget: Sequence[int] = (3, 3),
+            encapsulation: Optional[int] = None, keep_plaintexts: bool = True,
+            double_angles: Optional[int] = None) -> Bootstrapper:
+    """Prepares (or re-prepares) the context's bootstrapping for `slots` with
+    another level budget, before keys are made: more CoeffsToSlots /
+    SlotsToCoeffs levels mean fewer diagonals, keys and plaintexts.
+    ``encapsulation=32``: sparse-secret encapsulation with an ephemeral
+    secret of that Hamming weight (Bossuat et al. 2022): K ~ 16 instead of
+    ~500, fewer EvalMod levels, more precision; its two keys do not
+    serialize yet (a server loaded from bytes cannot use it), and the key to
+    the ephemeral secret is exposed modulo q0 P, whose security for a
+    weight-32 secret is not yet established here (docs/bootstrapping.md).
+    ``keep_plaintexts=False`` encodes the DFT diagonals at each bootstrap
+    instead of holding them (3 GiB less at N = 2^16, some seconds more).
+
+    Example:
+        >>> plan = prepare(ctx, level_budget=(4, 4)); ctx.generate_bootstrapping_keys()   # doctest: +SKIP
+    """
+    plans = _CACHE.setdefault(context, {})
+    key = context.slots if slots is None else int(slots)
+    plans[key] = Bootstrapper(context._core, level_budget=level_budget, slots=key, encapsulation=encapsulation,
+                              keep_plaintexts=keep_plaintexts, double_angles=double_angles)
+    return plans[key]
+
+
+# Encapsulation keys by the context that made them (public material, no
+# secret). They do not serialize yet, so no other context (public() copies,
+# contexts loaded from bytes) has them.
+_ENCAPSULATION: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def generate_keys(context, slots: Optional[Iterable[int]] = None) -> None:
+    """The Galois keys bootstrapping needs (rotations + conjugation), nothing
+    more: for full slots, and for each sparse slot count in `slots`."""
+    if not context.has_secret_key:
+        raise MissingKeyError("bootstrapping keys are made with the secret key (on the client)")
+    counts = [context.slots] + ([] if slots is None else [int(s) for s in slots])
+    needed = set()
+    weights = set()
+    for count in counts:
+        plan = bootstrapper_for(context, count)
+        needed.update(plan.galois_elements())
+        if plan.encapsulation is not None:
+            weights.add(plan.encapsulation)
+    for h in weights:
+        if context not in _ENCAPSULATION or _ENCAPSULATION[context].hamming_weight != h:
+            _ENCAPSULATION[context] = _boot.make_encapsulation_keys(context._core, context._keys, h)
+    context._keys.add_galois_keys(context._core, sorted(g for g in needed if not context._keys.has_galois_key(g)))
+
+
+def bootstrap(ciphertext, slots: Optional[int] = None):
+    """The same values, refreshed to ``levels_after_bootstrap`` levels.
+
+    ``slots``: a sparse slot count (power of two >= the vector's length, its
+    keys made by ``generate_bootstrapping_keys(slots=[...])``): cheaper
+    transforms; the slots past it then hold replicas of the vector."""
+    from .ciphertext import Ciphertext
+
+    ctx = ciphertext._context
+    full = slots is None or int(slots) == ctx.slots
+    if not full:
+        if len(ciphertext) > int(slots):
+            raise ParameterError(f"a vector of {len(ciphertext)} values does not fit {slots} bootstrapping slots")
+        ciphertext._require_zero_padding("sparse bootstrapping")
+    plan = bootstrapper_for(ctx, None if full else int(slots))
+    core = plan.bootstrap_core(ctx._keys, ciphertext._core, _ENCAPSULATION.get(ctx))
+    out = Ciphertext._wrap(ctx, core)
+    # Slot by slot the values come back: the padding keeps its state, except
+    # that sparse slots come back repeated with their count as the period.
+    if full:
+        return out._relabel(len(ciphertext), ciphertext.padding, ciphertext.period, ciphertext.is_complex)
+    return out._relabel(len(ciphertext), "replicated", int(slots), ciphertext.is_complex)
+
+
+def levels_after(context) -> int:
+    return bootstrapper_for(context).levels_after
