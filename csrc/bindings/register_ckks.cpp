@@ -230,6 +230,7 @@ void register_ckks(py::module_& parent) {
     return ckks::sum_slots(keys, a, span);
   }, py::arg("keys"), py::arg("a"), py::arg("span"), Release());
   m.def("drop_to_level", &ckks::drop_to_level, Release());
+  m.def("lower_to_level", &ckks::lower_to_level, Release());
   // The linalg layer states the layout its rotations and masks produced.
   m.def("with_layout", [](const Ciphertext& c, std::size_t length, const std::string& padding, std::size_t period,
                           std::optional<bool> is_complex) {

@@ -149,6 +149,13 @@ Ciphertext drop_to_level(const Ciphertext& a, std::size_t level) {
   return r;
 }
 
+Ciphertext lower_to_level(const Ciphertext& a, std::size_t level) {
+  SECURINFER_CHECK(level <= a.level, LevelError, "cannot raise a ciphertext's level");
+  const double target = a.context->level_scale(level);
+  if (level == a.level || same_scale(a.scale, target)) return drop_to_level(a, level);
+  return adjust_to(a, level, target);
+}
+
 void rescale_in_place(Ciphertext& a) {
   check_level_for_product(a);
   const Context& ctx = *a.context;

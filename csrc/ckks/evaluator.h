@@ -48,8 +48,13 @@ std::vector<std::uint64_t> residues_of(long double v, const ring::PrimeList& pri
 // (one level spent: ParameterError if no integer factor can do it).
 Ciphertext adjust_to(const Ciphertext& a, std::size_t level, double target);
 
-// Lower level: drop primes, keeping the scale.
+// Lower level: drop primes, keeping the scale (which the lower modulus may
+// then be too small for: internal use, where the caller knows it fits).
 Ciphertext drop_to_level(const Ciphertext& a, std::size_t level);
+// The same values at a lower level, on that level's canonical scale (a
+// scale kept from above could exceed the smaller modulus and decrypt to
+// garbage): dropped and, unless the scale already fits, adjusted.
+Ciphertext lower_to_level(const Ciphertext& a, std::size_t level);
 // Divides by the last prime of the chain (LevelError at level 0).
 void rescale_in_place(Ciphertext& a);
 // Three-polynomial ciphertext back to two.

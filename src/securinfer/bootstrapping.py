@@ -365,6 +365,9 @@ class Bootstrapper:
         if missing:
             raise MissingKeyError(f"bootstrapping needs {len(missing)} Galois keys this context lacks; "
                                   "call ctx.generate_bootstrapping_keys() on the client first")
+        # The transforms act on the whole polynomial: every slot is data here
+        # (bootstrap() states the result's layout).
+        ct = _ckks.with_layout(ct, self._ctx.slots, "zeros")
         if ct.level > 0:
             # To level 0 at its canonical scale (the scale the transforms assume).
             ct = _boot.adjust_to(ct, 0, self._input_scale)

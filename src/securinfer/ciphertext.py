@@ -356,9 +356,11 @@ class Ciphertext:
         return (self * other).sum()
 
     def drop_to_level(self, level: int) -> "Ciphertext":
-        """The same values at a lower level (smaller, faster, less depth)."""
+        """The same values at a lower level (smaller, faster, less depth), on
+        that level's canonical scale (a fresh ciphertext's scale would not fit
+        the smaller modulus of level 0)."""
         level = require_int(level, "level", minimum=0, maximum=self.level)
-        return self._new(_ckks.drop_to_level(self._core, level))
+        return self._new(_ckks.lower_to_level(self._core, level))
 
     def bootstrap(self, slots=None) -> "Ciphertext":
         """The same values refreshed to ``context.levels_after_bootstrap``

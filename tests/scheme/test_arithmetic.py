@@ -202,3 +202,15 @@ def test_small_primes_deep_chain_keeps_the_level_zero_scale():
         y, want = (y * y, want * want) if y.level % 2 else (y * 0.9, want * 0.9)
     assert y.level == 0
     assert_close(ctx.decrypt(y), want, 10, "deep chain at 26-bit scale")  # without the rebalance: garbage
+
+
+def test_drop_to_level_keeps_values_down_to_level_zero(ctx_fast):
+    """A fresh ciphertext's scale does not fit level 0's modulus: drop_to_level
+    lands on each level's own scale instead of decrypting to garbage."""
+    x = np.linspace(-1, 1, 64)
+    ct = ctx_fast.encrypt(x)
+    for level in range(ct.level, -1, -1):
+        low = ct.drop_to_level(level)
+        assert low.level == level
+        assert_close(ctx_fast.decrypt(low), x, 15, f"dropped to level {level}")
+        assert_close(ctx_fast.decrypt(low + ct), 2 * x, 15, f"level {level} + top level")
