@@ -96,10 +96,11 @@ def unpack(blob: bytes, context: Context) -> List[Ciphertext]:
     count = int(np.frombuffer(view[:8], dtype="<u8")[0])
     if count > (len(view) - 8) // 16:
         raise SerializationError("ciphertext blob: bad count")
-    header = np.frombuffer(view[8:8 + 16 * count], dtype="<u8").astype(np.int64)
+    # Python ints: an int64 sum of hostile uint64 sizes could wrap around to the right length.
+    header = [int(v) for v in np.frombuffer(view[8:8 + 16 * count], dtype="<u8")]
     sizes, flags = header[:count], header[count:]
     start = 8 + 16 * count
-    if np.any(sizes <= 0) or np.any(flags > 3) or start + int(sizes.sum()) != len(view):
+    if any(s <= 0 or s > len(view) for s in sizes) or any(f > 3 for f in flags) or start + sum(sizes) != len(view):
         raise SerializationError("ciphertext blob: sizes do not match its length")
     out = []
     for size, flag in zip(sizes, flags):
