@@ -169,5 +169,5 @@ class SessionStore:
         """Live sessions, their key bytes, tenants, and lifetime counts."""
         with self._lock:
             self._expire(self._clock())
-            return {"active": len(self._sessions), "key_bytes": self._total(), "tenants": len(self._bytes_of),
+            return {"active": len(self._sessions), "key_bytes": self._total(), "tenants": len({s.tenant for s in self._sessions.values()}),
                     "max_bytes": self.max_bytes, "tenant_bytes": self.tenant_bytes, **self._counts}
