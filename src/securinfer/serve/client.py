@@ -30,6 +30,8 @@ the server, so its keys do not outlive it there.
 from __future__ import annotations
 
 import json
+import os
+import ssl
 import threading
 import time
 from typing import Dict, List, Optional
@@ -60,6 +62,8 @@ class Client:
         if verify is False:
             raise SecurityError("refusing to talk to a server whose certificate is not verified; give verify=True "
                                 "or the path of the CA bundle that signed it")
+        if isinstance(verify, (str, os.PathLike)):  # a CA bundle (or the server's own self-signed certificate)
+            verify = ssl.create_default_context(cafile=os.fspath(verify))
         self._http = httpx.Client(base_url=url, headers=headers, timeout=timeout, verify=verify)
         self._retries, self._backoff = int(retries), float(backoff)
         self._descriptions: Optional[Dict[str, dict]] = None
