@@ -59,15 +59,34 @@ def test_session_count_is_bounded_fairly_too():
     assert store.get(keep) is not None and store.stats()["active"] == 4
 
 
-def test_gate_bounds_per_tenant_and_in_all():
-    gate = Gate("uploads", total=3, per_tenant=2)
-    with gate.enter("a"), gate.enter("a"):
-        with pytest.raises(Exception, match="token's limit"):
-            gate.enter("a").__enter__()
-        with gate.enter("b"):
-            with pytest.raises(Exception, match="server's limit"):
-                gate.enter("c").__enter__()
-    assert gate.stats()["in_flight"] == 0 and gate.stats()["refused"] == 2
+def test_gate_refuses_beyond_a_token_share_and_queues_within_it():
+    import asyncio
+
+    async def scenario():
+        gate = Gate("uploads", total=2, per_tenant=2, wait=0.5)
+        order = []
+
+        async def hold(tenant, seconds, tag):
+            async with gate.enter(tenant):
+                order.append(tag)
+                await asyncio.sleep(seconds)
+
+        first = [asyncio.create_task(hold("a", 0.2, "a1")), asyncio.create_task(hold("b", 0.2, "b1"))]
+        await asyncio.sleep(0.05)
+        with pytest.raises(Exception, match="token's limit"):       # a holds 1 + waits 1 = its share of 2
+            await asyncio.gather(hold("a", 0, "a2"), hold("a", 0, "a3"))
+        waited = asyncio.create_task(hold("c", 0, "c1"))          # waits for a slot, then gets it
+        await asyncio.gather(*first, waited)
+        slow = [asyncio.create_task(hold(t, 1.0, t)) for t in ("x", "y")]
+        await asyncio.sleep(0.05)
+        with pytest.raises(Exception, match="server's limit"):      # waits 0.5 s, then refused
+            await hold("z", 0, "z")
+        await asyncio.gather(*slow)
+        return gate.stats(), order
+
+    stats, order = asyncio.run(scenario())
+    assert stats["in_flight"] == 0 and stats["waiting"] == 0 and stats["refused"] == 2
+    assert "c1" in order and "z" not in order
 
 
 def test_tokens_must_be_long_and_distinct():
@@ -169,7 +188,8 @@ def test_slow_loris_headers_are_cut_off(tenants_server):
 
 
 def test_bodies_are_refused_beyond_the_concurrency_bound(model):
-    app = create_app([model], token=TOKEN, max_uploads=1, max_uploads_per_token=1, body_timeout=5.0)
+    app = create_app([model], token=TOKEN, extra_tokens=(OTHER,), max_uploads=1, max_uploads_per_token=1,
+                     body_timeout=1.0)
     with ServerThread(app) as server:
         with socket.create_connection(("127.0.0.1", server.port)) as held:
             held.sendall(f"POST /v1/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
@@ -177,6 +197,12 @@ def test_bodies_are_refused_beyond_the_concurrency_bound(model):
             time.sleep(0.3)
             r = httpx.post(server.url + "/v1/sessions", content=b"x" * 100, headers={**auth(), **BINARY})
             assert r.status_code == 503 and r.json()["error"] == "busy" and r.headers["retry-after"] == "1"
+            assert "token's" in r.json()["detail"]                     # at once: the token's share is taken
+            start = time.monotonic()
+            r = httpx.post(server.url + "/v1/sessions", content=b"x" * 100, headers={**auth(OTHER), **BINARY})
+            # Another token waits for the server's one slot; the held upload is cut at 1 s, then it is served.
+            assert r.status_code == 400 and r.json()["error"] == "malformed", r.text
+            assert 0.3 < time.monotonic() - start < 3
 
 
 # ---------------------------------------------------------------- docs, status codes, client

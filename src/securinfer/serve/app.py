@@ -79,8 +79,9 @@ def create_app(servables: Iterable, config: Optional[ServiceConfig] = None, **se
     catalog = Catalog(servables, default_max_inputs=config.default_max_inputs)
     sessions = SessionStore(config.max_sessions, config.session_ttl, max_bytes=config.max_session_bytes,
                             tenant_bytes=config.session_bytes_per_token)
-    uploads = Gate("context uploads", config.max_uploads, config.max_uploads_per_token)
-    bodies = Gate("run bodies", config.max_bodies, config.max_bodies_per_token)
+    # Within its token's share a request waits for a slot as long as a body may take to arrive.
+    uploads = Gate("context uploads", config.max_uploads, config.max_uploads_per_token, wait=config.body_timeout)
+    bodies = Gate("run bodies", config.max_bodies, config.max_bodies_per_token, wait=config.body_timeout)
     metrics = Metrics()
     state = {"pending": 0, "executor": None}
     # Token digest -> tenant name (a digest prefix: it names the token in metrics without revealing it).
@@ -197,7 +198,7 @@ def create_app(servables: Iterable, config: Optional[ServiceConfig] = None, **se
     @app.post("/v1/sessions", tags=["sessions"], status_code=201,
               summary="Upload a public context (evaluation keys); get a session id", openapi_extra=_BINARY_BODY)
     async def create_session(request: Request, tenant: str = Depends(authorize)):
-        with uploads.enter(tenant):  # the body and the parsed keys are held only under this bound
+        async with uploads.enter(tenant):  # the body and the parsed keys are held only under this bound
             body = await read_body(request, catalog.max_context_body(), "context", config.drain_limit,
                                    config.body_timeout)
             context = await off_loop(load_public_context, body, catalog.context_caps())
@@ -223,7 +224,7 @@ def create_app(servables: Iterable, config: Optional[ServiceConfig] = None, **se
         # The body first: an HTTP/1.1 client sends all of it before reading the
         # answer, so it reliably sees a refusal (say 404 unknown_session,
         # upon which it uploads its keys again) only once the body is read.
-        with bodies.enter(tenant):
+        async with bodies.enter(tenant):
             body = await read_body(request, catalog.max_run_body(name), "ciphertext container", config.drain_limit,
                                    config.body_timeout)
         session = session_of(request)
