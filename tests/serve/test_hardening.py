@@ -332,15 +332,50 @@ def test_linear_model_load_raises_only_securinfer_errors_on_fuzzed_files(tmp_pat
     assert outcomes["refused"] > 1000
 
 
-def test_discovery_turns_any_loader_fault_into_a_securinfer_error(tmp_path):
+def _mutations(data: bytes, rng, trials: int):
+    for trial in range(trials):
+        mutated = bytearray(data)
+        if trial % 3 == 0:
+            for _ in range(rng.integers(1, 8)):
+                mutated[rng.integers(len(mutated))] = rng.integers(256)
+        elif trial % 3 == 1:
+            mutated = mutated[: rng.integers(0, len(mutated))]
+        else:                                           # a local header's method, flags or sizes
+            at = mutated.find(b"PK\x03\x04", int(rng.integers(0, max(1, len(mutated) - 4))))
+            at = mutated.find(b"PK\x03\x04") if at < 0 else at
+            offset = int(rng.choice([6, 8, 18, 22, 26]))
+            mutated[at + offset:at + offset + 2] = rng.integers(0, 256, 2, dtype=np.uint8).tobytes()
+        yield bytes(mutated)
+
+
+def test_every_servable_file_loader_behind_discovery_raises_only_securinfer_errors(tmp_path, model):
+    """The loaders of every servable type (LinearModel, nn.EncryptedModel,
+    face.Gallery), fuzzed through discovery, the server's entry point."""
     from securinfer.serve.discovery import discover
 
-    for name, content in (("m.model.npz", b"PK\x03\x04" + bytes(60)), ("g.gallery.npz", b"junk"),
-                          ("e.encrypted-gallery.npz", b"\x93NUMPY" + bytes(100))):
-        d = tmp_path / name.split(".")[0]
-        d.mkdir()
-        (d / name).write_bytes(content)
-        try:
-            discover(d)
-        except si.SecurinferError:
-            pass
+    files = {"linear": lambda path: model.save(path)}
+    nn = pytest.importorskip("securinfer.nn")
+    face = pytest.importorskip("securinfer.apps.face")
+    sklearn = pytest.importorskip("sklearn.linear_model")
+    rng = np.random.default_rng(17)  # test data only
+    X = rng.normal(size=(60, 4))
+    compiled = nn.compile(sklearn.LogisticRegression().fit(X, (X[:, 0] > 0).astype(int)))
+    files["model"] = compiled.save
+    files["gallery"] = face.Gallery(rng.normal(size=(5, 128)), labels=list("abcde"), name="g").save
+    counts = {}
+    for kind, save in files.items():
+        good = tmp_path / f"good.{kind}.npz"
+        save(good)
+        folder = tmp_path / kind
+        folder.mkdir()
+        target = folder / f"fuzz.{kind}.npz"
+        counts[kind] = {"loaded": 0, "refused": 0}
+        for mutated in _mutations(good.read_bytes(), rng, 300):
+            target.write_bytes(mutated)
+            try:
+                discover(folder)
+                counts[kind]["loaded"] += 1
+            except si.SecurinferError:
+                counts[kind]["refused"] += 1
+    print(counts)
+    assert all(c["refused"] > 150 for c in counts.values())

@@ -202,12 +202,16 @@ def create_app(servables: Iterable, config: Optional[ServiceConfig] = None, **se
             body = await read_body(request, catalog.max_context_body(), "context", config.drain_limit,
                                    config.body_timeout)
             context = await off_loop(load_public_context, body, catalog.context_caps())
+            # The header's fingerprint let the bytes in; the parameters themselves must match too.
+            compatible = [n for n in catalog.names() if _same_parameters(catalog.parameters(n), context)]
+            if not compatible:
+                raise Refusal(409, "mismatch", "these parameters match no servable here; build the context from "
+                                               "a servable's describe()['context']")
             try:
                 sid = sessions.add(context, nbytes=len(body), tenant=tenant)
             except QuotaExceeded as error:
                 raise Refusal(413, "too_large", str(error)) from None
-        return {"session": sid, "ttl_s": config.session_ttl,
-                "servables": [n for n in catalog.names() if _same_parameters(catalog.parameters(n), context)]}
+        return {"session": sid, "ttl_s": config.session_ttl, "servables": compatible}
 
     @app.delete("/v1/sessions", tags=["sessions"], status_code=204,
                 summary="Close the session named in X-Session (frees its keys)")
