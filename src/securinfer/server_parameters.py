@@ -32,7 +32,7 @@ from typing import Iterable, Mapping
 
 from .context import Context
 from .errors import ParameterError, SecurityError
-from .presets import PRESETS
+from .presets import PRESETS, parameters_for_depth
 
 __all__ = ["ALLOWED", "checked_description", "context_for_server"]
 
@@ -41,10 +41,10 @@ __all__ = ["ALLOWED", "checked_description", "context_for_server"]
 ALLOWED = {
     "poly_degree": (4096, 8192, 16384, 32768),
     "prime_bits": (20, 60),          # each of coeff_bits, inclusive
-    "chain_primes": (2, 32),         # primes in coeff_bits, special ones included
+    "chain_primes": (2, 48),         # primes in coeff_bits, special ones included
     "scale_bits": (20, 58),
-    "special_primes": (1, 4),
-    "depth": (1, 24),
+    "special_primes": (1, 16),
+    "depth": (1, 40),                # and the ring it needs must be one of poly_degree's
     "dnum": (1, 8),
     "presets": tuple(sorted(PRESETS)),
     "rotations": 256,                # distinct rotation steps a server may ask keys for
@@ -89,6 +89,13 @@ def checked_description(context: Mapping) -> dict:
             out["scale_bits"] = _int_in("scale_bits", kw["scale_bits"], ALLOWED["scale_bits"])
         if "dnum" in kw:
             out["dnum"] = _int_in("dnum", kw["dnum"], ALLOWED["dnum"])
+        try:  # the ring this depth needs, before any key: a deep request must not mean a huge ring
+            degree = parameters_for_depth(out["depth"], out.get("scale_bits", 40), digits=out.get("dnum", 3))["poly_degree"]
+        except ParameterError as error:
+            raise _refuse(str(error)) from None
+        if degree not in ALLOWED["poly_degree"]:
+            raise _refuse(f"depth {out['depth']} needs N = {degree}, more than a client makes keys for "
+                          f"({max(ALLOWED['poly_degree'])})")
         return out
     if set(kw) - {"poly_degree", "coeff_bits", "scale_bits", "special_primes"} or \
             not {"poly_degree", "coeff_bits", "scale_bits"} <= set(kw):

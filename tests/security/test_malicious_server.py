@@ -34,6 +34,7 @@ HOSTILE = [
     ("huge: N=65536", {"poly_degree": 65536, "coeff_bits": [50] * 30, "scale_bits": 40}),
     ("huge: N=131072", {"poly_degree": 131072, "coeff_bits": [60] * 50, "scale_bits": 40}),
     ("huge depth", {"depth": 60}),
+    ("deep enough to need N=65536", {"depth": 30}),
     ("odd: degree not a power of two", {"poly_degree": 10000, "coeff_bits": [49, 40, 49], "scale_bits": 40}),
     ("odd: 61-bit prime", {"poly_degree": 8192, "coeff_bits": [61, 40, 49], "scale_bits": 40}),
     ("odd: 8-bit prime", {"poly_degree": 8192, "coeff_bits": [8, 40, 49], "scale_bits": 40}),
