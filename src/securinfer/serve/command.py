@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--body-timeout", type=float, default=30.0, help="seconds to send a body (408 beyond)")
     g.add_argument("--header-timeout", type=float, default=10.0, help="seconds to send request headers")
     g.add_argument("--keep-alive", type=int, default=5, help="idle seconds a connection is kept between requests")
-    g.add_argument("--max-connections", type=int, default=512, help="connections at once (503 beyond)")
+    g.add_argument("--max-connections", type=int, default=4096, help="connections at once (503 beyond)")
     g.add_argument("--max-header-kib", type=int, default=16, help="KiB of request line and headers")
     p.add_argument("--log-level", default="info")
     return p

@@ -16,7 +16,7 @@ Example:
     >>> limits = ServerLimits(header_timeout=5.0)
     >>> config = uvicorn_config(app=None, host="127.0.0.1", port=8000, limits=limits)
     >>> config.timeout_keep_alive, config.limit_concurrency, config.http.header_timeout
-    (5, 512, 5.0)
+    (5, 4096, 5.0)
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class ServerLimits:
 
     header_timeout: float = 10.0      # seconds to send a request's headers
     keep_alive_timeout: int = 5       # idle seconds between requests on one connection
-    max_connections: int = 512        # connections and requests at once; beyond, 503
+    max_connections: int = 4096       # connections and requests at once; beyond, 503
     max_header_bytes: int = 16 << 10  # bytes of a request line and headers
 
     def __post_init__(self):
