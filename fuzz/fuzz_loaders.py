@@ -53,6 +53,7 @@ slowest input; exit status 1 on any finding.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import collections
 import os
 import pathlib
@@ -77,7 +78,8 @@ SEED_OF = {  # which valid object each target mutates
     "pickle_ct": "ct_seeded",
 }
 
-HEADER_SIZE = 40
+HEADER_SIZE = 64  # format v2 (csrc/io/header.h)
+FORMAT_VERSION = 2
 MAGIC = b"SINF"
 # (offset in the header, width in bytes) of each field.
 HEADER_FIELDS = {
@@ -86,11 +88,13 @@ HEADER_FIELDS = {
     "flags": (8, 4),
     "reserved": (12, 4),
     "payload_size": (16, 8),
-    "fingerprint": (24, 8),
-    "key_id": (32, 8),
+    "fingerprint": (24, 32),
+    "key_id": (56, 8),
 }
 # Payload fields: (offset from the payload start, width, kind).
-CT_FIELDS = {"level": (0, 2, "u"), "polys": (2, 1, "u"), "slots": (3, 4, "u"), "scale": (7, 8, "f")}
+CT_FIELDS = {"level": (0, 2, "u"), "polys": (2, 1, "u"), "slots": (3, 4, "u"), "padding": (7, 1, "u"),
+             "period": (8, 4, "u"), "complex": (12, 1, "u"), "scale": (13, 8, "f")}
+CT_FIELDS_SIZE = 21  # the ciphertext payload before its polynomials
 PARAM_FIELDS = {"degree": (0, 4, "u"), "nq": (4, 2, "u"), "np": (6, 2, "u")}
 
 EDGE_DOUBLES = [float("nan"), float("inf"), float("-inf"), 0.0, -0.0, 1.0, -1.0, 0.5, 2.0, 2.0**30, 2.0**38,
@@ -118,26 +122,24 @@ def make_seeds():
 
 
 def header_offsets(blob: bytes):
-    """Offsets of the outer and every nested object header (magic, version 1, a known type)."""
+    """Offsets of the outer and every nested object header (magic, this version, a known type)."""
     out, start = [], 0
     while True:
         i = blob.find(MAGIC, start)
         if i < 0 or i + HEADER_SIZE > len(blob):
             return out
         version, typ = struct.unpack_from("<HH", blob, i + 4)
-        if version == 1 and 1 <= typ <= 8:
+        if version == FORMAT_VERSION and 1 <= typ <= 8:
             out.append(i)
         start = i + 1
 
 
-def fnv_fingerprint(degree, q_primes, p_primes, scale_bits):
-    """CkksParameters::fingerprint (FNV-1a over the defining values)."""
-    h = 0xCBF29CE484222325
-    for v in [degree, len(q_primes), *q_primes, len(p_primes), *p_primes, scale_bits]:
-        for i in range(8):
-            h ^= (v >> (8 * i)) & 0xFF
-            h = (h * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return h
+def sha256_fingerprint(degree, q_primes, p_primes, scale_bits, enforce):
+    """CkksParameters::fingerprint: SHA-256 of the canonical encoding."""
+    body = b"securinfer.ckks.parameters.v1" + struct.pack("<QI", degree, len(q_primes))
+    body += b"".join(struct.pack("<Q", q) for q in q_primes) + struct.pack("<I", len(p_primes))
+    body += b"".join(struct.pack("<Q", q) for q in p_primes) + struct.pack("<QB", scale_bits, enforce)
+    return hashlib.sha256(body).digest()
 
 
 # -------------------------------------------------------------------- mutator
@@ -278,9 +280,9 @@ class Mutator:
 
     def third_poly(self, rng, d, name):
         """A ciphertext claiming (and mostly carrying) three polynomials."""
-        if not name.startswith("ct") or len(d) < HEADER_SIZE + 15:
+        if not name.startswith("ct") or len(d) < HEADER_SIZE + CT_FIELDS_SIZE:
             return d
-        head, body = d[:HEADER_SIZE + 15], bytes(d[HEADER_SIZE + 15:])
+        head, body = d[:HEADER_SIZE + CT_FIELDS_SIZE], bytes(d[HEADER_SIZE + CT_FIELDS_SIZE:])
         if name == "ct_seeded":  # c0 and a seed: c0 three times, unseeded
             head[8] &= 0xFE
             polys = body[:-32] * 3
@@ -315,12 +317,13 @@ class Mutator:
         try:
             degree, nq, np_ = struct.unpack_from("<IHH", d, p)
             primes = struct.unpack_from(f"<{nq + np_}Q", d, p + 8)
-            scale_bits = struct.unpack_from("<Q", d, p + 8 + 8 * (nq + np_))[0]
+            scale_bits, enforce = struct.unpack_from("<QB", d, p + 8 + 8 * (nq + np_))
         except struct.error:
             return
-        fp = fnv_fingerprint(degree, list(primes[:nq]), list(primes[nq:]), scale_bits)
+        fp = sha256_fingerprint(degree, list(primes[:nq]), list(primes[nq:]), scale_bits, enforce)
         for h in self.headers.get(name, []):
-            self._put(d, h + 24, 8, fp)
+            if h + 56 <= len(d):
+                d[h + 24:h + 56] = fp
 
 
 # ------------------------------------------------------------------ harness
@@ -337,7 +340,7 @@ class Harness:
         self.ctx = ctx
         self.public = si.Context.load(seeds["ctx_public"])
         self._unpickle, self._load_public, self._register = _unpickle, _load_public, _register
-        self.fingerprint, self.key_id = ctx.fingerprint, ctx._keys.key_id
+        self.parameters, self.key_id = ctx.parameters.canonical_bytes, ctx._keys.key_id
         self.use_rng = random.Random(0)
         self.arith_prob = arith_prob
         self.fresh = ctx.encrypt(np.linspace(-1.0, 1.0, 8))
@@ -364,7 +367,7 @@ class Harness:
             self.use_context(c)
         elif target == "pickle_ct":
             self._register(self.public)  # a context loaded since may have taken (and dropped) the registry slot
-            ct = pickle.loads(self._pickled(self._unpickle, (data, self.fingerprint, self.key_id, False, True)))
+            ct = pickle.loads(self._pickled(self._unpickle, (data, self.parameters, self.key_id)))
             self.use_ciphertext(ct)
         else:
             raise ValueError(target)

@@ -12,6 +12,7 @@
 #include "ckks/encryption.h"
 #include "ckks/evaluator.h"
 #include "ckks/rotation.h"
+#include "ckks/slot_layout.h"
 #include "ring/automorphism.h"
 #include "util/aligned_buffer.h"
 #include "util/errors.h"
@@ -52,9 +53,17 @@ std::vector<Complex> to_values(const py::array& arr, std::size_t slots) {
   return v;
 }
 
-void check_keys(const KeySet& keys, const Ciphertext& ct) {
-  SECURINFER_CHECK(ct.key_id == keys.key_id(), ContextMismatchError,
-                   "ciphertext belongs to another context (other keys)");
+bool is_complex_dtype(const py::array& arr) { return arr.dtype().kind() == 'c'; }
+
+py::bytes as_bytes(const util::Sha256Digest& d) {
+  return py::bytes(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+ckks::Padding parse_padding(const std::string& name) {
+  if (name == "zeros") return ckks::Padding::zeros;
+  if (name == "replicated") return ckks::Padding::replicated;
+  if (name == "undefined") return ckks::Padding::undefined;
+  throw ParameterError("padding must be 'zeros', 'replicated' or 'undefined', got '" + name + "'");
 }
 
 
@@ -122,6 +131,27 @@ py::tuple testing_secret_values_in_freed_pool(const ContextPtr& context, const K
 void register_ckks(py::module_& parent) {
   py::module_ m = parent.def_submodule("ckks", "RNS-CKKS scheme.");
 
+  // The light, comparable parameter value (equality in full; hash from the fingerprint).
+  py::class_<ckks::CkksParameters>(m, "Parameters")
+      .def_readonly("poly_degree", &ckks::CkksParameters::poly_degree)
+      .def_readonly("q_primes", &ckks::CkksParameters::q_primes)
+      .def_readonly("p_primes", &ckks::CkksParameters::p_primes)
+      .def_readonly("default_scale", &ckks::CkksParameters::default_scale)
+      .def_readonly("enforce_security", &ckks::CkksParameters::enforce_security)
+      .def_property_readonly("fingerprint", [](const ckks::CkksParameters& p) { return as_bytes(p.fingerprint()); })
+      .def_property_readonly("canonical_bytes", [](const ckks::CkksParameters& p) {
+        const auto b = p.canonical_bytes();
+        return py::bytes(reinterpret_cast<const char*>(b.data()), b.size());
+      })
+      .def_property_readonly("legacy_fingerprint", &ckks::CkksParameters::legacy_fingerprint)
+      .def("__eq__", [](const ckks::CkksParameters& a, const ckks::CkksParameters& b) { return a == b; }, py::is_operator())
+      .def("__hash__", [](const ckks::CkksParameters& p) {
+        const auto d = p.fingerprint();
+        std::int64_t h = 0;
+        for (int i = 0; i < 8; ++i) h = (h << 8) | d[i];
+        return h;
+      });
+
   py::class_<ckks::Context, std::shared_ptr<ckks::Context>>(m, "CkksContext")
       .def(py::init([](std::size_t n, const std::vector<int>& bits, int scale_bits, std::size_t special,
                        bool enforce_security, std::optional<std::string> path) {
@@ -139,7 +169,9 @@ void register_ckks(py::module_& parent) {
       .def_property_readonly("poly_degree", &ckks::Context::degree)
       .def_property_readonly("slots", &ckks::Context::slots)
       .def_property_readonly("max_level", &ckks::Context::max_level)
-      .def_property_readonly("fingerprint", &ckks::Context::fingerprint)
+      .def_property_readonly("fingerprint", [](const ckks::Context& c) { return as_bytes(c.fingerprint()); })
+      .def_property_readonly("parameters", [](const ckks::Context& c) { return c.params(); })
+      .def("same_parameters", [](const ckks::Context& a, const ckks::Context& b) { return a.same_parameters(b); })
       .def_property_readonly("q_primes", [](const ckks::Context& c) { return c.params().q_primes; })
       .def_property_readonly("p_primes", [](const ckks::Context& c) { return c.params().p_primes; })
       .def_property_readonly("dnum", [](const ckks::Context& c) { return c.params().dnum(); })
@@ -184,13 +216,15 @@ void register_ckks(py::module_& parent) {
       .def_property_readonly("level", [](const Ciphertext& c) { return c.level; })
       .def_property_readonly("scale", [](const Ciphertext& c) { return c.scale; })
       .def_property_readonly("slots_used", [](const Ciphertext& c) { return c.slots_used; })
+      .def_property_readonly("padding", [](const Ciphertext& c) { return std::string(ckks::padding_name(c.padding)); })
+      .def_property_readonly("period", [](const Ciphertext& c) { return c.period; })
+      .def_property_readonly("is_complex", [](const Ciphertext& c) { return c.is_complex; })
       .def_property_readonly("polys", &Ciphertext::size)
       .def_property_readonly("byte_size", &Ciphertext::byte_size)
       .def_property_readonly("key_id", [](const Ciphertext& c) { return c.key_id; })
-      .def_property_readonly("fingerprint", [](const Ciphertext& c) { return c.context->fingerprint(); })
+      .def_property_readonly("fingerprint", [](const Ciphertext& c) { return as_bytes(c.context->fingerprint()); })
       .def("rehome", [](const Ciphertext& c, const ContextPtr& ctx) {
-        SECURINFER_CHECK(ctx->fingerprint() == c.context->fingerprint(), ContextMismatchError,
-                         "ciphertext was made under other parameters");
+        ckks::require_same_parameters(*ctx, *c.context, "ciphertext and context");
         Ciphertext r = c;
         r.context = ctx;
         return r;
@@ -198,10 +232,12 @@ void register_ckks(py::module_& parent) {
 
   m.def("encrypt", [](const ContextPtr& ctx, const KeySet& keys, const py::array& values) {
     auto v = to_values(values, ctx->slots());
+    const bool complex_values = is_complex_dtype(values);
     py::gil_scoped_release release;
     const std::size_t L = ctx->max_level();
     auto pt = ckks::encode(ctx, v.data(), v.size(), L, ctx->level_scale(L));
-    auto ct = ckks::encrypt(ctx, keys, pt, v.size());
+    Ciphertext ct = ckks::encrypt(ctx, keys, pt, v.size());
+    ct.is_complex = complex_values;
     pt.poly.wipe();  // the client's data, encoded: not left in a freed block either
     secure_wipe(v.data(), v.size() * sizeof(v[0]));
     return ct;
@@ -242,52 +278,58 @@ void register_ckks(py::module_& parent) {
   m.def("negate", &ckks::negate, Release());
   m.def("add_values", [](const Ciphertext& a, const py::array& values) {
     auto v = to_values(values, a.context->slots());
+    const bool complex_values = is_complex_dtype(values);
     py::gil_scoped_release release;
-    return ckks::add_values(a, v.data(), v.size());
+    Ciphertext r = ckks::add_values(a, v.data(), v.size());
+    r.is_complex = r.is_complex || complex_values;
+    return r;
   });
   m.def("sub_values", [](const Ciphertext& a, const py::array& values, bool reversed) {
     auto v = to_values(values, a.context->slots());
+    const bool complex_values = is_complex_dtype(values);
     py::gil_scoped_release release;
-    return ckks::sub_values(a, v.data(), v.size(), reversed);
+    Ciphertext r = ckks::sub_values(a, v.data(), v.size(), reversed);
+    r.is_complex = r.is_complex || complex_values;
+    return r;
   });
   m.def("multiply_values", [](const Ciphertext& a, const py::array& values) {
     auto v = to_values(values, a.context->slots());
+    const bool complex_values = is_complex_dtype(values);
     py::gil_scoped_release release;
-    return ckks::multiply_values(a, v.data(), v.size());
+    Ciphertext r = ckks::multiply_values(a, v.data(), v.size());
+    r.is_complex = r.is_complex || complex_values;
+    return r;
   });
   m.def("add_scalar", &ckks::add_scalar, Release());
   m.def("multiply_scalar", &ckks::multiply_scalar, Release());
   m.def("multiply", [](const KeySet& keys, const Ciphertext& a, const Ciphertext& b) {
-    check_keys(keys, a);
     return ckks::multiply(keys, a, b);
   }, Release());
   m.def("square", [](const KeySet& keys, const Ciphertext& a) {
-    check_keys(keys, a);
     return ckks::square(keys, a);
   }, Release());
   m.def("rotate", [](const KeySet& keys, const Ciphertext& a, long long step) {
-    check_keys(keys, a);
     return ckks::rotate(keys, a, step);
   }, Release());
   m.def("rotate_many", [](const KeySet& keys, const Ciphertext& a, const std::vector<long long>& steps) {
-    check_keys(keys, a);
     return ckks::rotate_many(keys, a, steps);
   }, Release());
   m.def("conjugate", [](const KeySet& keys, const Ciphertext& a) {
-    check_keys(keys, a);
     return ckks::conjugate(keys, a);
   }, Release());
   m.def("sum_slots", [](const KeySet& keys, const Ciphertext& a, std::size_t span) {
-    check_keys(keys, a);
     return ckks::sum_slots(keys, a, span);
   }, py::arg("keys"), py::arg("a"), py::arg("span"), Release());
   m.def("drop_to_level", &ckks::drop_to_level, Release());
-  m.def("with_slots_used", [](const Ciphertext& c, std::size_t used) {
-    SECURINFER_CHECK(used >= 1 && used <= c.context->slots(), ParameterError, "slots used out of range");
+  // The linalg layer states the layout its rotations and masks produced.
+  m.def("with_layout", [](const Ciphertext& c, std::size_t length, const std::string& padding, std::size_t period) {
     Ciphertext r = c;
-    r.slots_used = used;
+    r.slots_used = length;
+    r.padding = parse_padding(padding);
+    r.period = period;
+    ckks::validate_layout(r, /*serialization=*/false);
     return r;
-  });
+  }, py::arg("ct"), py::arg("length"), py::arg("padding"), py::arg("period") = 0);
 }
 
 }  // namespace securinfer::bindings

@@ -15,6 +15,7 @@ void register_errors(py::module_& m) {
   // Keep the classes alive for the translator (module objects live forever).
   static py::object base = errors.attr("SecurinferError");
   static py::object parameter = errors.attr("ParameterError");
+  static py::object shape = errors.attr("ShapeError");
   static py::object security = errors.attr("SecurityError");
   static py::object missing_key = errors.attr("MissingKeyError");
   static py::object mismatch = errors.attr("ContextMismatchError");
@@ -24,6 +25,8 @@ void register_errors(py::module_& m) {
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
+    } catch (const ShapeError& e) {
+      PyErr_SetString(shape.ptr(), e.what());
     } catch (const ParameterError& e) {
       PyErr_SetString(parameter.ptr(), e.what());
     } catch (const SecurityError& e) {

@@ -1,6 +1,7 @@
 #include "ckks/context.h"
 
 #include <cmath>
+#include <string>
 
 #include "ring/automorphism.h"
 #include "util/errors.h"
@@ -13,8 +14,13 @@ constexpr long double kMaxScaleDriftBits = 0.25L;
 
 }  // namespace
 
+void require_same_parameters(const Context& a, const Context& b, const char* what) {
+  SECURINFER_CHECK(a.same_parameters(b), ContextMismatchError,
+                   std::string(what) + " come from different parameters (ring degree, primes or scale differ)");
+}
+
 Context::Context(CkksParameters params, std::optional<simd::SimdPath> path)
-    : params_(std::move(params)), fingerprint_(0), encoder_((params_.validate(), params_.poly_degree)) {
+    : params_(std::move(params)), fingerprint_{}, encoder_((params_.validate(), params_.poly_degree)) {
   fingerprint_ = params_.fingerprint();
   const std::size_t n = params_.poly_degree, L = params_.max_level(), alpha = params_.digit_size();
   auto make_prime = [&](std::uint64_t q) {

@@ -26,7 +26,10 @@ class Context {
   explicit Context(CkksParameters params, std::optional<simd::SimdPath> path = std::nullopt);
 
   const CkksParameters& params() const { return params_; }
-  std::uint64_t fingerprint() const { return fingerprint_; }
+  // SHA-256 of the parameters' canonical encoding (computed once).
+  const util::Sha256Digest& fingerprint() const { return fingerprint_; }
+  // Full comparison of parameters (the same object, or equal in every field).
+  bool same_parameters(const Context& other) const { return this == &other || params_ == other.params_; }
   std::size_t degree() const { return params_.poly_degree; }
   std::size_t slots() const { return params_.slots(); }
   std::size_t max_level() const { return params_.max_level(); }
@@ -69,7 +72,7 @@ class Context {
 
  private:
   CkksParameters params_;
-  std::uint64_t fingerprint_;
+  util::Sha256Digest fingerprint_;
   std::vector<std::unique_ptr<ring::RnsPrime>> primes_;  // q_0..q_L, P
   std::vector<ring::PrimeList> level_primes_, extended_primes_;
   ring::PrimeList special_primes_;
@@ -86,5 +89,10 @@ class Context {
 };
 
 using ContextPtr = std::shared_ptr<const Context>;
+
+// ContextMismatchError unless a and b have the same parameters (compared in
+// full): the guard that keeps a buffer of one ring from reaching a kernel of
+// another. `what` names the objects in the message.
+void require_same_parameters(const Context& a, const Context& b, const char* what);
 
 }  // namespace securinfer::ckks

@@ -48,8 +48,8 @@ Plaintext encode(const ContextPtr& context, const std::complex<double>* values, 
 }
 
 Ciphertext encrypt(const ContextPtr& context, const KeySet& keys, const Plaintext& pt, std::size_t slots_used) {
-  SECURINFER_CHECK(pt.context->fingerprint() == context->fingerprint(), ContextMismatchError,
-                   "plaintext was encoded under other parameters");
+  require_same_parameters(*pt.context, *context, "plaintext and context");
+  keys.require_usable_with(*context, keys.key_id());
   const std::size_t n = context->degree(), level = pt.level;
   const auto& primes = context->level_primes(level);
   Ciphertext ct;
@@ -122,7 +122,7 @@ namespace {
 // m + e = c0 + c1 s (+ c2 s^2) in coefficient form, over the ciphertext's level.
 // The caller wipes it.
 ring::RnsPoly phase(const KeySet& keys, const Ciphertext& ct) {
-  SECURINFER_CHECK(ct.key_id == keys.key_id(), ContextMismatchError, "ciphertext was encrypted under other keys");
+  keys.require_usable_with(*ct.context, ct.key_id);
   const Context& ctx = *ct.context;
   const std::size_t n = ctx.degree();
   const auto& primes = ctx.level_primes(ct.level);

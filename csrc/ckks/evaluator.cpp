@@ -6,6 +6,7 @@
 
 #include "ckks/encryption.h"
 #include "ckks/key_switch.h"
+#include "ckks/slot_layout.h"
 #include "ring/rns_ops.h"
 #include "util/errors.h"
 #include "util/thread_pool.h"
@@ -20,7 +21,21 @@ Ciphertext with_polys_like(const Ciphertext& a) {
   r.level = a.level;
   r.scale = a.scale;
   r.slots_used = a.slots_used;
+  r.padding = a.padding;
+  r.period = a.period;
+  r.is_complex = a.is_complex;
   return r;
+}
+
+// `values` laid out as a ciphertext of a's state holds them: once, or tiled
+// with a's replication period (zeros between length and period).
+std::vector<Complex> as_laid_out(const Ciphertext& a, const Complex* values, std::size_t count) {
+  require_same_length(a.slots_used, count, "ciphertext and plaintext vector");
+  if (!tiles_values(a)) return std::vector<Complex>(values, values + count);
+  std::vector<Complex> tiled(a.context->slots(), Complex(0, 0));
+  for (std::size_t start = 0; start < tiled.size(); start += a.period)
+    std::copy(values, values + count, tiled.begin() + start);
+  return tiled;
 }
 
 // Copies of a and b at one level with the same scale.
@@ -38,9 +53,11 @@ std::pair<Ciphertext, Ciphertext> align(const Ciphertext& a, const Ciphertext& b
 
 template <class Op>
 Ciphertext combine(const Ciphertext& a_in, const Ciphertext& b_in, Op op) {
+  check_compatible(a_in, b_in);
+  require_same_length(a_in.slots_used, b_in.slots_used, "ciphertexts");
   auto [a, b] = align(a_in, b_in);
   Ciphertext r = with_polys_like(a);
-  r.slots_used = std::max(a.slots_used, b.slots_used);
+  set_layout_of_sum(r, a, b);
   const auto& primes = a.context->level_primes(a.level);
   const std::size_t size = std::max(a.size(), b.size());
   for (std::size_t i = 0; i < size; ++i) {
@@ -85,8 +102,7 @@ bool same_scale(double a, double b) {
 }
 
 void check_compatible(const Ciphertext& a, const Ciphertext& b) {
-  SECURINFER_CHECK(a.context->fingerprint() == b.context->fingerprint(), ContextMismatchError,
-                   "ciphertexts come from different parameters");
+  require_same_parameters(*a.context, *b.context, "ciphertexts");
   SECURINFER_CHECK(a.key_id == b.key_id, ContextMismatchError, "ciphertexts were encrypted under different keys");
 }
 
@@ -202,10 +218,15 @@ Ciphertext negate(const Ciphertext& a) {
 }
 
 Ciphertext add_values(const Ciphertext& a, const Complex* values, std::size_t count) {
-  Plaintext p = encode(a.context, values, count, a.level, a.scale);
+  const auto laid_out = as_laid_out(a, values, count);
+  Plaintext p = encode(a.context, laid_out.data(), laid_out.size(), a.level, a.scale);
   Ciphertext r = a;
   r.seed.reset();
-  r.slots_used = std::max(a.slots_used, count);
+  if (a.padding == Padding::replicated && !tiles_values(a)) {
+    // Values added once over repeating ones: past the length, no pattern is known.
+    r.padding = Padding::undefined;
+    r.period = 0;
+  }
   ring::add(r.polys[0], r.polys[0], p.poly, a.context->level_primes(a.level));
   return r;
 }
@@ -226,8 +247,7 @@ double product_scale_for(const Ciphertext& a) {
 
 Ciphertext multiply_plain(const Ciphertext& a, const Plaintext& p) {
   check_level_for_product(a);
-  SECURINFER_CHECK(p.context->fingerprint() == a.context->fingerprint(), ContextMismatchError,
-                   "plaintext was encoded under other parameters");
+  require_same_parameters(*p.context, *a.context, "plaintext and ciphertext");
   SECURINFER_CHECK(p.level == a.level, LevelError, "plaintext and ciphertext levels differ");
   Ciphertext r = with_polys_like(a);
   const auto& primes = a.context->level_primes(a.level);
@@ -237,23 +257,31 @@ Ciphertext multiply_plain(const Ciphertext& a, const Plaintext& p) {
     r.polys.push_back(std::move(out));
   }
   r.scale = a.scale * p.scale;
+  // Whatever the plaintext holds past a's length decides the padding: the
+  // caller, who encoded it, states it (undefined until then).
+  r.padding = Padding::undefined;
+  r.period = 0;
   rescale_in_place(r);
   return r;
 }
 
 Ciphertext multiply_values(const Ciphertext& a, const Complex* values, std::size_t count) {
+  require_same_length(a.slots_used, count, "ciphertext and plaintext vector");
   Plaintext p = encode(a.context, values, count, a.level, product_scale_for(a));
   Ciphertext r = multiply_plain(a, p);
-  r.slots_used = std::max(a.slots_used, count);
+  r.padding = Padding::zeros;  // the plaintext is zero past `count`
   return r;
 }
 
 Ciphertext add_scalar(const Ciphertext& a, Complex c) {
   SECURINFER_CHECK(std::isfinite(c.real()) && std::isfinite(c.imag()), ParameterError, "scalar must be finite");
-  if (c.imag() != 0.0 || a.slots_used < a.context->slots()) {
-    // Only the vector's own slots: the zero padding stays zero (so sums stay right).
+  const bool everywhere = a.padding == Padding::replicated && !tiles_values(a);  // keeps the repetition
+  if (c.imag() != 0.0 || (a.slots_used < a.context->slots() && !everywhere)) {
+    // Only the vector's own slots (and their replicas): the padding keeps its state.
     std::vector<Complex> v(a.slots_used, c);
-    return add_values(a, v.data(), v.size());
+    Ciphertext r = add_values(a, v.data(), v.size());
+    r.is_complex = a.is_complex || c.imag() != 0.0;
+    return r;
   }
   const long double scaled = std::roundl(static_cast<long double>(c.real()) * a.scale);
   SECURINFER_CHECK(std::fabs(static_cast<double>(scaled)) < 0x1p120, ParameterError,
@@ -275,8 +303,14 @@ Ciphertext multiply_scalar(const Ciphertext& a, Complex c) {
     return times_integer(a, residues_of(re, primes));
   }
   if (c.imag() != 0.0) {
-    std::vector<Complex> v(a.slots_used, c);
-    return multiply_values(a, v.data(), v.size());
+    // Every slot times c: the padding keeps its state (zeros, replicas or debris).
+    std::vector<Complex> w(a.context->slots(), c);
+    Plaintext p = encode(a.context, w.data(), w.size(), a.level, product_scale_for(a));
+    Ciphertext r = multiply_plain(a, p);
+    r.padding = a.padding;
+    r.period = a.period;
+    r.is_complex = true;
+    return r;
   }
   const double s = product_scale_for(a);
   const long double scaled = std::roundl(static_cast<long double>(re) * s);
@@ -290,6 +324,8 @@ Ciphertext multiply_scalar(const Ciphertext& a, Complex c) {
 
 Ciphertext multiply(const KeySet& keys, const Ciphertext& a_in, const Ciphertext& b_in) {
   check_compatible(a_in, b_in);
+  keys.require_usable_with(*a_in.context, a_in.key_id);
+  require_same_length(a_in.slots_used, b_in.slots_used, "ciphertexts");
   SECURINFER_CHECK(a_in.size() == 2 && b_in.size() == 2, ParameterError, "operands must be relinearised");
   // Same level and scale: the higher operand is brought down onto the lower
   // one's scale (not merely dropped), so products of canonical operands stay
@@ -301,7 +337,7 @@ Ciphertext multiply(const KeySet& keys, const Ciphertext& a_in, const Ciphertext
   const auto& primes = a.context->level_primes(level);
   const std::size_t n = a.context->degree();
   Ciphertext r = with_polys_like(a);
-  r.slots_used = std::max(a.slots_used, b.slots_used);
+  set_layout_of_product(r, a, b);
   auto d0 = ring::RnsPoly::uninitialized(n, level + 1), d1 = ring::RnsPoly::uninitialized(n, level + 1),
        d2 = ring::RnsPoly::uninitialized(n, level + 1);
   ring::multiply(d0, a.polys[0], b.polys[0], primes);

@@ -23,11 +23,11 @@ double fresh_error_l2(std::size_t n) { return std::sqrt(static_cast<double>(n)) 
 
 ring::Seed flooding_seed(const SecretKey& secret, const Ciphertext& ct) {
   // k_s: limb 0 of s (NTT form) determines s (ternary, q_0 > 3).
-  Sha256 key_hash;
+  util::Sha256 key_hash;
   key_hash.update(kKeyDomain, sizeof kKeyDomain);
   key_hash.update(secret.s.limb(0), secret.s.degree() * sizeof(std::uint64_t));
-  Sha256::Digest key = key_hash.finish();
-  HmacSha256 mac(key.data(), key.size());
+  util::Sha256Digest key = key_hash.finish();
+  util::HmacSha256 mac(key.data(), key.size());
   secure_wipe(key.data(), key.size());
   mac.update(kCiphertextDomain, sizeof kCiphertextDomain);
   const std::uint64_t fields[4] = {ct.level, ct.slots_used, ct.polys.size(), 0};
@@ -38,7 +38,7 @@ ring::Seed flooding_seed(const SecretKey& secret, const Ciphertext& ct) {
   for (const auto& poly : ct.polys)
     for (std::size_t i = 0; i <= ct.level && i < poly.limbs(); ++i)
       mac.update(poly.limb(i), poly.degree() * sizeof(std::uint64_t));
-  const Sha256::Digest tag = mac.finish();
+  const util::Sha256Digest tag = mac.finish();
   ring::Seed seed;
   std::memcpy(seed.data(), tag.data(), seed.size());
   return seed;

@@ -95,6 +95,7 @@ KeySet KeySet::generate(const ContextPtr& context) {
   const std::size_t n = context->degree();
   KeySet keys;
   keys.key_id_ = random_key_id();
+  keys.context_ = context;
 
   auto secret = std::make_shared<SecretKey>();
   {
@@ -154,6 +155,7 @@ std::vector<std::uint64_t> KeySet::galois_elements() const {
 }
 
 void KeySet::add_galois_key(const ContextPtr& context, std::uint64_t g) {
+  require_same_parameters(*context, *context_, "keys and context");
   if (has_galois_key(g)) return;
   const SecretKey& sk = secret();
   const auto& primes = context->key_primes();
@@ -172,11 +174,12 @@ std::size_t KeySet::galois_byte_size() const {
   return total;
 }
 
-KeySet KeySet::from_parts(std::uint64_t key_id, std::shared_ptr<const SecretKey> secret,
+KeySet KeySet::from_parts(const ContextPtr& context, std::uint64_t key_id, std::shared_ptr<const SecretKey> secret,
                           std::shared_ptr<const PublicKey> public_key, std::shared_ptr<const KeySwitchKey> relin,
                           std::map<std::uint64_t, std::shared_ptr<const KeySwitchKey>> galois) {
   KeySet keys;
   keys.key_id_ = key_id;
+  keys.context_ = context;
   keys.secret_ = std::move(secret);
   keys.public_ = std::move(public_key);
   keys.relin_ = std::move(relin);
@@ -187,6 +190,12 @@ KeySet KeySet::from_parts(std::uint64_t key_id, std::shared_ptr<const SecretKey>
 std::map<std::uint64_t, std::shared_ptr<const KeySwitchKey>> KeySet::galois_keys() const {
   std::lock_guard<std::mutex> lock(galois_->mutex);
   return galois_->keys;
+}
+
+void KeySet::require_usable_with(const Context& ctx, std::uint64_t key_id) const {
+  SECURINFER_CHECK(context_ != nullptr, MissingKeyError, "no keys");
+  require_same_parameters(ctx, *context_, "keys and ciphertext");
+  SECURINFER_CHECK(key_id == key_id_, ContextMismatchError, "ciphertext belongs to another context (other keys)");
 }
 
 KeySet KeySet::without_secret() const {

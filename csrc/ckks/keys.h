@@ -54,7 +54,7 @@ class KeySet {
   // A fresh secret key with its public and relinearisation keys.
   static KeySet generate(const ContextPtr& context);
   // Reassembles a key set read from bytes (secret may be null).
-  static KeySet from_parts(std::uint64_t key_id, std::shared_ptr<const SecretKey> secret,
+  static KeySet from_parts(const ContextPtr& context, std::uint64_t key_id, std::shared_ptr<const SecretKey> secret,
                            std::shared_ptr<const PublicKey> public_key, std::shared_ptr<const KeySwitchKey> relin,
                            std::map<std::uint64_t, std::shared_ptr<const KeySwitchKey>> galois);
   std::shared_ptr<const SecretKey> secret_ptr() const { return secret_; }
@@ -63,6 +63,12 @@ class KeySet {
   std::map<std::uint64_t, std::shared_ptr<const KeySwitchKey>> galois_keys() const;
 
   std::uint64_t key_id() const { return key_id_; }
+  // The context the keys were made or loaded under (their ring and primes).
+  const ContextPtr& context() const { return context_; }
+  // ContextMismatchError unless an object of `ctx` with `key_id` may use these
+  // keys: the same parameters in full (so key limbs fit its buffers) and the
+  // same key id.
+  void require_usable_with(const Context& ctx, std::uint64_t key_id) const;
   bool has_secret() const { return secret_ != nullptr; }
   const SecretKey& secret() const;  // MissingKeyError without one
   const PublicKey& public_key() const { return *public_; }
@@ -82,6 +88,7 @@ class KeySet {
 
  private:
   std::uint64_t key_id_ = 0;
+  ContextPtr context_;
   std::shared_ptr<const SecretKey> secret_;
   std::shared_ptr<const PublicKey> public_;
   std::shared_ptr<const KeySwitchKey> relin_;

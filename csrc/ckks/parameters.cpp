@@ -98,7 +98,37 @@ void CkksParameters::validate() const {
   }
 }
 
-std::uint64_t CkksParameters::fingerprint() const {
+std::vector<std::uint8_t> CkksParameters::canonical_bytes() const {
+  std::vector<std::uint8_t> out;
+  auto put = [&out](std::uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  };
+  for (char c : std::string("securinfer.ckks.parameters.v1")) out.push_back(static_cast<std::uint8_t>(c));
+  put(poly_degree, 8);
+  put(q_primes.size(), 4);
+  for (auto q : q_primes) put(q, 8);
+  put(p_primes.size(), 4);
+  for (auto q : p_primes) put(q, 8);
+  std::uint64_t scale_bits;
+  std::memcpy(&scale_bits, &default_scale, sizeof scale_bits);
+  put(scale_bits, 8);
+  put(enforce_security ? 1 : 0, 1);
+  return out;
+}
+
+util::Sha256Digest CkksParameters::fingerprint() const {
+  const auto bytes = canonical_bytes();
+  return util::sha256(bytes.data(), bytes.size());
+}
+
+bool CkksParameters::operator==(const CkksParameters& other) const {
+  // Scales compared bit for bit: the same literal always gives the same double.
+  return poly_degree == other.poly_degree && q_primes == other.q_primes && p_primes == other.p_primes &&
+         std::memcmp(&default_scale, &other.default_scale, sizeof default_scale) == 0 &&
+         enforce_security == other.enforce_security;
+}
+
+std::uint64_t CkksParameters::legacy_fingerprint() const {
   // FNV-1a over the defining values: a mismatch detector, not a MAC.
   std::uint64_t h = 0xcbf29ce484222325ull;
   auto mix = [&h](std::uint64_t v) {

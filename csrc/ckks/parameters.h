@@ -1,13 +1,17 @@
 // CKKS parameters: plain data, validated once (sizes, primes, the 128-bit
-// security bound) and identified by a fingerprint that every key, plaintext
-// and ciphertext carries.
+// security bound). Two parameter sets are the same only when every field is
+// equal (operator==); the SHA-256 fingerprint of their canonical encoding names
+// them in serialized headers and caches.
 //
 //   auto p = CkksParameters::from_bit_sizes(8192, {60, 40, 40, 60}, 40, 1, true);
 //   p.max_level();   // 2: q0 is the base, the last prime is special (P)
+//   p == q;          // full comparison: degree, every prime, scale, security flag
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <vector>
+
+#include "util/sha256.h"
 
 namespace securinfer::ckks {
 
@@ -38,8 +42,17 @@ struct CkksParameters {
 
   // Checks every invariant (also for parameters read from bytes).
   void validate() const;
-  // Hash of N, the primes and the default scale.
-  std::uint64_t fingerprint() const;
+  // The defining values, little-endian, behind a domain tag: N, the chain
+  // primes, the special primes, the default scale's bits, the security flag.
+  std::vector<std::uint8_t> canonical_bytes() const;
+  // SHA-256 of canonical_bytes().
+  util::Sha256Digest fingerprint() const;
+  // The 64-bit FNV-1a hash that format v1 headers carry: used only to match a
+  // v1 file to its parameters, never as an identity.
+  std::uint64_t legacy_fingerprint() const;
+
+  bool operator==(const CkksParameters& other) const;
+  bool operator!=(const CkksParameters& other) const { return !(*this == other); }
 };
 
 }  // namespace securinfer::ckks

@@ -4,6 +4,7 @@
 
 #include "ckks/evaluator.h"
 #include "ckks/key_switch.h"
+#include "ckks/slot_layout.h"
 #include "ring/automorphism.h"
 #include "ring/rns_ops.h"
 #include "util/errors.h"
@@ -16,6 +17,17 @@ long long normalise(long long step, std::size_t slots) {
   const long long s = static_cast<long long>(slots);
   long long r = step % s;
   return r < 0 ? r + s : r;
+}
+
+// A rotation's result spans every slot: the padding (zeros or replicas)
+// rotates into view, so undefined padding is refused.
+Ciphertext as_full_vector(const Ciphertext& a, const char* what) {
+  require_defined_padding(a, what);
+  Ciphertext r = a;
+  r.slots_used = a.context->slots();
+  r.padding = Padding::zeros;
+  r.period = 0;
+  return r;
 }
 
 }  // namespace
@@ -36,6 +48,7 @@ Ciphertext apply_galois_hoisted(const Ciphertext& a, const std::vector<ring::Rns
   r.level = a.level;
   r.scale = a.scale;
   r.slots_used = ctx.slots();
+  r.is_complex = a.is_complex;
   r.polys.push_back(std::move(c0));
   r.polys.push_back(std::move(k1));
   return r;
@@ -45,6 +58,7 @@ namespace {
 
 Ciphertext apply_galois(const KeySet& keys, const Ciphertext& a, std::uint64_t g) {
   SECURINFER_CHECK(a.size() == 2, ParameterError, "ciphertext must be relinearised");
+  keys.require_usable_with(*a.context, a.key_id);
   auto key = keys.galois_key(g);
   auto digits = decompose(*a.context, a.polys[1], a.level);
   return apply_galois_hoisted(a, digits, g, *key);
@@ -74,7 +88,9 @@ std::vector<long long> rotation_plan(std::size_t slots, long long step) {
   return out;
 }
 
-Ciphertext rotate(const KeySet& keys, const Ciphertext& a, long long step) {
+Ciphertext rotate(const KeySet& keys, const Ciphertext& a_in, long long step) {
+  keys.require_usable_with(*a_in.context, a_in.key_id);
+  const Ciphertext a = as_full_vector(a_in, "rotate");
   const Context& ctx = *a.context;
   const std::size_t slots = ctx.slots();
   if (normalise(step, slots) == 0) return a;
@@ -93,8 +109,10 @@ Ciphertext rotate(const KeySet& keys, const Ciphertext& a, long long step) {
   return r;
 }
 
-std::vector<Ciphertext> rotate_many(const KeySet& keys, const Ciphertext& a, const std::vector<long long>& steps) {
-  SECURINFER_CHECK(a.size() == 2, ParameterError, "ciphertext must be relinearised");
+std::vector<Ciphertext> rotate_many(const KeySet& keys, const Ciphertext& a_in, const std::vector<long long>& steps) {
+  SECURINFER_CHECK(a_in.size() == 2, ParameterError, "ciphertext must be relinearised");
+  keys.require_usable_with(*a_in.context, a_in.key_id);
+  const Ciphertext a = as_full_vector(a_in, "rotate_many");
   const Context& ctx = *a.context;
   std::vector<ring::RnsPoly> digits;
   bool hoisted = false;
@@ -122,16 +140,26 @@ Ciphertext conjugate(const KeySet& keys, const Ciphertext& a) {
   if (!keys.has_galois_key(g))
     throw MissingKeyError("no conjugation key; generate it with generate_rotation_keys(conjugation=True)");
   Ciphertext r = apply_galois(keys, a, g);
+  // Conjugation acts slot by slot: the state is kept.
   r.slots_used = a.slots_used;
+  r.padding = a.padding;
+  r.period = a.period;
   return r;
 }
 
 Ciphertext sum_slots(const KeySet& keys, const Ciphertext& a, std::size_t span) {
   SECURINFER_CHECK(span >= 1 && span <= a.context->slots() && (span & (span - 1)) == 0, ParameterError,
                    "sum span must be a power of two no larger than the slot count");
-  Ciphertext acc = a;
+  require_zero_padding(a, "sum");
+  SECURINFER_CHECK(span >= a.slots_used, ParameterError, "sum span must cover the vector's length");
+  Ciphertext acc = as_full_vector(a, "sum");
   for (std::size_t step = 1; step < span; step <<= 1)
     acc = add(acc, rotate(keys, acc, static_cast<long long>(step)));
+  // Slot 0 holds the sum; over every slot each slot does (a replica of it).
+  acc.slots_used = 1;
+  const bool everywhere = span == a.context->slots();
+  acc.padding = everywhere ? Padding::replicated : Padding::undefined;
+  acc.period = everywhere ? 1 : 0;
   return acc;
 }
 

@@ -1,5 +1,6 @@
 #include "io/header.h"
 
+#include <algorithm>
 #include <string>
 
 namespace securinfer::io {
@@ -20,6 +21,10 @@ const char* object_name(ObjectType type) {
   return "unknown object";
 }
 
+bool Header::names(const ckks::CkksParameters& params) const {
+  return version == 1 ? legacy_fingerprint == params.legacy_fingerprint() : fingerprint == params.fingerprint();
+}
+
 std::size_t begin_object(ByteWriter& out, const Header& header) {
   out.put_bytes(kMagic, 4);
   out.put_u16(kFormatVersion);
@@ -28,7 +33,7 @@ std::size_t begin_object(ByteWriter& out, const Header& header) {
   out.put_u32(0);
   const std::size_t size_offset = out.size();
   out.put_u64(0);
-  out.put_u64(header.fingerprint);
+  out.put_bytes(header.fingerprint.data(), header.fingerprint.size());
   out.put_u64(header.key_id);
   return size_offset;
 }
@@ -42,10 +47,11 @@ Header read_header(ByteReader& in, ObjectType expected) {
   for (int i = 0; i < 4; ++i)
     if (magic[i] != kMagic[i]) throw SerializationError("not securinfer data (bad magic bytes)");
   const std::uint16_t version = in.get_u16();
-  if (version != kFormatVersion)
+  if (version < kOldestFormatVersion || version > kFormatVersion)
     throw SerializationError("unsupported format version " + std::to_string(version) + " (this build reads " +
-                             std::to_string(kFormatVersion) + ")");
+                             std::to_string(kOldestFormatVersion) + " to " + std::to_string(kFormatVersion) + ")");
   Header h;
+  h.version = version;
   const std::uint16_t type = in.get_u16();
   if (type != static_cast<std::uint16_t>(expected))
     throw SerializationError(std::string("expected ") + object_name(expected) + " data, found object type " +
@@ -55,7 +61,12 @@ Header read_header(ByteReader& in, ObjectType expected) {
   if (h.flags & ~kKnownFlags) throw SerializationError("unknown flags " + std::to_string(h.flags));
   if (in.get_u32() != 0) throw SerializationError("reserved header field is not zero");
   h.payload_size = in.get_u64();
-  h.fingerprint = in.get_u64();
+  if (version == 1) {
+    h.legacy_fingerprint = in.get_u64();
+  } else {
+    const std::uint8_t* digest = in.get_bytes(h.fingerprint.size());
+    std::copy(digest, digest + h.fingerprint.size(), h.fingerprint.begin());
+  }
   h.key_id = in.get_u64();
   if (h.payload_size > in.remaining())
     throw SerializationError(std::string(object_name(expected)) + " payload of " + std::to_string(h.payload_size) +

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "io/bit_packing.h"
+#include "ckks/slot_layout.h"
 #include "io/header.h"
 #include "ring/rns_ops.h"
 #include "util/errors.h"
@@ -19,6 +20,15 @@ using ckks::KeySet;
 using ckks::KeySwitchKey;
 
 int bit_width(std::uint64_t q) { return 64 - __builtin_clzll(q); }
+
+Header header_for(ObjectType type, std::uint32_t flags, const ckks::CkksParameters& params, std::uint64_t key_id) {
+  Header h;
+  h.type = type;
+  h.flags = flags;
+  h.fingerprint = params.fingerprint();
+  h.key_id = key_id;
+  return h;
+}
 
 void write_poly(ByteWriter& out, const ring::RnsPoly& p, const ring::PrimeList& primes) {
   for (std::size_t i = 0; i < primes.size(); ++i) pack_limb(out, p.limb(i), p.degree(), bit_width(primes[i]->value()));
@@ -43,13 +53,13 @@ ckks::Seed read_seed(ByteReader& in) {
   return seed;
 }
 
-// A nested object's payload reader, after checking its header's fingerprint.
-// Nested key objects carry no flags; a ciphertext may be seeded.
-ByteReader open_object(ByteReader& in, ObjectType type, std::uint64_t fingerprint, std::uint64_t key_id,
+// A nested object's payload reader, after checking that its header names
+// `params`. Nested key objects carry no flags; a ciphertext may be seeded.
+ByteReader open_object(ByteReader& in, ObjectType type, const ckks::CkksParameters& params, std::uint64_t key_id,
                        Header* header_out = nullptr, std::uint32_t allowed_flags = 0) {
   Header h = read_header(in, type);
   if (h.flags & ~allowed_flags) throw SerializationError(std::string("invalid ") + object_name(type) + " flags");
-  if (h.fingerprint != fingerprint)
+  if (!h.names(params))
     throw ContextMismatchError(std::string(object_name(type)) + " was made under other parameters");
   if (key_id != 0 && h.key_id != key_id)
     throw ContextMismatchError(std::string(object_name(type)) + " belongs to another key set");
@@ -65,7 +75,7 @@ void expect_consumed(const ByteReader& r, ObjectType type) {
 
 // --------------------------------------------------------------- parameters
 void write_parameters(ByteWriter& out, const ckks::CkksParameters& p) {
-  const std::size_t at = begin_object(out, {ObjectType::parameters, 0, 0, p.fingerprint(), 0});
+  const std::size_t at = begin_object(out, header_for(ObjectType::parameters, 0, p, 0));
   const std::size_t start = out.size();
   out.put_u32(static_cast<std::uint32_t>(p.poly_degree));
   out.put_u16(static_cast<std::uint16_t>(p.q_primes.size()));
@@ -99,14 +109,14 @@ ckks::CkksParameters read_parameters(ByteReader& in) {
   } catch (const Error& e) {
     throw SerializationError(std::string("invalid parameters: ") + e.what());
   }
-  if (p.fingerprint() != h.fingerprint) throw SerializationError("parameter fingerprint does not match the parameters");
+  if (!h.names(p)) throw SerializationError("parameter fingerprint does not match the parameters");
   return p;
 }
 
 // --------------------------------------------------------------- keys
 void write_switch_key(ByteWriter& out, ObjectType type, const Context& ctx, std::uint64_t key_id,
                       const KeySwitchKey& key) {
-  const std::size_t at = begin_object(out, {type, 0, 0, ctx.fingerprint(), key_id});
+  const std::size_t at = begin_object(out, header_for(type, 0, ctx.params(), key_id));
   const std::size_t start = out.size();
   out.put_u16(static_cast<std::uint16_t>(key.b.size()));
   for (std::size_t j = 0; j < key.b.size(); ++j) {
@@ -136,16 +146,16 @@ std::shared_ptr<KeySwitchKey> read_switch_key_payload(ByteReader& r, const Conte
 // checked before the context is built, so that a few bytes of parameters
 // cannot make the loader build a large context (NTT tables, base converters)
 // for keys that are not there.
-std::size_t min_key_bytes(const ckks::CkksParameters& p, bool has_secret) {
+std::size_t min_key_bytes(const ckks::CkksParameters& p, bool has_secret, std::size_t header_bytes) {
   const std::size_t n = p.poly_degree;
   std::size_t chain = 0, special = 0;
   for (auto q : p.q_primes) chain += packed_limb_bytes(n, bit_width(q));
   for (auto q : p.p_primes) special += packed_limb_bytes(n, bit_width(q));
   const std::size_t seed = ckks::Seed().size();
-  std::size_t bytes = kHeaderSize + seed + chain;                          // public key
-  bytes += kHeaderSize + 2 + p.dnum() * (seed + chain + special);          // relinearisation key
-  bytes += kHeaderSize + 4;                                                // Galois keys (maybe none)
-  if (has_secret) bytes += kHeaderSize + chain + special;                  // secret key
+  std::size_t bytes = header_bytes + seed + chain;                          // public key
+  bytes += header_bytes + 2 + p.dnum() * (seed + chain + special);          // relinearisation key
+  bytes += header_bytes + 4;                                                // Galois keys (maybe none)
+  if (has_secret) bytes += header_bytes + chain + special;                  // secret key
   return bytes;
 }
 
@@ -157,11 +167,15 @@ Bytes save_ciphertext(const Ciphertext& ct) {
   const bool seeded = ct.seed.has_value() && ct.size() == 2;
   ByteWriter out;
   const std::size_t at =
-      begin_object(out, {ObjectType::ciphertext, seeded ? kFlagSeeded : 0u, 0, ctx.fingerprint(), ct.key_id});
+      begin_object(out, header_for(ObjectType::ciphertext, seeded ? kFlagSeeded : 0u, ctx.params(), ct.key_id));
   const std::size_t start = out.size();
   out.put_u16(static_cast<std::uint16_t>(ct.level));
   out.put_u8(static_cast<std::uint8_t>(ct.size()));
   out.put_u32(static_cast<std::uint32_t>(ct.slots_used));
+  // Format v2: the slot state (padding, replication period, complex).
+  out.put_u8(static_cast<std::uint8_t>(ct.padding));
+  out.put_u32(static_cast<std::uint32_t>(ct.period));
+  out.put_u8(ct.is_complex ? 1 : 0);
   out.put_f64(ct.scale);
   const auto& primes = ctx.level_primes(ct.level);
   write_poly(out, ct.polys[0], primes);
@@ -178,7 +192,7 @@ Ciphertext load_ciphertext(const std::uint8_t* data, std::size_t size, const Con
                            std::uint64_t key_id) {
   ByteReader in(data, size);
   Header h;
-  ByteReader r = open_object(in, ObjectType::ciphertext, context->fingerprint(), key_id, &h, kFlagSeeded);
+  ByteReader r = open_object(in, ObjectType::ciphertext, context->params(), key_id, &h, kFlagSeeded);
   if (in.remaining() != 0) throw SerializationError("unexpected bytes after the ciphertext");
   Ciphertext ct;
   ct.context = context;
@@ -193,8 +207,23 @@ Ciphertext load_ciphertext(const std::uint8_t* data, std::size_t size, const Con
   if (h.flags & ~kFlagSeeded) throw SerializationError("invalid ciphertext flags");
   if (seeded && polys != 2) throw SerializationError("a seeded ciphertext has 2 polynomials");
   ct.slots_used = r.get_u32();
-  if (ct.slots_used < 1 || ct.slots_used > context->slots())
-    throw SerializationError("slot count " + std::to_string(ct.slots_used) + " out of range");
+  if (h.version == 1) {
+    // v1 kept no slot state: assume nothing (no padding is read as data, the
+    // imaginary parts are kept).
+    ct.padding = ckks::Padding::undefined;
+    ct.period = 0;
+    ct.is_complex = true;
+  } else {
+    const std::uint8_t padding = r.get_u8();
+    if (padding > static_cast<std::uint8_t>(ckks::Padding::undefined))
+      throw SerializationError("unknown padding state " + std::to_string(padding));
+    ct.padding = static_cast<ckks::Padding>(padding);
+    ct.period = r.get_u32();
+    const std::uint8_t is_complex = r.get_u8();
+    if (is_complex > 1) throw SerializationError("invalid complex flag");
+    ct.is_complex = is_complex == 1;
+  }
+  ckks::validate_layout(ct, /*serialization=*/true);
   ct.scale = r.get_f64();
   int modulus_bits = 0;
   for (std::size_t i = 0; i <= ct.level; ++i) modulus_bits += bit_width(context->params().q_primes[i]);
@@ -215,16 +244,17 @@ Ciphertext load_ciphertext(const std::uint8_t* data, std::size_t size, const Con
 
 // --------------------------------------------------------------- contexts
 Bytes save_context(const Context& ctx, const KeySet& keys, bool include_secret) {
-  const std::uint64_t fp = ctx.fingerprint(), id = keys.key_id();
+  keys.require_usable_with(ctx, keys.key_id());
+  const ckks::CkksParameters& fp = ctx.params();
+  const std::uint64_t id = keys.key_id();
   ByteWriter out;
-  const std::size_t at =
-      begin_object(out, {ObjectType::context, include_secret ? kFlagHasSecret : 0u, 0, fp, id});
+  const std::size_t at = begin_object(out, header_for(ObjectType::context, include_secret ? kFlagHasSecret : 0u, fp, id));
   const std::size_t start = out.size();
   write_parameters(out, ctx.params());
   {
     const auto& pk = keys.public_key();
     const bool over_p = pk.b.limbs() == ctx.key_primes().size();
-    const std::size_t k = begin_object(out, {ObjectType::public_key, over_p ? kFlagOverSpecial : 0u, 0, fp, id});
+    const std::size_t k = begin_object(out, header_for(ObjectType::public_key, over_p ? kFlagOverSpecial : 0u, fp, id));
     const std::size_t s = out.size();
     out.put_bytes(pk.a_seed.data(), pk.a_seed.size());
     write_poly(out, pk.b, over_p ? ctx.key_primes() : ctx.level_primes(ctx.max_level()));
@@ -233,7 +263,7 @@ Bytes save_context(const Context& ctx, const KeySet& keys, bool include_secret) 
   write_switch_key(out, ObjectType::relin_key, ctx, id, keys.relin_key());
   {
     const auto galois = keys.galois_keys();
-    const std::size_t k = begin_object(out, {ObjectType::galois_keys, 0, 0, fp, id});
+    const std::size_t k = begin_object(out, header_for(ObjectType::galois_keys, 0, fp, id));
     const std::size_t s = out.size();
     out.put_u32(static_cast<std::uint32_t>(galois.size()));
     for (const auto& [g, key] : galois) {
@@ -243,7 +273,7 @@ Bytes save_context(const Context& ctx, const KeySet& keys, bool include_secret) 
     end_object(out, k, s);
   }
   if (include_secret) {
-    const std::size_t k = begin_object(out, {ObjectType::secret_key, 0, 0, fp, id});
+    const std::size_t k = begin_object(out, header_for(ObjectType::secret_key, 0, fp, id));
     const std::size_t s = out.size();
     write_poly(out, keys.secret().s, ctx.key_primes());
     end_object(out, k, s);
@@ -262,14 +292,15 @@ std::pair<ContextPtr, KeySet> load_context(const std::uint8_t* data, std::size_t
   if (outer.key_id == 0) throw SerializationError("missing key id");
 
   ckks::CkksParameters params = read_parameters(r);
-  if (params.fingerprint() != outer.fingerprint) throw SerializationError("context fingerprint does not match");
-  const std::size_t key_bytes = min_key_bytes(params, has_secret);
+  if (!outer.names(params)) throw SerializationError("context fingerprint does not match");
+  const std::size_t key_bytes = min_key_bytes(params, has_secret, header_size(outer.version));
   if (r.remaining() < key_bytes)
     throw SerializationError("context payload is too short for the keys its parameters need: " +
                              std::to_string(r.remaining()) + " bytes left, at least " + std::to_string(key_bytes) +
                              " needed");
   auto ctx = std::make_shared<const Context>(std::move(params));
-  const std::uint64_t fp = ctx->fingerprint(), id = outer.key_id;
+  const ckks::CkksParameters& fp = ctx->params();
+  const std::uint64_t id = outer.key_id;
   const std::size_t n = ctx->degree();
 
   auto pk = std::make_shared<ckks::PublicKey>();
@@ -313,7 +344,7 @@ std::pair<ContextPtr, KeySet> load_context(const std::uint8_t* data, std::size_t
     secret = std::move(sk);
   }
   expect_consumed(r, ObjectType::context);
-  return {ctx, KeySet::from_parts(id, std::move(secret), std::move(pk), std::move(relin), std::move(galois))};
+  return {ctx, KeySet::from_parts(ctx, id, std::move(secret), std::move(pk), std::move(relin), std::move(galois))};
 }
 
 }  // namespace securinfer::io

@@ -8,6 +8,7 @@
 #include "ckks/encryption.h"
 #include "ckks/evaluator.h"
 #include "ckks/key_switch.h"
+#include "ckks/slot_layout.h"
 #include "eltwise/dot_accumulate.h"
 #include "util/errors.h"
 #include "util/thread_pool.h"
@@ -82,6 +83,20 @@ std::size_t max_slots_used(const Aligned& xs) {
   return used;
 }
 
+std::vector<Ciphertext> states_of(const CiphertextRefs& xs) {
+  std::vector<Ciphertext> states;
+  for (const Ciphertext* x : xs) {
+    Ciphertext s;
+    s.context = x->context;
+    s.slots_used = x->slots_used;
+    s.padding = x->padding;
+    s.period = x->period;
+    s.is_complex = x->is_complex;
+    states.push_back(std::move(s));
+  }
+  return states;
+}
+
 void check_level(std::size_t level) {
   SECURINFER_CHECK(level > 0, LevelError,
                    "ciphertexts are at level 0: out of multiplicative depth (use more coefficient primes)");
@@ -126,10 +141,14 @@ std::vector<Ciphertext> combine_scalars(const CiphertextRefs& xs_in, const doubl
     }
   });
 
-  const std::size_t used = max_slots_used(xs);
+  Ciphertext state;
+  ckks::set_layout_of_sum_of(state, states_of(xs_in), "combine");
   std::vector<Ciphertext> out(n_out);
   for (std::size_t j = 0; j < n_out; ++j) {
-    out[j] = empty_like(xs[0], level, product_target, used);
+    out[j] = empty_like(xs[0], level, product_target, state.slots_used);
+    out[j].padding = state.padding;
+    out[j].period = state.period;
+    out[j].is_complex = state.is_complex;
     out[j].polys.push_back(ring::RnsPoly::uninitialized(n, limbs));
     out[j].polys.push_back(ring::RnsPoly::uninitialized(n, limbs));
   }
@@ -186,8 +205,7 @@ Ciphertext combine_plain(const CiphertextRefs& xs_in, const EncodedColumns& colu
   SECURINFER_CHECK(xs_in.size() == columns.count(), ParameterError,
                    "combine_plain: " + std::to_string(xs_in.size()) + " ciphertexts for " +
                        std::to_string(columns.count()) + " columns");
-  SECURINFER_CHECK(xs_in.front()->context->fingerprint() == columns.context()->fingerprint(), ContextMismatchError,
-                   "combine_plain: ciphertexts and columns were prepared under different parameters");
+  ckks::require_same_parameters(*xs_in.front()->context, *columns.context(), "combine_plain: ciphertexts and columns");
   const std::size_t level = columns.level();
   for (const Ciphertext* x : xs_in)
     SECURINFER_CHECK(x->level >= level, LevelError,
@@ -200,6 +218,9 @@ Ciphertext combine_plain(const CiphertextRefs& xs_in, const EncodedColumns& colu
 
   Ciphertext y = empty_like(xs[0], level, xs[0].scale * columns.scale(),
                             std::max(max_slots_used(xs), columns.width()));
+  // Each column is zero past its width, so every product is: zeros past the result.
+  y.padding = ckks::Padding::zeros;
+  for (const Ciphertext* x : xs.at) y.is_complex = y.is_complex || x->is_complex;
   y.polys.push_back(ring::RnsPoly::uninitialized(n, limbs));
   y.polys.push_back(ring::RnsPoly::uninitialized(n, limbs));
   parallel_for(0, 2 * limbs, [&](std::size_t job) {
@@ -222,8 +243,11 @@ Ciphertext sum_of_products(const ckks::KeySet& keys, const CiphertextRefs& as_in
   SECURINFER_CHECK(as_in.size() == bs_in.size(), ParameterError,
                    "sum_of_products: " + std::to_string(as_in.size()) + " and " + std::to_string(bs_in.size()) +
                        " ciphertexts");
-  SECURINFER_CHECK(as_in.front()->key_id == keys.key_id(), ContextMismatchError,
-                   "sum_of_products: ciphertexts belong to other keys");
+  keys.require_usable_with(*as_in.front()->context, as_in.front()->key_id);
+  std::vector<Ciphertext> products;
+  for (std::size_t t = 0; t < as_in.size(); ++t) products.push_back(ckks::layout_of_product(*as_in[t], *bs_in[t]));
+  Ciphertext state;
+  ckks::set_layout_of_sum_of(state, products, "sum_of_products");
   const std::size_t level = std::min(lowest_level(as_in), lowest_level(bs_in));
   check_level(level);
   const auto& ctx = *as_in.front()->context;
@@ -254,7 +278,10 @@ Ciphertext sum_of_products(const ckks::KeySet& keys, const CiphertextRefs& as_in
   auto digits = ckks::decompose(ctx, d[2], level);
   Ciphertext y = empty_like(as[0], level - 1, as[0].scale * bs[0].scale /
                                                        static_cast<double>(ctx.params().q_primes[level]),
-                            std::max(max_slots_used(as), max_slots_used(bs)));
+                            state.slots_used);
+  y.padding = state.padding;
+  y.period = state.period;
+  y.is_complex = state.is_complex;
   ring::RnsPoly c0, c1;
   ckks::apply_switch_key_rescale(ctx, digits, level, keys.relin_key(), d[0], d[1], c0, c1);
   y.polys.push_back(std::move(c0));

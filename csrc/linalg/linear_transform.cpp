@@ -7,6 +7,7 @@
 
 #include "ckks/encryption.h"
 #include "ckks/evaluator.h"
+#include "ckks/slot_layout.h"
 #include "ckks/key_switch.h"
 #include "ckks/rotation.h"
 #include "eltwise/dot_accumulate.h"
@@ -117,15 +118,17 @@ std::vector<long long> LinearTransform::required_rotations() const {
 
 Ciphertext LinearTransform::apply(const KeySet& keys, const Ciphertext& x_in) const {
   const ckks::Context& ctx = *context_;
-  SECURINFER_CHECK(x_in.context->fingerprint() == ctx.fingerprint(), ContextMismatchError,
-                   "ciphertext and matrix were prepared under different parameters");
-  SECURINFER_CHECK(x_in.key_id == keys.key_id(), ContextMismatchError, "ciphertext belongs to other keys");
+  ckks::require_same_parameters(*x_in.context, ctx, "ciphertext and matrix");
+  keys.require_usable_with(*x_in.context, x_in.key_id);
+  // The transform replicates its input over the slots past it: they must be zeros.
+  ckks::require_zero_padding(x_in, "a matrix product (x @ W)");
   SECURINFER_CHECK(x_in.size() == 2, ParameterError, "ciphertext must be relinearised");
   SECURINFER_CHECK(x_in.level >= level_, LevelError,
                    "ciphertext at level " + std::to_string(x_in.level) + " is below the level " +
                        std::to_string(level_) + " this matrix was prepared for");
   check_rotation_keys(keys, ctx, required_rotations());
-  const Ciphertext input = x_in.level == level_ ? x_in : ckks::drop_to_level(x_in, level_);
+  Ciphertext input = x_in.level == level_ ? x_in : ckks::drop_to_level(x_in, level_);
+  input.slots_used = ctx.slots();  // viewed whole: its zero padding is part of the layout
 
   Ciphertext x = input;
   for (const auto& r : replication_) x = ckks::add(x, ckks::rotate(keys, r.from_input ? input : x, r.step));
@@ -187,7 +190,11 @@ Ciphertext LinearTransform::apply(const KeySet& keys, const Ciphertext& x_in) co
       for (std::size_t c = 0; c < 2; ++c) ring::add(y.polys[c], y.polys[c], partial[i].polys[c], primes);
   }
   ckks::rescale_in_place(y);
+  // The diagonals hold zeros past the output: so does the result.
   y.slots_used = output_slots_;
+  y.padding = ckks::Padding::zeros;
+  y.period = 0;
+  y.is_complex = x_in.is_complex;  // the matrix is real
   return y;
 }
 

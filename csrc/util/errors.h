@@ -13,6 +13,10 @@ struct Error : std::runtime_error {
 struct ParameterError : Error {
   using Error::Error;
 };
+// Operands whose lengths cannot be broadcast together (numpy's rule).
+struct ShapeError : ParameterError {
+  using ParameterError::ParameterError;
+};
 // Parameters weaker than the 128-bit standard.
 struct SecurityError : Error {
   using Error::Error;

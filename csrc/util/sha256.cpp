@@ -5,7 +5,7 @@
 
 #include "util/aligned_buffer.h"
 
-namespace securinfer {
+namespace securinfer::util {
 namespace {
 
 constexpr std::uint32_t kRound[64] = {
@@ -118,4 +118,10 @@ Sha256::Digest HmacSha256::finish() {
   return outer.finish();
 }
 
-}  // namespace securinfer
+Sha256Digest sha256(const std::uint8_t* data, std::size_t size) {
+  Sha256 h;
+  h.update(data, size);
+  return h.finish();
+}
+
+}  // namespace securinfer::util

@@ -1,7 +1,11 @@
-// SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104), for keyed derivations
-// inside the core (the per-ciphertext seed of noise flooding). Incremental:
+// SHA-256 (FIPS 180-4): the hash behind parameter fingerprints. Identity of
+// parameters is always decided by full comparison; the digest names them in
+// headers and caches, where a collision must be infeasible, not just unlikely.
+// Also HMAC-SHA256 (RFC 2104), for keyed derivations (the per-ciphertext seed
+// of noise flooding, ckks/flooding.h).
 //
-//   Sha256 h; h.update(data, bytes); ...; Sha256::Digest d = h.finish();
+//   auto digest = util::sha256(bytes.data(), bytes.size());   // 32 bytes
+//   util::Sha256 h; h.update(data, bytes); ...; util::Sha256Digest d = h.finish();
 //   HmacSha256 mac(key, key_bytes); mac.update(message, bytes); Sha256::Digest tag = mac.finish();
 //
 // Not a speed-critical path; a plain portable implementation. The state is
@@ -11,11 +15,15 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace securinfer {
+namespace securinfer::util {
+
+using Sha256Digest = std::array<std::uint8_t, 32>;
+
+Sha256Digest sha256(const std::uint8_t* data, std::size_t size);
 
 class Sha256 {
  public:
-  using Digest = std::array<std::uint8_t, 32>;
+  using Digest = Sha256Digest;
   Sha256();
   ~Sha256();
   Sha256(const Sha256&) = delete;
@@ -47,4 +55,4 @@ class HmacSha256 {
   Sha256 inner_;
 };
 
-}  // namespace securinfer
+}  // namespace securinfer::util

@@ -58,6 +58,17 @@ class _Kernels:
 kernels: _Kernels
 
 class _Ckks:
+    class Parameters:
+        poly_degree: int
+        q_primes: List[int]
+        p_primes: List[int]
+        default_scale: float
+        enforce_security: bool
+        fingerprint: bytes
+        canonical_bytes: bytes
+        legacy_fingerprint: int
+        def __eq__(self, other: object) -> bool: ...
+        def __hash__(self) -> int: ...
     class CkksContext:
         def __init__(self, poly_degree: int, coeff_bits: Sequence[int], scale_bits: int, special_primes: int,
                      enforce_security: bool, simd_path: Optional[str] = None) -> None: ...
@@ -65,7 +76,9 @@ class _Ckks:
         poly_degree: int
         slots: int
         max_level: int
-        fingerprint: int
+        fingerprint: bytes
+        parameters: "_Ckks.Parameters"
+        def same_parameters(self, other: "_Ckks.CkksContext") -> bool: ...
         q_primes: List[int]
         p_primes: List[int]
         dnum: int
@@ -91,10 +104,13 @@ class _Ckks:
         level: int
         scale: float
         slots_used: int
+        padding: str
+        period: int
+        is_complex: bool
         polys: int
         byte_size: int
         key_id: int
-        fingerprint: int
+        fingerprint: bytes
         def rehome(self, context: "_Ckks.CkksContext") -> "_Ckks.Ciphertext": ...
     @staticmethod
     def max_secure_modulus_bits(poly_degree: int) -> int: ...
@@ -138,7 +154,7 @@ class _Ckks:
     @staticmethod
     def drop_to_level(a: "_Ckks.Ciphertext", level: int) -> "_Ckks.Ciphertext": ...
     @staticmethod
-    def with_slots_used(a: "_Ckks.Ciphertext", used: int) -> "_Ckks.Ciphertext": ...
+    def with_layout(ct: "_Ckks.Ciphertext", length: int, padding: str, period: int = 0) -> "_Ckks.Ciphertext": ...
 
 ckks: _Ckks
 

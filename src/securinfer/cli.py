@@ -14,6 +14,17 @@ import platform
 import sys
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("securinfer")
+    except PackageNotFoundError:  # run from a source tree
+        import securinfer
+
+        return securinfer.__version__
+
+
 def _info(_args: argparse.Namespace) -> int:
     import securinfer as si
 
@@ -44,6 +55,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="securinfer", description="Inference on encrypted data.")
+    parser.add_argument("--version", action="version", version=f"securinfer {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("info", help="version, CPU features, kernel path and threads").set_defaults(run=_info)
     demo = commands.add_parser("demo", help="encrypted face identification and medical diagnosis, end to end")

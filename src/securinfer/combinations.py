@@ -51,7 +51,7 @@ def _ciphertexts(cts, what: str):
     for c in cts:
         if not isinstance(c, Ciphertext):
             raise ParameterError(f"{what}: expected ciphertexts, got {type(c).__name__}")
-        if c._context.fingerprint != cts[0]._context.fingerprint:
+        if not c._context.same_parameters(cts[0]._context):
             raise ContextMismatchError(f"{what}: ciphertexts come from different parameters")
     return cts
 
@@ -68,12 +68,6 @@ def _real_matrix(values, what: str) -> np.ndarray:
     return m
 
 
-def _result(template, core, sources) -> "Ciphertext":
-    out = template._new(core, is_complex=any(c._complex for c in sources))
-    out._clean = all(c._clean for c in sources)
-    return out
-
-
 def combine(cts: Sequence["Ciphertext"], weights) -> List["Ciphertext"]:
     """``[sum_i weights[j, i] * cts[i] for j in range(n_out)]`` in one pass.
 
@@ -86,7 +80,7 @@ def combine(cts: Sequence["Ciphertext"], weights) -> List["Ciphertext"]:
     if W.shape[1] != len(cts):
         raise ParameterError(f"combine: weights of shape {W.shape} for {len(cts)} ciphertexts")
     cores = _linalg.combine_scalars([c._core for c in cts], W)
-    return [_result(cts[0], core, cts) for core in cores]
+    return [cts[0]._new(core) for core in cores]
 
 
 class EncodedColumns:
@@ -141,10 +135,10 @@ def combine_plain(cts: Sequence["Ciphertext"], columns: EncodedColumns) -> "Ciph
     cts = _ciphertexts(cts, "combine_plain")
     if not isinstance(columns, EncodedColumns):
         raise ParameterError(f"combine_plain: expected EncodedColumns, got {type(columns).__name__}")
-    if columns._context.fingerprint != cts[0]._context.fingerprint:
+    if not columns._context.same_parameters(cts[0]._context):
         raise ContextMismatchError("combine_plain: ciphertexts and columns come from different parameters")
     core = _linalg.combine_plain([c._core for c in cts], columns._core)
-    return _result(cts[0], core, cts)
+    return cts[0]._new(core)
 
 
 def sum_of_products(a_cts: Sequence["Ciphertext"], b_cts: Sequence["Ciphertext"]) -> "Ciphertext":
@@ -154,9 +148,8 @@ def sum_of_products(a_cts: Sequence["Ciphertext"], b_cts: Sequence["Ciphertext"]
     b_cts = _ciphertexts(b_cts, "sum_of_products")
     if len(a_cts) != len(b_cts):
         raise ParameterError(f"sum_of_products: {len(a_cts)} and {len(b_cts)} ciphertexts")
-    if a_cts[0]._context.fingerprint != b_cts[0]._context.fingerprint:
+    if not a_cts[0]._context.same_parameters(b_cts[0]._context):
         raise ContextMismatchError("sum_of_products: ciphertexts come from different parameters")
     core = _linalg.sum_of_products(a_cts[0]._keys(), [c._core for c in a_cts], [c._core for c in b_cts])
-    out = a_cts[0]._new(core, is_complex=any(c._complex for c in a_cts + b_cts))
-    out._clean = all(c._clean for c in a_cts) or all(c._clean for c in b_cts)
+    out = a_cts[0]._new(core)
     return out

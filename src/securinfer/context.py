@@ -19,36 +19,25 @@ import numpy as np
 
 from ._core import ckks as _ckks
 from ._core import io as _io
-from .errors import ContextMismatchError, MissingKeyError, ParameterError, SecurityError, SerializationError
+from .errors import ContextMismatchError, MissingKeyError, ParameterError, SecurityError, SerializationError, ShapeError
+from ._validation import as_values, is_int, require_int
+from .parameters import Parameters
 from .presets import PRESETS, parameters_for_depth
 
 
-def _as_values(values) -> np.ndarray:
-    """numpy view of user input: a 1-D numeric array (a scalar becomes one value)."""
-    arr = np.asarray(values)
-    if arr.dtype == object or arr.dtype.kind not in "fciub":
-        raise ParameterError(f"values must be numeric, got dtype {arr.dtype}")
-    if arr.dtype.kind == "b":
-        arr = arr.astype(np.float64)
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
-    if arr.ndim != 1:
-        raise ParameterError(f"values must be a 1-D vector, got shape {arr.shape}")
-    return arr
-
-
-# Live contexts by (fingerprint, key id), so an unpickled ciphertext finds the
-# context it belongs to in this process.
+# Live contexts by (full parameters, key id), so an unpickled ciphertext finds
+# the context it belongs to in this process. The key is the parameters'
+# canonical encoding: equal keys are equal parameters, not just equal hashes.
 _REGISTRY: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()
 
 
 def _register(ctx: "Context") -> None:
     # Keep a live entry: replacing it would lose it when the newcomer is dropped.
-    _REGISTRY.setdefault((ctx.fingerprint, ctx._keys.key_id), ctx)
+    _REGISTRY.setdefault((ctx.parameters.canonical_bytes, ctx._keys.key_id), ctx)
 
 
-def _lookup(fingerprint: int, key_id: int) -> "Context":
-    ctx = _REGISTRY.get((fingerprint, key_id))
+def _lookup(canonical_parameters: bytes, key_id: int) -> "Context":
+    ctx = _REGISTRY.get((bytes(canonical_parameters), key_id))
     if ctx is None:
         raise SerializationError("no context with these parameters and keys is loaded in this process; "
                                  "unpickle or load the (public) context before its ciphertexts")
@@ -132,11 +121,11 @@ class Context:
                 raise ParameterError("poly_degree, coeff_bits and scale_bits go together")
             spec = dict(poly_degree=poly_degree, coeff_bits=list(coeff_bits), scale_bits=scale_bits,
                         special_primes=1 if special_primes is None else special_primes)
+        # Integers only, small enough for the core, which checks the ranges.
         for name in ("poly_degree", "scale_bits", "special_primes"):
-            if isinstance(spec[name], bool) or not isinstance(spec[name], (int, np.integer)):
-                raise ParameterError(f"{name} must be an int")
+            require_int(spec[name], name, minimum=0, maximum=1 << 31)
         bits = spec["coeff_bits"]
-        if not isinstance(bits, (list, tuple)) or not all(isinstance(b, (int, np.integer)) and not isinstance(b, bool) for b in bits):
+        if not isinstance(bits, (list, tuple)) or not all(is_int(b) and -(1 << 31) < b < 1 << 31 for b in bits):
             raise ParameterError("coeff_bits must be a list of ints")
         core = _ckks.CkksContext(int(spec["poly_degree"]), [int(b) for b in bits], int(spec["scale_bits"]),
                                  int(spec["special_primes"]), enforce, simd_path)
@@ -180,9 +169,7 @@ class Context:
 
         if ciphertext._core.key_id != self._keys.key_id:
             raise ContextMismatchError("ciphertext was encrypted under other keys")
-        out = Ciphertext._wrap(self, ciphertext._core.rehome(self._core), ciphertext._complex)
-        out._clean = ciphertext._clean
-        return out
+        return Ciphertext._wrap(self, ciphertext._core.rehome(self._core))
 
     # ------------------------------------------------------------------ bytes
     def serialize(self, *, secret_key: bool = False) -> bytes:
@@ -193,7 +180,7 @@ class Context:
             >>> import securinfer as si
             >>> ctx = si.Context.create(preset="fast")
             >>> server = si.Context.load(ctx.public().serialize())
-            >>> server.has_secret_key, server.fingerprint == ctx.fingerprint
+            >>> server.has_secret_key, server.parameters == ctx.parameters
             (False, True)
         """
         if secret_key and not self.has_secret_key:
@@ -246,10 +233,9 @@ class Context:
             steps = powers
         elements = []
         for s in steps:
-            if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
-                raise ParameterError(f"rotation steps must be ints, got {s!r}")
-            if int(s) % self.slots != 0:
-                elements.append(self._core.galois_element(int(s)))
+            step = require_int(s, "a rotation step") % self.slots
+            if step != 0:
+                elements.append(self._core.galois_element(step))
         if conjugation:
             elements.append(self._core.conjugation_element)
         self._keys.add_galois_keys(self._core, sorted(set(elements)))
@@ -280,9 +266,12 @@ class Context:
         """
         from .ciphertext import Ciphertext
 
-        arr = _as_values(values)
-        core = _ckks.encrypt(self._core, self._keys, arr)
-        return Ciphertext._wrap(self, core, np.iscomplexobj(arr))
+        if self._keys is None:
+            raise MissingKeyError("this context holds no keys (it only plans); encrypt with a client's context")
+        arr = as_values(values)
+        if arr.size > self.slots:
+            raise ShapeError(f"vector of {arr.size} values does not fit the {self.slots} slots of this context")
+        return Ciphertext._wrap(self, _ckks.encrypt(self._core, self._keys, arr))
 
     #: Default of ``decrypt(noise_flooding=...)`` for this context (off: see docs/security.md).
     noise_flooding: bool = False
@@ -332,11 +321,11 @@ class Context:
             if not (bound == 0.0 or (np.isfinite(bound) and bound > 0)):
                 raise ParameterError("flooding_error_bound must be a positive finite number")
             values, _info = _ckks.decrypt_flooded(self._keys, ciphertext._core, float(self.flooding_statistical_bits),
-                                                  float(flooding_queries), not ciphertext._complex, bound)
+                                                  float(flooding_queries), not ciphertext.is_complex, bound)
         else:
             values = _ckks.decrypt(self._keys, ciphertext._core, 0.0)
         values = values[: ciphertext.size]
-        want_complex = ciphertext._complex if complex is None else complex
+        want_complex = ciphertext.is_complex if complex is None else complex
         return values if want_complex else values.real.copy()
 
     # ------------------------------------------------------------------ facts
@@ -368,12 +357,25 @@ class Context:
 
     @property
     def has_secret_key(self) -> bool:
-        return self._keys.has_secret
+        return self._keys is not None and self._keys.has_secret
 
     @property
-    def fingerprint(self) -> int:
-        """Hash of the parameters, carried by every object made under them."""
-        return self._core.fingerprint
+    def parameters(self) -> Parameters:
+        """The parameters (ring degree, primes, scale, security), a value
+        compared in full."""
+        return Parameters._from_core(self._core.parameters)
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the parameters' canonical encoding, in hex: a name for
+        logs and caches. Identity is decided by :meth:`same_parameters`."""
+        return self.parameters.fingerprint
+
+    def same_parameters(self, other: "Context") -> bool:
+        """Whether ``other`` has exactly these parameters (compared in full)."""
+        if not isinstance(other, Context):
+            raise ParameterError(f"expected a securinfer.Context, got {type(other).__name__}")
+        return self._core.same_parameters(other._core)
 
     @property
     def key_bytes(self) -> dict:

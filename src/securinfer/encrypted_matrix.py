@@ -184,7 +184,7 @@ def _encrypted_product(A: EncryptedMatrix, B: EncryptedMatrix) -> EncryptedMatri
     _check_inner(A.shape, B.shape)
     if A.d != B.d:
         raise ParameterError(f"tiles differ: d={A.d} and d={B.d}")
-    if A.context.fingerprint != B.context.fingerprint:
+    if not A.context.same_parameters(B.context):
         raise ContextMismatchError("the matrices come from different parameters")
     mp = _prepared(A.context, A.d, min(A.level, B.level))
     left = [[mp.left_terms(t) for t in row] for row in A._tiles]

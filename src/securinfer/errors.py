@@ -18,6 +18,11 @@ class ParameterError(SecurinferError, ValueError):
     """A bad argument: wrong shape, dtype, size, modulus or option."""
 
 
+class ShapeError(ParameterError):
+    """Operands whose lengths numpy would not broadcast together (equal
+    lengths, or one of length 1, are the only shapes that meet)."""
+
+
 class SecurityError(SecurinferError):
     """Parameters below the 128-bit security standard."""
 
@@ -41,6 +46,7 @@ class SerializationError(SecurinferError):
 __all__ = [
     "SecurinferError",
     "ParameterError",
+    "ShapeError",
     "SecurityError",
     "MissingKeyError",
     "ContextMismatchError",

@@ -157,9 +157,9 @@ class LinearTransform:
             raise ParameterError(f"expected a securinfer.Ciphertext, got {type(x).__name__}")
         if self._batch is None and x.size != self.rows:
             raise ParameterError(f"shapes do not match: vector of {x.size} @ matrix of {(self.rows, self.cols)}")
-        x._require_clean("x @ W")
+        x._require_zero_padding("x @ W")
         core = self._core.apply(x._context._keys, x._core)
-        out = x._new(core, clean=True)
+        out = x._new(core)
         return out
 
 
@@ -175,7 +175,7 @@ def _matmul(x, matrix):
         raise ParameterError(f"matrix must be 2-D, got shape {W.shape}")
     if W.shape[0] != x.size:
         raise ParameterError(f"shapes do not match: vector of {x.size} @ matrix of {W.shape}")
-    x._require_clean("x @ W")
+    x._require_zero_padding("x @ W")
     if W.shape[1] > x._context.slots:  # the result spans several ciphertexts
         return _matmul_blocks(x, W)
     level = x.level

@@ -103,9 +103,9 @@ class EncryptedVector:
         for ct in cts:
             if not isinstance(ct, Ciphertext):
                 raise ParameterError(f"expected securinfer.Ciphertext chunks, got {type(ct).__name__}")
-            if ct._context.fingerprint != cts[0]._context.fingerprint:
+            if not ct._context.same_parameters(cts[0]._context):
                 raise ContextMismatchError("the chunks come from different parameters")
-            ct._require_clean("an EncryptedVector chunk")
+            ct._require_zero_padding("an EncryptedVector chunk")
         chunk = cts[0].size if chunk is None else _positive_int(chunk, "chunk")
         if chunk > cts[0]._context.slots:
             raise ParameterError(f"chunk of {chunk} values exceeds the {cts[0]._context.slots} slots")
@@ -120,7 +120,8 @@ class EncryptedVector:
     def encrypt(cls, context, values, chunk: Optional[int] = None) -> "EncryptedVector":
         """Encrypt a vector of any length in chunks of ``chunk`` values
         (default: the context's slots)."""
-        from .context import Context, _as_values
+        from .context import Context
+        from ._validation import as_values as _as_values
 
         if not isinstance(context, Context):
             raise ParameterError(f"expected a securinfer.Context, got {type(context).__name__}")
@@ -204,7 +205,7 @@ class EncryptedVector:
         if isinstance(other, numbers.Number) and not isinstance(other, bool):
             return [other] * len(self._cts)
         if isinstance(other, (np.ndarray, list, tuple)):
-            from .context import _as_values
+            from ._validation import as_values as _as_values
 
             arr = _as_values(other)
             if arr.size == 1 and np.ndim(other) == 0:
@@ -365,7 +366,7 @@ class BlockLinearTransform:
         if len(x._cts) > 1 and x.chunk != self._block[0]:
             raise ParameterError(f"the vector's chunks of {x.chunk} values do not match row blocks of "
                                  f"{self._block[0]}: prepare with block=({x.chunk}, ...)")
-        if x._cts[0]._context.fingerprint != self._context.fingerprint:
+        if not x._cts[0]._context.same_parameters(self._context):
             raise ContextMismatchError("the vector and the transform come from different parameters")
         outs = []
         for j in range(len(self._col_cuts)):

@@ -198,12 +198,12 @@ class MatrixProduct:
         if ct.size != self._d * self._d:
             raise ParameterError(f"shapes do not match: {name} holds {ct.size} values, a {self._d} x {self._d} "
                                  f"matrix needs {self._d * self._d} (row-major)")
-        if ct._context.fingerprint != self._context.fingerprint:
+        if not ct._context.same_parameters(self._context):
             raise ContextMismatchError(f"{name} comes from other parameters than this product")
         if ct.level < self._level:
             raise LevelError(f"{name} is at level {ct.level}; this product was prepared for level {self._level} "
                              f"(prepare MatrixProduct(ctx, d, level={ct.level}) if that is >= 3)")
-        ct._require_clean(name)
+        ct._require_zero_padding(name)
 
     def apply(self, A, B):
         """Encrypted ``A @ B`` (both d*d row-major ciphertexts), 3 levels down."""
@@ -239,7 +239,7 @@ class MatrixProduct:
         # One relinearisation and one rescale for all the products (terms
         # above the lowest level are brought down to its scale there).
         acc = sum_of_products(left, right)
-        return acc._new(_ckks.with_slots_used(acc._core, self._d * self._d), clean=True)
+        return acc._relabel(self._d * self._d, "zeros")
 
     __call__ = apply
 
@@ -263,7 +263,7 @@ def encrypted_matmul(A_ct, B_ct, d: int):
 
 def _prepared(ctx, d: int, level: int) -> MatrixProduct:
     """The cached MatrixProduct for a context, d and input level."""
-    key = (id(ctx._core), ctx.fingerprint, d, level)
+    key = (id(ctx._core), ctx.parameters, d, level)
     with _lock:
         mp = _cache.get(key)
         if mp is not None:

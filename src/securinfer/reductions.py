@@ -36,16 +36,15 @@ def block_sum_steps(block: int) -> List[int]:
 
 def block_sum(ct, block: int):
     """Sums of consecutive blocks of ``block`` slots (a power of two): slot
-    ``b * block`` receives the sum of block b. The other slots hold partial
-    sums, so the result is marked as not zero-padded."""
+    ``b * block`` receives the sum of block b; the other slots hold partial
+    sums. The result spans every slot (``size == slots``)."""
     block = _power_of_two(block, "block")
     if block > ct.context.slots:
         raise ParameterError(f"block of {block} slots is larger than the {ct.context.slots} slots")
-    acc = ct
+    acc = _whole(ct, "block_sum()")
     for step in block_sum_steps(block):
         acc = acc + acc.rotate(step)
-    out = acc._new(acc._core, clean=False)
-    return out
+    return acc
 
 
 def packed_dot(a, b, block: int):
@@ -71,10 +70,13 @@ def replicate(ct, period: int, copies: int):
         raise ParameterError(f"{copies} copies of {period} slots do not fit in {ct.context.slots} slots")
     if ct.size > period:
         raise ParameterError(f"the vector has {ct.size} values, more than the period {period}")
-    ct._require_clean("replicate()")
-    acc = ct
+    acc = _whole(ct, "replicate()")
     for step in steps:
         acc = acc + acc.rotate(step)
-    from ._core import ckks as _ckks
+    return acc._relabel(period * copies, "zeros")
 
-    return acc._new(_ckks.with_slots_used(acc._core, period * copies), clean=True)
+
+def _whole(ct, what: str):
+    """``ct`` viewed as the full slot vector (its zero padding included)."""
+    ct._require_zero_padding(what)
+    return ct._relabel(ct.context.slots, "zeros")

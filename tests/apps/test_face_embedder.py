@@ -60,3 +60,13 @@ def test_no_images_raise():
 def test_detection_without_a_face_raises():
     with pytest.raises(si.ParameterError, match="no face"):
         FaceEmbedder(detect=True)(np.full((200, 200, 3), 128, dtype=np.uint8))
+
+
+def test_detection_prints_nothing(capfd):
+    """OpenCV's graph engine warned on stderr at every detector use."""
+    capfd.readouterr()
+    embed = FaceEmbedder(detect=True)
+    with pytest.raises(si.ParameterError):
+        embed(np.full((64, 64, 3), 128, np.uint8))
+    out, err = capfd.readouterr()
+    assert out == "" and "WARN" not in err, err

@@ -12,6 +12,7 @@ prime): that is fine.
 """
 
 import functools
+import hashlib
 import pickle
 import struct
 import time
@@ -26,10 +27,13 @@ import securinfer as si
 from securinfer.ciphertext import _unpickle
 from securinfer.context import _load_public, _register
 
-HEADER = 40
+HEADER = 64  # format v2 (io/header.h)
 # (offset, width) of the header fields after the magic bytes.
 FIELDS = {"version": (4, 2), "type": (6, 2), "flags": (8, 4), "reserved": (12, 4), "payload_size": (16, 8),
-          "fingerprint": (24, 8), "key_id": (32, 8)}
+          "fingerprint": (24, 32), "key_id": (56, 8)}
+# A ciphertext's payload before its polynomials: level, polynomial count,
+# length, padding, period, complex flag, scale.
+CT_FIELDS = 21
 KINDS = ["ctx_public", "ctx_secret", "ct_seeded", "ct_public", "ct_product"]
 
 
@@ -56,7 +60,7 @@ def header_offsets(blob):
     out, i = [], blob.find(b"SINF")
     while 0 <= i <= len(blob) - HEADER:
         version, typ = struct.unpack_from("<HH", blob, i + 4)
-        if version == 1 and 1 <= typ <= 8:
+        if version == 2 and 1 <= typ <= 8:
             out.append(i)
         i = blob.find(b"SINF", i + 1)
     return out
@@ -110,8 +114,8 @@ def check_input(kind, data, world, via_pickle=False):
                 if via_pickle:
                     ctx = world["public"]
                     _register(ctx)  # a context loaded since may have taken the registry slot
-                    ct = pickle.loads(pickle.dumps(_Reduce(_unpickle, (data, ctx.fingerprint, ctx._keys.key_id, False,
-                                                                       True))))
+                    ct = pickle.loads(pickle.dumps(_Reduce(_unpickle, (data, ctx.parameters.canonical_bytes,
+                                                                       ctx._keys.key_id))))
                 else:
                     ct = si.Ciphertext.load(data, world["ctx"] if len(data) % 2 else world["public"])
                 use_ciphertext(ct, world)
@@ -260,13 +264,16 @@ def test_truncation_everywhere(kind):
 
 @pytest.mark.parametrize("kind", ["ct_seeded", "ct_public", "ct_product"])
 def test_ciphertext_payload_fields_at_edge_values(kind):
-    """Level, polynomial count, slot count and scale set to edge values."""
+    """Level, polynomial count, length, slot state and scale set to edge values."""
     world = get_world()
     blob = world["seeds"][kind]
     edits = [(0, "<H", v) for v in (0, 1, 2, 3, 0xFFFF)]
     edits += [(2, "<B", v) for v in (0, 1, 2, 3, 4, 0xFF)]
     edits += [(3, "<I", v) for v in (0, 1, 2048, 2049, 0xFFFFFFFF)]
-    edits += [(7, "<d", v) for v in (float("nan"), float("inf"), -1.0, 0.0, 0.5, 1.0, 2.0**68, 2.0**69, 1e308)]
+    edits += [(7, "<B", v) for v in (0, 1, 2, 3, 0xFF)]
+    edits += [(8, "<I", v) for v in (0, 1, 3, 8, 16, 2048, 4096, 0xFFFFFFFF)]
+    edits += [(12, "<B", v) for v in (0, 1, 2, 0xFF)]
+    edits += [(13, "<d", v) for v in (float("nan"), float("inf"), -1.0, 0.0, 0.5, 1.0, 2.0**68, 2.0**69, 1e308)]
     for off, fmt, value in edits:
         d = bytearray(blob)
         struct.pack_into(fmt, d, HEADER + off, value)
@@ -277,8 +284,8 @@ def test_third_polynomial():
     """A ciphertext claiming and carrying three polynomials loads, decrypts, and is refused where unsupported."""
     world = get_world()
     blob = world["seeds"]["ct_public"]
-    polys = blob[HEADER + 15:]
-    d = bytearray(blob[:HEADER + 15] + polys + polys[: len(polys) // 2])
+    polys = blob[HEADER + CT_FIELDS:]
+    d = bytearray(blob[:HEADER + CT_FIELDS] + polys + polys[: len(polys) // 2])
     d[HEADER + 2] = 3
     d[16:24] = (len(d) - HEADER).to_bytes(8, "little")
     ct = si.Ciphertext.load(bytes(d), world["ctx"])
@@ -319,8 +326,16 @@ def _is_prime(n):
     return True
 
 
+def _canonical(n, q, p, scale_bits, enforce):
+    """CkksParameters::canonical_bytes, written from its definition."""
+    out = b"securinfer.ckks.parameters.v1" + struct.pack("<QI", n, len(q)) + b"".join(struct.pack("<Q", x) for x in q)
+    out += struct.pack("<I", len(p)) + b"".join(struct.pack("<Q", x) for x in p)
+    return out + struct.pack("<QB", scale_bits, enforce)
+
+
+@pytest.mark.parametrize("version", [1, 2])
 @pytest.mark.parametrize("enforce", [0, 1])
-def test_tiny_context_claiming_huge_parameters_is_refused_before_building(enforce):
+def test_tiny_context_claiming_huge_parameters_is_refused_before_building(enforce, version):
     """A ~1 KB context (parameters only: N = 2^17 and 120-128 small NTT primes,
     within the 128-bit bound when enforced) once made the loader build the
     whole context -- ~800 MB and over a second -- before finding the keys
@@ -333,12 +348,15 @@ def test_tiny_context_claiming_huge_parameters_is_refused_before_building(enforc
         k += 1
     q, p = primes[:-1], primes[-1:]
     scale = struct.unpack("<Q", struct.pack("<d", 1024.0))[0]
-    fp = _fnv([n, len(q), *q, len(p), *p, scale])
+    if version == 1:
+        fp = struct.pack("<Q", _fnv([n, len(q), *q, len(p), *p, scale]))
+    else:
+        fp = hashlib.sha256(_canonical(n, q, p, scale, enforce)).digest()
     body = struct.pack("<IHH", n, len(q), len(p)) + b"".join(struct.pack("<Q", x) for x in q + p)
     body += struct.pack("<QB", scale, enforce)
 
     def header(typ, size, key_id):
-        return b"SINF" + struct.pack("<HHIIQQQ", 1, typ, 0, 0, size, fp, key_id)
+        return b"SINF" + struct.pack("<HHIIQ", version, typ, 0, 0, size) + fp + struct.pack("<Q", key_id)
 
     params = header(1, len(body), 0) + body
     blob = header(8, len(params), 1) + params

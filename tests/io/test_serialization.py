@@ -102,13 +102,24 @@ def test_insecure_parameters_load_only_when_asked():
 
 
 def test_format_fixtures_keep_loading():
-    """Files written by format version 1 (tests/data, made by make_fixtures.py)."""
+    """Files written by format version 1 (tests/data, made by make_fixtures.py).
+    v1 kept no slot state, so its ciphertexts load assuming nothing: undefined
+    padding (refused where it would be read) and complex values (nothing dropped)."""
     ctx = si.Context.load((DATA / "context_v1_secret.bin").read_bytes())
     expected = np.load(DATA / "values_v1.npy")
     for name in ("ciphertext_v1_fresh.bin", "ciphertext_v1_product.bin"):
         ct = si.Ciphertext.load((DATA / name).read_bytes(), ctx)
+        assert (ct.padding, ct.is_complex) == ("undefined", True)
         want = expected if "fresh" in name else expected * expected
-        assert np.allclose(ctx.decrypt(ct), want, atol=1e-6), name
+        values = ctx.decrypt(ct)
+        assert values.dtype == np.complex128
+        assert np.allclose(values.real, want, atol=1e-6), name
+        assert np.allclose(ctx.decrypt(ct, complex=False), want, atol=1e-6), name
+        with pytest.raises(si.ParameterError, match="padding is undefined"):
+            ct.sum()
+        # Written again, it is format v2 and keeps the state it has.
+        again = si.Ciphertext.load(ct.serialize(), ctx)
+        assert again.serialize()[4:6] == b"\x02\x00" and again.padding == "undefined"
     # Its public key is over the chain primes only (v1): still encrypts.
     server = si.Context.load(ctx.public().serialize())
     x = np.linspace(-1, 1, 64)

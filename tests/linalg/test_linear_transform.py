@@ -157,7 +157,9 @@ def test_chained_products(ctx):
 
 def test_wrong_shapes_and_inputs(ctx):
     a = ctx.encrypt(np.ones(5))
-    for bad, match in [(np.ones((4, 2)), "shapes do not match"), (np.ones(5), "2-D"),
+    # numpy's rule: a 1-D right operand makes `@` an inner product.
+    assert_close(ctx.decrypt(a @ np.arange(5.0)), [10.0], MIN_BITS, "x @ v (1-D)")
+    for bad, match in [(np.ones((4, 2)), "shapes do not match"), (np.ones(4), "not aligned"),
                        (np.ones((5, 2, 1)), "2-D"), (np.ones((5, 2)) * 1j, "complex"),
                        (np.array([["a"] * 2] * 5), "numeric"), (np.full((5, 2), np.nan), "finite")]:
         with pytest.raises(si.ParameterError, match=match):

@@ -46,7 +46,7 @@ def test_container_caps():
 def test_size_caps_are_the_exact_serialized_sizes(description):
     p = ParameterSet.from_description(description)
     ctx = si.Context.create(**description)
-    assert p.fingerprint == ctx.fingerprint
+    assert p.fingerprint.hex() == ctx.fingerprint and p.matches(ctx) and p.parameters == ctx.parameters
     assert p.context_bytes(0) == len(ctx.public().serialize())
     ctx.generate_rotation_keys(steps=[1, -3, 17])
     assert p.context_bytes(3) == len(ctx.public().serialize())
@@ -69,13 +69,18 @@ def test_upload_cap_per_parameters():
     ctx = si.Context.create(preset="fast")
     ctx.generate_rotation_keys(steps=[1, 2])
     data = ctx.public().serialize()
-    assert load_public_context(data, {p.fingerprint: p.context_bytes(2)}).fingerprint == ctx.fingerprint
+    assert load_public_context(data, {p.fingerprint: (p.parameters, p.context_bytes(2))}).parameters == p.parameters
     with pytest.raises(TooLarge):
-        load_public_context(data, {p.fingerprint: p.context_bytes(1)})
+        load_public_context(data, {p.fingerprint: (p.parameters, p.context_bytes(1))})
     with pytest.raises(si.ContextMismatchError):
-        load_public_context(data, {p.fingerprint + 1: 10**9})
+        load_public_context(data, {bytes(32): (p.parameters, 10**9)})
     with pytest.raises(si.SecurityError):
-        load_public_context(ctx.serialize(secret_key=True), {p.fingerprint: 10**9})
+        load_public_context(ctx.serialize(secret_key=True), {p.fingerprint: (p.parameters, 10**9)})
+    # Found by fingerprint, admitted only by full equality: parameters that
+    # would share a fingerprint (as a forged 64-bit hash once did) are refused.
+    other = ParameterSet.from_description({"preset": "tenseal"})
+    with pytest.raises(si.ContextMismatchError):
+        load_public_context(data, {p.fingerprint: (other.parameters, 10**9)})
 
 
 def test_session_store_lru_and_ttl_with_a_clock():

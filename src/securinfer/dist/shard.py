@@ -67,7 +67,7 @@ class PlainShard:
         self.max_encoded_bytes = max_encoded_bytes
         self._templates = templates
         self._normalised = normalised
-        self._encoded: dict = {}          # (fingerprint, level) -> {block: EncodedColumns}
+        self._encoded: dict = {}          # (parameters, level) -> {block: EncodedColumns}
         self._encoded_bytes = 0
         self._lock = threading.Lock()     # blocks are encoded on several threads
         self.encodings = 0                # blocks encoded so far (a repeated query adds none)
@@ -108,7 +108,7 @@ class PlainShard:
 
     def encoded(self, context, level: int, b: int) -> EncodedColumns:
         """Block ``b``'s columns encoded for ``context`` at ``level`` (cached within the budget)."""
-        key = (context.fingerprint, level)
+        key = (context.parameters, level)
         with self._lock:
             cols = self._encoded.get(key, {}).get(b)
         if cols is None:

@@ -36,7 +36,7 @@ def broadcast(client, data: bytes, workers: Sequence[str]):
 
 
 class ContextShipper:
-    """Public contexts scattered to workers, remembered by (fingerprint, key id)."""
+    """Public contexts scattered to workers, remembered by (parameters, key id)."""
 
     def __init__(self, client):
         self.client = client

@@ -1,7 +1,7 @@
 """What travels between the driver and the workers: public contexts and
 ciphertexts as securinfer's own validated bytes.
 
-A ciphertext's pickle names its context by fingerprint and key id, and only
+A ciphertext's pickle names its context by parameters and key id, and only
 unpickles in a process where that context is loaded; rather than rely on the
 order in which Dask deserialises task arguments, the driver sends the public
 context's bytes once per worker and every ciphertext as plain bytes, and the
@@ -34,12 +34,12 @@ from ..ciphertext import Ciphertext
 from ..context import Context
 from ..errors import ContextMismatchError, ParameterError, SecurityError, SerializationError
 
-ContextKey = Tuple[int, int]
+ContextKey = Tuple[bytes, int]
 
 
 def context_key(context: Context) -> ContextKey:
-    """``(fingerprint, key id)``: what identifies a context's parameters and keys."""
-    return (int(context.fingerprint), int(context._keys.key_id))
+    """``(canonical parameter bytes, key id)``: what identifies a context's parameters and keys."""
+    return (context.parameters.canonical_bytes, int(context._keys.key_id))
 
 
 def public_bytes(context: Context) -> bytes:
@@ -77,11 +77,10 @@ def probe_context(cts: Sequence[Ciphertext]) -> Context:
 
 def pack(cts: Sequence[Ciphertext]) -> bytes:
     """Ciphertexts as one blob: a little-endian uint64 count, each one's byte
-    length and flags (complex, zero-padded), then each one's
-    :meth:`~securinfer.Ciphertext.serialize`."""
+    length, then each one's :meth:`~securinfer.Ciphertext.serialize` (which
+    carries its slot state)."""
     parts = [c.serialize() for c in cts]
-    flags = [int(c._complex) | 2 * int(c._clean) for c in cts]
-    header = np.array([len(parts)] + [len(p) for p in parts] + flags, dtype="<u8").tobytes()
+    header = np.array([len(parts)] + [len(p) for p in parts], dtype="<u8").tobytes()
     return header + b"".join(parts)
 
 
@@ -94,18 +93,14 @@ def unpack(blob: bytes, context: Context) -> List[Ciphertext]:
     if len(view) < 8:
         raise SerializationError("ciphertext blob too short")
     count = int(np.frombuffer(view[:8], dtype="<u8")[0])
-    if count > (len(view) - 8) // 16:
+    if count > (len(view) - 8) // 8:
         raise SerializationError("ciphertext blob: bad count")
-    # Python ints: an int64 sum of hostile uint64 sizes could wrap around to the right length.
-    header = [int(v) for v in np.frombuffer(view[8:8 + 16 * count], dtype="<u8")]
-    sizes, flags = header[:count], header[count:]
-    start = 8 + 16 * count
-    if any(s <= 0 or s > len(view) for s in sizes) or any(f > 3 for f in flags) or start + sum(sizes) != len(view):
+    sizes = [int(s) for s in np.frombuffer(view[8:8 + 8 * count], dtype="<u8")]  # Python ints: no wrap
+    start = 8 + 8 * count
+    if any(s <= 0 for s in sizes) or start + sum(sizes) != len(view):
         raise SerializationError("ciphertext blob: sizes do not match its length")
     out = []
-    for size, flag in zip(sizes, flags):
-        ct = Ciphertext.load(bytes(view[start:start + size]), context)
-        ct._complex, ct._clean = bool(flag & 1), bool(flag & 2)
-        out.append(ct)
-        start += int(size)
+    for size in sizes:
+        out.append(Ciphertext.load(bytes(view[start:start + size]), context))
+        start += size
     return out

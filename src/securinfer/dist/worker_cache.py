@@ -48,7 +48,7 @@ class WorkerState:
     def context(self, key: ContextKey, data: Optional[bytes]) -> Context:
         """The cached public context ``key``, loaded from ``data`` (its
         public bytes) the first time; never one holding a secret key."""
-        key = (int(key[0]), int(key[1]))
+        key = (bytes(key[0]), int(key[1]))
         with self._lock:
             hit = self._contexts.get(key)
             if hit is not None:

@@ -5,7 +5,7 @@ It implements the servable contract: ``model(cts) -> cts`` on the server
 clients, ``required_rotations()``, ``save(path)`` / ``EncryptedModel.load(path)``
 (one ``.npz`` of weights plus a JSON plan; no pickle, no key). The plaintext
 weights are prepared for a context once (slot packing: encoded diagonals)
-and cached by the context's parameter fingerprint, never per query.
+and cached by the context's parameters (compared in full), never per query.
 
 Example:
     >>> import numpy as np, securinfer.nn as snn
@@ -116,17 +116,17 @@ class EncryptedModel:
             raise ContextMismatchError(f"the ciphertexts' parameters ({ctx!r}) are not the model's {p}")
 
     def prepared(self, ctx: Context):
-        """The weights prepared for ``ctx`` (cached by parameter fingerprint)."""
+        """The weights prepared for ``ctx`` (cached by the parameters, compared in full)."""
         if self.packing == "features":
             return None
         with self._lock:
-            hit = self._cache.get(ctx.fingerprint)
+            hit = self._cache.get(ctx.parameters)
             if hit is not None:
-                self._cache.move_to_end(ctx.fingerprint)
+                self._cache.move_to_end(ctx.parameters)
                 return hit
         prepared = prepare_slots(self.graph, ctx, self.layout)
         with self._lock:
-            self._cache[ctx.fingerprint] = prepared
+            self._cache[ctx.parameters] = prepared
             while len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
         return prepared

@@ -255,7 +255,7 @@ def _same_parameters(prepared, context) -> bool:
     """Whether a client's context has exactly the parameters a servable was
     prepared for. The one place the service compares parameters: every
     check (session upload, run, the servable's answer) goes through here."""
-    return prepared.fingerprint == context.fingerprint
+    return prepared.parameters == context.parameters   # securinfer.Parameters: compared in full
 
 
 def _add_api_docs(app: FastAPI, authorize) -> None:

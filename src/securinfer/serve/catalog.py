@@ -38,8 +38,8 @@ class Catalog:
         self._descriptions: Dict[str, dict] = {}
         self._parameters: Dict[str, ParameterSet] = {}
         self._max_inputs: Dict[str, int] = {}
-        rotations: Dict[int, set] = {}
-        by_fingerprint: Dict[int, ParameterSet] = {}
+        rotations: Dict[bytes, set] = {}
+        by_fingerprint: Dict[bytes, ParameterSet] = {}
         for obj in servables:
             for attribute in ("describe", "required_rotations"):
                 if not callable(getattr(obj, attribute, None)):
@@ -62,7 +62,8 @@ class Catalog:
             self._servables[name], self._descriptions[name], self._parameters[name] = obj, description, params
             by_fingerprint[params.fingerprint] = params
             rotations.setdefault(params.fingerprint, set()).update(int(r) for r in obj.required_rotations())
-        self._context_caps = {fp: p.context_bytes(p.max_galois_keys(rotations[fp])) for fp, p in by_fingerprint.items()}
+        self._context_caps = {fp: (p.parameters, p.context_bytes(p.max_galois_keys(rotations[fp])))
+                              for fp, p in by_fingerprint.items()}
 
     def names(self) -> List[str]:
         return sorted(self._servables)
@@ -90,13 +91,14 @@ class Catalog:
         count = self._max_inputs[name]
         return container.overhead(count) + count * self._parameters[name].max_ciphertext_bytes()
 
-    def context_caps(self) -> Dict[int, int]:
-        """Largest context upload per accepted parameter fingerprint."""
+    def context_caps(self) -> Dict[bytes, tuple]:
+        """Per accepted parameter fingerprint: (the parameters, compared in
+        full once loaded; the largest context upload they allow)."""
         return dict(self._context_caps)
 
     def max_context_body(self) -> int:
-        return max(self._context_caps.values(), default=0)
+        return max((cap for _, cap in self._context_caps.values()), default=0)
 
-    def compatible(self, fingerprint: int) -> List[str]:
-        """The servables a context of these parameters can run."""
-        return [n for n in self.names() if self._parameters[n].fingerprint == fingerprint]
+    def compatible(self, context) -> List[str]:
+        """The servables a context of these parameters can run (full comparison)."""
+        return [n for n in self.names() if self._parameters[n].matches(context)]

@@ -91,7 +91,7 @@ class LinearModel:
         if len(ciphertexts) != 1 or not isinstance(ciphertexts[0], Ciphertext):
             raise ParameterError(f"{self.name} takes exactly one ciphertext")
         x = ciphertexts[0]
-        if x.context.fingerprint != self.parameters.fingerprint:
+        if not self.parameters.matches(x.context):
             raise ContextMismatchError(f"{self.name} runs on other parameters than this ciphertext's")
         if x.level < 1:
             raise LevelError(f"{self.name} needs one level (a product by the weights); this ciphertext is at level 0")

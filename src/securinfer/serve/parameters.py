@@ -13,8 +13,8 @@ Example:
     >>> p = ParameterSet.from_description({"preset": "fast"})
     >>> p.poly_degree, p.slots, p.dnum
     (8192, 4096, 3)
-    >>> p.max_ciphertext_bytes()   # header + level/size/slots/scale + 2 x (49+40+40 bits x 8192)
-    264247
+    >>> p.max_ciphertext_bytes()   # header + level/size/slot state/scale + 2 x (49+40+40 bits x 8192)
+    264277
 """
 
 from __future__ import annotations
@@ -24,13 +24,15 @@ from typing import Mapping
 
 from .._core import ckks as _ckks
 from ..errors import ParameterError
+from ..parameters import Parameters
 from ..presets import PRESETS, parameters_for_depth
 
 __all__ = ["ParameterSet"]
 
-_HEADER = 40            # the fixed object header (csrc/io/header.h)
+_HEADER = 64            # the fixed object header, format v2 (csrc/io/header.h)
 _SEED = 32              # a uniform polynomial travels as its seed
-_CIPHERTEXT_FIELDS = 2 + 1 + 4 + 8   # level u16, polynomial count u8, slots used u32, scale f64
+# level u16, polynomial count u8, length u32, padding u8, period u32, complex u8, scale f64
+_CIPHERTEXT_FIELDS = 2 + 1 + 4 + 1 + 4 + 1 + 8
 
 
 def _packed(n: int, bits: int) -> int:
@@ -47,7 +49,8 @@ class ParameterSet:
     special_bits: tuple      # bit widths of the special primes
     dnum: int                # key-switching digits
     scale_bits: int
-    fingerprint: int
+    parameters: Parameters   # compared in full with an upload's
+    fingerprint: bytes       # SHA-256 of the parameters: finds them before a body is parsed
 
     @classmethod
     def from_description(cls, context: Mapping) -> "ParameterSet":
@@ -85,7 +88,12 @@ class ParameterSet:
         return cls(description=dict(kw), poly_degree=core.poly_degree,
                    chain_bits=tuple(int(q).bit_length() for q in core.q_primes),
                    special_bits=tuple(int(p).bit_length() for p in core.p_primes),
-                   scale_bits=int(spec["scale_bits"]), dnum=core.dnum, fingerprint=core.fingerprint)
+                   scale_bits=int(spec["scale_bits"]), dnum=core.dnum,
+                   parameters=Parameters._from_core(core.parameters), fingerprint=core.fingerprint)
+
+    def matches(self, context) -> bool:
+        """Whether ``context`` (a securinfer.Context) has exactly these parameters."""
+        return context.parameters == self.parameters
 
     def core_context(self):
         """The core's parameters-only context (NTT tables, no keys), to plan

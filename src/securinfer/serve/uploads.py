@@ -14,9 +14,9 @@ Example:
     >>> from securinfer.serve.uploads import load_public_context
     >>> p = ParameterSet.from_description({"preset": "fast"})
     >>> ctx = si.Context.create(preset="fast")
-    >>> load_public_context(ctx.public().serialize(), {p.fingerprint: p.context_bytes(0)}).has_secret_key
+    >>> load_public_context(ctx.public().serialize(), {p.fingerprint: (p.parameters, p.context_bytes(0))}).has_secret_key
     False
-    >>> load_public_context(ctx.serialize(secret_key=True), {p.fingerprint: p.context_bytes(0)})
+    >>> load_public_context(ctx.serialize(secret_key=True), {p.fingerprint: (p.parameters, p.context_bytes(0))})
     Traceback (most recent call last):
     ...
     securinfer.errors.SecurityError: refused: this context carries a secret key; upload ctx.public().serialize()
@@ -32,20 +32,22 @@ from ..errors import ContextMismatchError, SecurityError, SerializationError
 
 __all__ = ["load_public_context", "TooLarge", "HEADER_SIZE"]
 
-HEADER_SIZE = 40
-_HEADER = struct.Struct("<4sHHII QQQ".replace(" ", ""))
-_MAGIC, _VERSION, _TYPE_CONTEXT, _FLAG_SECRET = b"SINF", 1, 8, 2
+HEADER_SIZE = 64  # format v2 (csrc/io/header.h)
+_HEADER = struct.Struct("<4sHHII Q32sQ".replace(" ", ""))
+_MAGIC, _VERSION, _TYPE_CONTEXT, _FLAG_SECRET = b"SINF", 2, 8, 2
 
 
 class TooLarge(SerializationError):
     """More bytes than the parameters allow (the service answers 413)."""
 
 
-def load_public_context(data, max_bytes: Mapping[int, int]) -> Context:
+def load_public_context(data, accepted: Mapping[bytes, tuple]) -> Context:
     """A public :class:`~securinfer.Context` from an upload.
 
-    ``max_bytes`` maps each accepted parameter fingerprint to the largest
-    context allowed for it. Raises ``SecurityError`` for a secret key,
+    ``accepted`` maps each accepted parameter fingerprint (SHA-256 bytes) to
+    ``(parameters, largest context allowed)``: the fingerprint finds them
+    before the body is parsed, and the loaded context's parameters are then
+    compared with them in full. Raises ``SecurityError`` for a secret key,
     ``ContextMismatchError`` for parameters not accepted here,
     ``TooLarge`` for more bytes than those parameters allow (Galois keys
     beyond those the servables use), ``SerializationError`` for bytes that
@@ -60,12 +62,13 @@ def load_public_context(data, max_bytes: Mapping[int, int]) -> Context:
         raise SerializationError(f"context format version {version} is not supported")
     if flags & _FLAG_SECRET:
         raise SecurityError("refused: this context carries a secret key; upload ctx.public().serialize()")
-    if fingerprint not in max_bytes:
+    if fingerprint not in accepted:
         raise ContextMismatchError("these parameters match no servable here; build the context from a servable's "
                                    "describe()['context']")
-    if len(view) > max_bytes[fingerprint]:
+    expected, cap = accepted[fingerprint]
+    if len(view) > cap:
         raise TooLarge(f"context of {len(view)} bytes is larger than these parameters allow "
-                                 f"({max_bytes[fingerprint]} bytes: public, relinearisation and the Galois keys "
+                                 f"({cap} bytes: public, relinearisation and the Galois keys "
                                  f"the servables use)")
     if payload != len(view) - HEADER_SIZE:
         raise SerializationError(f"context truncated or padded: header announces {payload + HEADER_SIZE} bytes, "
@@ -73,4 +76,6 @@ def load_public_context(data, max_bytes: Mapping[int, int]) -> Context:
     ctx = Context.load(view)
     if ctx.has_secret_key:  # the header said otherwise; never keep it
         raise SecurityError("refused: this context carries a secret key")
+    if ctx.parameters != expected:  # the fingerprint found them; only equality admits them
+        raise ContextMismatchError("these parameters match no servable here")
     return ctx

@@ -21,6 +21,7 @@ Example (not run here: it loads the model)::
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import threading
@@ -66,6 +67,22 @@ def _as_bgr_uint8(image) -> np.ndarray:
     return np.ascontiguousarray(img[:, :, ::-1].astype(np.uint8))    # RGB -> BGR, what OpenCV's models expect
 
 
+@contextlib.contextmanager
+def _opencv_errors_only(cv2):
+    """OpenCV's own logging at ERROR level for a block: YuNet's graph engine
+    otherwise warns on every detection that it ignores the target setting."""
+    logging = getattr(getattr(cv2, "utils", None), "logging", None)
+    if logging is None:
+        yield
+        return
+    before = logging.getLogLevel()
+    logging.setLogLevel(logging.LOG_LEVEL_ERROR)
+    try:
+        yield
+    finally:
+        logging.setLogLevel(before)
+
+
 class FaceEmbedder:
     """SFace embeddings: ``embedder(images) -> (n, 128)`` float32 unit vectors.
 
@@ -82,9 +99,14 @@ class FaceEmbedder:
         self._net = cv2.dnn.readNetFromONNX(sface_path or model_path(SFACE_FILE))
         self._detector = None
         if self.detect:
-            self._detector = cv2.FaceDetectorYN.create(yunet_path or model_path(YUNET_FILE), "", (320, 320),
-                                                       float(min_confidence), 0.3, 50)
+            with _opencv_errors_only(cv2):
+                self._detector = self._create_detector(cv2, yunet_path, min_confidence)
         self._lock = threading.Lock()      # OpenCV networks are not thread-safe
+
+    @staticmethod
+    def _create_detector(cv2, yunet_path, min_confidence):
+        return cv2.FaceDetectorYN.create(yunet_path or model_path(YUNET_FILE), "", (320, 320),
+                                         float(min_confidence), 0.3, 50)
 
     def __call__(self, images) -> np.ndarray:
         if isinstance(images, np.ndarray) and images.ndim in (2, 3) and (images.ndim == 2 or images.shape[-1] in (3, 4)):
@@ -106,7 +128,7 @@ class FaceEmbedder:
 
     def _align(self, bgr: np.ndarray) -> np.ndarray:
         cv2 = self._cv2
-        with self._lock:
+        with self._lock, _opencv_errors_only(cv2):
             self._detector.setInputSize((bgr.shape[1], bgr.shape[0]))
             _, faces = self._detector.detect(bgr)
         if faces is None or len(faces) == 0:

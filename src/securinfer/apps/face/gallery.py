@@ -137,7 +137,7 @@ class Gallery:
 
     def _block_columns(self, context, level: int, b: int):
         with self._lock:
-            cache = self._encoded.setdefault((context.fingerprint, level), {})
+            cache = self._encoded.setdefault((context.parameters, level), {})
             cols = cache.get(b)
         if cols is None:
             cols = EncodedColumns(context, self._columns[b], level=level)      # outside the lock: slow

@@ -83,5 +83,5 @@ def check_probe(cts, parameters: dict, dim: int = EMBEDDING_SIZE) -> None:
         raise ParameterError("the probe must hold securinfer.Ciphertext objects only")
     check_context(cts[0].context, parameters)
     key = cts[0]._core.key_id
-    if any(c.context.fingerprint != cts[0].context.fingerprint or c._core.key_id != key for c in cts):
+    if any(not c.context.same_parameters(cts[0].context) or c._core.key_id != key for c in cts):
         raise ContextMismatchError("the probe's ciphertexts come from different contexts or keys")
