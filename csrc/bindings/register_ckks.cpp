@@ -14,7 +14,13 @@
 #include "ckks/rotation.h"
 #include "ckks/slot_layout.h"
 #include "ring/automorphism.h"
+#include "util/aligned_buffer.h"
 #include "util/errors.h"
+#include "ring/rns_ops.h"
+
+#include <cstring>
+#include <string>
+#include <unordered_set>
 
 namespace py = pybind11;
 
@@ -58,6 +64,66 @@ ckks::Padding parse_padding(const std::string& name) {
   if (name == "replicated") return ckks::Padding::replicated;
   if (name == "undefined") return ckks::Padding::undefined;
   throw ParameterError("padding must be 'zeros', 'replicated' or 'undefined', got '" + name + "'");
+}
+
+
+// TEST ONLY (see _testing_secret_values_in_freed_pool below).
+py::tuple testing_secret_values_in_freed_pool(const ContextPtr& context, const KeySet& keys, const std::string& what,
+                                              const Ciphertext* ct) {
+  // Copy the freed blocks first: computing the reference may reuse them.
+  std::vector<std::uint64_t> freed;
+  testing_scan_freed_blocks([&](const std::uint64_t* w, std::size_t count) { freed.insert(freed.end(), w, w + count); });
+  std::unordered_set<std::uint64_t> wanted;
+  const std::size_t n = context->degree();
+  std::vector<std::uint64_t> work(n);
+  auto keep = [&](const std::uint64_t* v) {
+    // Words below 2^32 are too common to tell (a long session frees millions of 30-bit residues).
+    for (std::size_t k = 0; k < n; ++k) if (v[k] >> 32) wanted.insert(v[k]);
+  };
+  auto add_product = [&](const ring::RnsPoly& a, const ring::PrimeList& primes) {
+    for (std::size_t i = 0; i < primes.size(); ++i) {
+      primes[i]->ops->mul(work.data(), a.limb(i), keys.secret().s.limb(i), n, primes[i]->modulus);
+      keep(work.data());
+    }
+  };
+  if (what == "public_key") {
+    add_product(keys.public_key().a, context->key_primes());
+  } else if (what == "relin") {
+    for (const auto& a : keys.relin_key().a) add_product(a, context->key_primes());
+  } else if (what == "encryption" || what == "decryption" || what == "ciphertext") {
+    if (ct == nullptr || ct->polys.size() != 2 || ct->key_id != keys.key_id())
+      throw ParameterError("this check needs a two-polynomial ciphertext of these keys");
+    const auto& primes = context->level_primes(ct->level);
+    if (what == "encryption") {
+      add_product(ct->polys[1], primes);
+    } else if (what == "ciphertext") {
+      for (std::size_t i = 0; i <= ct->level; ++i) keep(ct->polys[0].limb(i));
+    } else {
+      ring::RnsPoly m = ct->polys[0];
+      for (std::size_t i = 0; i <= ct->level; ++i)
+        primes[i]->ops->mul_add(m.limb(i), ct->polys[1].limb(i), keys.secret().s.limb(i), n, primes[i]->modulus);
+      ring::ntt_inverse(m, primes);
+      for (std::size_t i = 0; i <= ct->level; ++i) keep(m.limb(i));
+      if (ct->level == 0) {  // the decoder's centred doubles too (one prime: no CRT needed)
+        const std::uint64_t q = primes[0]->value();
+        for (std::size_t k = 0; k < n; ++k) {
+          const std::uint64_t r = m.limb(0)[k];
+          const double v = r > q / 2 ? -static_cast<double>(q - r) : static_cast<double>(r);
+          std::uint64_t bits;
+          std::memcpy(&bits, &v, sizeof bits);
+          if (std::fabs(v) >= 0x1p20) wanted.insert(bits);
+        }
+      }
+      m.wipe();
+    }
+  } else {
+    throw ParameterError("what must be 'encryption', 'decryption', 'public_key', 'relin' or 'ciphertext'");
+  }
+  secure_wipe(work.data(), n * sizeof(std::uint64_t));
+  std::unordered_set<std::uint64_t> found;
+  for (std::uint64_t w : freed) if (wanted.count(w)) found.insert(w);
+  secure_wipe(freed.data(), freed.size() * sizeof(std::uint64_t));
+  return py::make_tuple(found.size(), wanted.size());
 }
 
 }  // namespace
@@ -172,6 +238,8 @@ void register_ckks(py::module_& parent) {
     auto pt = ckks::encode(ctx, v.data(), v.size(), L, ctx->level_scale(L));
     Ciphertext ct = ckks::encrypt(ctx, keys, pt, v.size());
     ct.is_complex = complex_values;
+    pt.poly.wipe();  // the client's data, encoded: not left in a freed block either
+    secure_wipe(v.data(), v.size() * sizeof(v[0]));
     return ct;
   });
   m.def("decrypt", [](const KeySet& keys, const Ciphertext& ct, double flooding_sigma) {
@@ -182,6 +250,29 @@ void register_ckks(py::module_& parent) {
     }
     return ComplexArray(out.size(), out.data());
   }, py::arg("keys"), py::arg("ct"), py::arg("flooding_sigma") = 0.0);
+  m.def("decrypt_flooded", [](const KeySet& keys, const Ciphertext& ct, double statistical_bits, double queries,
+                              bool real_data, double error_bound) {
+    std::vector<Complex> out;
+    ckks::FloodingReport report;
+    {
+      py::gil_scoped_release release;
+      const ckks::FloodingOptions options{statistical_bits, queries, real_data, error_bound};
+      out = ckks::decrypt_flooded(keys, ct, options, &report);
+    }
+    py::dict info;
+    info["error_bound"] = report.error_estimate;
+    info["sigma"] = report.sigma;
+    return py::make_tuple(ComplexArray(out.size(), out.data()), info);
+  }, py::arg("keys"), py::arg("ct"), py::arg("statistical_bits") = 30.0, py::arg("queries") = 1.0,
+     py::arg("real_data") = true, py::arg("error_bound") = 0.0,
+     "Decrypt with deterministic noise flooding sized from the ciphertext's error (ckks/flooding.h); "
+     "returns (slots, {'error_bound', 'sigma'}).");
+  m.def("_testing_secret_values_in_freed_pool", &testing_secret_values_in_freed_pool, py::arg("context"),
+        py::arg("keys"), py::arg("what"), py::arg("ct") = nullptr,
+        "TEST ONLY. (found, total): how many distinct secret-dependent words of `what` ('encryption': a s of "
+        "ct; 'public_key' / 'relin': a s of the keys; 'decryption': c0 + c1 s of ct, coefficient form, and "
+        "at level 0 the decoder's doubles; 'ciphertext': ct's own c0, a public control) lie in the blocks "
+        "freed to the buffer cache.");
   m.def("add", &ckks::add, Release());
   m.def("sub", &ckks::sub, Release());
   m.def("negate", &ckks::negate, Release());

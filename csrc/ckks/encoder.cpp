@@ -493,6 +493,11 @@ void CkksEncoder::decode(const std::uint64_t* residues, const std::vector<Modulu
   }
   fft_forward(re.data(), im.data());
   for (std::size_t j = 0; j < slots; ++j) out[j] = std::complex<double>(re[slot_pos_[j]], im[slot_pos_[j]]);
+  // Decoding is the last step of decryption: m + e (not to be known beyond its
+  // result) must not stay in freed blocks.
+  secure_wipe(coef.data(), coef.size() * sizeof(double));
+  secure_wipe(re.data(), re.size() * sizeof(double));
+  secure_wipe(im.data(), im.size() * sizeof(double));
 }
 
 }  // namespace securinfer::ckks

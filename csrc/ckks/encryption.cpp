@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ckks/flooding.h"
 #include "ckks/key_switch.h"
 #include "ring/csprng.h"
 #include "ring/rns_ops.h"
@@ -66,6 +67,7 @@ Ciphertext encrypt(const ContextPtr& context, const KeySet& keys, const Plaintex
     ring::RnsPoly as(n, level + 1);
     ring::multiply(as, a, keys.secret().s, primes);
     ring::sub(c0, c0, as, primes);
+    as.wipe();  // a s with the public a gives s: never leave it in a freed block
     ct.seed = seed;
     ct.polys.push_back(std::move(c0));
     ct.polys.push_back(std::move(a));
@@ -115,15 +117,17 @@ Ciphertext encrypt(const ContextPtr& context, const KeySet& keys, const Plaintex
   return ct;
 }
 
-std::vector<std::complex<double>> decrypt(const KeySet& keys, const Ciphertext& ct, double flooding_sigma) {
-  SECURINFER_CHECK(std::isfinite(flooding_sigma) && flooding_sigma >= 0 && flooding_sigma < 0x1p48, ParameterError,
-                   "flooding noise must be finite, non-negative and below 2^48");
+namespace {
+
+// m + e = c0 + c1 s (+ c2 s^2) in coefficient form, over the ciphertext's level.
+// The caller wipes it.
+ring::RnsPoly phase(const KeySet& keys, const Ciphertext& ct) {
   keys.require_usable_with(*ct.context, ct.key_id);
   const Context& ctx = *ct.context;
   const std::size_t n = ctx.degree();
   const auto& primes = ctx.level_primes(ct.level);
   const SecretKey& sk = keys.secret();
-  // m = c0 + c1 s (+ c2 s^2), limb by limb, reading the key in place.
+  // Limb by limb, reading the key in place.
   ring::RnsPoly m = ct.polys[0];
   parallel_for(0, ct.level + 1, [&](std::size_t i) {
     const auto* p = primes[i];
@@ -136,17 +140,66 @@ std::vector<std::complex<double>> decrypt(const KeySet& keys, const Ciphertext& 
     }
   });
   ring::ntt_inverse(m, primes);
+  return m;
+}
+
+// Adds rounded Gaussian noise of `sigma` drawn from `prng` to every coefficient of m.
+void add_flooding(const Ciphertext& ct, ring::RnsPoly& m, ring::ChaCha20Prng& prng, double sigma) {
+  const Context& ctx = *ct.context;
+  const std::size_t n = ctx.degree();
+  const double cut = std::min(10 * sigma, 0x1p51);
+  std::vector<std::int64_t> noise(n);
+  ring::sample_gaussian(prng, noise.data(), n, sigma, cut);
+  auto flood = ring::RnsPoly::uninitialized(n, ct.level + 1);
+  ring::small_to_rns(noise.data(), n, ctx.level_moduli(ct.level), flood.data());
+  ring::add(m, m, flood, ctx.level_primes(ct.level));
+  // Whoever knows the noise knows m + e from the shared result.
+  secure_wipe(noise.data(), n * sizeof(std::int64_t));
+  flood.wipe();
+}
+
+void check_sigma(double sigma) {
+  SECURINFER_CHECK(std::isfinite(sigma) && sigma >= 0 && sigma < 0x1p48, ParameterError,
+                   "flooding noise must be finite, non-negative and below 2^48");
+}
+
+}  // namespace
+
+std::vector<std::complex<double>> decrypt(const KeySet& keys, const Ciphertext& ct, double flooding_sigma) {
+  check_sigma(flooding_sigma);
+  const Context& ctx = *ct.context;
+  ring::RnsPoly m = phase(keys, ct);
   if (flooding_sigma > 0) {
-    std::vector<std::int64_t> noise(n);
     ring::ChaCha20Prng prng(ring::random_seed());
-    ring::sample_gaussian(prng, noise.data(), n, flooding_sigma, 6 * flooding_sigma);
-    auto flood = ring::RnsPoly::uninitialized(n, ct.level + 1);
-    ring::small_to_rns(noise.data(), n, ctx.level_moduli(ct.level), flood.data());
-    ring::add(m, m, flood, primes);
+    add_flooding(ct, m, prng, flooding_sigma);
   }
   std::vector<std::complex<double>> out(ctx.slots());
   ctx.encoder().decode(m.data(), ctx.level_moduli(ct.level), ct.scale, out.data());
   m.wipe();
+  return out;
+}
+
+std::vector<std::complex<double>> decrypt_flooded(const KeySet& keys, const Ciphertext& ct,
+                                                  const FloodingOptions& options, FloodingReport* report) {
+  const Context& ctx = *ct.context;
+  ring::RnsPoly m = phase(keys, ct);
+  std::vector<std::complex<double>> out(ctx.slots());
+  ctx.encoder().decode(m.data(), ctx.level_moduli(ct.level), ct.scale, out.data());
+  const double bound = flooding_error_bound(ct, out.data(), options);
+  secure_wipe(out.data(), out.size() * sizeof(out[0]));  // the unflooded values never leave
+  const double sigma = flooding_sigma(bound, options);
+  double modulus_bits = 0;
+  for (const auto& q : ctx.level_moduli(ct.level)) modulus_bits += std::log2(static_cast<double>(q.value()));
+  // Ten sigma (the tail cut) must stay well inside (-Q/2, Q/2), beside the message.
+  SECURINFER_CHECK(std::log2(10 * sigma) + 2 < modulus_bits, ParameterError,
+                   "the flooding noise this ciphertext needs (2^" + std::to_string(std::log2(sigma)) +
+                       " per coefficient) would overflow its modulus: decrypt at a higher level or use larger primes");
+  check_sigma(sigma);
+  ring::ChaCha20Prng prng(flooding_seed(keys.secret(), ct));
+  add_flooding(ct, m, prng, sigma);
+  ctx.encoder().decode(m.data(), ctx.level_moduli(ct.level), ct.scale, out.data());
+  m.wipe();
+  if (report) *report = FloodingReport{bound, sigma};
   return out;
 }
 

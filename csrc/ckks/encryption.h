@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ckks/ciphertext.h"
+#include "ckks/flooding.h"
 #include "ckks/keys.h"
 
 namespace securinfer::ckks {
@@ -25,6 +26,14 @@ Ciphertext encrypt(const ContextPtr& context, const KeySet& keys, const Plaintex
 // coefficient domain, the units of the scaled message) is added before
 // decoding: noise flooding against key recovery from shared decryptions
 // (Li-Micciancio 2021, IND-CPA-D).
+// flooding_sigma: a fixed standard deviation, fresh OS randomness per call
+// (kept for experiments; averaging repeated calls cancels it).
 std::vector<std::complex<double>> decrypt(const KeySet& keys, const Ciphertext& ct, double flooding_sigma = 0);
+
+// Noise flooding as ckks/flooding.h describes: sized from the ciphertext's
+// error and the statistical security asked for, deterministic per
+// ciphertext. `report` (optional) receives the error bound and sigma used.
+std::vector<std::complex<double>> decrypt_flooded(const KeySet& keys, const Ciphertext& ct,
+                                                  const FloodingOptions& options, FloodingReport* report = nullptr);
 
 }  // namespace securinfer::ckks

@@ -45,6 +45,7 @@ ring::RnsPoly masked_secret(const ring::RnsPoly& a, const ring::RnsPoly& s, cons
   ring::RnsPoly as(a.degree(), primes.size());
   ring::multiply(as, a, s, primes);
   ring::sub(b, b, as, primes);
+  as.wipe();  // a s with the public a gives s: never leave it in a freed block
   return b;
 }
 

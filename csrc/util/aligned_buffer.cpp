@@ -35,6 +35,11 @@ class BlockCache {
     cached_ += bytes;
     return true;
   }
+  void scan(void (*visit)(const std::uint64_t*, std::size_t, void*), void* state) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [bytes, blocks] : free_)
+      for (void* p : blocks) visit(static_cast<const std::uint64_t*>(p), bytes / sizeof(std::uint64_t), state);
+  }
 
  private:
   std::mutex mutex_;
@@ -57,6 +62,10 @@ void* allocate_aligned(std::size_t bytes) {
   void* p = std::aligned_alloc(kBufferAlignment, size);
   if (!p) throw std::bad_alloc();
   return p;
+}
+
+void testing_scan_freed_blocks_impl(void (*visit)(const std::uint64_t*, std::size_t, void*), void* state) {
+  cache().scan(visit, state);
 }
 
 void deallocate_aligned(void* p, std::size_t bytes) noexcept {

@@ -19,6 +19,19 @@ constexpr std::size_t kBufferAlignment = 64;
 void* allocate_aligned(std::size_t bytes);
 void deallocate_aligned(void* p, std::size_t bytes) noexcept;
 
+// TEST ONLY: calls visit(words, count) on every block the cache holds for
+// reuse (freed memory), under its lock, so tests can check that no secret
+// value survives in it. Never used by the library itself.
+template <class Visit>
+void testing_scan_freed_blocks(Visit&& visit);
+void testing_scan_freed_blocks_impl(void (*visit)(const std::uint64_t*, std::size_t, void*), void* state);
+template <class Visit>
+void testing_scan_freed_blocks(Visit&& visit) {
+  testing_scan_freed_blocks_impl(
+      [](const std::uint64_t* words, std::size_t count, void* state) { (*static_cast<Visit*>(state))(words, count); },
+      &visit);
+}
+
 template <class T>
 struct AlignedAllocator {
   using value_type = T;

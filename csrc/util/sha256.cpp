@@ -1,8 +1,9 @@
-// SHA-256 written from FIPS 180-4, section 6.2 (one pass, no streaming API:
-// the inputs hashed here are short canonical encodings).
 #include "util/sha256.h"
 
+#include <algorithm>
 #include <cstring>
+
+#include "util/aligned_buffer.h"
 
 namespace securinfer::util {
 namespace {
@@ -17,63 +18,110 @@ constexpr std::uint32_t kRound[64] = {
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
-inline std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
-
-void compress(std::uint32_t state[8], const std::uint8_t block[64]) {
-  std::uint32_t w[64];
-  for (int t = 0; t < 16; ++t)
-    w[t] = (std::uint32_t(block[4 * t]) << 24) | (std::uint32_t(block[4 * t + 1]) << 16) |
-           (std::uint32_t(block[4 * t + 2]) << 8) | std::uint32_t(block[4 * t + 3]);
-  for (int t = 16; t < 64; ++t) {
-    const std::uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
-    const std::uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
-    w[t] = w[t - 16] + s0 + w[t - 7] + s1;
-  }
-  std::uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
-  std::uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
-  for (int t = 0; t < 64; ++t) {
-    const std::uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kRound[t] + w[t];
-    const std::uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-    h = g;
-    g = f;
-    f = e;
-    e = d + t1;
-    d = c;
-    c = b;
-    b = a;
-    a = t1 + t2;
-  }
-  state[0] += a;
-  state[1] += b;
-  state[2] += c;
-  state[3] += d;
-  state[4] += e;
-  state[5] += f;
-  state[6] += g;
-  state[7] += h;
-}
+inline std::uint32_t rotr(std::uint32_t x, int r) { return (x >> r) | (x << (32 - r)); }
 
 }  // namespace
 
-Sha256Digest sha256(const std::uint8_t* data, std::size_t size) {
-  std::uint32_t state[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                            0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  const std::size_t full = size / 64;
-  for (std::size_t i = 0; i < full; ++i) compress(state, data + 64 * i);
-  // Padding: 0x80, zeros, then the message length in bits (big-endian).
-  std::uint8_t tail[128] = {0};
-  const std::size_t rest = size - 64 * full;
-  if (rest) std::memcpy(tail, data + 64 * full, rest);
-  tail[rest] = 0x80;
-  const std::size_t tail_size = rest < 56 ? 64 : 128;
-  const std::uint64_t bits = static_cast<std::uint64_t>(size) * 8;
-  for (int i = 0; i < 8; ++i) tail[tail_size - 1 - i] = static_cast<std::uint8_t>(bits >> (8 * i));
-  compress(state, tail);
-  if (tail_size == 128) compress(state, tail + 64);
-  Sha256Digest out;
+Sha256::Sha256()
+    : state_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19},
+      block_{} {}
+
+Sha256::~Sha256() {
+  secure_wipe(state_, sizeof state_);
+  secure_wipe(block_, sizeof block_);
+}
+
+void Sha256::compress(const std::uint8_t block[64]) {
+  std::uint32_t w[64];
+  for (int i = 0; i < 16; ++i)
+    w[i] = (std::uint32_t(block[4 * i]) << 24) | (std::uint32_t(block[4 * i + 1]) << 16) |
+           (std::uint32_t(block[4 * i + 2]) << 8) | std::uint32_t(block[4 * i + 3]);
+  for (int i = 16; i < 64; ++i) {
+    const std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+    const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+  }
+  std::uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3];
+  std::uint32_t e = state_[4], f = state_[5], g = state_[6], h = state_[7];
+  for (int i = 0; i < 64; ++i) {
+    const std::uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kRound[i] + w[i];
+    const std::uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+    h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+  }
+  state_[0] += a; state_[1] += b; state_[2] += c; state_[3] += d;
+  state_[4] += e; state_[5] += f; state_[6] += g; state_[7] += h;
+  secure_wipe(w, sizeof w);
+}
+
+void Sha256::update(const void* data, std::size_t bytes) {
+  const auto* p = static_cast<const std::uint8_t*>(data);
+  total_ += bytes;
+  while (bytes > 0) {
+    if (used_ == 0 && bytes >= 64) {  // whole blocks straight from the input
+      compress(p);
+      p += 64;
+      bytes -= 64;
+      continue;
+    }
+    const std::size_t take = std::min<std::size_t>(64 - used_, bytes);
+    std::memcpy(block_ + used_, p, take);
+    used_ += take;
+    p += take;
+    bytes -= take;
+    if (used_ == 64) {
+      compress(block_);
+      used_ = 0;
+    }
+  }
+}
+
+Sha256::Digest Sha256::finish() {
+  const std::uint64_t bits = total_ * 8;
+  const std::uint8_t one = 0x80, zero = 0;
+  update(&one, 1);
+  while (used_ != 56) update(&zero, 1);
+  std::uint8_t length[8];
+  for (int i = 0; i < 8; ++i) length[i] = static_cast<std::uint8_t>(bits >> (56 - 8 * i));
+  update(length, 8);
+  Digest out;
   for (int i = 0; i < 8; ++i)
-    for (int j = 0; j < 4; ++j) out[4 * i + j] = static_cast<std::uint8_t>(state[i] >> (24 - 8 * j));
+    for (int k = 0; k < 4; ++k) out[4 * i + k] = static_cast<std::uint8_t>(state_[i] >> (24 - 8 * k));
   return out;
+}
+
+HmacSha256::HmacSha256(const std::uint8_t* key, std::size_t key_bytes) : key_block_{} {
+  if (key_bytes > 64) {
+    Sha256 h;
+    h.update(key, key_bytes);
+    const auto d = h.finish();
+    std::memcpy(key_block_, d.data(), d.size());
+  } else if (key_bytes > 0) {
+    std::memcpy(key_block_, key, key_bytes);
+  }
+  std::uint8_t pad[64];
+  for (int i = 0; i < 64; ++i) pad[i] = key_block_[i] ^ 0x36;
+  inner_.update(pad, 64);
+  secure_wipe(pad, sizeof pad);
+}
+
+HmacSha256::~HmacSha256() { secure_wipe(key_block_, sizeof key_block_); }
+
+Sha256::Digest HmacSha256::finish() {
+  auto inner_digest = inner_.finish();
+  std::uint8_t pad[64];
+  for (int i = 0; i < 64; ++i) pad[i] = key_block_[i] ^ 0x5c;
+  Sha256 outer;
+  outer.update(pad, 64);
+  outer.update(inner_digest.data(), inner_digest.size());
+  secure_wipe(pad, sizeof pad);
+  secure_wipe(inner_digest.data(), inner_digest.size());
+  return outer.finish();
+}
+
+Sha256Digest sha256(const std::uint8_t* data, std::size_t size) {
+  Sha256 h;
+  h.update(data, size);
+  return h.finish();
 }
 
 }  // namespace securinfer::util

@@ -276,25 +276,36 @@ class Context:
 
     #: Default of ``decrypt(noise_flooding=...)`` for this context (off: see docs/security.md).
     noise_flooding: bool = False
-    #: Bits of precision that flooding keeps: the noise has standard deviation scale * 2^-flooding_precision_bits.
-    flooding_precision_bits: int = 24
+    #: Statistical security of flooding (lambda): the KL divergence between what the flooded
+    #: decryptions reveal and what they would reveal without the ciphertexts' errors is at most 2^-lambda.
+    flooding_statistical_bits: int = 30
 
     def decrypt(self, ciphertext: "Ciphertext", *, complex: Optional[bool] = None,
-                noise_flooding: Optional[bool] = None) -> np.ndarray:
+                noise_flooding: Optional[bool] = None, flooding_queries: int = 1,
+                flooding_error_bound: Optional[float] = None) -> np.ndarray:
         """Decrypt to a numpy vector of the ciphertext's ``size`` values: real
         unless the data is complex (or ``complex=True``). Needs the secret key.
 
         ``noise_flooding=True`` (default: the context's ``noise_flooding``)
-        adds Gaussian noise of standard deviation ``scale * 2^-flooding_precision_bits``
-        before decoding, so that results shared with others do not leak the
-        secret key through the exact CKKS error (Li-Micciancio 2021). It costs
-        precision: about ``flooding_precision_bits`` bits remain (docs/security.md).
+        hides the exact CKKS error, which depends on the secret key, from
+        whoever sees the result (Li-Micciancio 2021, IND-CPA-D). The noise is
+        deterministic per ciphertext (decrypting it again gives the same
+        bits, so averaging gains nothing) and sized from an estimate of the
+        ciphertext's own error (or ``flooding_error_bound``, the L2 norm of
+        the error's coefficients in units of the scaled message) so that
+        ``flooding_queries`` distinct shared decryptions keep
+        ``flooding_statistical_bits`` (30) bits of statistical security. It
+        costs precision (docs/security.md gives the numbers).
 
         Example:
             >>> import numpy as np, securinfer as si
             >>> ctx = si.Context.create(preset="fast")
             >>> np.round(ctx.decrypt(ctx.encrypt([0.5, -2.0])), 6)
             array([ 0.5, -2. ])
+            >>> ct = ctx.encrypt([0.5, -2.0])
+            >>> a, b = ctx.decrypt(ct, noise_flooding=True), ctx.decrypt(ct, noise_flooding=True)
+            >>> bool(np.array_equal(a, b)), bool(np.allclose(a, [0.5, -2.0], atol=0.05))
+            (True, True)
         """
         from .ciphertext import Ciphertext
 
@@ -303,8 +314,18 @@ class Context:
         if not self.has_secret_key:
             raise MissingKeyError("decryption needs the secret key; this is a public context")
         flood = self.noise_flooding if noise_flooding is None else bool(noise_flooding)
-        sigma = ciphertext.scale * 2.0 ** -self.flooding_precision_bits if flood else 0.0
-        values = _ckks.decrypt(self._keys, ciphertext._core, sigma)[: ciphertext.size]
+        if flood:
+            if isinstance(flooding_queries, bool) or not isinstance(flooding_queries, (int, np.integer)) \
+                    or flooding_queries < 1:
+                raise ParameterError("flooding_queries must be a positive int")
+            bound = 0.0 if flooding_error_bound is None else float(flooding_error_bound)
+            if not (bound == 0.0 or (np.isfinite(bound) and bound > 0)):
+                raise ParameterError("flooding_error_bound must be a positive finite number")
+            values, _info = _ckks.decrypt_flooded(self._keys, ciphertext._core, float(self.flooding_statistical_bits),
+                                                  float(flooding_queries), not ciphertext.is_complex, bound)
+        else:
+            values = _ckks.decrypt(self._keys, ciphertext._core, 0.0)
+        values = values[: ciphertext.size]
         want_complex = ciphertext.is_complex if complex is None else complex
         return values if want_complex else values.real.copy()
 

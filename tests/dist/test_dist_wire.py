@@ -38,6 +38,21 @@ def test_corrupt_blobs_raise_serialization_errors(ctx):
         unpack("text", ctx)
 
 
+def test_sizes_whose_int64_sum_wraps_are_refused(ctx):
+    """Three positive int64 sizes whose sum wraps around 2^64 to exactly the
+    payload's length: refused (sizes are now checked one by one, in Python ints)."""
+    body = ctx.encrypt([1.0]).serialize() + ctx.encrypt([2.0]).serialize()
+    sizes = [(1 << 63) - 1, (1 << 63) - 1, len(body) + 2]
+    assert sum(sizes) % (1 << 64) == len(body)
+    wrapped = np.array(sizes, dtype="<u8").astype(np.int64)
+    assert np.all(wrapped > 0)
+    with np.errstate(over="ignore"):
+        assert int(wrapped.sum()) == len(body)          # what the old int64 check saw
+    forged = np.array([3] + sizes, dtype="<u8").tobytes() + body
+    with pytest.raises(si.SerializationError, match="sizes"):
+        unpack(forged, ctx)
+
+
 def test_only_public_contexts_travel(ctx):
     assert ctx.has_secret_key
     server = load_public(public_bytes(ctx))

@@ -111,16 +111,13 @@ def test_every_simd_path_gives_identical_results(ctx_fast):
 
 
 def test_noise_flooding_hides_the_exact_error_at_a_documented_precision(ctx_fast):
+    # Deterministic per ciphertext, sized from its error (tests/security/test_noise_flooding.py has the rest).
     x = np.random.default_rng(12).uniform(-1, 1, 4096)
     a = ctx_fast.encrypt(x)
-    exact_1, exact_2 = ctx_fast.decrypt(a), ctx_fast.decrypt(a)
-    assert np.array_equal(exact_1, exact_2), "plain decryption is deterministic"
+    exact = ctx_fast.decrypt(a)
     flooded_1 = ctx_fast.decrypt(a, noise_flooding=True)
     flooded_2 = ctx_fast.decrypt(a, noise_flooding=True)
-    assert not np.array_equal(flooded_1, flooded_2), "flooding draws fresh noise every time"
-    plain_error = np.max(np.abs(exact_1 - x))
-    flooded_error = np.max(np.abs(flooded_1 - x))
-    # sigma = scale * 2^-24 per coefficient; in the slots that is about
-    # sqrt(N) * 2^-24 per value, so about 24 - log2(sqrt(N)) - 3 bits remain.
-    assert flooded_error > 10 * plain_error
-    assert_close(flooded_1, x, 24 - 6.5 - 3, "flooded")
+    assert np.array_equal(flooded_1, flooded_2), "the same ciphertext floods to the same bits"
+    assert np.max(np.abs(flooded_1 - x)) > 1000 * np.max(np.abs(exact - x))
+    # 2^25 per coefficient for a fresh N=8192 ciphertext: about 2^-9 per slot value, so 5 bits are safe.
+    assert_close(flooded_1, x, 5, "flooded")

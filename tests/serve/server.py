@@ -18,11 +18,15 @@ class ServerThread:
     """``with ServerThread(app, port) as server: ... server.url``; ``stop()``
     shuts it down as a restart would (sessions are lost with the app)."""
 
-    def __init__(self, app, port: int = 0):
+    def __init__(self, app, port: int = 0, limits=None, tls_cert=None, tls_key=None):
+        from securinfer.serve.protocol import uvicorn_config
+
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on",
-                                timeout_graceful_shutdown=2)
+        self.url = f"{'https' if tls_cert else 'http'}://127.0.0.1:{self.port}"
+        # The same server settings as `securinfer serve` (header deadline, limits, TLS).
+        config = uvicorn_config(app, "127.0.0.1", self.port, limits, tls_cert=tls_cert, tls_key=tls_key,
+                                log_level="warning")
+        config.timeout_graceful_shutdown = 2
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 

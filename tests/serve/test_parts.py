@@ -93,7 +93,8 @@ def test_session_store_lru_and_ttl_with_a_clock():
     now[0] = 12.0                          # ids[1] and ids[2] idle for 12 s > 10 s
     assert store.get(ids[1]) is None and store.get(ids[2]) is None
     assert store.get(ids[0]).context == "ctx0"
-    assert store.stats() == {"active": 1, "key_bytes": 0, "created": 3, "evicted": 0, "expired": 2, "closed": 0}
+    assert store.stats() == {"active": 1, "key_bytes": 0, "created": 3, "evicted": 0, "expired": 2, "closed": 0,
+                             "tenants": 1, "max_bytes": None, "tenant_bytes": None}
     more = [store.add("x", nbytes=1) for _ in range(3)]
     assert store.get(ids[0]) is None and store.stats()["evicted"] == 1
     assert store.remove(more[0]) and not store.remove(more[0])

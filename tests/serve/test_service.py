@@ -48,9 +48,9 @@ def test_listing_metadata_and_openapi(client, server, model):
     assert listed["affine"] == json.loads(json.dumps(model.describe()))
     info = client.info()
     assert info["servables"] == ["affine", "other"] and info["limits"]["max_sessions"] == 16
-    spec = httpx.get(server.url + "/openapi.json").json()
-    assert {"/v1/sessions", "/v1/run/{name}", "/v1/servables", "/v1/metrics"} <= set(spec["paths"])
-    assert "application/octet-stream" in spec["paths"]["/v1/run/{name}"]["post"]["requestBody"]["content"]
+    for path in ("/openapi.json", "/docs", "/redoc"):   # off by default (api_docs=True serves them behind the token)
+        for headers in ({}, {"Authorization": f"Bearer {TOKEN}"}):
+            assert httpx.get(server.url + path, headers=headers).status_code == 404
 
 
 def test_health_needs_no_token_everything_else_does(server):
@@ -175,8 +175,11 @@ def test_a_flood_of_bad_requests_leaves_it_serving(client, server, weights, rng)
         lambda: post(server, "/v1/run/affine", good, **{"X-Session": sid, "Content-Type": "text/plain"}),
     ]
     with ThreadPoolExecutor(max_workers=16) as pool:
-        statuses = list(pool.map(lambda i: bad[i % len(bad)]().status_code, range(400)))
-    assert all(400 <= s < 500 for s in statuses), sorted(set(statuses))
+        answers = list(pool.map(lambda i: bad[i % len(bad)](), range(400)))
+    # 4xx each, or 503 busy where more context uploads came at once than a token may send (limits.Gate).
+    statuses = [a.status_code for a in answers]
+    assert all(400 <= a.status_code < 500 or (a.status_code == 503 and a.json()["error"] == "busy")
+               for a in answers), sorted(set(statuses))
     assert client.health() == {"status": "ok"}
     x = rng.normal(size=16)
     W, b = weights

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..context import Context
 from ..errors import ParameterError
+from ..server_parameters import context_for_server
 from .packing import Layout
 
 __all__ = ["Client"]
@@ -45,10 +46,8 @@ class Client:
     def create_context(self) -> Context:
         """A secret-key context with the model's parameters and exactly the
         rotation keys it uses (none for the feature packing)."""
-        ctx = Context.create(**self.context_parameters)
-        if self.rotations:
-            ctx.generate_rotation_keys(steps=self.rotations)
-        return ctx
+        # A description may come from a remote server: whitelisted, 128-bit checked, before any key.
+        return context_for_server(self.context_parameters, rotations=self.rotations)
 
     def encrypt(self, ctx: Context, X) -> list:
         """Ciphertexts of a batch ``X`` (rows of ``features`` values, or images

@@ -9,7 +9,7 @@ and decrypts the answers. See docs/serve.md.
 Example:
     >>> import numpy as np, securinfer as si
     >>> from securinfer.serve import LinearModel, ServiceError, create_app
-    >>> app = create_app([LinearModel(np.eye(3), context={"preset": "fast"}, name="id3")], token="a-long-token")
+    >>> app = create_app([LinearModel(np.eye(3), context={"preset": "fast"}, name="id3")], token="a-long-s3cret-token")
     >>> sorted(r.path for r in app.routes if r.path.startswith("/v1"))[:3]
     ['/v1/info', '/v1/metrics', '/v1/run/{name}']
 """

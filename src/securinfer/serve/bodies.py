@@ -6,9 +6,16 @@ is refused with 413 and never kept. Its rest is read and discarded while it
 stays within ``drain_limit`` bytes, so an HTTP/1.1 client that writes its
 whole body before reading the answer gets the 413 cleanly; beyond that the
 connection is closed with the answer.
+
+Time is bounded too: the whole body must arrive within ``timeout`` seconds,
+else 408 ``timeout`` and the connection is closed (a slow sender holds a
+socket and a buffer for at most that long).
 """
 
 from __future__ import annotations
+
+import asyncio
+from typing import Optional
 
 from starlette.requests import ClientDisconnect, Request
 
@@ -19,8 +26,20 @@ __all__ = ["read_body", "OCTET_STREAM"]
 OCTET_STREAM = "application/octet-stream"
 
 
-async def read_body(request: Request, cap: int, what: str, drain_limit: int) -> bytearray:
-    """The body of ``request`` (``application/octet-stream``, at most ``cap`` bytes)."""
+async def read_body(request: Request, cap: int, what: str, drain_limit: int,
+                    timeout: Optional[float] = None) -> bytearray:
+    """The body of ``request`` (``application/octet-stream``, at most ``cap``
+    bytes, all of it within ``timeout`` seconds)."""
+    if timeout is None:
+        return await _read_body(request, cap, what, drain_limit)
+    try:
+        return await asyncio.wait_for(_read_body(request, cap, what, drain_limit), timeout)
+    except asyncio.TimeoutError:
+        raise Refusal(408, "timeout", f"the {what} did not arrive within {timeout:g} s",
+                      headers={"Connection": "close"}) from None
+
+
+async def _read_body(request: Request, cap: int, what: str, drain_limit: int) -> bytearray:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != OCTET_STREAM:
         raise Refusal(415, "unsupported_media_type", f"{what} must be sent as {OCTET_STREAM}, not {media or 'nothing'}")

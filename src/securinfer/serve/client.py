@@ -17,11 +17,21 @@ repeats the call once. GETs, key uploads and runs (a run changes nothing on
 the server) are retried on connection failures and 502/503/504; a DELETE
 only when nothing was sent. Refusals raise
 :class:`~securinfer.serve.ServiceError`.
+
+Trust: the client takes nothing security-relevant from the server. The
+parameters of a description pass a whitelist and the client's own 128-bit
+check before any key is made (:mod:`securinfer.server_parameters`,
+``SecurityError`` otherwise). Over ``https://`` the server's certificate is
+verified (``verify=``: True for the system's CAs, or a CA bundle's path).
+Leaving a ``with`` block (or :meth:`close`) deletes this client's sessions on
+the server, so its keys do not outlive it there.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import ssl
 import threading
 import time
 from typing import Dict, List, Optional
@@ -31,6 +41,8 @@ import numpy as np
 
 from ..ciphertext import Ciphertext
 from ..context import Context
+from ..errors import SecurityError
+from ..server_parameters import context_for_server
 from . import container
 from .codecs import codec_for
 from .errors import ServiceError
@@ -45,9 +57,14 @@ class Client:
     client's keys. Thread-safe; ``close()`` or use as a context manager."""
 
     def __init__(self, url: str, token: Optional[str] = None, *, timeout: float = 300.0, retries: int = 3,
-                 backoff: float = 0.25):
+                 backoff: float = 0.25, verify=True):
         headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-        self._http = httpx.Client(base_url=url, headers=headers, timeout=timeout)
+        if verify is False:
+            raise SecurityError("refusing to talk to a server whose certificate is not verified; give verify=True "
+                                "or the path of the CA bundle that signed it")
+        if isinstance(verify, (str, os.PathLike)):  # a CA bundle (or the server's own self-signed certificate)
+            verify = ssl.create_default_context(cafile=os.fspath(verify))
+        self._http = httpx.Client(base_url=url, headers=headers, timeout=timeout, verify=verify)
         self._retries, self._backoff = int(retries), float(backoff)
         self._descriptions: Optional[Dict[str, dict]] = None
         self._contexts: Dict[str, Context] = {}     # parameter key -> secret context
@@ -89,8 +106,9 @@ class Client:
             ctx = self._contexts.get(key)
             if ctx is None:
                 same = [d for d in self.servables().values() if _parameter_key(d) == key]
-                ctx = Context.create(**self.describe(name)["context"])
-                ctx.generate_rotation_keys(steps=sorted({int(r) for d in same for r in d.get("rotations", [])}))
+                # The server's word is checked: whitelist and our own 128-bit bound, before any key.
+                ctx = context_for_server(self.describe(name).get("context"),
+                                         rotations=[r for d in same for r in (d.get("rotations") or [])])
                 self._contexts[key] = ctx
             return ctx
 
@@ -187,8 +205,23 @@ class Client:
             time.sleep(self._backoff * 2 ** attempt)
         raise AssertionError("unreachable")
 
+    def close_sessions(self) -> None:
+        """Delete every session this client opened (best effort: a server
+        that cannot be reached forgets them at their expiry anyway)."""
+        with self._lock:
+            sids, self._sessions = list(self._sessions.values()), {}
+        for sid in sids:
+            try:
+                self._send("DELETE", "/v1/sessions", headers={"X-Session": sid}, check=False)
+            except ServiceError:
+                pass
+
     def close(self) -> None:
-        self._http.close()
+        """Delete this client's sessions on the server, then close the connection."""
+        try:
+            self.close_sessions()
+        finally:
+            self._http.close()
 
     def __enter__(self) -> "Client":
         return self

@@ -2,11 +2,17 @@
 
 Either a manifest ``DIR/servables.json``::
 
-    {"servables": [{"type": "model", "path": "iris.npz"},
+    {"servables": [{"type": "model", "path": "iris.npz", "name": "iris"},
                    {"type": "gallery", "path": "staff"}]}
 
 or, without one, the file names say the type: ``NAME.TYPE.EXT`` (a file) or
 ``NAME.TYPE`` (a directory), e.g. ``iris.linear.npz``, ``staff.gallery.npz``.
+
+The servable is served under the manifest's ``name`` when given, else under
+its file's NAME (the part before the type, or before the first dot for
+manifest paths): ``iris.model.npz`` is ``"iris"``, whatever name the object
+was saved with. A file that cannot be loaded raises a securinfer error
+naming it (``SerializationError`` for anything its loader did not expect).
 Types and the classes whose ``load(path)`` reads them:
 
 | type                | class                                     |
@@ -24,8 +30,9 @@ Example:
     >>> from securinfer.serve.discovery import discover
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> LinearModel(np.eye(2), context={"preset": "fast"}, name="id2").save(d / "id2.linear.npz")
+    >>> LinearModel(np.eye(2), context={"preset": "fast"}).save(d / "iris.linear.npz")   # saved as "linear"
     >>> [s.describe()["name"] for s in discover(d)]
-    ['id2']
+    ['id2', 'iris']
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ import json
 import pathlib
 from typing import List
 
-from ..errors import ParameterError, SerializationError
+from ..errors import ParameterError, SecurinferError, SerializationError
 
 __all__ = ["discover", "TYPES", "MANIFEST"]
 
@@ -58,6 +65,43 @@ def _loader(kind: str):
         raise ParameterError(f"servable type {kind!r} needs {module}.{cls}, not available here: {error}") from None
 
 
+class Renamed:
+    """A servable served under another name: ``describe()["name"]`` is
+    ``name``; everything else is the wrapped servable's."""
+
+    def __init__(self, servable, name: str):
+        self.servable, self.name = servable, name
+
+    def __call__(self, ciphertexts):
+        return self.servable(ciphertexts)
+
+    def describe(self) -> dict:
+        return {**self.servable.describe(), "name": self.name}
+
+    def required_rotations(self):
+        return self.servable.required_rotations()
+
+    def __getattr__(self, attribute):
+        return getattr(self.servable, attribute)
+
+    def __repr__(self) -> str:
+        return f"<{self.name!r}: {self.servable!r}>"
+
+
+def _name_from_path(path: pathlib.Path) -> str:
+    return path.name.split(".")[0]
+
+
+def _load(kind: str, path: pathlib.Path):
+    loader = _loader(kind)
+    try:
+        return loader(path)
+    except SecurinferError:
+        raise
+    except Exception as error:  # a loader's own fault on a hostile file: still a clear refusal
+        raise SerializationError(f"{path.name}: cannot load as {kind!r}: {type(error).__name__}: {error}") from None
+
+
 def _type_from_name(path: pathlib.Path):
     parts = path.name.split(".")
     if path.is_dir():
@@ -74,19 +118,23 @@ def discover(directory) -> List[object]:
     if manifest.exists():
         try:
             entries = json.loads(manifest.read_text())["servables"]
-            pairs = [(e["type"], e["path"]) for e in entries]
-        except (ValueError, KeyError, TypeError) as error:
+            pairs = [(e["type"], e["path"], e.get("name")) for e in entries]
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise SerializationError(f"{manifest}: expected {{'servables': [{{'type': ..., 'path': ...}}]}}: "
                                      f"{error}") from None
     else:
-        pairs = [(_type_from_name(p), p.name) for p in sorted(root.iterdir())
+        pairs = [(_type_from_name(p), p.name, None) for p in sorted(root.iterdir())
                  if not p.name.startswith(".") and _type_from_name(p) in TYPES]
     servables = []
-    for kind, relative in pairs:
+    for kind, relative, name in pairs:
         path = (root / str(relative)).resolve()
         if root not in path.parents:
             raise ParameterError(f"{relative}: servable paths must stay inside {root}")
-        servables.append(_loader(kind)(path))
+        name = _name_from_path(path) if name is None else name
+        if not isinstance(name, str) or not name or "/" in name:
+            raise ParameterError(f"{relative}: a servable's name must be a non-empty str without '/'")
+        servable = _load(kind, path)
+        servables.append(servable if servable.describe().get("name") == name else Renamed(servable, name))
     if not servables:
         raise ParameterError(f"{directory}: no servables found (add {MANIFEST} or name files NAME.TYPE.EXT, "
                              f"TYPE in {sorted(TYPES)})")

@@ -23,19 +23,28 @@ Example:
 from __future__ import annotations
 
 import json
+import struct
 import threading
 import zipfile
+import zlib
 from typing import List, Mapping
 
 import numpy as np
 
 from .._core import linalg as _linalg
-from ..errors import ContextMismatchError, ParameterError, SerializationError
+from ..errors import ContextMismatchError, LevelError, ParameterError, SecurinferError, SerializationError
 from .parameters import ParameterSet
 
 __all__ = ["LinearModel"]
 
 _FORMAT = "securinfer.serve.LinearModel/1"
+#: Largest uncompressed member a LinearModel file may hold (a 4096 x 4096 float64 matrix is 128 MiB).
+MAX_MEMBER_BYTES = 256 << 20
+# What numpy and zipfile raise on crafted archives (unsupported compression,
+# encrypted members, bad headers, truncated or corrupt streams, odd dtypes).
+_LOAD_ERRORS = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError,
+                RuntimeError, zlib.error, struct.error, TypeError, IndexError, OverflowError, UnicodeError,
+                MemoryError, AttributeError)
 
 
 class LinearModel:
@@ -84,6 +93,8 @@ class LinearModel:
         x = ciphertexts[0]
         if not self.parameters.matches(x.context):
             raise ContextMismatchError(f"{self.name} runs on other parameters than this ciphertext's")
+        if x.level < 1:
+            raise LevelError(f"{self.name} needs one level (a product by the weights); this ciphertext is at level 0")
         with self._lock:  # encode the diagonals once per level, whichever thread asks first
             lt = self._transforms.get(x.level)
             if lt is None:
@@ -99,17 +110,30 @@ class LinearModel:
 
     @classmethod
     def load(cls, path) -> "LinearModel":
-        """Safe on untrusted files (``allow_pickle=False``, every field checked)."""
+        """Safe on untrusted files: no pickle, members' sizes bounded before
+        they are read, every field checked; any fault raises a securinfer
+        error (``SerializationError`` for the file, ``ParameterError`` or
+        ``SecurityError`` for its content)."""
         try:
+            with zipfile.ZipFile(path) as archive:  # sizes from the directory, before numpy inflates anything
+                for info in archive.infolist():
+                    if info.file_size > MAX_MEMBER_BYTES:
+                        raise SerializationError(f"{path}: member {info.filename!r} of {info.file_size} bytes is "
+                                                 f"larger than a LinearModel allows ({MAX_MEMBER_BYTES})")
             with np.load(path, allow_pickle=False) as data:
                 if set(data.files) != {"weights", "bias", "meta"}:
                     raise SerializationError(f"{path}: not a LinearModel file (arrays {sorted(data.files)})")
                 meta = json.loads(str(data["meta"]))
                 weights, bias = data["weights"], data["bias"]
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
-            raise SerializationError(f"{path}: not a LinearModel file: {error}") from None
+        except SecurinferError:
+            raise
+        except _LOAD_ERRORS as error:
+            raise SerializationError(f"{path}: not a LinearModel file: {type(error).__name__}: {error}") from None
         if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
-            raise SerializationError(f"{path}: not a LinearModel file (format {meta.get('format')!r})")
+            raise SerializationError(f"{path}: not a LinearModel file (format "
+                                     f"{meta.get('format') if isinstance(meta, dict) else None!r})")
+        if not isinstance(meta.get("name"), str) or not isinstance(meta.get("context"), dict):
+            raise SerializationError(f"{path}: a LinearModel file needs a str 'name' and a dict 'context'")
         return cls(weights, bias, context=meta["context"], name=meta["name"])
 
     def __repr__(self) -> str:

@@ -56,7 +56,15 @@ class ParameterSet:
     def from_description(cls, context: Mapping) -> "ParameterSet":
         """The parameters ``si.Context.create(**context)`` would make (a
         preset, a depth, or poly_degree/coeff_bits/scale_bits/special_primes),
-        checked for 128-bit security, without generating keys."""
+        checked for 128-bit security, without generating keys. Any malformed
+        value (a file's content is untrusted) raises ``ParameterError``."""
+        try:
+            return cls._from_description(context)
+        except (TypeError, OverflowError, AttributeError) as error:
+            raise ParameterError(f"malformed context description: {error}") from None
+
+    @classmethod
+    def _from_description(cls, context: Mapping) -> "ParameterSet":
         if not isinstance(context, Mapping):
             raise ParameterError("a servable's description must give its context as a dict of Context.create arguments")
         kw = dict(context)
@@ -64,7 +72,7 @@ class ParameterSet:
         if set(kw) - allowed:
             raise ParameterError(f"unknown context arguments {sorted(set(kw) - allowed)}; allowed: {sorted(allowed)}")
         if "preset" in kw:
-            if kw["preset"] not in PRESETS:
+            if not isinstance(kw["preset"], str) or kw["preset"] not in PRESETS:
                 raise ParameterError(f"unknown preset {kw['preset']!r}; choose from {sorted(PRESETS)}")
             spec = dict(PRESETS[kw["preset"]])
         elif "depth" in kw:

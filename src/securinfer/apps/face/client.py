@@ -26,6 +26,7 @@ import numpy as np
 from ...ciphertext import Ciphertext
 from ...context import Context
 from ...errors import ParameterError
+from ...server_parameters import context_for_server
 from .layout import as_templates, check_context
 from .params import EMBEDDING_SIZE, FACE_PARAMETERS
 
@@ -33,14 +34,16 @@ from .params import EMBEDDING_SIZE, FACE_PARAMETERS
 def create_context(description: Optional[dict] = None) -> Context:
     """A fresh context (with its secret key) for a gallery's parameters
     (default: :data:`~securinfer.apps.face.params.FACE_PARAMETERS`)."""
-    parameters = FACE_PARAMETERS if description is None else _parameters(description)
-    return Context.create(**parameters)
+    if description is None:
+        return Context.create(**FACE_PARAMETERS)
+    # A description may come from a remote server: whitelisted, 128-bit checked, before any key.
+    return context_for_server(_parameters(description))
 
 
 def _parameters(description: dict) -> dict:
     if not isinstance(description, dict) or description.get("kind") != "gallery":
         raise ParameterError("expected a gallery's describe() dict")
-    return description["context"]
+    return description.get("context")
 
 
 def encrypt_probe(context: Context, embedding) -> List[Ciphertext]:
