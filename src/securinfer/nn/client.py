@@ -87,7 +87,7 @@ class Client:
             >>> import numpy as np, securinfer.nn as snn
             >>> from sklearn.neural_network import MLPRegressor
             >>> X = np.random.default_rng(0).normal(size=(50, 2))
-            >>> net = MLPRegressor(hidden_layer_sizes=(4,), max_iter=500, random_state=0).fit(X, X[:, 0])
+            >>> net = MLPRegressor(hidden_layer_sizes=(4,), solver="lbfgs", random_state=0).fit(X, X[:, 0])
             >>> client = snn.Client(snn.compile(net, calibration=X).describe())
             >>> client.check([[0.1, 0.2]]).shape
             (1, 2)
