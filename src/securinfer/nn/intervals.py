@@ -3,10 +3,12 @@
 Interval arithmetic through the plan's operations: an affine map of a box is
 bounded exactly per output (``center @ W + b`` plus or minus ``radius @ |W|``),
 a square of ``[l, h]`` by ``[0 or min(l^2, h^2), max(l^2, h^2)]``, a sum by
-the sum of bounds, and a polynomial on ``[a, b]`` by its smallest and largest
-values on a fine grid of its input interval, clamped to ``[a, b]`` (outside
-its domain a polynomial bounds nothing: :func:`bounds` reports which
-polynomial inputs were not inside their domain). The bounds are sound but
+the sum of bounds, and an approximated activation on ``[a, b]`` by its
+smallest and largest values on a fine grid of its input interval, clamped to
+``[a, b]`` (outside its domain a polynomial bounds nothing: :func:`bounds`
+reports which inputs were not inside their domain); a given polynomial
+(``x^2 + x``, no fitted domain) and an exact activation by their values on a
+grid of the input interval. The bounds are sound but
 grow with depth (each layer treats its inputs as independent).
 
 The compiler uses them to size the modulus for records anywhere in the
@@ -56,8 +58,11 @@ def poly_range(coeffs, domain, low, high) -> Tuple[np.ndarray, np.ndarray, np.nd
             seg = values[start[u]:stop[u]]
             out_lo[u] = min(out_lo[u], seg.min())
             out_hi[u] = max(out_hi[u], seg.max())
+    # Between grid points p moves at most spacing * max|p'| (with a factor 2 of room).
+    slope = np.max(np.abs(C.chebval((2 * grid - a - b) / (b - a), C.chebder(coeffs)))) * 2 / (b - a)
+    slack = slope * (grid[1] - grid[0])
     inside = (low >= a) & (high <= b)
-    return out_lo, out_hi, inside
+    return out_lo - slack, out_hi + slack, inside
 
 
 def bounds(graph: Graph, low, high, upto: Optional[int] = None) -> Tuple[List[np.ndarray], List[np.ndarray], List]:
@@ -87,11 +92,17 @@ def bounds(graph: Graph, low, high, upto: Optional[int] = None) -> Tuple[List[np
         elif node.op == "square":
             sq_lo, sq_hi = lo * lo, hi * hi
             out = (np.where((lo <= 0) & (hi >= 0), 0.0, np.minimum(sq_lo, sq_hi)), np.maximum(sq_lo, sq_hi))
-        elif node.op == "poly":
+        elif node.op == "poly" and node.function:
             out_lo, out_hi, flag = poly_range(node.coeffs, node.domain, lo, hi)
             out = (out_lo, out_hi)
-        elif node.op == "act":
-            fn = FUNCTIONS[node.function]
+        elif node.op in ("poly", "act"):
+            # A given polynomial (no fitted domain: defined everywhere) or an exact activation.
+            a, b = node.domain
+            if node.op == "act":
+                fn = FUNCTIONS[node.function]
+            else:
+                def fn(x, c=node.coeffs, a=a, b=b):
+                    return C.chebval((2 * x - a - b) / (b - a), c)
             t = np.linspace(0.0, 1.0, 257)
             points = lo[:, None] + t[None, :] * (hi - lo)[:, None]
             values = np.asarray(fn(points.ravel()), dtype=np.float64).reshape(points.shape)
