@@ -3,7 +3,8 @@
 It implements the servable contract: ``model(cts) -> cts`` on the server
 (only the ciphertexts' public context is needed), ``describe()`` for remote
 clients, ``required_rotations()``, ``save(path)`` / ``EncryptedModel.load(path)``
-(one ``.npz`` of weights plus a JSON plan; no pickle, no key). The plaintext
+(one ``.npz`` of weights plus a JSON plan and the calibrated input ranges
+the client checks records against; no pickle, no key). The plaintext
 weights are prepared for a context once (slot packing: encoded diagonals)
 and cached by the context's parameter fingerprint, never per query.
 
