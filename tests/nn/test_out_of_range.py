@@ -225,3 +225,15 @@ def test_cover_input_box_proves_every_accepted_record_in_range(data, fitted):
     hidden = corners @ model.coefs_[0] + model.intercepts_[0]
     a, b = node.extra["bounded_on"]
     assert hidden.min() >= a and hidden.max() <= b
+
+
+def test_the_slot_packing_checks_records_too(data, fitted):
+    """Several records share a ciphertext there as well: the same check."""
+    X, _ = data
+    model, _ = fitted
+    enc = snn.compile(model, calibration=X[:400], packing="slots", batch_size=4)
+    assert enc.packing == "slots"
+    batch = X[400:404].copy()
+    batch[2, 5] = -1e3
+    with pytest.raises(snn.OutOfRangeError, match="record 2, feature 5"):
+        enc.encrypt(enc.create_context(), batch)
