@@ -7,7 +7,8 @@ import pytest
 
 MODULES = ["securinfer.nn", "securinfer.nn.errors", "securinfer.nn.layers", "securinfer.nn.graph",
            "securinfer.nn.activations", "securinfer.nn.fold", "securinfer.nn.packing", "securinfer.nn.planner",
-           "securinfer.nn.model", "securinfer.nn.compiler", "securinfer.nn.sklearn_frontend", "securinfer.nn.scatter"]
+           "securinfer.nn.model", "securinfer.nn.compiler", "securinfer.nn.sklearn_frontend", "securinfer.nn.scatter",
+           "securinfer.nn.ranges", "securinfer.nn.intervals", "securinfer.nn.client"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -16,11 +16,11 @@ Example:
     True
 """
 
-from .errors import UnsupportedModelError
+from .errors import OutOfRangeError, UnsupportedModelError
 from .graph import Graph
 from .model import EncryptedModel
 from .client import Client
 from .compiler import compile
 from .he_friendly import he_friendly  # the function; its module stays importable as securinfer.nn.he_friendly
 
-__all__ = ["compile", "he_friendly", "EncryptedModel", "Client", "Graph", "UnsupportedModelError"]
+__all__ = ["compile", "he_friendly", "EncryptedModel", "Client", "Graph", "UnsupportedModelError", "OutOfRangeError"]

@@ -12,9 +12,20 @@ Example (plain code; ``server_model`` runs elsewhere)::
     cts = client.encrypt(ctx, X)                   # X: batch x features
     out = server_model(cts)                        # on the server, with ctx.public()
     scores = client.decrypt(ctx, out)              # batch x outputs
+
+Every record is checked before encryption against the input ranges the
+model was calibrated on (``description["inputs"]["ranges"]``, see
+:mod:`securinfer.nn.ranges`): by default a record outside them raises
+:class:`~securinfer.nn.OutOfRangeError` naming the record and the feature;
+``out_of_range="clip"`` clips it, ``"ignore"`` encrypts it as is. A
+description without ranges (``None``: the model was compiled without
+calibration rows) checks nothing; one from before ranges were recorded
+(no ``ranges`` key) warns once that it cannot check.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
@@ -22,6 +33,7 @@ from ..context import Context
 from ..errors import ParameterError
 from ..server_parameters import context_for_server
 from .packing import Layout
+from .ranges import InputRanges
 
 __all__ = ["Client"]
 
@@ -42,6 +54,21 @@ class Client:
         except (KeyError, TypeError, ValueError) as e:
             raise ParameterError(f"incomplete model description: {e}") from None
         self.name = str(description.get("name", "model"))
+        self.input_ranges = self._ranges(description["inputs"])
+
+    def _ranges(self, inputs: dict):
+        if "ranges" not in inputs:
+            warnings.warn(f"the description of model {self.name!r} carries no input ranges (made by an older "
+                          "securinfer): records cannot be checked against the calibrated ranges, and one far "
+                          "outside them can spoil the other records of its batch", UserWarning, stacklevel=3)
+            return None
+        if inputs["ranges"] is None:
+            return None
+        ranges = InputRanges.from_dict(inputs["ranges"])
+        if ranges.features != self.inputs.features:
+            raise ParameterError(f"input ranges for {ranges.features} features; the model takes "
+                                 f"{self.inputs.features}")
+        return ranges
 
     def create_context(self) -> Context:
         """A secret-key context with the model's parameters and exactly the
@@ -49,10 +76,47 @@ class Client:
         # A description may come from a remote server: whitelisted, 128-bit checked, before any key.
         return context_for_server(self.context_parameters, rotations=self.rotations)
 
-    def encrypt(self, ctx: Context, X) -> list:
+    def check(self, X, out_of_range: str = "raise") -> np.ndarray:
+        """The batch ``X`` (batch x features) as :meth:`encrypt` encrypts it:
+        each record checked against the calibrated input ranges, then
+        ``out_of_range="raise"`` raises :class:`~securinfer.nn.OutOfRangeError`
+        (record and feature named), ``"clip"`` clips, ``"ignore"`` keeps it.
+
+        Example:
+            >>> import numpy as np, securinfer.nn as snn
+            >>> from sklearn.neural_network import MLPRegressor
+            >>> X = np.random.default_rng(0).normal(size=(50, 2))
+            >>> net = MLPRegressor(hidden_layer_sizes=(4,), solver="lbfgs", random_state=0).fit(X, X[:, 0])
+            >>> client = snn.Client(snn.compile(net, calibration=X).describe())
+            >>> client.check([[0.1, 0.2]]).shape
+            (1, 2)
+            >>> try:
+            ...     client.check([[0.1, 0.2], [0.3, 90.0]])
+            ... except snn.OutOfRangeError as e:
+            ...     print(e.record, e.feature)
+            1 1
+        """
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim == 1:
+            X = X.reshape(1, -1)
+        elif X.ndim > 2:
+            X = X.reshape(X.shape[0], -1)
+        if X.ndim != 2 or X.shape[1] != self.inputs.features or X.shape[0] < 1:
+            raise ParameterError(f"expected a batch of inputs with {self.inputs.features} values each, "
+                                 f"got shape {X.shape}")
+        if not np.all(np.isfinite(X)):
+            raise ParameterError("inputs must be finite")
+        if self.input_ranges is None:
+            if out_of_range not in ("raise", "clip", "ignore"):
+                raise ParameterError(f"out_of_range must be 'raise', 'clip' or 'ignore', got {out_of_range!r}")
+            return X
+        return self.input_ranges.check(X, out_of_range)
+
+    def encrypt(self, ctx: Context, X, out_of_range: str = "raise") -> list:
         """Ciphertexts of a batch ``X`` (rows of ``features`` values, or images
-        flattened row by row), laid out as the model expects."""
-        return self.inputs.encrypt(ctx, X)
+        flattened row by row), laid out as the model expects, after
+        :meth:`check` (``out_of_range``: ``"raise"``, ``"clip"`` or ``"ignore"``)."""
+        return self.inputs.encrypt(ctx, self.check(X, out_of_range))
 
     def decrypt(self, ctx: Context, cts) -> np.ndarray:
         """The outputs as a numpy array (batch x outputs)."""

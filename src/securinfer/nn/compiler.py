@@ -25,18 +25,24 @@ from typing import Dict, Optional, Sequence
 import numpy as np
 
 from ..errors import ParameterError
-from .activations import DEFAULT_MARGIN, DEFAULT_TOLERANCE, calibrate
+from .activations import DEFAULT_MARGIN, DEFAULT_SAFETY, DEFAULT_TOLERANCE, calibrate
 from .errors import UnsupportedModelError
 from .fold import fold_affine, fold_domains
+from .intervals import bounds
 from .model import EncryptedModel
 from .planner import choose_layout, choose_parameters, min_scale_bits
+from .ranges import DEFAULT_INPUT_MARGIN, InputRanges
 from .scatter import scatter_outputs
 from .sklearn_frontend import is_sklearn_estimator
 from .sklearn_frontend import lower as lower_sklearn
 from .torch_frontend import is_torch_module
 from .torch_frontend import lower as lower_torch
 
-__all__ = ["compile"]
+__all__ = ["compile", "MAGNITUDE_HEADROOM"]
+
+#: The modulus holds every value up to this many times its calibrated size, or
+#: its interval bound over the input box if that is smaller (see ``_magnitudes``).
+MAGNITUDE_HEADROOM = 16.0
 
 
 def _rows(X, n):
@@ -53,7 +59,8 @@ def _rows(X, n):
 def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None, batch_size: Optional[int] = None,
             precision_bits: int = 16, *, packing: str = "auto", degrees: Optional[Dict[str, int]] = None,
             margin: float = DEFAULT_MARGIN, tolerance: float = DEFAULT_TOLERANCE, output: str = "decision",
-            name: Optional[str] = None) -> EncryptedModel:
+            name: Optional[str] = None, input_margin: float = DEFAULT_INPUT_MARGIN, safety: float = DEFAULT_SAFETY,
+            cover_input_box: bool = False) -> EncryptedModel:
     """Compile a trained ``torch.nn.Module`` or scikit-learn estimator.
 
     * ``input_shape``: one input's shape without the batch dimension (torch;
@@ -69,7 +76,15 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
       weights and the activations' slopes (see ``simulate`` and the docs).
     * ``degrees``: Chebyshev degree per activation (``{"relu": 31}``); by
       default the smallest of 7, 15, 31, 63, 127 whose error is within
-      ``tolerance`` (relative); ``margin``: widening of calibrated ranges.
+      ``tolerance`` (relative) on the calibrated range widened by ``margin``
+      (a fraction of its width on each side); the polynomial is fitted on
+      that range widened again by ``safety`` (default 25% of it), where its
+      values stay bounded (see :mod:`securinfer.nn.activations`).
+    * ``input_margin``: the client checks each record against the calibration
+      rows' per-feature ranges widened by this many widths
+      (:mod:`securinfer.nn.ranges`); ``cover_input_box=True`` fits every
+      activation on its interval bound over that whole box (provably bounded
+      for every record the client accepts; larger domains, so higher degrees).
     * ``output``: scikit-learn classifiers: ``"decision"`` (the decision
       function) or ``"proba"`` (binary logistic models: the approximated sigmoid).
     """
@@ -88,16 +103,14 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
         raise ParameterError("batch_size must be a positive int")
     X = _rows(calibration, graph.input_size)
     graph = fold_affine(graph)
-    calibrate(graph, X, margin=margin, degrees=degrees, tolerance=tolerance)
+    ranges = InputRanges.from_calibration(X, input_margin) if X is not None else None
+    box = (ranges.low, ranges.high) if ranges is not None else None
+    calibrate(graph, X, margin=margin, degrees=degrees, tolerance=tolerance, safety=safety, box=box,
+              cover_input_box=cover_input_box)
     graph = fold_domains(graph)
     if not graph.nodes:
         raise UnsupportedModelError("the model computes nothing (identity)")
-    magnitudes = None
-    if X is not None:
-        trace: list = []
-        graph.run(X, trace=trace)
-        used = graph.depths()
-        magnitudes = [(0, float(np.max(np.abs(X))))] + [(u, float(np.max(np.abs(v)))) for u, v in zip(used, trace)]
+    magnitudes = _magnitudes(graph, X, ranges) if X is not None else None
     floor = min_scale_bits(graph)
     params = choose_parameters(graph.depth, precision_bits, magnitudes, min_scale_bits=floor)
     layout = choose_layout(graph, params["poly_degree"] // 2, packing, batch_size)
@@ -115,4 +128,24 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
         graph = scatter_outputs(graph, layout.stride)
         layout = choose_layout(graph, params["poly_degree"] // 2, "slots", batch_size)
     return EncryptedModel(graph, layout, params, name=name or type(model).__name__, input_shape=input_shape,
-                          info=info)
+                          info=info, input_ranges=ranges)
+
+
+def _magnitudes(graph, X, ranges):
+    """``(levels used, largest |value|)`` per value of the plan, for the base
+    prime: the calibrated size, raised to the interval bound over the input
+    box (every record the client accepts, every polynomial inside its bounded
+    range) but at most ``MAGNITUDE_HEADROOM`` times the calibrated size."""
+    trace: list = []
+    graph.run(X, trace=trace)
+    lows, highs, _ = bounds(graph, ranges.low, ranges.high)
+    used = graph.depths()
+
+    def size(calibrated, low, high):
+        reach = float(max(np.max(np.abs(low)), np.max(np.abs(high))))
+        return max(calibrated, min(reach, MAGNITUDE_HEADROOM * calibrated))
+
+    out = [(0, size(float(np.max(np.abs(X))), ranges.low, ranges.high))]
+    for u, v, lo, hi in zip(used, trace, lows, highs):
+        out.append((u, size(float(np.max(np.abs(v))), lo, hi)))
+    return out

@@ -3,7 +3,8 @@
 It implements the servable contract: ``model(cts) -> cts`` on the server
 (only the ciphertexts' public context is needed), ``describe()`` for remote
 clients, ``required_rotations()``, ``save(path)`` / ``EncryptedModel.load(path)``
-(one ``.npz`` of weights plus a JSON plan; no pickle, no key). The plaintext
+(one ``.npz`` of weights plus a JSON plan and the calibrated input ranges
+the client checks records against; no pickle, no key). The plaintext
 weights are prepared for a context once (slot packing: encoded diagonals)
 and cached by the context's parameters (compared in full), never per query.
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+import warnings
 import zipfile
 from collections import OrderedDict
 from typing import List, Optional
@@ -35,6 +37,7 @@ from .client import Client
 from .graph import Graph
 from .packing import Layout, prepare_slots, run_features, run_slots
 from .planner import estimate_cost
+from .ranges import InputRanges
 
 __all__ = ["EncryptedModel"]
 
@@ -47,13 +50,21 @@ class EncryptedModel:
     :func:`securinfer.nn.compile` or :meth:`load`."""
 
     def __init__(self, graph: Graph, layout: Layout, parameters: dict, *, name: str = "model",
-                 input_shape=None, info: Optional[dict] = None, rotations: Optional[List[int]] = None):
+                 input_shape=None, info: Optional[dict] = None, rotations: Optional[List[int]] = None,
+                 input_ranges: Optional[InputRanges] = None, ranges_recorded: bool = True):
         self.graph = graph
         self.layout = layout
         self.parameters = dict(parameters)
         self.name = name
         self.input_shape = tuple(input_shape) if input_shape is not None else (graph.input_size,)
         self.info = dict(info or {})
+        # The per-feature box the client checks records against (None: compiled without calibration rows).
+        # ranges_recorded=False: a file saved before ranges were recorded (the client warns it cannot check).
+        self.input_ranges = input_ranges
+        self.ranges_recorded = bool(ranges_recorded)
+        if input_ranges is not None and input_ranges.features != graph.input_size:
+            raise ParameterError(f"input ranges for {input_ranges.features} features; the model takes "
+                                 f"{graph.input_size}")
         self._cache: "OrderedDict[int, dict]" = OrderedDict()
         self._lock = threading.Lock()
         self._rotations = rotations
@@ -84,6 +95,8 @@ class EncryptedModel:
         outputs["rule"] = self.info.get("rule")
         inputs = self.layout.to_dict()
         inputs["shape"] = list(self.input_shape)
+        if self.ranges_recorded:
+            inputs["ranges"] = self.input_ranges.to_dict() if self.input_ranges is not None else None
         return {"kind": "model", "name": self.name, "context": dict(self.parameters),
                 "rotations": self.required_rotations(), "inputs": inputs, "outputs": outputs,
                 "depth": self.depth}
@@ -96,9 +109,15 @@ class EncryptedModel:
         """A secret-key context with exactly the evaluation keys this model needs."""
         return self._client().create_context()
 
-    def encrypt(self, ctx: Context, X) -> list:
-        """Ciphertexts of a batch (rows of inputs, any shape ``(batch, *input_shape)``)."""
-        return self._client().encrypt(ctx, X)
+    def encrypt(self, ctx: Context, X, out_of_range: str = "raise") -> list:
+        """Ciphertexts of a batch (rows of inputs, any shape ``(batch, *input_shape)``),
+        each record first checked against the calibrated input ranges
+        (``out_of_range``: ``"raise"``, ``"clip"`` or ``"ignore"``; see :class:`Client`)."""
+        return self._client().encrypt(ctx, X, out_of_range=out_of_range)
+
+    def check(self, X, out_of_range: str = "raise") -> np.ndarray:
+        """The rows of ``X`` as :meth:`encrypt` would encrypt them (see :meth:`Client.check`)."""
+        return self._client().check(X, out_of_range)
 
     def decrypt(self, ctx: Context, cts) -> np.ndarray:
         """Decrypted outputs, batch x outputs."""
@@ -195,8 +214,15 @@ class EncryptedModel:
             if node.op == "poly":
                 extra = f"  degree {len(node.coeffs) - 1}"
                 if node.function:
-                    dom = node.extra.get("calibrated_domain", node.domain)
+                    dom = node.extra.get("accurate_on", node.extra.get("calibrated_domain", node.domain))
                     extra += f" {node.function} on [{dom[0]:.3g}, {dom[1]:.3g}], max error {node.error:.2g}"
+                    if "bounded_on" in node.extra:
+                        f = node.extra["bounded_on"]
+                        extra += (f"; |p| <= {node.extra['bound']:.3g} on [{f[0]:.3g}, {f[1]:.3g}] "
+                                  f"(|f| <= {node.extra['function_max']:.3g})")
+                    if node.extra.get("box_inside") is not None:
+                        extra += "; input box: " + ("inside" if node.extra["box_inside"] else
+                                                    "not inside (bound [{:.3g}, {:.3g}])".format(*node.extra["box_range"]))
             lines.append(f"  {i:>3} {node.op:<7} {node.size:>6} {top - depths[i]:>5}  {node.name}{extra}")
         keys = self.key_bytes()
         cost = self.cost()
@@ -231,6 +257,8 @@ class EncryptedModel:
         plan = {"format": _FORMAT, "name": self.name, "input_size": self.graph.input_size,
                 "input_shape": list(self.input_shape), "layout": self.layout.to_dict(),
                 "parameters": self.parameters, "rotations": self._rotations, "info": self.info, "nodes": nodes}
+        if self.ranges_recorded:
+            plan["input_ranges"] = self.input_ranges.to_dict() if self.input_ranges is not None else None
         arrays["plan"] = np.frombuffer(json.dumps(plan).encode(), dtype=np.uint8)
         with open(path, "wb") as f:
             np.savez(f, **arrays)
@@ -272,8 +300,19 @@ class EncryptedModel:
             if set(params) != keys:
                 raise SerializationError(f"parameters must be exactly {sorted(keys)}")
             rotations = [int(s) for s in plan["rotations"]]
+            recorded = "input_ranges" in plan
+            ranges = None
+            if recorded and plan["input_ranges"] is not None:
+                try:
+                    ranges = InputRanges.from_dict(plan["input_ranges"])
+                except ParameterError as e:
+                    raise SerializationError(str(e)) from None
+            if not recorded:
+                warnings.warn(f"{path!r} was saved without input ranges (an older securinfer): clients cannot "
+                              "check records against the calibrated ranges; recompile and save to restore the check",
+                              UserWarning, stacklevel=2)
             return cls(graph, layout, params, name=str(plan["name"]), input_shape=plan["input_shape"],
-                       info=plan.get("info"), rotations=rotations)
+                       info=plan.get("info"), rotations=rotations, input_ranges=ranges, ranges_recorded=recorded)
         except SerializationError:
             raise
         except (OSError, EOFError, zipfile.BadZipFile, ValueError, KeyError, TypeError, IndexError, AttributeError) as e:
