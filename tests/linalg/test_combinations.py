@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import securinfer as si
+from securinfer._core import ckks as _ckks
 
 from ..scheme.conftest import assert_close
 
@@ -131,8 +132,9 @@ def test_combine_takes_inputs_of_different_scales(ctx):
     rng = np.random.default_rng(11)
     X = rng.uniform(-1, 1, (3, 32))
     xs = encrypt_rows(ctx, X)
-    # Same level, different scales: a dropped ciphertext keeps its top-level scale.
-    xs[2] = xs[2].drop_to_level(ctx.max_level - 1)
+    # Same level, different scales: primes dropped by the core keep the top-level scale
+    # (Ciphertext.drop_to_level would land on the level's own scale).
+    xs[2] = xs[2]._new(_ckks.drop_to_level(xs[2]._core, ctx.max_level - 1))
     xs[0], xs[1] = xs[0] * 0.5, xs[1] * 0.25
     assert xs[0].level == xs[2].level and abs(xs[0].scale / xs[2].scale - 1) > 1e-9
     W = rng.uniform(-1, 1, (2, 3))

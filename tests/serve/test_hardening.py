@@ -379,3 +379,30 @@ def test_every_servable_file_loader_behind_discovery_raises_only_securinfer_erro
                 counts[kind]["refused"] += 1
     print(counts)
     assert all(c["refused"] > 150 for c in counts.values())
+
+
+def test_every_servable_file_loader_called_directly_raises_only_securinfer_errors(tmp_path, model):
+    """The same loaders called by a user's own code, without discovery's
+    wrapper: one archive reader (securinfer._archive) turns every zipfile and
+    numpy fault into a SerializationError."""
+    import securinfer.nn as nn
+    from securinfer.apps import face
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(19)  # test data only
+    X = rng.normal(size=(60, 4))
+    compiled = nn.compile(LogisticRegression().fit(X, (X[:, 0] > 0).astype(int)))
+    cases = {"linear": (model.save, LinearModel.load), "model": (compiled.save, nn.EncryptedModel.load),
+             "gallery": (face.Gallery(rng.normal(size=(5, 128)), labels=list("abcde"), name="g").save, face.Gallery.load)}
+    for kind, (save, load) in cases.items():
+        good = tmp_path / f"good.{kind}.npz"
+        save(good)
+        target = tmp_path / f"fuzz.{kind}.npz"
+        refused = 0
+        for mutated in _mutations(good.read_bytes(), rng, 300):
+            target.write_bytes(mutated)
+            try:
+                load(target)
+            except si.SecurinferError:
+                refused += 1
+        assert refused > 150, (kind, refused)

@@ -25,12 +25,12 @@ import io
 import json
 import threading
 import warnings
-import zipfile
 from collections import OrderedDict
 from typing import List, Optional
 
 import numpy as np
 
+from .._archive import ARCHIVE_ERRORS, read_npz
 from ..context import Context
 from ..errors import ContextMismatchError, ParameterError, SerializationError
 from .client import Client
@@ -41,6 +41,8 @@ from .ranges import InputRanges
 
 __all__ = ["EncryptedModel"]
 
+#: Largest uncompressed array a model file may hold.
+MAX_MEMBER_BYTES = 1 << 30
 _FORMAT = "securinfer.nn/1"
 _CACHE_SIZE = 2
 
@@ -270,8 +272,7 @@ class EncryptedModel:
         try:
             with open(path, "rb") as f:
                 data = f.read()
-            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files}
+            arrays = read_npz(io.BytesIO(data), what="securinfer.nn model", max_member_bytes=MAX_MEMBER_BYTES)
             plan = json.loads(arrays.pop("plan").tobytes().decode())
             if plan.get("format") != _FORMAT:
                 raise SerializationError(f"not a securinfer.nn model file (format {plan.get('format')!r})")
@@ -315,5 +316,5 @@ class EncryptedModel:
                        info=plan.get("info"), rotations=rotations, input_ranges=ranges, ranges_recorded=recorded)
         except SerializationError:
             raise
-        except (OSError, EOFError, zipfile.BadZipFile, ValueError, KeyError, TypeError, IndexError, AttributeError) as e:
+        except ARCHIVE_ERRORS as e:
             raise SerializationError(f"cannot load an encrypted model from {path!r}: {type(e).__name__}: {e}") from None

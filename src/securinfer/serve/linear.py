@@ -23,16 +23,14 @@ Example:
 from __future__ import annotations
 
 import json
-import struct
 import threading
-import zipfile
-import zlib
 from typing import List, Mapping
 
 import numpy as np
 
+from .._archive import ARCHIVE_ERRORS, read_npz
 from .._core import linalg as _linalg
-from ..errors import ContextMismatchError, LevelError, ParameterError, SecurinferError, SerializationError
+from ..errors import ContextMismatchError, LevelError, ParameterError, SerializationError
 from .parameters import ParameterSet
 
 __all__ = ["LinearModel"]
@@ -40,11 +38,6 @@ __all__ = ["LinearModel"]
 _FORMAT = "securinfer.serve.LinearModel/1"
 #: Largest uncompressed member a LinearModel file may hold (a 4096 x 4096 float64 matrix is 128 MiB).
 MAX_MEMBER_BYTES = 256 << 20
-# What numpy and zipfile raise on crafted archives (unsupported compression,
-# encrypted members, bad headers, truncated or corrupt streams, odd dtypes).
-_LOAD_ERRORS = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError,
-                RuntimeError, zlib.error, struct.error, TypeError, IndexError, OverflowError, UnicodeError,
-                MemoryError, AttributeError)
 
 
 class LinearModel:
@@ -114,20 +107,13 @@ class LinearModel:
         they are read, every field checked; any fault raises a securinfer
         error (``SerializationError`` for the file, ``ParameterError`` or
         ``SecurityError`` for its content)."""
+        data = read_npz(path, what="LinearModel", max_member_bytes=MAX_MEMBER_BYTES)
+        if set(data) != {"weights", "bias", "meta"}:
+            raise SerializationError(f"{path}: not a LinearModel file (arrays {sorted(data)})")
         try:
-            with zipfile.ZipFile(path) as archive:  # sizes from the directory, before numpy inflates anything
-                for info in archive.infolist():
-                    if info.file_size > MAX_MEMBER_BYTES:
-                        raise SerializationError(f"{path}: member {info.filename!r} of {info.file_size} bytes is "
-                                                 f"larger than a LinearModel allows ({MAX_MEMBER_BYTES})")
-            with np.load(path, allow_pickle=False) as data:
-                if set(data.files) != {"weights", "bias", "meta"}:
-                    raise SerializationError(f"{path}: not a LinearModel file (arrays {sorted(data.files)})")
-                meta = json.loads(str(data["meta"]))
-                weights, bias = data["weights"], data["bias"]
-        except SecurinferError:
-            raise
-        except _LOAD_ERRORS as error:
+            meta = json.loads(str(data["meta"]))
+            weights, bias = data["weights"], data["bias"]
+        except ARCHIVE_ERRORS as error:
             raise SerializationError(f"{path}: not a LinearModel file: {type(error).__name__}: {error}") from None
         if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
             raise SerializationError(f"{path}: not a LinearModel file (format "

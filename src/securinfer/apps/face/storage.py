@@ -14,11 +14,11 @@ Example:
 from __future__ import annotations
 
 import json
-import zipfile
 from typing import Dict, Iterable, Tuple
 
 import numpy as np
 
+from ..._archive import ARCHIVE_ERRORS, read_npz
 from ...errors import SerializationError
 
 FORMAT_VERSION = 1
@@ -34,12 +34,12 @@ def write(path, meta: dict, **arrays: np.ndarray) -> None:
 def read(path, names: Iterable[str]) -> Tuple[dict, Dict[str, np.ndarray]]:
     """The JSON header and the named arrays; ``SerializationError`` for
     anything that is not such a file."""
+    data = read_npz(path, what="saved gallery")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(bytes(data["meta"]).decode("utf-8"))
-            arrays = {name: data[name] for name in names}
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
-        raise SerializationError(f"not a saved gallery: {exc}") from None
+        meta = json.loads(bytes(data["meta"]).decode("utf-8"))
+        arrays = {name: data[name] for name in names}
+    except ARCHIVE_ERRORS as exc:
+        raise SerializationError(f"not a saved gallery: {type(exc).__name__}: {exc}") from None
     if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
         raise SerializationError("unknown gallery file format version")
     return meta, arrays
