@@ -33,7 +33,7 @@ import pytest
 import securinfer as si
 from securinfer.apps import face
 from securinfer.apps.face.encrypted_gallery import EncryptedGallery
-from securinfer.reductions import block_sum, block_sum_steps
+from securinfer.linalg.reductions import block_sum, block_sum_steps
 
 from _bench_common import OURS, TENSEAL, assert_close, set_info, ts
 

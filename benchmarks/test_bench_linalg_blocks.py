@@ -27,7 +27,8 @@ import numpy as np
 import pytest
 
 import securinfer as si
-from securinfer import linalg, matmul
+from securinfer import linalg
+from securinfer.linalg import matmul
 
 from _bench_common import CKKS_PARAMS, OURS, TENSEAL, assert_close, set_info, ts
 
@@ -155,7 +156,7 @@ def test_matrix_product_plain_enc(benchmark, depth3):
 
 def test_tiled_128x128_enc_enc(benchmark, depth3):
     """128 x 128 (16,384 values > 8,192 slots) as 2 x 2 tiles of 64 x 64."""
-    from securinfer.encrypted_matrix import EncryptedMatrix
+    from securinfer.linalg.tiled import EncryptedMatrix
 
     ctx, _, _ = depth3
     rng = np.random.default_rng(128)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import securinfer as si
-from securinfer.polynomial import polyval
+from securinfer.linalg.polynomial import polyval
 
 from _bench_common import ts
 

@@ -334,7 +334,8 @@ class Harness:
         import numpy as np
         import securinfer as si
         from securinfer.ciphertext import _unpickle
-        from securinfer.context import _load_public, _register
+        from securinfer._registry import register as _register
+        from securinfer.context import _load_public
 
         self.np, self.si = np, si
         self.ctx = ctx

@@ -20,7 +20,7 @@ from ._system import get_num_threads, set_num_threads, simd_info
 from .parameters import Parameters
 from .context import Context
 from .ciphertext import Ciphertext
-from . import linalg, polynomial, reductions
+from . import linalg
 
 from ._core import __version__
 
@@ -45,8 +45,6 @@ __all__ = [
     "Ciphertext",
     "Parameters",
     "linalg",
-    "polynomial",
-    "reductions",
     "SecurinferError",
     "ParameterError",
     "ShapeError",

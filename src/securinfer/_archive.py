@@ -39,17 +39,16 @@ def read_npz(source, *, what: str, max_member_bytes: Optional[int] = None) -> Di
     ``max_member_bytes`` bounds each member's uncompressed size, read from the
     archive's directory before anything is inflated."""
     try:
-        if max_member_bytes is not None:
-            with zipfile.ZipFile(source) as archive:
-                for info in archive.infolist():
-                    if info.file_size > max_member_bytes:
-                        raise SerializationError(f"{what} file: member {info.filename!r} of {info.file_size} bytes "
-                                                 f"is larger than allowed ({max_member_bytes})")
-            if hasattr(source, "seek"):
-                source.seek(0)
+        # An archive, checked from its directory first (np.load would also
+        # take a bare .npy, or a pickle it then refuses).
+        with zipfile.ZipFile(source) as archive:
+            for info in archive.infolist():
+                if max_member_bytes is not None and info.file_size > max_member_bytes:
+                    raise SerializationError(f"{what} file: member {info.filename!r} of {info.file_size} bytes "
+                                             f"is larger than allowed ({max_member_bytes})")
+        if hasattr(source, "seek"):
+            source.seek(0)
         with np.load(source, allow_pickle=False) as data:
-            if not hasattr(data, "files"):
-                raise SerializationError(f"not a {what} file: a single array, not an archive")
             return {name: data[name] for name in data.files}
     except SerializationError:
         raise

@@ -453,8 +453,6 @@ def bootstrap(ciphertext, slots: Optional[int] = None):
     ``slots``: a sparse slot count (power of two >= the vector's length, its
     keys made by ``generate_bootstrapping_keys(slots=[...])``): cheaper
     transforms; the slots past it then hold replicas of the vector."""
-    from .ciphertext import Ciphertext
-
     ctx = ciphertext._context
     full = slots is None or int(slots) == ctx.slots
     if not full:
@@ -463,7 +461,7 @@ def bootstrap(ciphertext, slots: Optional[int] = None):
         ciphertext._require_zero_padding("sparse bootstrapping")
     plan = bootstrapper_for(ctx, None if full else int(slots))
     core = plan.bootstrap_core(ctx._keys, ciphertext._core, _ENCAPSULATION.get(ctx))
-    out = Ciphertext._wrap(ctx, core)
+    out = ciphertext._new(core)
     # Slot by slot the values come back: the padding keeps its state, except
     # that sparse slots come back repeated with their count as the period.
     if full:

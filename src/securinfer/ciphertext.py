@@ -29,15 +29,18 @@ Example:
 from __future__ import annotations
 
 import numbers
-from typing import Iterable, List
+from typing import TYPE_CHECKING, Iterable, List
 
 import numpy as np
 
+from . import _registry, bootstrapping
 from ._core import ckks as _ckks
 from ._core import io as _io
 from ._validation import as_values, require_int
-from .context import Context
 from .errors import ContextMismatchError, ParameterError, ShapeError
+
+if TYPE_CHECKING:  # context.py builds on this module, not the other way round
+    from .context import Context
 
 
 class Ciphertext:
@@ -52,7 +55,7 @@ class Ciphertext:
         raise ParameterError("ciphertexts come from Context.encrypt or from arithmetic on ciphertexts")
 
     @classmethod
-    def _wrap(cls, context: Context, core) -> "Ciphertext":
+    def _wrap(cls, context: "Context", core) -> "Ciphertext":
         obj = object.__new__(cls)
         obj._context = context
         obj._core = core
@@ -83,13 +86,13 @@ class Ciphertext:
         return _io.save_ciphertext(self._core)
 
     @classmethod
-    def load(cls, data, context: Context) -> "Ciphertext":
+    def load(cls, data, context: "Context") -> "Ciphertext":
         """A ciphertext from :meth:`serialize`'s bytes, validated against
         ``context`` (``SerializationError`` on corrupt bytes,
         ``ContextMismatchError`` for another context's ciphertext). Format v1
         bytes (which kept no slot state) load with undefined padding and
         complex values: nothing is assumed."""
-        if not isinstance(context, Context):
+        if not isinstance(getattr(context, "_core", None), _ckks.CkksContext):
             raise ParameterError("load needs the securinfer.Context the ciphertext belongs to")
         core = _io.load_ciphertext(data, context._core, context._keys)
         return cls._wrap(context, core)
@@ -136,7 +139,7 @@ class Ciphertext:
         return self._core.byte_size
 
     @property
-    def context(self) -> Context:
+    def context(self) -> "Context":
         return self._context
 
     def __len__(self) -> int:
@@ -303,9 +306,9 @@ class Ciphertext:
         values gives the inner product, as numpy does."""
         if isinstance(matrix, Ciphertext) or np.ndim(matrix) == 1:
             return self.dot(matrix)
-        from .linalg import _matmul
+        from .linalg.product import matmul  # the one deliberate late import: linalg builds on Ciphertext
 
-        return _matmul(self, matrix)
+        return matmul(self, matrix)
 
     def __rmatmul__(self, matrix):
         """``W @ x`` = ``x @ W.T`` for a plaintext matrix (numpy's rule)."""
@@ -365,8 +368,6 @@ class Ciphertext:
     def bootstrap(self, slots=None) -> "Ciphertext":
         """The same values refreshed to ``context.levels_after_bootstrap``
         levels (needs ``generate_bootstrapping_keys()``; docs/bootstrapping.md)."""
-        from . import bootstrapping
-
         return bootstrapping.bootstrap(self, slots)
 
 
@@ -387,6 +388,4 @@ def as_matrix_like(matrix) -> np.ndarray:
 
 
 def _unpickle(data, canonical_parameters, key_id):
-    from .context import _lookup
-
-    return Ciphertext.load(data, _lookup(canonical_parameters, key_id))
+    return Ciphertext.load(data, _registry.lookup(canonical_parameters, key_id))

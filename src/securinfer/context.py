@@ -12,36 +12,19 @@ Example:
 from __future__ import annotations
 
 import warnings
-import weakref
 from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
+from . import bootstrapping
 from ._core import ckks as _ckks
 from ._core import io as _io
-from .errors import ContextMismatchError, MissingKeyError, ParameterError, SecurityError, SerializationError, ShapeError
+from ._registry import register as _register
 from ._validation import as_values, is_int, require_int
+from .ciphertext import Ciphertext
+from .errors import ContextMismatchError, MissingKeyError, ParameterError, SecurityError, SerializationError, ShapeError
 from .parameters import Parameters
 from .presets import PRESETS, parameters_for_depth
-
-
-# Live contexts by (full parameters, key id), so an unpickled ciphertext finds
-# the context it belongs to in this process. The key is the parameters'
-# canonical encoding: equal keys are equal parameters, not just equal hashes.
-_REGISTRY: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()
-
-
-def _register(ctx: "Context") -> None:
-    # Keep a live entry: replacing it would lose it when the newcomer is dropped.
-    _REGISTRY.setdefault((ctx.parameters.canonical_bytes, ctx._keys.key_id), ctx)
-
-
-def _lookup(canonical_parameters: bytes, key_id: int) -> "Context":
-    ctx = _REGISTRY.get((bytes(canonical_parameters), key_id))
-    if ctx is None:
-        raise SerializationError("no context with these parameters and keys is loaded in this process; "
-                                 "unpickle or load the (public) context before its ciphertexts")
-    return ctx
 
 
 def _load_public(data: bytes) -> "Context":
@@ -166,8 +149,6 @@ class Context:
     def _adopt(self, ciphertext: "Ciphertext") -> "Ciphertext":
         """The ciphertext, computing under this context's kernels (same
         parameters and keys required); used to compare SIMD paths."""
-        from .ciphertext import Ciphertext
-
         if ciphertext._core.key_id != self._keys.key_id:
             raise ContextMismatchError("ciphertext was encrypted under other keys")
         return Ciphertext._wrap(self, ciphertext._core.rehome(self._core))
@@ -265,8 +246,6 @@ class Context:
             >>> ctx.encrypt(np.ones(10)).size
             10
         """
-        from .ciphertext import Ciphertext
-
         if self._keys is None:
             raise MissingKeyError("this context holds no keys (it only plans); encrypt with a client's context")
         arr = as_values(values)
@@ -307,8 +286,6 @@ class Context:
             >>> bool(np.array_equal(a, b)), bool(np.allclose(a, [0.5, -2.0], atol=0.05))
             (True, True)
         """
-        from .ciphertext import Ciphertext
-
         if not isinstance(ciphertext, Ciphertext):
             raise ParameterError(f"expected a securinfer.Ciphertext, got {type(ciphertext).__name__}")
         if not self.has_secret_key:
@@ -387,13 +364,11 @@ class Context:
     # ------------------------------------------------------------------ bootstrapping (securinfer.bootstrapping)
     def generate_bootstrapping_keys(self, slots=None) -> None:
         """The rotation and conjugation keys ``Ciphertext.bootstrap`` needs (also for sparse ``slots=[...]``)."""
-        from . import bootstrapping
         bootstrapping.generate_keys(self, slots)
 
     @property
     def levels_after_bootstrap(self) -> int:
         """The level a bootstrapped ciphertext comes back at."""
-        from . import bootstrapping
         return bootstrapping.levels_after(self)
 
     def __repr__(self) -> str:

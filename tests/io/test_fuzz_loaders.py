@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 
 import securinfer as si
 from securinfer.ciphertext import _unpickle
-from securinfer.context import _load_public, _register
+from securinfer._registry import register as _register
+from securinfer.context import _load_public
 
 HEADER = 64  # format v2 (io/header.h)
 # (offset, width) of the header fields after the magic bytes.

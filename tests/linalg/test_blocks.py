@@ -1,4 +1,4 @@
-"""EncryptedVector and BlockLinearTransform (securinfer.linalg_blocks) against
+"""EncryptedVector and BlockLinearTransform (securinfer.linalg.blocks) against
 numpy, precision in bits; shapes larger than the slots on a small ring."""
 
 import pickle

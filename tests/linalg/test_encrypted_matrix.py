@@ -1,12 +1,12 @@
-"""Tiled encrypted matrices (securinfer.encrypted_matrix) against numpy,
+"""Tiled encrypted matrices (securinfer.linalg.tiled) against numpy,
 precision in bits: rectangular shapes and matrices larger than the slots."""
 
 import numpy as np
 import pytest
 
 import securinfer as si
-from securinfer.encrypted_matrix import EncryptedMatrix, tile_rotations
-from securinfer.matmul import MatrixProduct
+from securinfer.linalg.tiled import EncryptedMatrix, tile_rotations
+from securinfer.linalg.matmul import MatrixProduct
 
 from ..scheme.conftest import assert_close
 

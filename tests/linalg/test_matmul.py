@@ -1,12 +1,12 @@
-"""Matrix products (securinfer.matmul): JKLS encrypted x encrypted, and the
+"""Matrix products (securinfer.linalg.matmul): JKLS encrypted x encrypted, and the
 plaintext x encrypted ones, against numpy, precision in bits."""
 
 import numpy as np
 import pytest
 
 import securinfer as si
-from securinfer import matmul
-from securinfer.matmul import MatrixProduct
+from securinfer.linalg import matmul
+from securinfer.linalg.matmul import MatrixProduct
 
 from ..scheme.conftest import assert_close
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import securinfer as si
-from securinfer.polynomial import FUNCTIONS, approximate, depth_of, polyval
+from securinfer.linalg.polynomial import FUNCTIONS, approximate, depth_of, polyval
 
 from ..scheme.conftest import assert_close
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import securinfer as si
-from securinfer.reductions import block_sum, block_sum_steps, packed_dot, replicate, replicate_steps
+from securinfer.linalg.reductions import block_sum, block_sum_steps, packed_dot, replicate, replicate_steps
 
 from ..scheme.conftest import assert_close
 

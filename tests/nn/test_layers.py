@@ -102,7 +102,7 @@ def test_polyval_at_the_small_scales_plans_use(rng):
     (the powers at one level may differ in scale). At 26 bits it takes one
     level more than depth_of says, which is why the planner uses 30 bits for
     degrees of 31 and more."""
-    from securinfer.polynomial import approximate, depth_of, polyval
+    from securinfer.linalg.polynomial import approximate, depth_of, polyval
 
     coeffs, err = approximate(lambda t: np.tanh(3 * t), 31)
     ctx = si.Context.create(depth=depth_of(coeffs, "chebyshev") + 1, scale_bits=26)

@@ -132,5 +132,5 @@ def test_polyval(both):
     v = np.array([-1.0, -0.5, 0.25, 1.0])
     coefficients = [0.5, 0.197, 0, -0.004]
     assert_same(run(lambda: ts.ckks_vector(tctx, v.tolist()).polyval(coefficients)),
-                run(lambda: ctx.decrypt(si.polynomial.polyval(ctx.encrypt(v), coefficients))),
+                run(lambda: ctx.decrypt(si.linalg.polyval(ctx.encrypt(v), coefficients))),
                 np.polynomial.polynomial.polyval(v, coefficients), "polyval")

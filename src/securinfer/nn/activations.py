@@ -1,7 +1,7 @@
 """Activations as polynomials fitted on calibrated input ranges, with a safety margin.
 
 CKKS evaluates only additions and products, so ReLU, SiLU, GELU, sigmoid and
-tanh become Chebyshev interpolants (:func:`securinfer.polynomial.approximate`).
+tanh become Chebyshev interpolants (:func:`securinfer.linalg.polynomial.approximate`).
 The plan is run on the calibration rows with the exact functions and each
 activation's input range ``[lo, hi]`` is recorded. Three intervals follow:
 
@@ -44,7 +44,7 @@ import numpy as np
 from numpy.polynomial import chebyshev as C
 
 from ..errors import ParameterError
-from ..polynomial import FUNCTIONS, approximate
+from ..linalg.polynomial import FUNCTIONS, approximate
 from .graph import Graph
 from .intervals import bounds
 

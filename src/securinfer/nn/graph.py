@@ -34,7 +34,7 @@ import numpy as np
 from numpy.polynomial import chebyshev as C
 
 from ..errors import ParameterError
-from ..polynomial import FUNCTIONS
+from ..linalg.polynomial import FUNCTIONS
 
 __all__ = ["Node", "Graph", "OPS"]
 
@@ -136,7 +136,7 @@ class Graph:
 
     def depths(self) -> List[int]:
         """Levels consumed from the input to each node's output."""
-        from ..polynomial import depth_of
+        from ..linalg.polynomial import depth_of
 
         used: List[int] = []
         for node in self.nodes:

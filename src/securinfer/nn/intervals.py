@@ -32,7 +32,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 from numpy.polynomial import chebyshev as C
 
-from ..polynomial import FUNCTIONS
+from ..linalg.polynomial import FUNCTIONS
 from .graph import Graph
 
 __all__ = ["bounds", "poly_range"]

@@ -31,7 +31,7 @@ import numpy as np
 from .._core import ckks as _ckks
 from ..errors import ParameterError
 from ..linalg import LinearTransform, combine
-from ..polynomial import polyval
+from ..linalg.polynomial import polyval
 
 __all__ = ["Layout", "prepare_slots", "run_features", "run_slots", "PACKINGS"]
 

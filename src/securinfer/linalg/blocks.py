@@ -38,9 +38,12 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .errors import ContextMismatchError, LevelError, ParameterError
-from ._prepared_cache import PreparedCache, digest
-from .linalg import LinearTransform, _as_matrix
+from .._validation import as_values as _as_values
+from ..ciphertext import Ciphertext
+from ..context import Context
+from ..errors import ContextMismatchError, LevelError, ParameterError
+from .cache import PreparedCache, digest
+from .transform import LinearTransform, _as_matrix
 
 __all__ = ["EncryptedVector", "BlockLinearTransform", "block_cache_info", "block_cache_clear"]
 
@@ -95,7 +98,6 @@ class EncryptedVector:
     __array_ufunc__ = None  # numpy hands `array op vector` to our reflected operators
 
     def __init__(self, ciphertexts: Sequence, chunk: Optional[int] = None):
-        from .ciphertext import Ciphertext
 
         cts = list(ciphertexts)
         if not cts:
@@ -120,8 +122,6 @@ class EncryptedVector:
     def encrypt(cls, context, values, chunk: Optional[int] = None) -> "EncryptedVector":
         """Encrypt a vector of any length in chunks of ``chunk`` values
         (default: the context's slots)."""
-        from .context import Context
-        from ._validation import as_values as _as_values
 
         if not isinstance(context, Context):
             raise ParameterError(f"expected a securinfer.Context, got {type(context).__name__}")
@@ -151,7 +151,6 @@ class EncryptedVector:
     @classmethod
     def load(cls, data: Sequence[bytes], context) -> "EncryptedVector":
         """From :meth:`serialize`'s list, validated against ``context``."""
-        from .ciphertext import Ciphertext
 
         if isinstance(data, (bytes, bytearray, memoryview)) or not isinstance(data, (list, tuple)):
             raise ParameterError("EncryptedVector.load takes the list of bytes that serialize() returns")
@@ -205,7 +204,6 @@ class EncryptedVector:
         if isinstance(other, numbers.Number) and not isinstance(other, bool):
             return [other] * len(self._cts)
         if isinstance(other, (np.ndarray, list, tuple)):
-            from ._validation import as_values as _as_values
 
             arr = _as_values(other)
             if arr.size == 1 and np.ndim(other) == 0:
@@ -243,7 +241,7 @@ class EncryptedVector:
     def __matmul__(self, matrix):
         """``x @ W``: W (``size`` rows, any columns) cut into blocks along this
         vector's chunks, prepared once and cached (uses one level)."""
-        return _matmul_blocks(self, matrix)
+        return matmul_blocks(self, matrix)
 
     def drop_to_level(self, level: int) -> "EncryptedVector":
         return EncryptedVector([ct.drop_to_level(level) for ct in self._cts], self._chunk)
@@ -275,7 +273,6 @@ class BlockLinearTransform:
     """
 
     def __init__(self, context, matrix, level: Optional[int] = None, block=None):
-        from .context import Context
 
         if not isinstance(context, Context):
             raise ParameterError(f"expected a securinfer.Context, got {type(context).__name__}")
@@ -353,7 +350,6 @@ class BlockLinearTransform:
     def apply(self, x) -> EncryptedVector:
         """``x @ W`` for an EncryptedVector (or one Ciphertext) of ``rows``
         values chunked like the row blocks; one level down."""
-        from .ciphertext import Ciphertext
 
         if isinstance(x, Ciphertext):
             if x.size != self.rows:
@@ -385,10 +381,9 @@ class BlockLinearTransform:
 _cache = PreparedCache(size=4)
 
 
-def _matmul_blocks(x, matrix) -> EncryptedVector:
+def matmul_blocks(x, matrix) -> EncryptedVector:
     """``x @ matrix`` for an EncryptedVector, or a Ciphertext whose matrix has
     more columns than slots, through a cached BlockLinearTransform."""
-    from .ciphertext import Ciphertext
 
     W = np.asarray(matrix)
     if W.ndim != 2:

@@ -7,7 +7,7 @@ the bytes, not ``id(W)``.
 
 Example:
     >>> import numpy as np
-    >>> from securinfer._prepared_cache import PreparedCache, digest
+    >>> from securinfer.linalg.cache import PreparedCache, digest
     >>> cache = PreparedCache(size=2)
     >>> W = np.eye(2)
     >>> cache.get_or_make(("eye", digest(W)), lambda: "prepared")

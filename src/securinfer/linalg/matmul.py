@@ -31,11 +31,11 @@ vec(B) @ kron(A.T, I)`` and ``vec(A @ B) = vec(A) @ kron(I, B)``; these work
 for rectangular matrices too (A m x n, B n x p, all of m*n, n*p, m*p <= slots).
 
 Limits: d*d <= slots (larger and rectangular matrices: tiles of d x d,
-:mod:`securinfer.encrypted_matrix`); real values.
+:mod:`securinfer.linalg.tiled`); real values.
 
 Example:
     >>> import numpy as np, securinfer as si
-    >>> from securinfer.matmul import MatrixProduct
+    >>> from securinfer.linalg.matmul import MatrixProduct
     >>> ctx = si.Context.create(poly_degree=8192, coeff_bits=[49, 40, 40, 40, 49], scale_bits=40)  # depth 3
     >>> A, B = np.arange(4.0).reshape(2, 2), np.eye(2) + 1
     >>> mp = MatrixProduct(ctx, 2)
@@ -54,10 +54,12 @@ from typing import List, Optional
 
 import numpy as np
 
-from ._core import ckks as _ckks
-from .errors import ContextMismatchError, LevelError, ParameterError
+from .._core import ckks as _ckks
+from ..ciphertext import Ciphertext
+from ..context import Context
+from ..errors import ContextMismatchError, LevelError, ParameterError
 from .combinations import EncodedColumns, combine_plain, sum_of_products
-from .linalg import LinearTransform, _as_matrix
+from .transform import LinearTransform, _as_matrix
 
 __all__ = ["MatrixProduct", "encrypted_matmul", "plain_encrypted_matmul", "encrypted_plain_matmul",
            "left_matrix", "right_matrix"]
@@ -122,7 +124,7 @@ class MatrixProduct:
     Example:
         >>> import securinfer as si
         >>> ctx = si.Context.create(poly_degree=8192, coeff_bits=[49, 40, 40, 40, 49], scale_bits=40)
-        >>> mp = si.matmul.MatrixProduct(ctx, 3)
+        >>> mp = si.linalg.MatrixProduct(ctx, 3)
         >>> mp.d, mp.depth, len(mp.required_rotations()) > 0
         (3, 3, True)
     """
@@ -130,7 +132,6 @@ class MatrixProduct:
     depth = 3
 
     def __init__(self, context, d: int, level: Optional[int] = None):
-        from .context import Context
 
         if not isinstance(context, Context):
             raise ParameterError(f"expected a securinfer.Context, got {type(context).__name__}")
@@ -173,7 +174,7 @@ class MatrixProduct:
         return self._level
 
     def __repr__(self) -> str:
-        return f"<securinfer.matmul.MatrixProduct d={self.d} level={self.level} doubled={self.doubled}>"
+        return f"<securinfer.linalg.matmul.MatrixProduct d={self.d} level={self.level} doubled={self.doubled}>"
 
     def _phi_steps(self) -> List[int]:
         return [-self._d] + list(range(1, self._d)) if self.premasked else []
@@ -191,7 +192,6 @@ class MatrixProduct:
         return sorted(steps)
 
     def _check(self, ct, name):
-        from .ciphertext import Ciphertext
 
         if not isinstance(ct, Ciphertext):
             raise ParameterError(f"{name} must be a securinfer.Ciphertext, got {type(ct).__name__}")
@@ -253,7 +253,6 @@ _lock = threading.Lock()
 def encrypted_matmul(A_ct, B_ct, d: int):
     """``A @ B`` for two encrypted d x d matrices (row-major), through a
     cached :class:`MatrixProduct` (prepared once per context, d and level)."""
-    from .ciphertext import Ciphertext
 
     for name, ct in (("A_ct", A_ct), ("B_ct", B_ct)):
         if not isinstance(ct, Ciphertext):

@@ -23,7 +23,7 @@ better basis for evaluation).
 
 Example:
     >>> import numpy as np, securinfer as si
-    >>> from securinfer.polynomial import polyval
+    >>> from securinfer.linalg.polynomial import polyval
     >>> ctx = si.Context.create(depth=5)
     >>> x = np.linspace(-1, 1, 8)
     >>> y = polyval(ctx.encrypt(x), [1.0, 0.0, -2.0, 0.5])          # 1 - 2x^2 + x^3/2
@@ -38,8 +38,8 @@ from typing import Callable, Sequence, Tuple, Union
 import numpy as np
 from numpy.polynomial import chebyshev as C
 
+from ..errors import LevelError, ParameterError
 from .combinations import combine
-from .errors import LevelError, ParameterError
 
 __all__ = ["polyval", "approximate", "FUNCTIONS", "depth_of"]
 
@@ -71,7 +71,7 @@ def approximate(function: Union[str, Callable], degree: int, domain: Tuple[float
     largest error against the function on 10,000 points of the domain.
 
     Example:
-        >>> from securinfer.polynomial import approximate
+        >>> from securinfer.linalg.polynomial import approximate
         >>> coeffs, err = approximate("sigmoid", 15, (-8, 8))
         >>> len(coeffs), round(err, 4)
         (16, 0.0014)
@@ -131,7 +131,7 @@ def depth_of(coeffs: Sequence[float], basis: str = "power", domain: Tuple[float,
     or ``"min_depth"``), counted by running the plan on a probe.
 
     Example:
-        >>> from securinfer.polynomial import depth_of
+        >>> from securinfer.linalg.polynomial import depth_of
         >>> depth_of([0, 1, 0, 1]), depth_of([0] * 15 + [1]), depth_of([0] * 15 + [1], plan="min_depth")
         (2, 5, 4)
     """

@@ -17,15 +17,12 @@ is the diagonal method with baby-step giant-step and hoisted baby rotations
   on the canonical scale, like any plaintext product.
 
 Limits: rows and cols at most ``ctx.slots`` (larger matrices and vectors
-spanning several ciphertexts: :mod:`securinfer.linalg_blocks`; matrix times
-matrix: :mod:`securinfer.matmul` and :mod:`securinfer.encrypted_matrix`; their names are exported here too; ``x @ W`` with more columns than slots returns an
-``EncryptedVector``); when ``rows + cols - 1 > slots`` the replication does not
-fit and up to ``slots`` diagonals are used (correct, slower). Real matrices only.
-
-``Ciphertext.__matmul__`` (``x @ W``) uses this module with a small LRU cache
-keyed by the matrix's shape, dtype and a hash of its bytes (plus context and
-level), so repeating ``x @ W`` with the same matrix encodes the diagonals only
-once (:func:`cache_info` counts preparations).
+spanning several ciphertexts: :mod:`securinfer.linalg.blocks`; matrix times
+matrix: :mod:`securinfer.linalg.matmul` and :mod:`securinfer.linalg.tiled`);
+when ``rows + cols - 1 > slots`` the replication does not fit and up to
+``slots`` diagonals are used (correct, slower). Real matrices only.
+``x @ W`` goes through :mod:`securinfer.linalg.product`, which caches the
+prepared transforms.
 
 Example:
     >>> import numpy as np, securinfer as si
@@ -46,14 +43,12 @@ from typing import List, Optional
 
 import numpy as np
 
-from ._core import linalg as _linalg
-from ._prepared_cache import PreparedCache, digest
-from .errors import LevelError, ParameterError
+from .._core import linalg as _linalg
+from ..ciphertext import Ciphertext
+from ..context import Context
+from ..errors import LevelError, ParameterError
 
-from .combinations import EncodedColumns, combine, combine_plain, sum_of_products
-
-__all__ = ["LinearTransform", "cache_info", "cache_clear",
-           "combine", "EncodedColumns", "combine_plain", "sum_of_products"]
+__all__ = ["LinearTransform"]
 
 
 def _as_matrix(matrix) -> np.ndarray:
@@ -93,7 +88,6 @@ class LinearTransform:
 
     def __init__(self, context, matrix, level: Optional[int] = None, *, batch: Optional[int] = None,
                  stride: Optional[int] = None, baby_step: Optional[int] = None):
-        from .context import Context
 
         if not isinstance(context, Context):
             raise ParameterError(f"expected a securinfer.Context, got {type(context).__name__}")
@@ -151,7 +145,6 @@ class LinearTransform:
         """``x @ W`` for an encrypted vector (or batch) ``x``; one level down.
 
         ``MissingKeyError`` names a rotation step without a key."""
-        from .ciphertext import Ciphertext
 
         if not isinstance(x, Ciphertext):
             raise ParameterError(f"expected a securinfer.Ciphertext, got {type(x).__name__}")
@@ -161,62 +154,3 @@ class LinearTransform:
         core = self._core.apply(x._context._keys, x._core)
         out = x._new(core)
         return out
-
-
-# --------------------------------------------------------------------------- the x @ W cache
-# Transforms hold ~(nonzero diagonals) x (level + 1) x N x 8 bytes: keep few.
-_cache = PreparedCache(size=4)
-
-
-def _matmul(x, matrix):
-    """``x @ matrix`` through a cached :class:`LinearTransform` (see module doc)."""
-    W = np.asarray(matrix)
-    if W.ndim != 2:
-        raise ParameterError(f"matrix must be 2-D, got shape {W.shape}")
-    if W.shape[0] != x.size:
-        raise ParameterError(f"shapes do not match: vector of {x.size} @ matrix of {W.shape}")
-    x._require_zero_padding("x @ W")
-    if W.shape[1] > x._context.slots:  # the result spans several ciphertexts
-        return _matmul_blocks(x, W)
-    level = x.level
-    if level < 1:
-        raise LevelError("ciphertext is at level 0: out of multiplicative depth (use more coefficient primes)")
-    if W.dtype == object or W.dtype.kind not in "fiub":
-        _as_matrix(W)  # raises the ParameterError
-    # Content-addressed: equal matrices share one preparation, and an array
-    # changed in place gets a new one. id(core) is stable while the entry
-    # lives (the transform holds the core context).
-    key = (W.shape, W.dtype.str, digest(W), id(x._context._core), level)
-    return _cache.get_or_make(key, lambda: LinearTransform(x._context, W, level)).apply(x)
-
-
-def cache_info() -> dict:
-    """Hits, misses (= preparations) and size of the ``x @ W`` cache.
-
-    Example:
-        >>> import securinfer as si
-        >>> sorted(si.linalg.cache_info())
-        ['hits', 'misses', 'size']
-    """
-    return _cache.info()
-
-
-def cache_clear() -> None:
-    """Empties the ``x @ W`` cache (frees the encoded diagonals) and its counters."""
-    _cache.clear()
-
-
-# Matrices and vectors larger than the slots (they build on LinearTransform).
-from .linalg_blocks import (  # noqa: E402
-    BlockLinearTransform,
-    EncryptedVector,
-    _matmul_blocks,
-    block_cache_clear,
-    block_cache_info,
-)
-
-from .matmul import MatrixProduct, encrypted_matmul, encrypted_plain_matmul, plain_encrypted_matmul  # noqa: E402
-from .encrypted_matrix import EncryptedMatrix, tile_rotations  # noqa: E402
-
-__all__ += ["BlockLinearTransform", "EncryptedVector", "block_cache_info", "block_cache_clear", "MatrixProduct",
-            "encrypted_matmul", "plain_encrypted_matmul", "encrypted_plain_matmul", "EncryptedMatrix", "tile_rotations"]

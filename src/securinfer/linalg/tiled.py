@@ -7,7 +7,7 @@ d*d <= slots). Products go tile by tile:
     C[i, j] = sum_t A[i, t] @ B[t, j]
 
 * encrypted x encrypted: each tile's Jiang-Kim-Lauter-Song terms are made
-  once (d ciphertexts per tile of A and of B, see :mod:`securinfer.matmul`)
+  once (d ciphertexts per tile of A and of B, see :mod:`securinfer.linalg.matmul`)
   and every output tile sums d * (n / d) ciphertext products: 3 levels;
 * encrypted x plaintext and plaintext x encrypted: one prepared
   LinearTransform per non-zero plaintext tile: 1 level.
@@ -17,7 +17,7 @@ Rotation keys: ``MatrixProduct(ctx, d).required_rotations()`` for the first,
 
 Example:
     >>> import numpy as np, securinfer as si
-    >>> from securinfer.encrypted_matrix import EncryptedMatrix
+    >>> from securinfer.linalg.tiled import EncryptedMatrix
     >>> ctx = si.Context.create(preset="fast"); ctx.generate_rotation_keys()
     >>> A = EncryptedMatrix.encrypt(ctx, np.arange(6.0).reshape(2, 3), d=2)   # 1 x 2 tiles
     >>> A.shape, A.grid
@@ -33,9 +33,10 @@ from typing import List
 
 import numpy as np
 
-from .errors import ContextMismatchError, ParameterError
-from .linalg import LinearTransform, _as_matrix
+from ..ciphertext import Ciphertext
+from ..errors import ContextMismatchError, ParameterError
 from .matmul import _prepared, left_matrix, right_matrix
+from .transform import LinearTransform, _as_matrix
 
 __all__ = ["EncryptedMatrix", "tile_rotations"]
 
@@ -79,7 +80,6 @@ class EncryptedMatrix:
     __array_ufunc__ = None  # numpy hands `array @ matrix` to __rmatmul__
 
     def __init__(self, tiles, shape, d: int):
-        from .ciphertext import Ciphertext
 
         grid = (-(-shape[0] // d), -(-shape[1] // d))
         if len(tiles) != grid[0] or any(len(row) != grid[1] for row in tiles):

@@ -5,7 +5,7 @@ the rotation keys needed before any key is made.
 
 Example:
     >>> import numpy as np, securinfer as si
-    >>> from securinfer.reductions import block_sum, block_sum_steps
+    >>> from securinfer.linalg.reductions import block_sum, block_sum_steps
     >>> ctx = si.Context.create(preset="fast")
     >>> ctx.generate_rotation_keys(steps=block_sum_steps(4))
     >>> s = block_sum(ctx.encrypt(np.arange(8.0)), 4)      # blocks [0..3], [4..7]
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import List
 
-from .errors import ParameterError
+from ..errors import ParameterError
 
 __all__ = ["block_sum", "block_sum_steps", "packed_dot", "replicate", "replicate_steps"]
 

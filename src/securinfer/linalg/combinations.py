@@ -36,14 +36,14 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from ._core import linalg as _linalg
-from .errors import ContextMismatchError, LevelError, ParameterError
+from .._core import linalg as _linalg
+from ..ciphertext import Ciphertext
+from ..errors import ContextMismatchError, LevelError, ParameterError
 
 __all__ = ["combine", "EncodedColumns", "combine_plain", "sum_of_products"]
 
 
 def _ciphertexts(cts, what: str):
-    from .ciphertext import Ciphertext
 
     cts = list(cts) if not isinstance(cts, Ciphertext) else None
     if not cts:
