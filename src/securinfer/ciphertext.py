@@ -134,6 +134,12 @@ class Ciphertext:
         return self._core.is_complex
 
     @property
+    def key_id(self) -> int:
+        """The random id of the key set the ciphertext was made under (not a
+        secret: it tells ciphertexts of different clients apart)."""
+        return self._core.key_id
+
+    @property
     def nbytes(self) -> int:
         """Bytes of polynomial data held in memory."""
         return self._core.byte_size

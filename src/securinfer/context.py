@@ -118,13 +118,30 @@ class Context:
         return ctx
 
     @classmethod
-    def _without_keys(cls, poly_degree: int, coeff_bits: Sequence[int], scale_bits: int,
-                      special_primes: int = 1) -> "Context":
-        """Parameters only, no key at all: enough to encode plaintexts (a
-        model's diagonals, to list the rotations it needs) without making a
-        secret key anywhere. Encrypting or decrypting with it is an error."""
+    def for_planning(cls, poly_degree: int, coeff_bits: Sequence[int], scale_bits: int,
+                     special_primes: int = 1, *, security: Optional[str] = "128") -> "Context":
+        """Parameters only, no key at all: enough to plan and to encode
+        plaintexts (a model's diagonals, the rotations a product needs, the
+        scales of the levels) without making a secret key anywhere, e.g. on a
+        server before any client came. Encrypting, decrypting or computing on
+        ciphertexts with it raises ``MissingKeyError``. ``security=None``
+        (research only) skips the 128-bit check, silently: nothing secret exists.
+
+        Example:
+            >>> import securinfer as si
+            >>> plan = si.Context.for_planning(8192, [60, 40, 40, 60], 40)
+            >>> plan.has_secret_key, plan.max_level, round(plan.level_scale(0) / 2**40, 3)
+            (False, 2, 1.0)
+        """
+        if security not in ("128", 128, None):
+            raise ParameterError("security must be '128' or None")
+        require_int(poly_degree, "poly_degree", minimum=0, maximum=1 << 31)
+        require_int(scale_bits, "scale_bits", minimum=0, maximum=1 << 31)
+        require_int(special_primes, "special_primes", minimum=0, maximum=1 << 31)
+        if not all(is_int(b) and -(1 << 31) < b < 1 << 31 for b in coeff_bits):
+            raise ParameterError("coeff_bits must be a list of ints")
         core = _ckks.CkksContext(int(poly_degree), [int(b) for b in coeff_bits], int(scale_bits),
-                                 int(special_primes), True, None)
+                                 int(special_primes), security is not None, None)
         return cls(core, None, _private=True)
 
     def public(self) -> "Context":
@@ -146,12 +163,30 @@ class Context:
         benchmarks; results are bit-identical across paths."""
         return Context(self._core.with_simd_path(path), self._keys, _private=True)
 
-    def _adopt(self, ciphertext: "Ciphertext") -> "Ciphertext":
-        """The ciphertext, computing under this context's kernels (same
-        parameters and keys required); used to compare SIMD paths."""
-        if ciphertext._core.key_id != self._keys.key_id:
+    def adopt(self, ciphertext: "Ciphertext") -> "Ciphertext":
+        """The same ciphertext under this context: its public copy (to hand a
+        client's ciphertexts to a server object without pickling) or a copy
+        computing on another kernel path (:meth:`with_simd_path`). Same
+        parameters and keys required (``ContextMismatchError``).
+
+        Example:
+            >>> import numpy as np, securinfer as si
+            >>> ctx = si.Context.create(preset="fast")
+            >>> ct = ctx.public().adopt(ctx.encrypt([1.0]))
+            >>> ct.context.has_secret_key, np.round(ctx.decrypt(ct), 6)
+            (False, array([1.]))
+        """
+        if not isinstance(ciphertext, Ciphertext):
+            raise ParameterError(f"expected a securinfer.Ciphertext, got {type(ciphertext).__name__}")
+        if self._keys is None or ciphertext.key_id != self._keys.key_id:
             raise ContextMismatchError("ciphertext was encrypted under other keys")
         return Ciphertext._wrap(self, ciphertext._core.rehome(self._core))
+
+    def level_scale(self, level: int) -> float:
+        """The scale a ciphertext at ``level`` has after the automatic
+        pipeline (the top level's is :attr:`scale`; each lower one is the
+        square of the one above over its prime)."""
+        return self._core.level_scale(require_int(level, "level", minimum=0, maximum=self.max_level))
 
     # ------------------------------------------------------------------ bytes
     def serialize(self, *, secret_key: bool = False) -> bytes:
@@ -332,6 +367,12 @@ class Context:
     def coeff_bits(self) -> list:
         """Bit sizes of the chain primes then the special primes."""
         return [int(q).bit_length() for q in list(self._core.q_primes) + list(self._core.p_primes)]
+
+    @property
+    def key_id(self) -> int:
+        """The random id of this context's key set (None for a planning context):
+        ciphertexts carry it, so those of different clients are told apart."""
+        return None if self._keys is None else self._keys.key_id
 
     @property
     def has_secret_key(self) -> bool:

@@ -23,7 +23,20 @@ from typing import Tuple
 
 from .errors import ParameterError
 
-__all__ = ["Parameters"]
+from ._core import ckks as _ckks
+
+__all__ = ["Parameters", "max_secure_modulus_bits"]
+
+
+def max_secure_modulus_bits(poly_degree: int) -> int:
+    """The largest log2(Q*P) for 128-bit security with a uniform ternary
+    secret (HomomorphicEncryption.org); 0 for an unlisted ring degree.
+
+    Example:
+        >>> max_secure_modulus_bits(8192), max_secure_modulus_bits(3000)
+        (218, 0)
+    """
+    return _ckks.max_secure_modulus_bits(int(poly_degree))
 
 
 class Parameters:
@@ -61,6 +74,11 @@ class Parameters:
         return tuple(int(q).bit_length() for q in self.q_primes + self.p_primes)
 
     @property
+    def dnum(self) -> int:
+        """Key-switching digits: chain primes per digit = special primes."""
+        return -(-len(self.q_primes) // len(self.p_primes))
+
+    @property
     def scale(self) -> float:
         """The nominal scale of fresh encodings (2 ** scale_bits)."""
         return self._core.default_scale
@@ -80,6 +98,11 @@ class Parameters:
     def fingerprint(self) -> str:
         """SHA-256 of :attr:`canonical_bytes`, in hex."""
         return self._core.fingerprint.hex()
+
+    @property
+    def digest(self) -> bytes:
+        """The same SHA-256, as the 32 bytes serialized headers carry."""
+        return bytes(self._core.fingerprint)
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, Parameters):

@@ -101,7 +101,7 @@ def test_every_simd_path_gives_identical_results(ctx_fast):
     outputs = {}
     for path in usable_paths():
         ctx_p = ctx_fast.with_simd_path(path)
-        ap, bp = ctx_p._adopt(a), ctx_p._adopt(b)
+        ap, bp = ctx_p.adopt(a), ctx_p.adopt(b)
         result = ((ap * bp + ap).rotate(3) * y).rotate_many([1, -2])[1] + 0.5
         outputs[path] = ctx_p.decrypt(result)
     reference = outputs["scalar"]

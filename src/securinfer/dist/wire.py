@@ -39,7 +39,7 @@ ContextKey = Tuple[bytes, int]
 
 def context_key(context: Context) -> ContextKey:
     """``(canonical parameter bytes, key id)``: what identifies a context's parameters and keys."""
-    return (context.parameters.canonical_bytes, int(context._keys.key_id))
+    return (context.parameters.canonical_bytes, int(context.key_id))
 
 
 def public_bytes(context: Context) -> bytes:

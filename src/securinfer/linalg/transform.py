@@ -130,6 +130,11 @@ class LinearTransform:
         """Memory held by the encoded diagonals."""
         return self._core.byte_size
 
+    @property
+    def plaintext_count(self) -> int:
+        """Encoded plaintexts (nonzero diagonals) the transform holds."""
+        return self._core.plaintext_count
+
     def __repr__(self) -> str:
         return (f"<securinfer.linalg.LinearTransform {self.rows}x{self.cols} level={self.level} "
                 f"n1={self.baby_step} giants={self._core.giant_count} plaintexts={self._core.plaintext_count}>")

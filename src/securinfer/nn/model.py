@@ -172,7 +172,7 @@ class EncryptedModel:
     def _plan_rotations(self) -> List[int]:
         if self.packing == "features":
             return []
-        ctx = Context._without_keys(**self.parameters)   # encodes the diagonals; no key is made
+        ctx = Context.for_planning(**self.parameters)   # encodes the diagonals; no key is made
         steps = set()
         for lt, _ in self.prepared(ctx).values():
             steps.update(lt.required_rotations())

@@ -28,7 +28,6 @@ from typing import List
 
 import numpy as np
 
-from .._core import ckks as _ckks
 from ..errors import ParameterError
 from ..linalg import LinearTransform, combine
 from ..linalg.polynomial import polyval

@@ -23,7 +23,8 @@ from __future__ import annotations
 import math
 from typing import Optional, Sequence, Tuple
 
-from .._core import ckks as _ckks
+from ..context import Context
+from ..parameters import max_secure_modulus_bits
 from ..errors import ParameterError
 from .packing import Layout
 
@@ -37,9 +38,9 @@ def _level_scales(n: int, scale: int, depth: int):
     """log2 of each level's scale and of each chain prime (index = level) for
     a chain of ``depth`` primes of ``scale`` bits: the primes are not exactly
     2^scale, so the scale of lower levels drifts (s_(l-1) = s_l^2 / q_l)."""
-    core = _ckks.CkksContext(n, [60] + [scale] * depth + [60], scale, 1, False, None)
-    return ([math.log2(core.level_scale(l)) for l in range(depth + 1)],
-            [math.log2(q) for q in list(core.q_primes)])
+    plan = Context.for_planning(n, [60] + [scale] * depth + [60], scale, 1, security=None)
+    return ([math.log2(plan.level_scale(l)) for l in range(depth + 1)],
+            [math.log2(q) for q in plan.parameters.q_primes])
 
 
 def choose_parameters(depth: int, precision_bits: int = 16, magnitudes: Optional[Sequence[Tuple[int, float]]] = None,
@@ -69,7 +70,7 @@ def choose_parameters(depth: int, precision_bits: int = 16, magnitudes: Optional
             raise ParameterError(f"values up to {max(m for _, m in magnitudes):.3g} at precision {precision_bits} "
                                  f"bits need a {base}-bit base prime (at most 60): lower precision_bits")
         chain = [base] + [scale] * depth
-        bound = _ckks.max_secure_modulus_bits(n)
+        bound = max_secure_modulus_bits(n)
         for special in range(len(chain), 0, -1):
             if sum(chain) + special * base <= bound:
                 return dict(poly_degree=n, coeff_bits=chain + [base] * special, scale_bits=scale,
@@ -126,7 +127,7 @@ def estimate_cost(graph, layout: Layout, params: dict, prepared=None) -> dict:
                 ms += (nnz * _COST_MS["combine_term"] + node.size * _COST_MS["scalar_product"]) * limbs
             else:
                 lt = prepared[i][0] if prepared else None
-                diags = lt._core.plaintext_count if lt is not None else node.weight.shape[0] + node.size - 1
+                diags = lt.plaintext_count if lt is not None else node.weight.shape[0] + node.size - 1
                 rots = len(lt.required_rotations()) if lt is not None else 2 * int(math.sqrt(diags))
                 counts["plain_products"] += diags
                 counts["rotations"] += rots

@@ -29,8 +29,9 @@ from typing import List, Mapping
 import numpy as np
 
 from .._archive import ARCHIVE_ERRORS, read_npz
-from .._core import linalg as _linalg
+from ..ciphertext import Ciphertext
 from ..errors import ContextMismatchError, LevelError, ParameterError, SerializationError
+from ..linalg import LinearTransform
 from .parameters import ParameterSet
 
 __all__ = ["LinearModel"]
@@ -60,8 +61,8 @@ class LinearModel:
         # The rotation steps depend on the shape and the parameters only: plan
         # them on a key-less parameter set (the transform itself is encoded
         # later, for the parameters the first query comes with).
-        core = self.parameters.core_context()
-        self._rotations = sorted(_linalg.LinearTransform(core, self.weights, core.max_level, 0, 0, 0)
+        plan = self.parameters.planning_context()
+        self._rotations = sorted(LinearTransform(plan, self.weights, plan.max_level)
                                  .required_rotations())
         self._transforms: dict = {}
         self._lock = threading.Lock()
@@ -78,9 +79,6 @@ class LinearModel:
         return list(self._rotations)
 
     def __call__(self, ciphertexts) -> list:
-        from ..ciphertext import Ciphertext
-        from ..linalg import LinearTransform
-
         if len(ciphertexts) != 1 or not isinstance(ciphertexts[0], Ciphertext):
             raise ParameterError(f"{self.name} takes exactly one ciphertext")
         x = ciphertexts[0]

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from .._core import ckks as _ckks
+from ..context import Context
 from ..errors import ParameterError
 from ..parameters import Parameters
 from ..presets import PRESETS, parameters_for_depth
@@ -83,23 +83,23 @@ class ParameterSet:
                             scale_bits=int(kw["scale_bits"]), special_primes=int(kw.get("special_primes", 1)))
             except (KeyError, TypeError, ValueError) as error:
                 raise ParameterError(f"context needs poly_degree, coeff_bits and scale_bits: {error}") from None
-        core = _ckks.CkksContext(spec["poly_degree"], spec["coeff_bits"], spec["scale_bits"],
-                                 spec["special_primes"], True, None)
-        return cls(description=dict(kw), poly_degree=core.poly_degree,
-                   chain_bits=tuple(int(q).bit_length() for q in core.q_primes),
-                   special_bits=tuple(int(p).bit_length() for p in core.p_primes),
-                   scale_bits=int(spec["scale_bits"]), dnum=core.dnum,
-                   parameters=Parameters._from_core(core.parameters), fingerprint=core.fingerprint)
+        plan = Context.for_planning(spec["poly_degree"], spec["coeff_bits"], spec["scale_bits"], spec["special_primes"])
+        params = plan.parameters
+        return cls(description=dict(kw), poly_degree=params.poly_degree,
+                   chain_bits=tuple(int(q).bit_length() for q in params.q_primes),
+                   special_bits=tuple(int(p).bit_length() for p in params.p_primes),
+                   scale_bits=int(spec["scale_bits"]), dnum=params.dnum, parameters=params,
+                   fingerprint=params.digest)
 
     def matches(self, context) -> bool:
         """Whether ``context`` (a securinfer.Context) has exactly these parameters."""
         return context.parameters == self.parameters
 
-    def core_context(self):
-        """The core's parameters-only context (NTT tables, no keys), to plan
-        or encode plaintext work before any client key exists."""
-        return _ckks.CkksContext(self.poly_degree, list(self.chain_bits) + list(self.special_bits),
-                                 self.scale_bits, len(self.special_bits), True, None)
+    def planning_context(self) -> Context:
+        """A keyless context of these parameters, to plan or encode plaintext
+        work before any client key exists (:meth:`Context.for_planning`)."""
+        return Context.for_planning(self.poly_degree, list(self.chain_bits) + list(self.special_bits),
+                                    self.scale_bits, len(self.special_bits))
 
     @property
     def slots(self) -> int:

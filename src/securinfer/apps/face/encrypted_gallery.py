@@ -70,7 +70,7 @@ class EncryptedGallery:
         public = context.public()
 
         def encrypt_block(b):
-            return [public._adopt(context.encrypt(col.astype(np.float64))) for col in columns[b]]
+            return [public.adopt(context.encrypt(col.astype(np.float64))) for col in columns[b]]
 
         blocks = map_blocks(encrypt_block, columns.shape[0], threads)
         return cls(name=name, parameters=parameters, labels=labels, blocks=blocks, threads=threads, _private=True)
@@ -124,7 +124,7 @@ class EncryptedGallery:
 
         check_context(context, self.parameters)
         if self._blocks is not None:
-            if self._blocks[0][0]._core.key_id != context._keys.key_id:
+            if self._blocks[0][0].key_id != context.key_id:
                 raise ContextMismatchError("the gallery was encrypted under other keys than the probe")
             return
         data, offsets = self._serialized

@@ -82,6 +82,6 @@ def check_probe(cts, parameters: dict, dim: int = EMBEDDING_SIZE) -> None:
     if not all(isinstance(c, Ciphertext) for c in cts):
         raise ParameterError("the probe must hold securinfer.Ciphertext objects only")
     check_context(cts[0].context, parameters)
-    key = cts[0]._core.key_id
-    if any(not c.context.same_parameters(cts[0].context) or c._core.key_id != key for c in cts):
+    key = cts[0].key_id
+    if any(not c.context.same_parameters(cts[0].context) or c.key_id != key for c in cts):
         raise ContextMismatchError("the probe's ciphertexts come from different contexts or keys")
