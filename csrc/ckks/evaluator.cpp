@@ -190,19 +190,6 @@ void rescale_in_place(Ciphertext& a) {
   a.seed.reset();
 }
 
-void relinearize_in_place(const KeySet& keys, Ciphertext& a) {
-  if (a.size() == 2) return;
-  SECURINFER_CHECK(a.size() == 3, ParameterError, "can only relinearise three-polynomial ciphertexts");
-  const Context& ctx = *a.context;
-  auto digits = decompose(ctx, a.polys[2], a.level);
-  ring::RnsPoly k0, k1;
-  apply_switch_key(ctx, digits, a.level, keys.relin_key(), nullptr, k0, k1);
-  const auto& primes = ctx.level_primes(a.level);
-  ring::add(a.polys[0], a.polys[0], k0, primes);
-  ring::add(a.polys[1], a.polys[1], k1, primes);
-  a.polys.pop_back();
-}
-
 Ciphertext add(const Ciphertext& a, const Ciphertext& b) { return combine(a, b, ring::add); }
 
 Ciphertext sub(const Ciphertext& a, const Ciphertext& b) {

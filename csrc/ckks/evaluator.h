@@ -57,8 +57,6 @@ Ciphertext drop_to_level(const Ciphertext& a, std::size_t level);
 Ciphertext lower_to_level(const Ciphertext& a, std::size_t level);
 // Divides by the last prime of the chain (LevelError at level 0).
 void rescale_in_place(Ciphertext& a);
-// Three-polynomial ciphertext back to two.
-void relinearize_in_place(const KeySet& keys, Ciphertext& a);
 // The plaintext scale that makes a product with `a` land on the canonical
 // scale of the level below after rescaling.
 double product_scale_for(const Ciphertext& a);

@@ -57,9 +57,6 @@ class KeySet {
   static KeySet from_parts(const ContextPtr& context, std::uint64_t key_id, std::shared_ptr<const SecretKey> secret,
                            std::shared_ptr<const PublicKey> public_key, std::shared_ptr<const KeySwitchKey> relin,
                            std::map<std::uint64_t, std::shared_ptr<const KeySwitchKey>> galois);
-  std::shared_ptr<const SecretKey> secret_ptr() const { return secret_; }
-  std::shared_ptr<const PublicKey> public_ptr() const { return public_; }
-  std::shared_ptr<const KeySwitchKey> relin_ptr() const { return relin_; }
   std::map<std::uint64_t, std::shared_ptr<const KeySwitchKey>> galois_keys() const;
 
   std::uint64_t key_id() const { return key_id_; }

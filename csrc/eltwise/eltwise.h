@@ -1,7 +1,10 @@
-// Checked entry points for the element-wise kernels: validate, then dispatch to
-// the path chosen for the prime (or an explicit one, for tests and benchmarks).
+// The element-wise kernel table of each instruction-set path. A prime's
+// RnsPrime picks its table once (ring/rns_prime.h); callers pass inputs in
+// [0, q) of the sizes they own, and the checks of user input live at the
+// bindings (bindings/register_kernels.cpp), not in these hot loops.
 //
-//   eltwise::mul(out, a, b, n, Modulus(q));    // out[i] = a[i] * b[i] mod q
+//   const auto& k = eltwise::kernels_for(simd::SimdPath::avx2);
+//   k.mul(out, a, b, n, modulus);              // out[i] = a[i] * b[i] mod q
 #pragma once
 #include "eltwise/eltwise_kernels.h"
 #include "simd/dispatch.h"
@@ -10,9 +13,5 @@ namespace securinfer::eltwise {
 
 // The kernel table for a path (already checked as available for q).
 const EltwiseKernels& kernels_for(simd::SimdPath path);
-// The table of the fastest valid path for q.
-inline const EltwiseKernels& kernels_for_modulus(const Modulus& q) {
-  return kernels_for(simd::select_path(q.value()));
-}
 
 }  // namespace securinfer::eltwise

@@ -26,7 +26,6 @@ ckks::Ciphertext load_ciphertext(const std::uint8_t* data, std::size_t size, con
 
 // Parameters and every key the set holds; the secret key only when asked.
 Bytes save_context(const ckks::Context& context, const ckks::KeySet& keys, bool include_secret);
-// `path` forces a kernel path as Context's constructor does (nullopt: the best).
 std::pair<ckks::ContextPtr, ckks::KeySet> load_context(const std::uint8_t* data, std::size_t size);
 
 }  // namespace securinfer::io

@@ -1,12 +1,9 @@
-// Standalone checks for csrc/ckks/encoder (not part of the CMake build): round trips for N in
+// Checks of csrc/ckks/encoder below the Python API (run by .ci/cpp_checks.sh): round trips for N in
 // {16, 1024, 8192, 65536} and 1-4 primes, slot j = direct O(N^2) evaluation at zeta^(5^j) (and the conjugate
 // root), X -> X^5 rotates left / X -> X^(2N-1) conjugates, coefficients above 2^63, exact multiword CRT,
-// error cases, and encode/decode timings. Test data from std::mt19937_64 (the library never uses it).
-// Build from the repository root:
-//   g++ -std=c++17 -O3 -Icsrc tests/cpp/test_encoder.cpp csrc/ckks/encoder.cpp csrc/util/thread_pool.cpp
-//       csrc/arith/primes.cpp -lpthread -o /tmp/test_encoder && /tmp/test_encoder
+// and error cases. Test data from std::mt19937_64 (the library never uses it).
+// Built and run with the portable engine sources by .ci/cpp_checks.sh.
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <complex>
 #include <cstdio>
@@ -154,18 +151,6 @@ int main() {
   { size_t N = 16; ckks::CkksEncoder enc(N); auto qs = arith::generate_ntt_primes(50, N, 2); auto ms = mods(qs);
     std::vector<uint64_t> p(2 * N, 0); p[0] = qs[0] - 1; p[N] = qs[1] - 1; std::vector<cd> out(8); enc.decode(p.data(), ms, 1.0, out.data());
     double w = 0; for (auto& z : out) w = std::max(w, std::abs(z - cd(-1, 0))); CHECK(w < 1e-12); }
-  // 7. Timings (-O3).
-  for (auto [N, L] : {std::pair<size_t, size_t>{8192, 3}, {16384, 8}}) {
-    ckks::CkksEncoder enc(N); std::vector<uint64_t> q = arith::generate_ntt_primes(60, N, 1); auto r = arith::generate_ntt_primes(40, N, L - 1); q.insert(q.end(), r.begin(), r.end()); auto ms = mods(q);
-    size_t S = N / 2; auto v = random_values(S); std::vector<uint64_t> poly(L * N); std::vector<cd> back(S); double scale = std::ldexp(1.0, 40);
-    for (int w = 0; w < 3; ++w) { enc.encode(v.data(), S, scale, ms, poly.data()); enc.decode(poly.data(), ms, scale, back.data()); }
-    const int reps = 50; std::vector<double> te, td;
-    for (int i = 0; i < reps; ++i) { auto t0 = std::chrono::steady_clock::now(); enc.encode(v.data(), S, scale, ms, poly.data()); auto t1 = std::chrono::steady_clock::now();
-      enc.decode(poly.data(), ms, scale, back.data()); auto t2 = std::chrono::steady_clock::now();
-      te.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count()); td.push_back(std::chrono::duration<double, std::micro>(t2 - t1).count()); }
-    std::sort(te.begin(), te.end()); std::sort(td.begin(), td.end());
-    std::printf("timing N=%zu L=%zu: encode median %.1f us (min %.1f), decode median %.1f us (min %.1f)\n", N, L, te[reps / 2], te[0], td[reps / 2], td[0]);
-  }
   std::printf(fails ? "ENCODER: %d FAILURES\n" : "ENCODER: all passed\n", fails);
   return fails != 0;
 }
