@@ -109,12 +109,6 @@ def test_imports_point_down():
 
 
 UPPER = ("nn", "apps", "serve", "dist")
-# Private reaches still allowed, each with its reason; the list only shrinks.
-KNOWN_PRIVATE = {
-    # the slot packing restates a batched transform's output length (its blocks of zeros map to zeros);
-    # the public form is a length rule in the core's LinearTransform for batched inputs
-    ("securinfer.nn.packing", "_relabel"),
-}
 
 
 def test_upper_layers_use_only_public_names():
@@ -141,5 +135,4 @@ def test_upper_layers_use_only_public_names():
                 if isinstance(owner, ast.Name) and owner.id in ("self", "cls"):
                     continue
                 found.add((name, node.attr))
-    assert found <= KNOWN_PRIVATE, sorted(found - KNOWN_PRIVATE)
-    assert found == KNOWN_PRIVATE, f"no longer used, take off KNOWN_PRIVATE: {sorted(KNOWN_PRIVATE - found)}"
+    assert not found, f"private reaches (give the scheme layer a public API instead): {sorted(found)}"

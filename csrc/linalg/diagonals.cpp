@@ -74,6 +74,7 @@ DiagonalSet batched_vector_matrix_diagonals(const double* w, std::size_t rows, s
   set.period = slots;
   set.copies = 1;
   set.output_slots = (batch - 1) * stride + cols;
+  set.block_stride = stride;
   // Output slot b*stride + i reads input slot b*stride + r: k = r - i.
   for (std::size_t r = 0; r < rows; ++r) {
     for (std::size_t i = 0; i < cols; ++i) {

@@ -37,6 +37,9 @@ struct DiagonalSet {
   std::size_t period = 0, copies = 1;
   // Slots holding the result (zeros elsewhere).
   std::size_t output_slots = 0;
+  // Batched sets: each block of `block_stride` slots maps to its own output
+  // block (0: not batched). Blocks of zeros map to blocks of zeros.
+  std::size_t block_stride = 0;
   // k (left rotation, in [0, slots)) -> slots values.
   std::map<std::size_t, std::vector<double>> diagonals;
 };

@@ -46,7 +46,8 @@ void check_rotation_keys(const KeySet& keys, const ckks::Context& ctx, const std
 
 LinearTransform::LinearTransform(const ckks::ContextPtr& context, const DiagonalSet& set, std::size_t level,
                                  std::size_t baby_step)
-    : context_(context), rows_(set.rows), cols_(set.cols), level_(level), output_slots_(set.output_slots) {
+    : context_(context), rows_(set.rows), cols_(set.cols), level_(level), output_slots_(set.output_slots),
+      block_stride_(set.block_stride) {
   const ckks::Context& ctx = *context;
   const std::size_t slots = ctx.slots();
   SECURINFER_CHECK(set.slots == slots, ParameterError, "diagonals were made for another slot count");
@@ -190,8 +191,11 @@ Ciphertext LinearTransform::apply(const KeySet& keys, const Ciphertext& x_in) co
       for (std::size_t c = 0; c < 2; ++c) ring::add(y.polys[c], y.polys[c], partial[i].polys[c], primes);
   }
   ckks::rescale_in_place(y);
-  // The diagonals hold zeros past the output: so does the result.
-  y.slots_used = output_slots_;
+  // The diagonals hold zeros past the output: so does the result. A batched
+  // transform keeps the input's count of blocks (its zero blocks map to zero
+  // blocks), so a batch of k inputs comes out as k outputs.
+  y.slots_used = block_stride_ == 0 ? output_slots_
+                                    : (x_in.slots_used + block_stride_ - 1) / block_stride_ * block_stride_;
   y.padding = ckks::Padding::zeros;
   y.period = 0;
   y.is_complex = x_in.is_complex;  // the matrix is real

@@ -67,7 +67,7 @@ class LinearTransform {
   };
 
   ckks::ContextPtr context_;
-  std::size_t rows_, cols_, level_, baby_step_, output_slots_;
+  std::size_t rows_, cols_, level_, baby_step_, output_slots_, block_stride_;
   double plaintext_scale_;
   std::vector<ReplicationStep> replication_;
   std::vector<std::size_t> babies_;

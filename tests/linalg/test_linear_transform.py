@@ -217,3 +217,22 @@ def test_cache_prepares_once(ctx):
     del y3
     linalg.cache_clear()
     assert linalg.cache_info() == {"hits": 0, "misses": 0, "size": 0}
+
+
+@pytest.mark.parametrize("count", [1, 2, 4])
+def test_batched_transform_keeps_the_input_count(ctx, count):
+    """A batch of `count` inputs at stride 8 comes out as `count` outputs: the
+    result's length is the input's count of blocks, its padding zeros (blocks
+    of zeros map to blocks of zeros), so it can feed the next batched layer."""
+    rng = np.random.default_rng(count)
+    W = rng.uniform(-1, 1, (5, 3))
+    rows = rng.uniform(-1, 1, (count, 5))
+    x = np.zeros(count * 8)
+    for b in range(count):
+        x[b * 8:b * 8 + 5] = rows[b]
+    lt = linalg.LinearTransform(ctx, W, batch=4, stride=8)
+    y = lt.apply(ctx.encrypt(x))
+    assert (y.size, y.padding) == (count * 8, "zeros")
+    got = ctx.decrypt(y).reshape(count, 8)
+    assert_close(got[:, :3], rows @ W, 15, f"batched x @ W, {count} inputs")
+    assert_close(got[:, 3:], np.zeros((count, 5)), 15, "the gaps between outputs")

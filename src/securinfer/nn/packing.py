@@ -183,12 +183,6 @@ def prepare_slots(graph, ctx, layout: Layout) -> dict:
     return prepared
 
 
-def _resize(c, size):
-    # Marked clean: the padding between inputs may hold p(0) after an
-    # activation, but batched transforms read only each input's own slots.
-    return c._relabel(size, "zeros")
-
-
 def run_slots(graph, prepared, layout: Layout, cts) -> list:
     """The plan on slot-packed ciphertexts (each holds up to ``per_ciphertext`` inputs)."""
     _check_group(cts, 1)
@@ -202,7 +196,9 @@ def run_slots(graph, prepared, layout: Layout, cts) -> list:
         lt, bias = prepared[i]
         out = []
         for c, size in zip(x, sizes):
-            y = _resize(lt.apply(c), size)     # the input count travels in the size
+            y = lt.apply(c)                    # a batched transform keeps the input count (blocks)
+            if y.size != size:
+                raise ParameterError(f"a batched layer returned {y.size} slots for an input of {size}")
             out.append(y + bias[:size] if bias is not None else y)
         return out
 
