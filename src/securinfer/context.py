@@ -293,6 +293,10 @@ class Context:
     #: Statistical security of flooding (lambda): the KL divergence between what the flooded
     #: decryptions reveal and what they would reveal without the ciphertexts' errors is at most 2^-lambda.
     flooding_statistical_bits: int = 30
+    #: Flooded decryption refuses (ParameterError) when its noise would leave fewer bits than
+    #: this in absolute terms (standard deviation of a slot above 2^-flooding_min_bits): at small
+    #: scales flooding drowns the values, and a result that is noise must not look like one.
+    flooding_min_bits: float = 4
 
     def decrypt(self, ciphertext: "Ciphertext", *, complex: Optional[bool] = None,
                 noise_flooding: Optional[bool] = None, flooding_queries: int = 1,
@@ -309,7 +313,9 @@ class Context:
         the error's coefficients in units of the scaled message) so that
         ``flooding_queries`` distinct shared decryptions keep
         ``flooding_statistical_bits`` (30) bits of statistical security. It
-        costs precision (docs/security.md gives the numbers).
+        costs precision (docs/security.md gives the numbers); when the noise
+        would leave fewer than ``flooding_min_bits`` (4) bits, decryption
+        raises ``ParameterError`` rather than return noise that looks like values.
 
         Example:
             >>> import numpy as np, securinfer as si
@@ -333,8 +339,17 @@ class Context:
             bound = 0.0 if flooding_error_bound is None else float(flooding_error_bound)
             if not (bound == 0.0 or (np.isfinite(bound) and bound > 0)):
                 raise ParameterError("flooding_error_bound must be a positive finite number")
-            values, _info = _ckks.decrypt_flooded(self._keys, ciphertext._core, float(self.flooding_statistical_bits),
-                                                  float(flooding_queries), not ciphertext.is_complex, bound)
+            values, info = _ckks.decrypt_flooded(self._keys, ciphertext._core, float(self.flooding_statistical_bits),
+                                                 float(flooding_queries), not ciphertext.is_complex, bound)
+            # A slot sums N coefficients over the scale: its noise has sd sigma sqrt(N) / scale.
+            slot_sd = info["sigma"] * np.sqrt(self.poly_degree) / ciphertext.scale
+            left = -np.log2(slot_sd) if slot_sd > 0 else np.inf
+            if left < self.flooding_min_bits:
+                raise ParameterError(
+                    f"noise flooding at this ciphertext's scale (2^{np.log2(ciphertext.scale):.1f}) leaves "
+                    f"{left:.1f} bits (slot noise sd {slot_sd:.3g}): the values would be noise. Use a larger "
+                    f"scale, fewer flooding_queries, or decrypt without flooding for results that stay with "
+                    f"the client (flooding_min_bits={self.flooding_min_bits} sets this bar)")
         else:
             values = _ckks.decrypt(self._keys, ciphertext._core, 0.0)
         values = values[: ciphertext.size]

@@ -143,3 +143,23 @@ def test_bad_flooding_arguments_are_securinfer_errors(ctx):
             ctx.decrypt(ct, noise_flooding=True, **kwargs)
     with pytest.raises(si.ParameterError):
         _ckks.decrypt_flooded(ctx._keys, ct._core, 0.5, 1.0, True, 0.0)
+
+
+def test_flooding_that_drowns_the_values_is_refused_not_returned():
+    """At the face parameters (scale 2^30) flooding noise has a slot sd near 1:
+    the flooded values (0.76, 0.07, 1.06 for 0.5) looked like answers. Now
+    decryption refuses; at scale 2^40 it still answers within its stated noise."""
+    import securinfer as si
+    from securinfer.apps import face
+
+    small = face.create_context()
+    ct = small.encrypt(np.full(8, 0.5))
+    with pytest.raises(si.ParameterError, match="would be noise"):
+        small.decrypt(ct, noise_flooding=True)
+    assert np.allclose(small.decrypt(ct), 0.5, atol=1e-4)          # unflooded: fine
+    fast = si.Context.create(preset="fast")
+    values = fast.decrypt(fast.encrypt(np.full(8, 0.5)), noise_flooding=True)
+    assert np.allclose(values, 0.5, atol=2 ** -fast.flooding_min_bits)
+    fast.flooding_min_bits = 20                                     # a stricter bar refuses the same
+    with pytest.raises(si.ParameterError, match="bits"):
+        fast.decrypt(fast.encrypt(np.full(8, 0.5)), noise_flooding=True)
