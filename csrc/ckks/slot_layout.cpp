@@ -62,8 +62,9 @@ void set_layout_of_sum_of(Ciphertext& r, const std::vector<Ciphertext>& terms, c
     any_complex = any_complex || t.is_complex;
     length = std::max(length, t.slots_used);
   }
-  SECURINFER_CHECK(same_length || all_zeros, ShapeError,
-                   std::string(what) + ": vectors of different lengths meet only when all are zero-padded");
+  SECURINFER_CHECK(same_length, ShapeError,
+                   std::string(what) + ": vectors of lengths " + std::to_string(first.slots_used) + " and " +
+                       std::to_string(length) + " cannot be combined (numpy's rule: equal lengths)");
   r.slots_used = length;
   r.is_complex = any_complex;
   r.period = 0;
@@ -78,18 +79,10 @@ void set_layout_of_sum_of(Ciphertext& r, const std::vector<Ciphertext>& terms, c
 }
 
 Ciphertext layout_of_product(const Ciphertext& a, const Ciphertext& b) {
+  require_same_length(a.slots_used, b.slots_used, "sum_of_products");
   Ciphertext state;
   state.context = a.context;
-  if (a.slots_used == b.slots_used) {
-    set_layout_of_product(state, a, b);
-  } else {
-    // Zero-extension of the shorter one: both must be zero-padded.
-    SECURINFER_CHECK(a.padding == Padding::zeros && b.padding == Padding::zeros, ShapeError,
-                     "vectors of different lengths meet only when both are zero-padded");
-    state.slots_used = std::max(a.slots_used, b.slots_used);
-    state.padding = Padding::zeros;
-    state.is_complex = a.is_complex || b.is_complex;
-  }
+  set_layout_of_product(state, a, b);
   return state;
 }
 

@@ -21,12 +21,11 @@ void require_same_length(std::size_t a, std::size_t b, const char* what);
 void set_layout_of_sum(Ciphertext& r, const Ciphertext& a, const Ciphertext& b);
 void set_layout_of_product(Ciphertext& r, const Ciphertext& a, const Ciphertext& b);
 
-// The state of a sum of terms whose states are given (combinations): lengths
-// may differ only when every term's padding is zeros (the shorter ones are
-// then zero-extended, as a sum of zero-padded vectors is); else ShapeError.
+// The state of a sum of terms whose states are given (combinations): equal
+// lengths (numpy's rule, as for a + b), else ShapeError.
 void set_layout_of_sum_of(Ciphertext& r, const std::vector<Ciphertext>& term_states, const char* what);
 
-// The state of a * b for a combination's term (the ciphertexts are not read).
+// The state of a * b for a combination's term (equal lengths, else ShapeError).
 Ciphertext layout_of_product(const Ciphertext& a, const Ciphertext& b);
 
 // ParameterError unless the slots past a's length hold zeros (or a fills

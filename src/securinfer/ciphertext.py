@@ -50,6 +50,14 @@ class Ciphertext:
     # Makes numpy hand `array + ciphertext` to our reflected operators instead of
     # applying the operator element by element.
     __array_ufunc__ = None
+    # Identity, not values: `==` would otherwise answer False for equal data.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other):
+        raise TypeError("encrypted values cannot be compared (numpy's == compares values; decrypt first, "
+                        "or use `is` for identity)")
+
+    __ne__ = __eq__
 
     def __init__(self, *_args, **_kwargs):
         raise ParameterError("ciphertexts come from Context.encrypt or from arithmetic on ciphertexts")

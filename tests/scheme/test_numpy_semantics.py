@@ -266,3 +266,19 @@ def test_bad_operands_are_securinfer_errors(ctx):
     ctx.generate_rotation_keys(steps=[2**70 + 1])  # = a rotation by (2^70 + 1) mod slots
     assert_close(ctx.decrypt(ctx.encrypt(np.arange(ctx.slots) / ctx.slots).rotate(2**70 + 1))[:2],
                  (np.arange(2) + (2**70 + 1) % ctx.slots) / ctx.slots, BITS, "rotate(2^70 + 1)")
+
+
+def test_linear_algebra_of_unequal_lengths_and_comparisons_refuse(ctx):
+    """The combinations are sums of products: vectors of different lengths
+    meet there no more than in `a + b` (they were zero-extended: [11, 22, 3]),
+    and `==` on ciphertexts raises instead of answering False for equal data."""
+    a, b = ctx.encrypt([1.0, 2.0, 3.0]), ctx.encrypt([10.0, 20.0])
+    with pytest.raises(si.ShapeError):
+        si.linalg.combine([a, b], [[1.0, 1.0]])
+    with pytest.raises(si.ShapeError):
+        si.linalg.sum_of_products([a], [b])
+    assert_close(ctx.decrypt(si.linalg.combine([a, a], [[1.0, 2.0]])[0]), [3, 6, 9], BITS, "combine, equal lengths")
+    for compare in (lambda: a == a, lambda: a != b):
+        with pytest.raises(TypeError, match="compared"):
+            compare()
+    assert a in [a] and len({a, b}) == 2          # identity still works for containers

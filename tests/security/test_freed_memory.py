@@ -70,10 +70,17 @@ def test_decryption_leaves_no_intermediate(ctx, flooding):
     deep = x
     while deep.level > 0:                      # level 0: one prime, the decoder's doubles are checked too
         deep = deep * 0.5
-    for ct in (x, deep):
-        ctx.decrypt(ct, noise_flooding=flooding)
-        found, total = scan(ctx._core, ctx._keys, "decryption", ct._core)
-        assert total > ctx.poly_degree // 4 and no_leak(found, total), (ct.level, found, total)
+    # The core's flooded decryption runs at any scale; at the face scale the
+    # Python layer then refuses the drowned values (test_noise_flooding.py),
+    # so the bar is lowered here to reach the scan through the public call.
+    ctx.flooding_min_bits = float("-inf")
+    try:
+        for ct in (x, deep):
+            ctx.decrypt(ct, noise_flooding=flooding)
+            found, total = scan(ctx._core, ctx._keys, "decryption", ct._core)
+            assert total > ctx.poly_degree // 4 and no_leak(found, total), (ct.level, found, total)
+    finally:
+        del ctx.flooding_min_bits
 
 
 def test_the_hook_refuses_what_it_cannot_check(ctx):

@@ -59,6 +59,7 @@ from ..ciphertext import Ciphertext
 from ..context import Context
 from ..errors import ContextMismatchError, LevelError, ParameterError
 from .combinations import EncodedColumns, combine_plain, sum_of_products
+from .reductions import whole
 from .transform import LinearTransform, _as_matrix
 
 __all__ = ["MatrixProduct", "encrypted_matmul", "plain_encrypted_matmul", "encrypted_plain_matmul",
@@ -234,8 +235,10 @@ class MatrixProduct:
         """sum over (left, right) pairs of sum_k left[k] * right[k]: the
         product A @ B from the terms of A and B (several pairs: a tile of a
         tiled product, sum_t A_it @ B_tj)."""
-        left = [x for a_terms, _ in pairs for x in a_terms]
-        right = [y for _, b_terms in pairs for y in b_terms]
+        # The terms are zero-padded layouts of several lengths: viewed whole
+        # (every slot), they meet as equal-length vectors.
+        left = [whole(x, "a product term") for a_terms, _ in pairs for x in a_terms]
+        right = [whole(y, "a product term") for _, b_terms in pairs for y in b_terms]
         # One relinearisation and one rescale for all the products (terms
         # above the lowest level are brought down to its scale there).
         acc = sum_of_products(left, right)

@@ -41,7 +41,7 @@ def block_sum(ct, block: int):
     block = _power_of_two(block, "block")
     if block > ct.context.slots:
         raise ParameterError(f"block of {block} slots is larger than the {ct.context.slots} slots")
-    acc = _whole(ct, "block_sum()")
+    acc = whole(ct, "block_sum()")
     for step in block_sum_steps(block):
         acc = acc + acc.rotate(step)
     return acc
@@ -70,13 +70,14 @@ def replicate(ct, period: int, copies: int):
         raise ParameterError(f"{copies} copies of {period} slots do not fit in {ct.context.slots} slots")
     if ct.size > period:
         raise ParameterError(f"the vector has {ct.size} values, more than the period {period}")
-    acc = _whole(ct, "replicate()")
+    acc = whole(ct, "replicate()")
     for step in steps:
         acc = acc + acc.rotate(step)
     return acc._relabel(period * copies, "zeros")
 
 
-def _whole(ct, what: str):
-    """``ct`` viewed as the full slot vector (its zero padding included)."""
+def whole(ct, what: str):
+    """``ct`` viewed as the full slot vector (its zero padding included), so
+    that layouts of different lengths meet under numpy's equal-length rule."""
     ct._require_zero_padding(what)
     return ct._relabel(ct.context.slots, "zeros")
