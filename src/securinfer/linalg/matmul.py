@@ -54,7 +54,6 @@ from typing import List, Optional
 
 import numpy as np
 
-from .._core import ckks as _ckks
 from ..ciphertext import Ciphertext
 from ..context import Context
 from ..errors import ContextMismatchError, LevelError, ParameterError

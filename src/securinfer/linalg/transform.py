@@ -46,7 +46,7 @@ import numpy as np
 from .._core import linalg as _linalg
 from ..ciphertext import Ciphertext
 from ..context import Context
-from ..errors import LevelError, ParameterError
+from ..errors import ParameterError
 
 __all__ = ["LinearTransform"]
 
