@@ -38,7 +38,8 @@ from ..apps.face.params import EMBEDDING_SIZE, FACE_PARAMETERS
 from ..errors import ParameterError
 from . import tasks
 from .shipping import ContextShipper, check_client, ship_ciphertexts
-from .wire import probe_context, unpack
+from ..ciphertext_batch import unpack
+from .wire import probe_context
 
 
 def live_workers(client) -> List[str]:

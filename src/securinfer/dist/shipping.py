@@ -16,7 +16,8 @@ from typing import List, Sequence, Tuple
 
 from ..context import Context
 from ..errors import ParameterError
-from .wire import ContextKey, context_key, pack, public_bytes
+from ..ciphertext_batch import pack
+from .wire import ContextKey, context_key, public_bytes
 
 # Futures kept alive on the driver (each pins one public context on the workers).
 MAX_SHIPPED_CONTEXTS = 4
@@ -60,6 +61,6 @@ class ContextShipper:
 
 
 def ship_ciphertexts(client, cts: List, workers: Sequence[str]):
-    """The ciphertexts packed (:func:`~securinfer.dist.wire.pack`) and scattered
+    """The ciphertexts packed (:func:`~securinfer.ciphertext_batch.pack`) and scattered
     to ``workers``; a future (its ``key`` names the probe on the workers)."""
     return broadcast(client, pack(cts), workers)

@@ -26,7 +26,8 @@ from typing import Callable, Dict, Optional
 
 from ..context import Context
 from ..errors import SerializationError
-from .wire import ContextKey, context_key, load_public, unpack
+from ..ciphertext_batch import unpack
+from .wire import ContextKey, context_key, load_public
 
 # Contexts and probes are small in number per worker; keep a few, drop the oldest.
 MAX_CONTEXTS = 8

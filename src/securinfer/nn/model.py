@@ -33,6 +33,7 @@ import numpy as np
 from .._archive import ARCHIVE_ERRORS, read_npz
 from ..context import Context
 from ..errors import ContextMismatchError, ParameterError, SerializationError
+from ..servable import register, store
 from .client import Client
 from .graph import Graph
 from .packing import Layout, prepare_slots, run_features, run_slots
@@ -43,13 +44,18 @@ __all__ = ["EncryptedModel"]
 
 #: Largest uncompressed array a model file may hold.
 MAX_MEMBER_BYTES = 1 << 30
-_FORMAT = "securinfer.nn/1"
+# The layout of files saved before the one servable store (still read).
+_LEGACY_FORMAT = "securinfer.nn/1"
 _CACHE_SIZE = 2
 
 
+@register
 class EncryptedModel:
     """A model compiled for CKKS: its plan, layout and parameters. Made by
     :func:`securinfer.nn.compile` or :meth:`load`."""
+
+    kind = "model"
+    client = Client
 
     def __init__(self, graph: Graph, layout: Layout, parameters: dict, *, name: str = "model",
                  input_shape=None, info: Optional[dict] = None, rotations: Optional[List[int]] = None,
@@ -243,8 +249,8 @@ class EncryptedModel:
                 f"packing={self.packing} depth={self.depth} N={self.parameters['poly_degree']}>")
 
     # ------------------------------------------------------------------ files
-    def save(self, path) -> None:
-        """Plan and weights to one ``.npz`` (no pickle, no keys)."""
+    def save(self, target) -> None:
+        """Plan and weights to one file of the servable store (no pickle, no keys)."""
         arrays = {}
         nodes = []
         for i, node in enumerate(self.graph.nodes):
@@ -256,26 +262,32 @@ class EncryptedModel:
                 if value is not None:
                     arrays[f"node{i}_{field}"] = value
             nodes.append(entry)
-        plan = {"format": _FORMAT, "name": self.name, "input_size": self.graph.input_size,
+        plan = {"name": self.name, "input_size": self.graph.input_size,
                 "input_shape": list(self.input_shape), "layout": self.layout.to_dict(),
                 "parameters": self.parameters, "rotations": self._rotations, "info": self.info, "nodes": nodes}
         if self.ranges_recorded:
             plan["input_ranges"] = self.input_ranges.to_dict() if self.input_ranges is not None else None
-        arrays["plan"] = np.frombuffer(json.dumps(plan).encode(), dtype=np.uint8)
-        with open(path, "wb") as f:
-            np.savez(f, **arrays)
+        store.write(target, self.kind, plan, **arrays)
 
     @classmethod
-    def load(cls, path) -> "EncryptedModel":
-        """A model saved by :meth:`save`; validated, safe on untrusted files
-        (``SerializationError`` on anything malformed)."""
+    def load(cls, source) -> "EncryptedModel":
+        """A model saved by :meth:`save` (a path or a binary file); validated,
+        safe on untrusted files (``SerializationError`` on anything
+        malformed). Files of the older layout (a ``plan`` member) still load."""
+        path = source
         try:
-            with open(path, "rb") as f:
-                data = f.read()
-            arrays = read_npz(io.BytesIO(data), what="securinfer.nn model", max_member_bytes=MAX_MEMBER_BYTES)
-            plan = json.loads(arrays.pop("plan").tobytes().decode())
-            if plan.get("format") != _FORMAT:
-                raise SerializationError(f"not a securinfer.nn model file (format {plan.get('format')!r})")
+            if not hasattr(source, "read"):
+                with open(source, "rb") as f:
+                    source = io.BytesIO(f.read())
+            arrays = read_npz(source, what="securinfer.nn model", max_member_bytes=MAX_MEMBER_BYTES)
+            if "plan" in arrays:
+                plan = json.loads(arrays.pop("plan").tobytes().decode())
+                if plan.get("format") != _LEGACY_FORMAT:
+                    raise SerializationError(f"not a securinfer.nn model file (format {plan.get('format')!r})")
+            else:
+                plan, arrays = store.split_header(arrays)
+                if plan.get("kind") != cls.kind:
+                    raise SerializationError(f"this file holds a {plan.get('kind')!r}, not a {cls.kind!r}")
             graph = Graph(int(plan["input_size"]))
             for i, entry in enumerate(plan["nodes"]):
                 op, inputs, name = entry["op"], [int(r) for r in entry["inputs"]], str(entry["name"])
