@@ -13,7 +13,7 @@ ROOT = pathlib.Path(securinfer.__file__).parent
 DELIBERATE = {("securinfer.ciphertext", "securinfer.linalg.product")}
 # Layers, bottom to top; a module may import its own layer and those below.
 LAYERS = [
-    {"errors", "_core", "_system", "_validation", "_registry", "_archive", "kernels", "presets", "key_switching",
+    {"errors", "_core", "_system", "_validation", "_registry", "_archive", "_lru", "kernels", "presets", "key_switching",
      "parameters", "ciphertext", "context", "bootstrapping", "server_parameters", "ciphertext_batch"},
     {"linalg"},
     {"servable"},

@@ -25,12 +25,12 @@ import io
 import json
 import threading
 import warnings
-from collections import OrderedDict
 from typing import List, Optional
 
 import numpy as np
 
 from .._archive import ARCHIVE_ERRORS, read_npz
+from .._lru import LRU
 from ..context import Context
 from ..errors import ContextMismatchError, ParameterError, SerializationError
 from ..servable import register, store
@@ -73,7 +73,7 @@ class EncryptedModel:
         if input_ranges is not None and input_ranges.features != graph.input_size:
             raise ParameterError(f"input ranges for {input_ranges.features} features; the model takes "
                                  f"{graph.input_size}")
-        self._cache: "OrderedDict[int, dict]" = OrderedDict()
+        self._cache = LRU(_CACHE_SIZE)       # prepared weights by context parameters
         self._lock = threading.Lock()
         self._rotations = rotations
         if self._rotations is None:
@@ -146,17 +146,7 @@ class EncryptedModel:
         """The weights prepared for ``ctx`` (cached by the parameters, compared in full)."""
         if self.packing == "features":
             return None
-        with self._lock:
-            hit = self._cache.get(ctx.parameters)
-            if hit is not None:
-                self._cache.move_to_end(ctx.parameters)
-                return hit
-        prepared = prepare_slots(self.graph, ctx, self.layout)
-        with self._lock:
-            self._cache[ctx.parameters] = prepared
-            while len(self._cache) > _CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return prepared
+        return self._cache.get_or_make(ctx.parameters, lambda: prepare_slots(self.graph, ctx, self.layout))
 
     def __call__(self, cts) -> list:
         """The model on encrypted inputs (those of :meth:`encrypt`); needs
