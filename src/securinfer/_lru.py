@@ -21,6 +21,8 @@ import threading
 from collections import OrderedDict
 from typing import Callable, Hashable, List, Optional
 
+from ._validation import is_int
+
 __all__ = ["LRU"]
 
 
@@ -28,7 +30,7 @@ class LRU:
     """At most ``size`` entries; the least recently used leaves first."""
 
     def __init__(self, size: int):
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        if not is_int(size) or size < 1:
             raise ValueError("an LRU holds at least one entry")
         self._size = size
         self._entries: "OrderedDict[Hashable, object]" = OrderedDict()

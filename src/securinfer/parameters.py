@@ -25,6 +25,7 @@ from .errors import ParameterError
 
 from ._core import ckks as _ckks
 from ._core import io as _io
+from ._validation import is_int
 
 __all__ = ["Parameters", "max_secure_modulus_bits"]
 
@@ -119,7 +120,7 @@ class Parameters:
     def public_context_bytes(self, galois_keys: int) -> int:
         """The serialized public context with ``galois_keys`` Galois keys
         (parameters, public key, relinearisation key, no secret key)."""
-        if isinstance(galois_keys, bool) or not isinstance(galois_keys, int) or not 0 <= galois_keys < 1 << 20:
+        if not is_int(galois_keys) or not 0 <= galois_keys < 1 << 20:
             raise ParameterError("galois_keys must be an int in [0, 2^20)")
         return int(_io.public_context_bytes(self._core, galois_keys))
 

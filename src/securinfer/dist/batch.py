@@ -31,6 +31,7 @@ from .sharded_gallery import cluster_workers
 from .shipping import ContextShipper, broadcast, check_client
 from ..ciphertext_batch import pack, unpack
 from .wire import probe_context
+from .._validation import is_int
 
 
 class BatchRunner:
@@ -45,7 +46,7 @@ class BatchRunner:
         if registry.servable_class(servable.kind) is not type(servable):
             raise ParameterError(f"{type(servable).__name__} is not the registered class of kind "
                                  f"{servable.kind!r}: register it (securinfer.servable.register)")
-        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        if threads is not None and (not is_int(threads) or threads < 1):
             raise ParameterError("threads must be a positive int")
         self.client = client
         self.servable = servable

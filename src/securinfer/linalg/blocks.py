@@ -38,7 +38,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .._validation import as_values as _as_values
+from .._validation import as_values as _as_values, is_int
 from ..ciphertext import Ciphertext
 from ..context import Context
 from ..errors import ContextMismatchError, LevelError, ParameterError
@@ -49,7 +49,7 @@ __all__ = ["EncryptedVector", "BlockLinearTransform", "block_cache_info", "block
 
 
 def _positive_int(value, name) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    if not is_int(value) or value < 1:
         raise ParameterError(f"{name} must be a positive int, got {value!r}")
     return int(value)
 

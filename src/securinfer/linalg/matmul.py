@@ -60,6 +60,7 @@ from ..errors import ContextMismatchError, LevelError, ParameterError
 from .combinations import EncodedColumns, combine_plain, sum_of_products
 from .reductions import whole
 from .transform import LinearTransform, _as_matrix
+from .._validation import is_int
 
 __all__ = ["MatrixProduct", "encrypted_matmul", "plain_encrypted_matmul", "encrypted_plain_matmul",
            "left_matrix", "right_matrix"]
@@ -135,14 +136,14 @@ class MatrixProduct:
 
         if not isinstance(context, Context):
             raise ParameterError(f"expected a securinfer.Context, got {type(context).__name__}")
-        if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1:
+        if not is_int(d) or d < 1:
             raise ParameterError(f"d must be a positive int, got {d!r}")
         d = int(d)
         n, slots = d * d, context.slots
         if n > slots:
             raise ParameterError(f"a {d} x {d} matrix needs {n} slots; this context has {slots}")
         level = context.max_level if level is None else level
-        if isinstance(level, bool) or not isinstance(level, (int, np.integer)) or not 3 <= level <= context.max_level:
+        if not is_int(level) or not 3 <= level <= context.max_level:
             raise ParameterError(f"level must be an int in [3, {context.max_level}]: the product needs 3 levels "
                                  "(e.g. Context.create(depth=3))")
         level = int(level)

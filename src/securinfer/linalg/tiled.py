@@ -37,6 +37,7 @@ from ..ciphertext import Ciphertext
 from ..errors import ContextMismatchError, ParameterError
 from .matmul import _prepared, left_matrix, right_matrix
 from .transform import LinearTransform, _as_matrix
+from .._validation import is_int
 
 __all__ = ["EncryptedMatrix", "tile_rotations"]
 
@@ -94,7 +95,7 @@ class EncryptedMatrix:
     def encrypt(cls, context, matrix, d: int) -> "EncryptedMatrix":
         """Encrypt a real matrix in d x d tiles (``d * d <= slots``)."""
         M = _as_matrix(matrix)
-        if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1 or d * d > context.slots:
+        if not is_int(d) or d < 1 or d * d > context.slots:
             raise ParameterError(f"d must be a positive int with d*d <= {context.slots} slots, got {d!r}")
         return cls([[context.encrypt(t.ravel()) for t in row] for row in _tiles(M, d)], M.shape, d)
 
