@@ -59,8 +59,8 @@ from ..context import Context
 from ..errors import ContextMismatchError, LevelError, ParameterError
 from .combinations import EncodedColumns, combine_plain, sum_of_products
 from .reductions import whole
-from .transform import LinearTransform, _as_matrix
-from .._validation import is_int
+from .transform import LinearTransform
+from .._validation import as_real_matrix, is_int
 
 __all__ = ["MatrixProduct", "encrypted_matmul", "plain_encrypted_matmul", "encrypted_plain_matmul",
            "left_matrix", "right_matrix"]
@@ -291,14 +291,14 @@ def left_matrix(A, p: Optional[int] = None) -> np.ndarray:
         >>> bool(np.allclose(B.ravel() @ left_matrix(A, 4), (A @ B).ravel()))
         True
     """
-    A = _as_matrix(A)
+    A = as_real_matrix(A)
     return np.kron(A.T, np.eye(A.shape[1] if p is None else p))
 
 
 def right_matrix(B, m: Optional[int] = None) -> np.ndarray:
     """W with ``vec(A) @ W == vec(A @ B)`` for any A (m x n) and B (n x p)
     (row-major vec; m defaults to p): ``kron(I_m, B)``."""
-    B = _as_matrix(B)
+    B = as_real_matrix(B)
     return np.kron(np.eye(B.shape[1] if m is None else m), B)
 
 
@@ -306,7 +306,7 @@ def plain_encrypted_matmul(A_plain, B_ct, p: Optional[int] = None):
     """``A @ B`` for plaintext A (m x n) and encrypted B (n x p, row-major;
     p defaults to n): one LinearTransform (cached like ``x @ W``), one level.
     Rotation keys: ``LinearTransform(ctx, left_matrix(A, p)).required_rotations()``."""
-    A = _as_matrix(A_plain)
+    A = as_real_matrix(A_plain)
     p = A.shape[1] if p is None else p
     if getattr(B_ct, "size", None) != A.shape[1] * p:
         raise ParameterError(f"shapes do not match: A is {A.shape}, B needs {A.shape[1]} x {p} = "
@@ -318,7 +318,7 @@ def encrypted_plain_matmul(A_ct, B_plain, m: Optional[int] = None):
     """``A @ B`` for encrypted A (m x n, row-major; m defaults to p) and
     plaintext B (n x p): one LinearTransform (cached), one level.
     Rotation keys: ``LinearTransform(ctx, right_matrix(B, m)).required_rotations()``."""
-    B = _as_matrix(B_plain)
+    B = as_real_matrix(B_plain)
     m = B.shape[1] if m is None else m
     if getattr(A_ct, "size", None) != m * B.shape[0]:
         raise ParameterError(f"shapes do not match: B is {B.shape}, A needs {m} x {B.shape[0]} = "

@@ -36,8 +36,8 @@ import numpy as np
 from ..ciphertext import Ciphertext
 from ..errors import ContextMismatchError, ParameterError
 from .matmul import _prepared, left_matrix, right_matrix
-from .transform import LinearTransform, _as_matrix
-from .._validation import is_int
+from .transform import LinearTransform
+from .._validation import as_real_matrix, is_int
 
 __all__ = ["EncryptedMatrix", "tile_rotations"]
 
@@ -94,7 +94,7 @@ class EncryptedMatrix:
     @classmethod
     def encrypt(cls, context, matrix, d: int) -> "EncryptedMatrix":
         """Encrypt a real matrix in d x d tiles (``d * d <= slots``)."""
-        M = _as_matrix(matrix)
+        M = as_real_matrix(matrix)
         if not is_int(d) or d < 1 or d * d > context.slots:
             raise ParameterError(f"d must be a positive int with d*d <= {context.slots} slots, got {d!r}")
         return cls([[context.encrypt(t.ravel()) for t in row] for row in _tiles(M, d)], M.shape, d)
@@ -167,12 +167,12 @@ class EncryptedMatrix:
         if isinstance(other, EncryptedMatrix):
             return _encrypted_product(self, other)
         if isinstance(other, (np.ndarray, list, tuple)):
-            return _plain_product(self, _as_matrix(other), right=True)
+            return _plain_product(self, as_real_matrix(other), right=True)
         return NotImplemented
 
     def __rmatmul__(self, other):
         if isinstance(other, (np.ndarray, list, tuple)):
-            return _plain_product(self, _as_matrix(other), right=False)
+            return _plain_product(self, as_real_matrix(other), right=False)
         return NotImplemented
 
 
