@@ -29,6 +29,7 @@ from typing import List, Mapping
 import numpy as np
 
 from .._archive import ARCHIVE_ERRORS, read_npz
+from .._validation import as_real_matrix
 from ..ciphertext import Ciphertext
 from ..context import Context
 from ..errors import ContextMismatchError, LevelError, ParameterError, SerializationError
@@ -92,9 +93,7 @@ class LinearModel:
     client = VectorClient
 
     def __init__(self, weights, bias=None, *, context: Mapping, name: str = "linear"):
-        W = np.asarray(weights)
-        if W.ndim != 2 or W.size == 0 or W.dtype.kind not in "fiu" or not np.all(np.isfinite(W)):
-            raise ParameterError("weights must be a finite, non-empty real 2-D array")
+        W = as_real_matrix(weights, "weights")
         b = np.zeros(W.shape[1]) if bias is None else np.asarray(bias)
         if b.shape != (W.shape[1],) or b.dtype.kind not in "fiu" or not np.all(np.isfinite(b)):
             raise ParameterError(f"bias must be a finite real vector of {W.shape[1]} values")
