@@ -1,0 +1,47 @@
+// The rotations of a baby-step giant-step product when the key set lacks some
+// of its steps (typically: only the default power-of-two keys), at close to
+// the cost of exact keys.
+//
+//   auto babies = baby_rotations(keys, x, digits, {0, 1, 2, 3, ..., 31});
+//   Ciphertext y = sum_rotated(keys, std::move(partials), {0, 32, 64, ..., 480});
+//
+// Baby steps i < n1: a step with its own key is hoisted from x's digits; any
+// other is rot(rot(x, i - h), h) with h the highest power of two in i, every
+// step from one source hoisted from that source's digits. For 1..31 with
+// power-of-two keys: 31 key-switch inner products and 15 extra ModUps, instead
+// of 80 full rotations (each composed step one full rotation per NAF term).
+//
+// Giant steps: sum_g rot(S_g, g) either as independent rotations (parallel,
+// each composed from its NAF terms when it has no key) or by Horner's rule
+// over the sorted steps, acc = rot(acc, g_j - g_{j-1}) + S_{g_{j-1}}, whose
+// gaps (n1 each for a dense product) are single power-of-two keys: 15
+// rotations for 0, 32, ..., 480 instead of 27. The form with fewer key
+// switches under the given keys is taken (ties: independent, which threads).
+#pragma once
+#include <cstddef>
+#include <vector>
+
+#include "ckks/ciphertext.h"
+#include "ckks/keys.h"
+#include "ring/rns_poly.h"
+
+namespace securinfer::linalg {
+
+// rot(x, i) for each i of `steps` (each in [0, slots)). `digits`: x's c1
+// decomposed at x.level, or empty when no step has its own key. Needs, for
+// each step without a key, the keys of its power-of-two parts (MissingKeyError).
+std::vector<ckks::Ciphertext> baby_rotations(const ckks::KeySet& keys, const ckks::Ciphertext& x,
+                                             const std::vector<ring::RnsPoly>& digits,
+                                             const std::vector<std::size_t>& steps);
+
+// sum_j rot(parts[j], steps[j]), steps distinct, each in [0, slots). parts
+// must all have the same level and scale.
+ckks::Ciphertext sum_rotated(const ckks::KeySet& keys, std::vector<ckks::Ciphertext> parts,
+                             const std::vector<std::size_t>& steps);
+
+// Key switches sum_rotated spends in its two forms with these keys (a step
+// that cannot be composed counts as a huge number): {independent, horner}.
+std::pair<std::size_t, std::size_t> giant_key_switches(const ckks::KeySet& keys, const ckks::Context& ctx,
+                                                       const std::vector<std::size_t>& steps);
+
+}  // namespace securinfer::linalg
