@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <limits>
 #include <map>
-#include <set>
 
 #include "ckks/key_switch.h"
 #include "ckks/rotation.h"
@@ -19,12 +18,6 @@ using ckks::Ciphertext;
 using ckks::KeySet;
 
 constexpr std::size_t kCannotCompose = std::numeric_limits<std::size_t>::max() / 4;
-
-std::size_t highest_power_of_two(std::size_t v) {
-  std::size_t h = 1;
-  while (h <= v / 2) h <<= 1;
-  return h;
-}
 
 bool has_step_key(const KeySet& keys, const ckks::Context& ctx, std::size_t step) {
   return keys.has_galois_key(ring::rotation_galois_element(ctx.degree(), static_cast<long long>(step)));
@@ -47,73 +40,80 @@ std::vector<Ciphertext> baby_rotations(const KeySet& keys, const Ciphertext& x,
                                        const std::vector<ring::RnsPoly>& digits_in,
                                        const std::vector<std::size_t>& steps) {
   const ckks::Context& ctx = *x.context;
-  const std::size_t n = ctx.degree();
-  // Every rotation to compute: the steps, plus for each step without a key
-  // the chain of sources i -> i - h (h its highest power of two) it is built from.
-  std::set<std::size_t> need;
+  const std::size_t n = ctx.degree(), slots = ctx.slots();
+  std::vector<char> wanted(slots, 0);
+  std::size_t remaining = 0;
   for (std::size_t s : steps) {
-    SECURINFER_CHECK(s < ctx.slots(), ParameterError, "baby step out of range");
-    if (s != 0) need.insert(s);
+    SECURINFER_CHECK(s < slots, ParameterError, "baby step out of range");
+    if (s != 0 && !wanted[s]) {
+      wanted[s] = 1;
+      ++remaining;
+    }
   }
-  // Sources are smaller than their targets, and std::set inserts keep
-  // iterators valid: one walk from the top closes the set.
-  for (auto it = need.rbegin(); it != need.rend(); ++it) {
-    const std::size_t s = *it;
-    if (has_step_key(keys, ctx, s)) continue;
-    const std::size_t src = s - highest_power_of_two(s);
-    if (src != 0 && has_step_key(keys, ctx, highest_power_of_two(s))) need.insert(src);
-  }
-
+  // x's digits, made once if some step is hoisted from x.
+  std::vector<ring::RnsPoly> own_digits;
+  const auto x_digits = [&]() -> const std::vector<ring::RnsPoly>& {
+    if (!digits_in.empty()) return digits_in;
+    if (own_digits.empty()) own_digits = ckks::decompose(ctx, x.polys[1], x.level);
+    return own_digits;
+  };
   std::map<std::size_t, Ciphertext> done;
   done.emplace(0, x);
-  // Wave 0, from x: steps with their own key (hoisted), and steps whose top
-  // power of two has no key (ckks::rotate composes them or names the key).
-  std::vector<std::size_t> from_x, pending;
-  for (std::size_t s : need) {
-    if (has_step_key(keys, ctx, s) || !has_step_key(keys, ctx, highest_power_of_two(s))) from_x.push_back(s);
-    else pending.push_back(s);
-  }
-  bool any_key = false;
-  for (std::size_t s : from_x) any_key = any_key || has_step_key(keys, ctx, s);
-  std::vector<ring::RnsPoly> own_digits;
-  if (any_key && digits_in.empty()) own_digits = ckks::decompose(ctx, x.polys[1], x.level);
-  const std::vector<ring::RnsPoly>& digits = digits_in.empty() ? own_digits : digits_in;
+  // Each round: `targets` = rot(source, k) for the keys' steps k, hoisted
+  // from the source's digits, one target per thread.
+  const auto run_round = [&](std::size_t source, const std::vector<ring::RnsPoly>& digits,
+                             const std::vector<std::size_t>& targets) {
+    std::vector<Ciphertext> out(targets.size());
+    parallel_for(0, targets.size(), [&](std::size_t j) {
+      const long long k = static_cast<long long>((targets[j] + slots - source) % slots);
+      const std::uint64_t g = ring::rotation_galois_element(n, k);
+      out[j] = ckks::apply_galois_hoisted(done.at(source), digits, g, *keys.galois_key(g));
+    });
+    for (std::size_t j = 0; j < targets.size(); ++j) {
+      done.emplace(targets[j], std::move(out[j]));
+      wanted[targets[j]] = 0;
+    }
+    remaining -= targets.size();
+  };
+  // Steps with their own key: hoisted from x.
   {
-    std::vector<Ciphertext> out(from_x.size());
-    parallel_for(0, from_x.size(), [&](std::size_t j) {
-      const std::size_t s = from_x[j];
-      const std::uint64_t g = ring::rotation_galois_element(n, static_cast<long long>(s));
-      out[j] = keys.has_galois_key(g) ? ckks::apply_galois_hoisted(x, digits, g, *keys.galois_key(g))
-                                      : ckks::rotate(keys, x, static_cast<long long>(s));
-    });
-    for (std::size_t j = 0; j < from_x.size(); ++j) done.emplace(from_x[j], std::move(out[j]));
+    std::vector<std::size_t> direct;
+    for (std::size_t s = 1; s < slots; ++s)
+      if (wanted[s] && has_step_key(keys, ctx, s)) direct.push_back(s);
+    if (!direct.empty()) run_round(0, x_digits(), direct);
   }
-  // Later waves: every pending step whose source is done; each source
-  // decomposed once for all its targets.
-  while (!pending.empty()) {
-    std::vector<std::size_t> ready, later;
-    for (std::size_t s : pending) (done.count(s - highest_power_of_two(s)) ? ready : later).push_back(s);
-    SECURINFER_CHECK(!ready.empty(), Error, "baby rotations: a source was never computed");
-    std::vector<std::size_t> sources;
-    for (std::size_t s : ready) sources.push_back(s - highest_power_of_two(s));
-    std::sort(sources.begin(), sources.end());
-    sources.erase(std::unique(sources.begin(), sources.end()), sources.end());
-    std::vector<std::vector<ring::RnsPoly>> source_digits(sources.size());
-    parallel_for(0, sources.size(), [&](std::size_t j) {
-      if (sources[j] != 0) source_digits[j] = ckks::decompose(ctx, done.at(sources[j]).polys[1], x.level);
-    });
-    std::vector<Ciphertext> out(ready.size());
-    parallel_for(0, ready.size(), [&](std::size_t j) {
-      const std::size_t h = highest_power_of_two(ready[j]);
-      const std::size_t src = ready[j] - h;
-      const std::size_t si = std::lower_bound(sources.begin(), sources.end(), src) - sources.begin();
-      const std::uint64_t g = ring::rotation_galois_element(n, static_cast<long long>(h));
-      out[j] = ckks::apply_galois_hoisted(done.at(src), src == 0 ? digits : source_digits[si], g,
-                                          *keys.galois_key(g));
-    });
-    for (std::size_t j = 0; j < ready.size(); ++j) done.emplace(ready[j], std::move(out[j]));
-    pending = std::move(later);
+  // The others: greedily from the computed rotation whose power-of-two
+  // neighbours (both directions) cover the most wanted steps, each source
+  // decomposed once. For 1..31: 6 sources (a source per step, i - its top
+  // bit, would take 15).
+  std::vector<std::size_t> key_steps;
+  for (std::size_t p = 1; p < slots; p <<= 1)
+    for (std::size_t k : {p, slots - p})
+      if (has_step_key(keys, ctx, k) && std::find(key_steps.begin(), key_steps.end(), k) == key_steps.end())
+        key_steps.push_back(k);
+  while (remaining > 0) {
+    std::size_t best = 0, best_cover = 0;
+    for (const auto& entry : done) {
+      std::size_t cover = 0;
+      for (std::size_t k : key_steps) cover += wanted[(entry.first + k) % slots];
+      if (cover > best_cover) {
+        best = entry.first;
+        best_cover = cover;
+      }
+    }
+    if (best_cover == 0) break;  // the rest lack keys: ckks::rotate below names them
+    std::vector<std::size_t> targets;
+    for (std::size_t k : key_steps)
+      if (wanted[(best + k) % slots]) targets.push_back((best + k) % slots);
+    if (best == 0) {
+      run_round(0, x_digits(), targets);
+    } else {
+      const auto digits = ckks::decompose(ctx, done.at(best).polys[1], x.level);
+      run_round(best, digits, targets);
+    }
   }
+  for (std::size_t s : steps)
+    if (s != 0 && wanted[s]) done.emplace(s, ckks::rotate(keys, x, static_cast<long long>(s)));
 
   std::vector<Ciphertext> result;
   result.reserve(steps.size());

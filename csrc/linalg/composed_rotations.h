@@ -6,10 +6,11 @@
 //   Ciphertext y = sum_rotated(keys, std::move(partials), {0, 32, 64, ..., 480});
 //
 // Baby steps i < n1: a step with its own key is hoisted from x's digits; any
-// other is rot(rot(x, i - h), h) with h the highest power of two in i, every
-// step from one source hoisted from that source's digits. For 1..31 with
-// power-of-two keys: 31 key-switch inner products and 15 extra ModUps, instead
-// of 80 full rotations (each composed step one full rotation per NAF term).
+// other is rot(r, k) for an already computed rotation r and a power-of-two
+// key k (either direction), r chosen greedily to cover the most steps and
+// decomposed once for all of them. For 1..31 with power-of-two keys: 31
+// key-switch inner products and 6 extra ModUps, instead of 67 full rotations
+// (ckks::rotate composes a step with one full rotation per NAF term).
 //
 // Giant steps: sum_g rot(S_g, g) either as independent rotations (parallel,
 // each composed from its NAF terms when it has no key) or by Horner's rule
