@@ -122,13 +122,14 @@ std::vector<Ciphertext> baby_rotations(const KeySet& keys, const Ciphertext& x,
 }
 
 std::pair<std::size_t, std::size_t> giant_key_switches(const KeySet& keys, const ckks::Context& ctx,
-                                                       const std::vector<std::size_t>& steps) {
+                                                       const std::vector<std::size_t>& steps, std::size_t chains) {
+  SECURINFER_CHECK(chains >= 1, ParameterError, "at least one chain");
   std::size_t independent = 0, horner = 0;
   for (std::size_t s : steps) independent += rotation_cost(keys, ctx, s);
   std::vector<std::size_t> sorted(steps);
   std::sort(sorted.begin(), sorted.end());
-  for (std::size_t j = 1; j < sorted.size(); ++j) horner += rotation_cost(keys, ctx, sorted[j] - sorted[j - 1]);
-  if (!sorted.empty()) horner += rotation_cost(keys, ctx, sorted[0]);
+  for (std::size_t j = 0; j < sorted.size(); ++j)
+    horner += rotation_cost(keys, ctx, j < chains ? sorted[j] : sorted[j] - sorted[j - chains]);
   return {independent, horner};
 }
 
@@ -137,22 +138,33 @@ Ciphertext sum_rotated(const KeySet& keys, std::vector<Ciphertext> parts, const 
                    "sum_rotated needs one step per part, and at least one part");
   const ckks::Context& ctx = *parts[0].context;
   const auto& primes = ctx.level_primes(parts[0].level);
-  const auto [independent, horner] = giant_key_switches(keys, ctx, steps);
   const auto accumulate = [&](Ciphertext& acc, const Ciphertext& b) {
     for (std::size_t c = 0; c < 2; ++c) ring::add(acc.polys[c], acc.polys[c], b.polys[c], primes);
   };
-  if (horner < independent) {
+  const std::size_t threads = std::min<std::size_t>(static_cast<std::size_t>(get_num_threads()), parts.size());
+  const std::size_t independent = giant_key_switches(keys, ctx, steps, 1).first;
+  const std::size_t one_chain = giant_key_switches(keys, ctx, steps, 1).second;
+  const std::size_t many_chains = giant_key_switches(keys, ctx, steps, threads).second;
+  if (std::min(one_chain, many_chains) < independent) {
+    const std::size_t chains = many_chains <= one_chain ? threads : 1;
     std::vector<std::size_t> order(steps.size());
     for (std::size_t j = 0; j < order.size(); ++j) order[j] = j;
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return steps[a] > steps[b]; });
-    Ciphertext acc = std::move(parts[order[0]]);
-    for (std::size_t j = 1; j < order.size(); ++j) {
-      const long long gap = static_cast<long long>(steps[order[j - 1]] - steps[order[j]]);
-      acc = ckks::rotate(keys, acc, gap);
-      accumulate(acc, parts[order[j]]);
-    }
-    const std::size_t last = steps[order.back()];
-    return last == 0 ? acc : ckks::rotate(keys, acc, static_cast<long long>(last));
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return steps[a] < steps[b]; });
+    // Chain r: the parts order[r], order[r + chains], ..., by Horner's rule
+    // from the largest step down, then rotated by its smallest step.
+    std::vector<Ciphertext> sums(chains);
+    parallel_for(0, chains, [&](std::size_t r) {
+      std::size_t j = r + (order.size() - 1 - r) / chains * chains;  // the chain's last index
+      Ciphertext acc = std::move(parts[order[j]]);
+      for (; j >= r + chains; j -= chains) {
+        acc = ckks::rotate(keys, acc, static_cast<long long>(steps[order[j]] - steps[order[j - chains]]));
+        accumulate(acc, parts[order[j - chains]]);
+      }
+      const std::size_t first = steps[order[r]];
+      sums[r] = first == 0 ? std::move(acc) : ckks::rotate(keys, acc, static_cast<long long>(first));
+    });
+    for (std::size_t r = 1; r < chains; ++r) accumulate(sums[0], sums[r]);
+    return std::move(sums[0]);
   }
   // Independent rotations: one per thread.
   parallel_for(0, parts.size(), [&](std::size_t j) {

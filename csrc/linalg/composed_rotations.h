@@ -16,8 +16,9 @@
 // each composed from its NAF terms when it has no key) or by Horner's rule
 // over the sorted steps, acc = rot(acc, g_j - g_{j-1}) + S_{g_{j-1}}, whose
 // gaps (n1 each for a dense product) are single power-of-two keys: 15
-// rotations for 0, 32, ..., 480 instead of 27. The form with fewer key
-// switches under the given keys is taken (ties: independent, which threads).
+// rotations for 0, 32, ..., 480 instead of 28. The form with fewer key
+// switches under the given keys is taken (ties: independent, which threads;
+// Horner in one chain per thread when that costs no more than one chain).
 #pragma once
 #include <cstddef>
 #include <vector>
@@ -40,9 +41,14 @@ std::vector<ckks::Ciphertext> baby_rotations(const ckks::KeySet& keys, const ckk
 ckks::Ciphertext sum_rotated(const ckks::KeySet& keys, std::vector<ckks::Ciphertext> parts,
                              const std::vector<std::size_t>& steps);
 
-// Key switches sum_rotated spends in its two forms with these keys (a step
-// that cannot be composed counts as a huge number): {independent, horner}.
+// Key switches sum_rotated spends with these keys (a step that cannot be
+// composed counts as a huge number): {independent, Horner in `chains`
+// interleaved chains}. Chain r takes the r-th, (r + chains)-th, ... smallest
+// steps and is rotated by its smallest at the end; with steps 0, n1, 2 n1, ...
+// and 2 chains every gap is 2 n1, still one power-of-two key, and the two
+// chains run on two threads for the same count.
 std::pair<std::size_t, std::size_t> giant_key_switches(const ckks::KeySet& keys, const ckks::Context& ctx,
-                                                       const std::vector<std::size_t>& steps);
+                                                       const std::vector<std::size_t>& steps,
+                                                       std::size_t chains = 1);
 
 }  // namespace securinfer::linalg

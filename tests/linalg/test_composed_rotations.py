@@ -67,6 +67,12 @@ def test_giant_key_switch_counts():
     independent, horner = count(ctx._keys, ctx._core, giants)
     assert independent == sum(naf_weight(g, ctx.slots) for g in giants)
     assert horner == len(giants) - 1  # every gap is 32: one power-of-two key each
+    # Two chains (0, 64, ..., 448 and 32, ..., 480): gaps of 64, and the
+    # second chain rotated by 32 at the end: the same count.
+    assert count(ctx._keys, ctx._core, giants, 2) == (independent, len(giants) - 1)
+    # Three chains: gaps of 96 (two terms each), plus 32 and 64 at the end.
+    gaps = [g - giants[j - 3] if j >= 3 else g for j, g in enumerate(giants)]
+    assert count(ctx._keys, ctx._core, giants, 3)[1] == sum(naf_weight(d, ctx.slots) for d in gaps)
     sparse = [100, 0, 96]  # Horner's gaps: 96, 4
     want = (naf_weight(96, ctx.slots) + naf_weight(100, ctx.slots), naf_weight(96, ctx.slots) + 1)
     assert count(ctx._keys, ctx._core, sparse) == want
