@@ -4,6 +4,7 @@
 #include <limits>
 #include <map>
 
+#include "ckks/evaluator.h"
 #include "ckks/key_switch.h"
 #include "ckks/rotation.h"
 #include "ring/automorphism.h"
@@ -173,6 +174,69 @@ Ciphertext sum_rotated(const KeySet& keys, std::vector<Ciphertext> parts, const 
   Ciphertext acc = std::move(parts[0]);
   for (std::size_t j = 1; j < parts.size(); ++j) accumulate(acc, parts[j]);
   return acc;
+}
+
+Ciphertext sum_rotated_rescaled(const KeySet& keys, std::vector<Ciphertext> parts,
+                                const std::vector<std::size_t>& steps) {
+  SECURINFER_CHECK(!parts.empty() && parts.size() == steps.size(), ParameterError,
+                   "sum_rotated_rescaled needs one step per part, and at least one part");
+  const ckks::Context& ctx = *parts[0].context;
+  const std::size_t n = ctx.degree(), slots = ctx.slots(), level = parts[0].level;
+  bool all_keys = level >= 1;
+  for (std::size_t s : steps) all_keys = all_keys && (s % slots == 0 || has_step_key(keys, ctx, s));
+  if (!all_keys) {
+    Ciphertext y = sum_rotated(keys, std::move(parts), steps);
+    ckks::rescale_in_place(y);
+    return y;
+  }
+  const auto& primes = ctx.level_primes(level);
+  const auto& ext = ctx.extended_primes(level);
+  // Each rotated part as (P c0', 0) + (acc0, acc1) over Q P: acc from the key
+  // switch before its ModDown, c0' the permuted c0 (kept over Q: P c0' vanishes
+  // modulo P). Step 0 parts go to the Q side whole.
+  struct Rotated {
+    ring::RnsPoly acc0, acc1, add0, add1;
+    bool switched = false;
+  };
+  std::vector<Rotated> out(parts.size());
+  parallel_for(0, parts.size(), [&](std::size_t j) {
+    Rotated& r = out[j];
+    if (steps[j] % slots == 0) {
+      r.add0 = std::move(parts[j].polys[0]);
+      r.add1 = std::move(parts[j].polys[1]);
+      return;
+    }
+    const std::uint64_t g = ring::rotation_galois_element(n, static_cast<long long>(steps[j]));
+    const auto& perm = ctx.galois_permutation(g);
+    const auto digits = ckks::decompose(ctx, parts[j].polys[1], level);
+    ckks::switch_key_extended(ctx, digits, level, *keys.galois_key(g), perm.data(), r.acc0, r.acc1);
+    r.add0 = ring::RnsPoly::uninitialized(n, level + 1);
+    ring::permute(r.add0, parts[j].polys[0], perm.data(), primes);
+    r.switched = true;
+  });
+  ring::RnsPoly acc0(n, ext.size()), acc1(n, ext.size()), add0(n, level + 1), add1(n, level + 1);
+  for (const Rotated& r : out) {
+    if (r.switched) {
+      ring::add(acc0, acc0, r.acc0, ext);
+      ring::add(acc1, acc1, r.acc1, ext);
+    } else {
+      ring::add(add1, add1, r.add1, primes);
+    }
+    ring::add(add0, add0, r.add0, primes);
+  }
+  // One fused ModDown and rescale for the whole sum.
+  Ciphertext y;
+  y.context = parts[0].context;
+  y.key_id = parts[0].key_id;
+  y.is_complex = parts[0].is_complex;
+  y.slots_used = slots;
+  y.level = level - 1;
+  y.scale = parts[0].scale / static_cast<double>(ctx.params().q_primes[level]);
+  y.polys.resize(2);
+  parallel_for(0, 2, [&](std::size_t c) {
+    ckks::mod_down_rescale(ctx, c ? acc1 : acc0, c ? add1 : add0, level, y.polys[c]);
+  });
+  return y;
 }
 
 }  // namespace securinfer::linalg

@@ -41,6 +41,14 @@ std::vector<ckks::Ciphertext> baby_rotations(const ckks::KeySet& keys, const ckk
 ckks::Ciphertext sum_rotated(const ckks::KeySet& keys, std::vector<ckks::Ciphertext> parts,
                              const std::vector<std::size_t>& steps);
 
+// sum_rotated, then rescaled one level down. When every step has its own
+// key, double hoisting: each rotation's key switch stays on the extended
+// basis Q P, the sums are added there, and one fused ModDown + rescale ends
+// the whole sum (2 ModDowns per giant step and a rescale become one
+// division by P q_level per polynomial). Else sum_rotated and a rescale.
+ckks::Ciphertext sum_rotated_rescaled(const ckks::KeySet& keys, std::vector<ckks::Ciphertext> parts,
+                                      const std::vector<std::size_t>& steps);
+
 // Key switches sum_rotated spends with these keys (a step that cannot be
 // composed counts as a huge number): {independent, Horner in `chains`
 // interleaved chains}. Chain r takes the r-th, (r + chains)-th, ... smallest

@@ -140,8 +140,8 @@ Ciphertext LinearTransform::apply(const KeySet& keys, const Ciphertext& x_in) co
   const std::vector<Ciphertext> babies = baby_rotations(keys, x, {}, babies_);
 
   // Giant steps: products summed unreduced, one per thread; then rotated and
-  // summed (sum_rotated: independently, or by Horner's rule when that needs
-  // fewer key switches under these keys).
+  // summed (composed_rotations.h: on the extended basis with exact keys,
+  // else independently or by Horner's rule, whichever needs fewer key switches).
   const auto& primes = ctx.level_primes(level_);
   const std::size_t n = ctx.degree();
   std::vector<Ciphertext> partial(giants_.size());
@@ -177,12 +177,14 @@ Ciphertext LinearTransform::apply(const KeySet& keys, const Ciphertext& x_in) co
     y.scale = x.scale * plaintext_scale_;
     y.polys.emplace_back(n, level_ + 1);
     y.polys.emplace_back(n, level_ + 1);
+    ckks::rescale_in_place(y);
   } else {
+    // Rotated, summed and rescaled (with exact keys: double hoisting, one
+    // ModDown + rescale for all giant steps).
     std::vector<std::size_t> steps;
     for (const auto& g : giants_) steps.push_back(g.step);
-    y = sum_rotated(keys, std::move(partial), steps);
+    y = sum_rotated_rescaled(keys, std::move(partial), steps);
   }
-  ckks::rescale_in_place(y);
   // The diagonals hold zeros past the output: so does the result. A batched
   // transform keeps the input's count of blocks (its zero blocks map to zero
   // blocks), so a batch of k inputs comes out as k outputs.

@@ -16,8 +16,10 @@
 //      keys (composed_rotations.h);
 //   3. per giant step g: sum_i P_{g,i} * rot(x, i) with one modular reduction
 //      per coefficient (dot_accumulate), NOT rescaled;
-//   4. the giant sums rotated by g and added (independently, or by Horner's
-//      rule when the keys are the power-of-two ones), then ONE rescale.
+//   4. the giant sums rotated by g and added, then ONE rescale: with exact
+//      keys the rotations' key switches are summed on the extended basis
+//      and one fused ModDown + rescale ends it (double hoisting); with the
+//      power-of-two keys, Horner's rule (composed_rotations.h).
 // P_{g,i} = rot(D_{g+i}, -g) is encoded at the transform's level with the
 // scale that lands a canonical-scale input on the canonical scale of the
 // level below (product_scale_for), so the output is at level - 1 like any

@@ -128,3 +128,25 @@ def test_missing_power_of_two_key_is_named():
     x, W = rng.uniform(-1, 1, 64), rng.uniform(-1, 1, (64, 64))
     with pytest.raises(si.MissingKeyError):
         linalg.LinearTransform(ctx, W, baby_step=8).apply(ctx.encrypt(x))
+
+
+@pytest.mark.parametrize("shape", [(7, 13), (100, 37), (300, 37), (512, 512)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_exact_keys_double_hoisted(shape, threads):
+    # Exact keys: the giant rotations' key switches summed on the extended
+    # basis, one fused ModDown + rescale. Against numpy, at both levels, with
+    # the scale of a plaintext product and zeros past the output.
+    ctx = fresh_context()
+    rng = np.random.default_rng(sum(shape))
+    x, W = rng.uniform(-1, 1, shape[0]), rng.uniform(-1, 1, shape)
+    for level in (ctx.max_level, 1):
+        lt = linalg.LinearTransform(ctx, W, level=level)
+        ctx.generate_rotation_keys(steps=lt.required_rotations())
+        assert lt._core.giant_count > 1
+        ct = ctx.encrypt(x)
+        y = lt.apply(ct)
+        assert y.level == level - 1
+        q_level = int(ctx.parameters.q_primes[level])
+        assert y.scale == pytest.approx(ct.scale * lt._core.plaintext_scale / q_level, rel=1e-12)
+        assert_close(ctx.decrypt(y), x @ W, MIN_BITS, f"exact keys {shape} level {level}")
+        every_slot = si._core.ckks.decrypt(ctx._keys, y._core).real
+        assert np.max(np.abs(every_slot[shape[1]:])) < 1e-4
