@@ -5,11 +5,16 @@ scale 2^40, 1 and 2 threads.
   512 pre-rotated diagonals at level 2), timed with benchmark.pedantic.
 - ``apply``: the prepared transform applied to a fresh ciphertext (keys for
   exactly ``required_rotations()``).
+- ``apply, default keys``: the same with only ``generate_rotation_keys()``'s
+  power-of-two keys (baby steps built from one another, giant steps by
+  Horner's rule: ``csrc/linalg/composed_rotations.h``); the target is within
+  1.3x of ``apply``.
 - ``x @ W``: the operator, through the cache (a hit after the first call).
+- TenSEAL's ``mm`` beside (its default Galois keys), ``--bench-slow-rounds`` rounds:
+  seconds per call.
 
-Anchors measured elsewhere (benchmarks are not comparable across machines):
-TenSEAL mm 4,320 ms, OpenFHE hoisted BSGS 202 ms (shared/ANCHORS.md).
-TenSEAL is not run here: its mm is seconds per call.
+Anchor measured elsewhere (benchmarks are not comparable across machines):
+OpenFHE hoisted BSGS 202 ms (shared/ANCHORS.md).
 
     pytest benchmarks/test_bench_linalg.py --benchmark-group-by=group --benchmark-columns=min,median,max,rounds
 """
@@ -22,7 +27,7 @@ import pytest
 import securinfer as si
 from securinfer import linalg
 
-from _bench_common import CKKS_PARAMS, OURS, assert_close, set_info
+from _bench_common import CKKS_PARAMS, OURS, TENSEAL, assert_close, set_info, ts
 
 N = 8192
 SIZE = 512
@@ -39,10 +44,22 @@ def setup():
     return ctx, W, x, lt
 
 
-def _info(benchmark, threads, op, lt=None):
+@pytest.fixture(scope="module")
+def setup_default_keys():
+    """The same product with only the default (power-of-two) rotation keys."""
+    ctx = si.Context.create(**CKKS_PARAMS[N])
+    rng = np.random.default_rng(20240601)
+    W = rng.uniform(-1, 1, (SIZE, SIZE))
+    x = rng.uniform(-1, 1, SIZE)
+    ctx.generate_rotation_keys()
+    return ctx, W, x, linalg.LinearTransform(ctx, W)
+
+
+def _info(benchmark, threads, op, lt=None, library=OURS, group_op=None):
     extra = {} if lt is None else {"baby_step": lt.baby_step, "rotations": len(lt.required_rotations())}
-    set_info(benchmark, group=f"linalg N={N} t={threads}: {op}", library=OURS, kind="linalg", op=op, N=N,
-             coeff_bits=CKKS_PARAMS[N]["coeff_bits"], threads=threads, path=si.simd_info()["active"], **extra)
+    path = si.simd_info()["active"] if library == OURS else "seal"
+    set_info(benchmark, group=f"linalg N={N} t={threads}: {group_op or op}", library=library, kind="linalg", op=op,
+             N=N, coeff_bits=CKKS_PARAMS[N]["coeff_bits"], threads=threads, path=path, **extra)
 
 
 def test_prepare(benchmark, setup, threads, slow_rounds):
@@ -58,6 +75,33 @@ def test_apply(benchmark, setup, threads):
     ct = ctx.encrypt(x)
     y = benchmark(lt.apply, ct)
     assert_close(ctx.decrypt(y), x @ W)
+
+
+def test_apply_default_keys(benchmark, setup_default_keys, threads):
+    ctx, W, x, lt = setup_default_keys
+    op = f"enc {SIZE}-vec x plain {SIZE}x{SIZE}, default keys"
+    _info(benchmark, threads, op, lt, group_op=f"enc {SIZE}-vec x plain {SIZE}x{SIZE} (prepared)")
+    ct = ctx.encrypt(x)
+    y = benchmark(lt.apply, ct)
+    assert_close(ctx.decrypt(y), x @ W)
+
+
+def test_tenseal_mm(benchmark, threads, slow_rounds):
+    if ts is None:
+        pytest.skip("tenseal is not installed (pip install tenseal==0.3.18)")
+    p = CKKS_PARAMS[N]
+    ctx = ts.context(ts.SCHEME_TYPE.CKKS, N, coeff_mod_bit_sizes=p["coeff_bits"], n_threads=threads)
+    ctx.global_scale = 2.0 ** p["scale_bits"]
+    ctx.generate_galois_keys()
+    rng = np.random.default_rng(20240601)
+    W = rng.uniform(-1, 1, (SIZE, SIZE))
+    x = rng.uniform(-1, 1, SIZE)
+    _info(benchmark, threads, f"enc {SIZE}-vec x plain {SIZE}x{SIZE} (TenSEAL mm)", library=TENSEAL,
+          group_op=f"enc {SIZE}-vec x plain {SIZE}x{SIZE} (prepared)")
+    ct = ts.ckks_vector(ctx, x.tolist())
+    Wl = W.tolist()
+    y = benchmark.pedantic(ct.mm, args=(Wl,), rounds=slow_rounds, iterations=1)
+    assert_close(np.array(y.decrypt()), x @ W)
 
 
 def test_matmul_operator(benchmark, setup, threads):

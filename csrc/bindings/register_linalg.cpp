@@ -10,6 +10,7 @@
 
 #include "bindings/bindings.h"
 #include "linalg/combinations.h"
+#include "linalg/composed_rotations.h"
 #include "linalg/diagonals.h"
 #include "linalg/linear_transform.h"
 #include "util/errors.h"
@@ -61,6 +62,10 @@ void register_linalg(py::module_& parent) {
       .def_property_readonly("output_slots", &LinearTransform::output_slots)
       .def_property_readonly("plaintext_scale", &LinearTransform::plaintext_scale)
       .def_property_readonly("byte_size", &LinearTransform::byte_size);
+  // (independent, Horner) key switches of a giant-step sum under these keys.
+  m.def("giant_key_switches", [](const ckks::KeySet& k, const ckks::ContextPtr& c, const std::vector<std::size_t>& s,
+                                  std::size_t chains) { return linalg::giant_key_switches(k, *c, s, chains); },
+        py::arg("keys"), py::arg("context"), py::arg("steps"), py::arg("chains") = 1);
 
   // Linear combinations of many ciphertexts (combinations.h). Operands come as
   // lists of ciphertexts and are used in place (no copies).

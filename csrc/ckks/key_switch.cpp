@@ -145,9 +145,12 @@ void inner_product(const Context& context, const std::vector<ring::RnsPoly>& dig
   });
 }
 
+}  // namespace
+
 // out = round((x + P add) / (P q_level)) at level - 1; x over the extended base.
 void mod_down_rescale(const Context& context, ring::RnsPoly& x, const ring::RnsPoly& add, std::size_t level,
                       ring::RnsPoly& out) {
+  SECURINFER_CHECK(level >= 1, LevelError, "cannot rescale at level 0: out of multiplicative depth");
   const std::size_t n = context.degree(), alpha = context.params().digit_size();
   const auto& primes = context.level_primes(level);
   // x_i += P d_i on the chain limbs (P d vanishes modulo P).
@@ -176,7 +179,11 @@ void mod_down_rescale(const Context& context, ring::RnsPoly& x, const ring::RnsP
   });
 }
 
-}  // namespace
+void switch_key_extended(const Context& context, const std::vector<ring::RnsPoly>& digits, std::size_t level,
+                         const KeySwitchKey& key, const std::uint32_t* permutation, ring::RnsPoly& acc0,
+                         ring::RnsPoly& acc1) {
+  inner_product(context, digits, level, key, permutation, acc0, acc1);
+}
 
 void apply_switch_key(const Context& context, const std::vector<ring::RnsPoly>& digits, std::size_t level,
                       const KeySwitchKey& key, const std::uint32_t* permutation, ring::RnsPoly& out0,

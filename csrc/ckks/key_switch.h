@@ -28,6 +28,17 @@ void apply_switch_key(const Context& context, const std::vector<ring::RnsPoly>& 
                       const KeySwitchKey& key, const std::uint32_t* permutation, ring::RnsPoly& out0,
                       ring::RnsPoly& out1);
 
+// The inner product alone: acc0, acc1 over the extended base (q_0..q_level,
+// then P), NTT form, not divided by P. Several such sums (and P times
+// ciphertexts over Q) may be added before ONE mod_down_rescale: double
+// hoisting's deferred ModDown (Bossuat et al. 2021).
+void switch_key_extended(const Context& context, const std::vector<ring::RnsPoly>& digits, std::size_t level,
+                         const KeySwitchKey& key, const std::uint32_t* permutation, ring::RnsPoly& acc0,
+                         ring::RnsPoly& acc1);
+// out = round((acc + P add) / (P q_level)) at level - 1: ModDown and rescale
+// in one division (acc over the extended base, consumed; add over Q_level).
+void mod_down_rescale(const Context& context, ring::RnsPoly& acc, const ring::RnsPoly& add, std::size_t level,
+                      ring::RnsPoly& out);
 // The same inner product, then ModDown and rescaling fused into one division
 // by P q_level: out_k = round((acc_k + P add_k) / (P q_level)) at level - 1.
 // Saves the separate rescale's NTTs after a relinearisation.

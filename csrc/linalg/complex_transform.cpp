@@ -10,6 +10,7 @@
 #include "ckks/rotation.h"
 #include "eltwise/dot_accumulate.h"
 #include "linalg/bsgs.h"
+#include "linalg/composed_rotations.h"
 #include "ring/automorphism.h"
 #include "ring/rns_ops.h"
 #include "util/errors.h"
@@ -149,7 +150,7 @@ ckks::Ciphertext ComplexTransform::apply(const ckks::KeySet& keys, const ckks::C
       }
       r.polys.push_back(std::move(out));
     }
-    partial[gi] = giant.step == 0 ? std::move(r) : ckks::rotate(keys, r, static_cast<long long>(giant.step));
+    partial[gi] = std::move(r);
   });
 
   ckks::Ciphertext y;
@@ -160,12 +161,14 @@ ckks::Ciphertext ComplexTransform::apply(const ckks::KeySet& keys, const ckks::C
     y.scale = x.scale * plaintext_scale_;
     y.polys.emplace_back(n, level_ + 1);
     y.polys.emplace_back(n, level_ + 1);
+    ckks::rescale_in_place(y);
   } else {
-    y = std::move(partial[0]);
-    for (std::size_t i = 1; i < partial.size(); ++i)
-      for (std::size_t c = 0; c < 2; ++c) ring::add(y.polys[c], y.polys[c], partial[i].polys[c], primes);
+    // Rotated on the extended basis, summed, one fused ModDown + rescale
+    // (double hoisting: every step has its own key here).
+    std::vector<std::size_t> steps;
+    for (const auto& g : giants_) steps.push_back(g.step);
+    y = sum_rotated_rescaled(keys, std::move(partial), steps);
   }
-  ckks::rescale_in_place(y);
   y.slots_used = ctx.slots();
   return y;
 }

@@ -11,6 +11,7 @@
 #include "ckks/key_switch.h"
 #include "ckks/rotation.h"
 #include "eltwise/dot_accumulate.h"
+#include "linalg/composed_rotations.h"
 #include "ring/automorphism.h"
 #include "ring/rns_ops.h"
 #include "util/errors.h"
@@ -134,22 +135,13 @@ Ciphertext LinearTransform::apply(const KeySet& keys, const Ciphertext& x_in) co
   Ciphertext x = input;
   for (const auto& r : replication_) x = ckks::add(x, ckks::rotate(keys, r.from_input ? input : x, r.step));
 
-  // Baby steps, hoisted: one ModUp of c1 for all of them.
-  std::vector<Ciphertext> babies(babies_.size());
-  std::vector<ring::RnsPoly> digits;
-  bool any_exact = false;
-  for (std::size_t i : babies_)
-    any_exact = any_exact || (i != 0 && keys.has_galois_key(ring::rotation_galois_element(ctx.degree(), i)));
-  if (any_exact) digits = ckks::decompose(ctx, x.polys[1], level_);
-  parallel_for(0, babies_.size(), [&](std::size_t b) {
-    const long long i = static_cast<long long>(babies_[b]);
-    const std::uint64_t g = ring::rotation_galois_element(ctx.degree(), i);
-    if (i == 0) babies[b] = x;
-    else if (keys.has_galois_key(g)) babies[b] = ckks::apply_galois_hoisted(x, digits, g, *keys.galois_key(g));
-    else babies[b] = ckks::rotate(keys, x, i);  // composed from power-of-two keys
-  });
+  // Baby steps, hoisted: one ModUp of c1 for every step with its own key;
+  // the others built from power-of-two keys (composed_rotations.h).
+  const std::vector<Ciphertext> babies = baby_rotations(keys, x, {}, babies_);
 
-  // Giant steps: products summed unreduced, then rotated; one per thread.
+  // Giant steps: products summed unreduced, one per thread; then rotated and
+  // summed (composed_rotations.h: on the extended basis with exact keys,
+  // else independently or by Horner's rule, whichever needs fewer key switches).
   const auto& primes = ctx.level_primes(level_);
   const std::size_t n = ctx.degree();
   std::vector<Ciphertext> partial(giants_.size());
@@ -173,7 +165,7 @@ Ciphertext LinearTransform::apply(const KeySet& keys, const Ciphertext& x_in) co
       }
       r.polys.push_back(std::move(out));
     }
-    partial[gi] = giant.step == 0 ? std::move(r) : ckks::rotate(keys, r, static_cast<long long>(giant.step));
+    partial[gi] = std::move(r);
   });
 
   Ciphertext y;
@@ -185,12 +177,14 @@ Ciphertext LinearTransform::apply(const KeySet& keys, const Ciphertext& x_in) co
     y.scale = x.scale * plaintext_scale_;
     y.polys.emplace_back(n, level_ + 1);
     y.polys.emplace_back(n, level_ + 1);
+    ckks::rescale_in_place(y);
   } else {
-    y = std::move(partial[0]);
-    for (std::size_t i = 1; i < partial.size(); ++i)
-      for (std::size_t c = 0; c < 2; ++c) ring::add(y.polys[c], y.polys[c], partial[i].polys[c], primes);
+    // Rotated, summed and rescaled (with exact keys: double hoisting, one
+    // ModDown + rescale for all giant steps).
+    std::vector<std::size_t> steps;
+    for (const auto& g : giants_) steps.push_back(g.step);
+    y = sum_rotated_rescaled(keys, std::move(partial), steps);
   }
-  ckks::rescale_in_place(y);
   // The diagonals hold zeros past the output: so does the result. A batched
   // transform keeps the input's count of blocks (its zero blocks map to zero
   // blocks), so a batch of k inputs comes out as k outputs.

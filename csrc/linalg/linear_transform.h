@@ -11,10 +11,15 @@
 //   1. replication: x += rot(x, -period) ... (DiagonalSet::copies; double-and-add)
 //   2. baby steps rot(x, i), i < n1: c1 decomposed once (ModUp), then one
 //      inner product + ModDown per step with the automorphism applied as an
-//      NTT-domain permutation of the digits (Halevi-Shoup hoisting);
+//      NTT-domain permutation of the digits (Halevi-Shoup hoisting); steps
+//      without their own key are built from one another with power-of-two
+//      keys (composed_rotations.h);
 //   3. per giant step g: sum_i P_{g,i} * rot(x, i) with one modular reduction
-//      per coefficient (dot_accumulate), NOT rescaled; then rotated by g;
-//   4. the giant sums added, then ONE rescale for the whole product.
+//      per coefficient (dot_accumulate), NOT rescaled;
+//   4. the giant sums rotated by g and added, then ONE rescale: with exact
+//      keys the rotations' key switches are summed on the extended basis
+//      and one fused ModDown + rescale ends it (double hoisting); with the
+//      power-of-two keys, Horner's rule (composed_rotations.h).
 // P_{g,i} = rot(D_{g+i}, -g) is encoded at the transform's level with the
 // scale that lands a canonical-scale input on the canonical scale of the
 // level below (product_scale_for), so the output is at level - 1 like any

@@ -212,6 +212,9 @@ class _Linalg:
     @staticmethod
     def sum_of_products(keys: "_Ckks.KeySet", a: List["_Ckks.Ciphertext"],
                         b: List["_Ckks.Ciphertext"]) -> "_Ckks.Ciphertext": ...
+    @staticmethod
+    def giant_key_switches(keys: "_Ckks.KeySet", context: "_Ckks.CkksContext", steps: List[int],
+                           chains: int = 1) -> Tuple[int, int]: ...
 
 linalg: _Linalg
 

@@ -23,6 +23,7 @@ from ._registry import register as _register
 from ._validation import as_values, is_int, require_int
 from .ciphertext import Ciphertext
 from .errors import ContextMismatchError, MissingKeyError, ParameterError, SecurityError, SerializationError, ShapeError
+from .key_switching import default_special_primes
 from .parameters import Parameters
 from .presets import PRESETS, parameters_for_depth
 
@@ -30,6 +31,21 @@ from .presets import PRESETS, parameters_for_depth
 def _load_public(data: bytes) -> "Context":
     return Context.load(data)
 
+
+
+def _special_primes_by_cost(poly_degree, coeff_bits) -> dict:
+    """``default_special_primes`` for arguments not yet checked: malformed ones
+    are returned as given (one special prime) for the core's own checks to
+    refuse with their usual message. The bound is always the 128-bit one, so
+    ``security=None`` adds no primes beyond what a secure context would have."""
+    bits = list(coeff_bits)
+    if not (is_int(poly_degree) and bits
+            and all(is_int(b) and 1 <= b <= 61 for b in bits)):
+        return dict(coeff_bits=bits, special_primes=1)
+    try:
+        return default_special_primes(int(poly_degree), [int(b) for b in bits])
+    except (ParameterError, ValueError, OverflowError):
+        return dict(coeff_bits=bits, special_primes=1)
 
 class Context:
     """CKKS parameters with their keys.
@@ -63,14 +79,20 @@ class Context:
         """Make parameters and a fresh key set (secret, public, relinearisation).
 
         Give either ``poly_degree`` with ``coeff_bits`` (the first prime is the
-        base, the last ``special_primes`` (default 1) are the special primes of
-        key switching, as in SEAL/TenSEAL) and ``scale_bits``; or a ``preset``
+        base, the last ``special_primes`` are the special primes of key
+        switching, as in SEAL/TenSEAL) and ``scale_bits``; or a ``preset``
         (see :mod:`securinfer.presets`); or a ``depth`` (with an optional
         ``scale_bits``), for which the smallest secure parameters are chosen.
         Key switching is hybrid (GHS): the chain is cut into digits of as many
         primes as there are special primes, so ``dnum = ceil(chain / special)``;
         with ``depth=...``, ``dnum`` sets it directly (default: the count of special
         primes with the fewest NTT-equivalents per key switch, :mod:`securinfer.key_switching`).
+        With ``coeff_bits`` and no ``special_primes``, the last entry of
+        ``coeff_bits`` is the special prime's size and as many special primes of
+        that size are used as key switching is cheapest with, within the 128-bit
+        bound (:func:`securinfer.key_switching.default_special_primes`): the chain
+        stays exactly the one given, only special primes may be added
+        (``ctx.parameters`` shows them). ``special_primes=1`` is SEAL's layout.
         ``security="128"`` enforces the 128-bit standard (``SecurityError``
         otherwise); ``security=None`` lifts the check and warns.
 
@@ -104,7 +126,9 @@ class Context:
             if poly_degree is None or coeff_bits is None or scale_bits is None:
                 raise ParameterError("poly_degree, coeff_bits and scale_bits go together")
             spec = dict(poly_degree=poly_degree, coeff_bits=list(coeff_bits), scale_bits=scale_bits,
-                        special_primes=1 if special_primes is None else special_primes)
+                        special_primes=special_primes)
+            if special_primes is None:
+                spec.update(_special_primes_by_cost(poly_degree, spec["coeff_bits"]))
         # Integers only, small enough for the core, which checks the ranges.
         for name in ("poly_degree", "scale_bits", "special_primes"):
             require_int(spec[name], name, minimum=0, maximum=1 << 31)
@@ -119,13 +143,14 @@ class Context:
 
     @classmethod
     def for_planning(cls, poly_degree: int, coeff_bits: Sequence[int], scale_bits: int,
-                     special_primes: int = 1, *, security: Optional[str] = "128") -> "Context":
+                     special_primes: Optional[int] = None, *, security: Optional[str] = "128") -> "Context":
         """Parameters only, no key at all: enough to plan and to encode
         plaintexts (a model's diagonals, the rotations a product needs, the
         scales of the levels) without making a secret key anywhere, e.g. on a
         server before any client came. Encrypting, decrypting or computing on
         ciphertexts with it raises ``MissingKeyError``. ``security=None``
         (research only) skips the 128-bit check, silently: nothing secret exists.
+        Without ``special_primes``, the same choice as :meth:`create` makes.
 
         Example:
             >>> import securinfer as si
@@ -137,9 +162,12 @@ class Context:
             raise ParameterError("security must be '128' or None")
         require_int(poly_degree, "poly_degree", minimum=0, maximum=1 << 31)
         require_int(scale_bits, "scale_bits", minimum=0, maximum=1 << 31)
-        require_int(special_primes, "special_primes", minimum=0, maximum=1 << 31)
         if not all(is_int(b) and -(1 << 31) < b < 1 << 31 for b in coeff_bits):
             raise ParameterError("coeff_bits must be a list of ints")
+        if special_primes is None:
+            chosen = _special_primes_by_cost(poly_degree, list(coeff_bits))
+            coeff_bits, special_primes = chosen["coeff_bits"], chosen["special_primes"]
+        require_int(special_primes, "special_primes", minimum=0, maximum=1 << 31)
         core = _ckks.CkksContext(int(poly_degree), [int(b) for b in coeff_bits], int(scale_bits),
                                  int(special_primes), security is not None, None)
         return cls(core, None, _private=True)

@@ -108,10 +108,12 @@ def checked_description(context: Mapping) -> dict:
         raise _refuse("coeff_bits must be a list of ints")
     _int_in("the number of primes", len(bits), ALLOWED["chain_primes"])
     bits = [_int_in("coeff_bits[i]", b, ALLOWED["prime_bits"]) for b in bits]
-    special = _int_in("special_primes", kw.get("special_primes", 1),
-                      (ALLOWED["special_primes"][0], min(ALLOWED["special_primes"][1], len(bits) - 1)))
     scale = _int_in("scale_bits", kw["scale_bits"], ALLOWED["scale_bits"])
-    return {"poly_degree": degree, "coeff_bits": bits, "scale_bits": scale, "special_primes": special}
+    out = {"poly_degree": degree, "coeff_bits": bits, "scale_bits": scale}
+    if "special_primes" in kw:  # else Context.create's choice by cost, within the 128-bit bound
+        out["special_primes"] = _int_in("special_primes", kw["special_primes"], (
+            ALLOWED["special_primes"][0], min(ALLOWED["special_primes"][1], len(bits) - 1)))
+    return out
 
 
 def context_for_server(context: Mapping, rotations: Iterable = ()) -> Context:

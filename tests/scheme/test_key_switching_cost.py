@@ -120,3 +120,51 @@ def test_default_special_primes_keeps_fitting_chains_and_adds_by_cost():
     ctx = si.Context.create(poly_degree=16384, scale_bits=40, **spec)
     x = np.linspace(-1, 1, 32)
     assert np.allclose(ctx.decrypt(ctx.encrypt(x) * ctx.encrypt(x))[:32], x * x, atol=1e-5)
+
+
+def _bit_sizes(primes):
+    return [int(q).bit_length() for q in primes]
+
+
+def test_create_chooses_special_primes_by_cost_when_not_given():
+    bits = [60] + [40] * 4 + [60]
+    ctx = si.Context.create(poly_degree=16384, coeff_bits=bits, scale_bits=40)
+    want = choose_special_primes(16384, bits[:-1], 60)
+    assert want > 1, "this chain has room for more than SEAL's one special prime"
+    p = ctx.parameters
+    assert _bit_sizes(p.q_primes) == bits[:-1], "the chain is exactly the one asked for"
+    assert _bit_sizes(p.p_primes) == [60] * want
+    assert sum(_bit_sizes(p.q_primes) + _bit_sizes(p.p_primes)) <= ckks.max_secure_modulus_bits(16384)
+    assert ctx.max_level == 4
+    # special_primes given: kept, SEAL's layout for 1.
+    seal = si.Context.create(poly_degree=16384, coeff_bits=bits, scale_bits=40, special_primes=1)
+    assert _bit_sizes(seal.parameters.p_primes) == [60] and seal.parameters.dnum == 5
+    # Planning (a server before any key) makes the same parameters as create.
+    assert si.Context.for_planning(16384, bits, 40).parameters == p
+    assert si.Context.for_planning(16384, bits, 40, 1).parameters == seal.parameters
+    x = np.linspace(-1, 1, 32)
+    enc = ctx.encrypt(x)
+    assert np.allclose(ctx.decrypt(enc * enc)[:32], x * x, atol=1e-5)
+
+
+def test_default_special_primes_never_pass_the_bound():
+    # No room for a second 60-bit prime at N = 8192: SEAL's layout, unchanged.
+    p = si.Context.create(poly_degree=8192, coeff_bits=[60, 40, 40, 60], scale_bits=40).parameters
+    assert _bit_sizes(p.p_primes) == [60]
+    # security=None lifts the check, but the default adds no prime past the bound.
+    with pytest.warns(UserWarning):
+        small = si.Context.create(poly_degree=1024, coeff_bits=[60, 40, 60], scale_bits=40, security=None)
+    assert _bit_sizes(small.parameters.p_primes) == [60]
+    # An insecure chain is still refused.
+    with pytest.raises(si.SecurityError):
+        si.Context.create(poly_degree=8192, coeff_bits=[60] * 5, scale_bits=40)
+
+
+def test_server_descriptions_without_special_primes_agree_with_create():
+    from securinfer import server_parameters
+    from securinfer.serve.parameters import ParameterSet
+
+    desc = dict(poly_degree=16384, coeff_bits=[60] + [40] * 4 + [60], scale_bits=40)
+    want = si.Context.create(**desc).parameters
+    assert server_parameters.context_for_server(desc).parameters == want
+    assert ParameterSet.from_description(desc).parameters == want

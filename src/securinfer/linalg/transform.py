@@ -128,7 +128,8 @@ class LinearTransform:
     def required_rotations(self) -> List[int]:
         """The rotation steps :meth:`apply` uses, known before any key exists:
         pass them to ``ctx.generate_rotation_keys(steps=...)``. With only the
-        power-of-two keys the product still works (steps are composed), more slowly."""
+        power-of-two keys of ``generate_rotation_keys()`` the product still works at close to
+        the same cost (baby steps built from one another, giant steps by Horner's rule)."""
         return list(self._core.required_rotations())
 
     # ------------------------------------------------------------------ use

@@ -72,7 +72,8 @@ class ParameterSet:
         else:
             try:
                 spec = dict(poly_degree=int(kw["poly_degree"]), coeff_bits=[int(b) for b in kw["coeff_bits"]],
-                            scale_bits=int(kw["scale_bits"]), special_primes=int(kw.get("special_primes", 1)))
+                            scale_bits=int(kw["scale_bits"]),
+                            special_primes=int(kw["special_primes"]) if "special_primes" in kw else None)
             except (KeyError, TypeError, ValueError) as error:
                 raise ParameterError(f"context needs poly_degree, coeff_bits and scale_bits: {error}") from None
         plan = Context.for_planning(spec["poly_degree"], spec["coeff_bits"], spec["scale_bits"], spec["special_primes"])
