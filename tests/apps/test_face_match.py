@@ -1,0 +1,189 @@
+"""Reveal-only-the-match: the server thresholds, the client learns which
+templates matched; the least-squares reconstruction attack that copies a
+gallery from its scores fails against it.
+
+Test sizes: the attack runs against 6 templates living in an 8-dimensional
+subspace of the 128 SFace coordinates, and the attacker knows the subspace
+(8 queries instead of 128: a stronger attacker than one who must find it,
+and the same linear algebra). A match-mode query costs about 15 s in the
+default ring (N = 32768), so the attack and the mechanics run in a smaller
+ring (N = 16384, scale 2^24: 128-bit secure, same circuit, errors near
+2^-8 instead of 2^-23), and LFW in the default ring on a few probes.
+"""
+
+import numpy as np
+import pytest
+
+from securinfer.apps import face
+from securinfer.apps.face.match import MATCH_PARAMETERS, MatchRule, decode_bits, leak_bound
+from securinfer.apps.face.threshold import F_COEFFS, G_COEFFS, design
+from securinfer.errors import ContextMismatchError, LevelError, ParameterError
+
+from ._face_data import astronaut_embeddings, lfw_embeddings, lfw_variant_embeddings
+
+
+def _textbook_step(scores, threshold, g_steps, f_steps):
+    """Cheon et al.'s composition written out independently: g^a then f^b, then (1 + y) / 2."""
+    g = lambda x: (4589 * x - 16577 * x ** 3 + 25614 * x ** 5 - 12860 * x ** 7) / 1024
+    f = lambda x: (35 * x - 35 * x ** 3 + 21 * x ** 5 - 5 * x ** 7) / 16
+    y = (np.asarray(scores, dtype=np.float64) - threshold) / (1 + abs(threshold))
+    for _ in range(g_steps):
+        y = g(y)
+    for _ in range(f_steps):
+        y = f(y)
+    return (1 + y) / 2
+
+
+def test_step_design_meets_its_bound_outside_the_band():
+    rng = np.random.default_rng(0)
+    for threshold, margin in [(0.6694, 0.0053), (0.695, 0.045), (0.363, 0.05), (-0.2, 0.1)]:
+        plan = design(threshold, margin)
+        s = rng.uniform(-1, 1, 200_000)
+        s = s[np.abs(s - threshold) >= margin]
+        want = (s >= threshold).astype(float)
+        got = plan.reference(s)
+        assert np.allclose(got, _textbook_step(s, threshold, plan.g_steps, plan.f_steps), atol=1e-12)
+        assert np.max(np.abs(got - want)) <= 2.0 ** -20
+        assert plan.levels == 3 * (plan.g_steps + plan.f_steps)
+    assert G_COEFFS[1] == 4589 / 1024 and F_COEFFS[7] == -5 / 16
+    with pytest.raises(ParameterError):
+        design(1.5, 0.05)
+    with pytest.raises(ParameterError):
+        design(0.5, 0.0)
+    with pytest.raises(ParameterError):
+        design(0.5, 1e-6)        # no plan of 8 stages is that sharp
+
+
+def test_sface_lfw_margin_holds():
+    """The default threshold and margin come from these scores: every same-person
+    copy above threshold + margin, every other person below threshold - margin."""
+    rule = MatchRule()
+    base, variants = lfw_embeddings(), lfw_variant_embeddings(100)
+    genuine = np.einsum("pvd,pd->pv", variants, base)
+    others = ~np.eye(len(base), dtype=bool)
+    impostor = np.concatenate([(base @ base.T)[others],
+                               np.einsum("pvd,qd->pvq", variants, base).transpose(0, 2, 1)[others].ravel()])
+    assert genuine.min() >= rule.threshold + rule.margin
+    assert impostor.max() <= rule.threshold - rule.margin
+
+
+#: Same depth and circuit as MATCH_PARAMETERS, in a ring four times cheaper.
+TEST_RING = dict(poly_degree=16384, coeff_bits=[26] + [24] * 16 + [28], scale_bits=24, special_primes=1)
+#: A rule with a wider margin (0.02), 15 levels of step: fits TEST_RING's 16 levels.
+TEST_RULE = dict(threshold=0.6694, margin=0.02)
+
+
+def small_gallery(*args, **kwargs):
+    return face.Gallery(*args, parameters=TEST_RING, **TEST_RULE, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def match_ctx():
+    return face.create_context(small_gallery(np.eye(1, 128)).describe())
+
+
+@pytest.fixture(scope="module")
+def default_ctx():
+    return face.create_context(face.Gallery(np.eye(1, 128)).describe())
+
+
+def test_lfw_matches_identical_to_plaintext(default_ctx):
+    match_ctx = default_ctx
+    base = lfw_embeddings()
+    gallery = face.Gallery(base, labels=[f"p{i}" for i in range(len(base))])
+    assert gallery.parameters == MATCH_PARAMETERS
+    assert gallery.reveal == "match" and gallery.describe()["reveal"] == "match"
+    desc = gallery.describe()
+    variants = lfw_variant_embeddings()
+    probes = [variants[3, 2], astronaut_embeddings()[0]]
+    for probe in probes:
+        answer = gallery(face.encrypt_probe(match_ctx, probe))
+        assert len(answer) == 1 and answer[0].level == 0
+        want = [f"p{i}" for i in np.flatnonzero(base @ (probe / np.linalg.norm(probe)) >= gallery.rule.threshold)]
+        assert face.decrypt_matches(match_ctx, desc, answer, gallery.labels) == want
+        values = match_ctx.decrypt(answer[0], complex=True)[: len(base)]
+        bits = np.isin(gallery.labels, want).astype(float)
+        # What the client sees is the bit plus the server's noise (sd 1/16 per part), nothing near a score.
+        assert np.max(np.abs(values - bits)) < 0.5
+        assert 0.02 < np.std(values.real - bits) < 0.12 and 0.02 < np.std(values.imag) < 0.12
+    with pytest.raises(ParameterError, match="decrypt_matches"):
+        face.decrypt_scores(match_ctx, desc, answer)
+
+
+def test_one_to_one_verification_returns_one_value(match_ctx):
+    base = lfw_embeddings()[:10]
+    gallery = small_gallery(base, labels=[f"p{i}" for i in range(10)])
+    claimed = gallery.select("p4")
+    probe_cts = face.encrypt_probe(match_ctx, lfw_variant_embeddings()[4, 1])
+    answer = claimed(probe_cts)
+    assert claimed.describe()["outputs"]["templates"] == 1
+    assert face.decrypt_matches(match_ctx, claimed.describe(), answer) == [0]
+    impostor = face.encrypt_probe(match_ctx, lfw_variant_embeddings()[5, 1])
+    assert face.decrypt_matches(match_ctx, claimed.describe(), claimed(impostor)) == []
+
+
+def _subspace_gallery(rng, n=6, k=8):
+    basis = np.linalg.qr(rng.normal(size=(128, k)))[0]        # 128 x k, orthonormal columns
+    templates = rng.normal(size=(n, k)) @ basis.T
+    return templates / np.linalg.norm(templates, axis=1, keepdims=True), basis
+
+
+def _least_squares_attack(answers, probes):
+    """Solve probes @ T.T = answers for T (the attack of issue 18), rows normalised."""
+    T = np.linalg.lstsq(probes, answers, rcond=None)[0].T
+    norms = np.linalg.norm(T, axis=1, keepdims=True)
+    return T / np.where(norms == 0, 1, norms)
+
+
+def test_reconstruction_attack_copies_scores_gallery_but_not_match_gallery(match_ctx):
+    rng = np.random.default_rng(18)
+    templates, basis = _subspace_gallery(rng)
+    probes = rng.normal(size=(basis.shape[1], basis.shape[1])) @ basis.T
+    probes /= np.linalg.norm(probes, axis=1, keepdims=True)
+
+    leaky = face.Gallery(templates, reveal="scores")
+    ctx = face.create_context(leaky.describe())
+    answers = np.stack([face.decrypt_scores(ctx, leaky.describe(), leaky(face.encrypt_probe(ctx, p)))
+                        for p in probes])
+    copied = np.sum(_least_squares_attack(answers, probes) * templates, axis=1)
+    assert copied.min() > 0.999                      # every template copied
+
+    private = small_gallery(templates)               # reveal="match", the default
+    raw = np.stack([match_ctx.decrypt(private(face.encrypt_probe(match_ctx, p))[0])[: len(templates)]
+                    for p in probes])                # the attacker uses the raw values, not only the bits
+    assert not decode_bits(raw).any()                # random probes match nobody
+    copied = np.sum(_least_squares_attack(raw, probes) * templates, axis=1)
+    # Noise only: the cosine of a random direction in 8 dimensions with a template (sd about 0.35).
+    assert np.max(np.abs(copied)) < 0.9
+    assert np.mean(np.abs(copied)) < 0.5
+
+
+def test_match_mode_refuses_shallow_probes_and_bad_rules(match_ctx):
+    gallery = small_gallery(np.eye(2, 128))
+    probe = face.encrypt_probe(match_ctx, np.eye(1, 128)[0])
+    with pytest.raises(LevelError, match="levels"):
+        gallery([c.drop_to_level(5) for c in probe])
+    with pytest.raises(ParameterError):
+        face.Gallery(np.eye(2, 128), reveal="everything")
+    with pytest.raises(ParameterError):
+        face.Gallery(np.eye(2, 128), reveal="scores", threshold=0.5)
+    with pytest.raises(ParameterError):
+        face.Gallery(np.eye(2, 128), answer_noise=0.5)
+    with pytest.raises(ParameterError, match="decrypt_scores"):
+        face.decrypt_matches(match_ctx, face.Gallery(np.eye(2, 128), reveal="scores").describe(), [])
+    with pytest.raises(ContextMismatchError):
+        face.Gallery(np.eye(2, 128))(face.encrypt_probe(match_ctx, np.eye(1, 128)[0]))   # another ring
+
+
+def test_match_gallery_save_load_keeps_its_rule(tmp_path):
+    gallery = face.Gallery(np.eye(3, 128), threshold=0.5, margin=0.1)
+    gallery.save(tmp_path / "g.npz")
+    loaded = face.Gallery.load(tmp_path / "g.npz")
+    assert loaded.reveal == "match" and loaded.rule == gallery.rule
+    assert loaded.describe() == gallery.describe()
+    assert loaded.parameters == MATCH_PARAMETERS
+
+
+def test_leak_bound_formula():
+    # slots * (r + e)^2 / (2 sigma^2)
+    assert leak_bound(0.0, 2.0 ** -10, 2.0 ** -4, 8) == pytest.approx(8 * 2.0 ** -20 / (2 * 2.0 ** -8))
