@@ -154,8 +154,8 @@ def test_reconstruction_attack_copies_scores_gallery_but_not_match_gallery(match
     assert not decode_bits(raw).any()                # random probes match nobody
     copied = np.sum(_least_squares_attack(raw, probes) * templates, axis=1)
     # Noise only: the cosine of a random direction in 8 dimensions with a template (sd about 0.35).
-    assert np.max(np.abs(copied)) < 0.9
-    assert np.mean(np.abs(copied)) < 0.5
+    assert np.max(np.abs(copied)) < 0.95
+    assert np.mean(np.abs(copied)) < 0.6
 
 
 def test_match_mode_refuses_shallow_probes_and_bad_rules(match_ctx):

@@ -72,6 +72,8 @@ class SurvivalReport:
     concordance_plain: float       # Harrell's C on the test patients
     concordance_encrypted: float
     pairs_reordered: int           # comparable pairs whose order differs between the two
+    near_ties: int                 # comparable pairs whose plaintext risks differ by at most 2 * max_abs_error
+    comparable_pairs: int
     seconds: dict = field(default_factory=dict)
     bytes: dict = field(default_factory=dict)
 
@@ -162,8 +164,10 @@ def _neg_partial_likelihood(risk, event, order):
     return loss, grad
 
 
-def _train_neural(X, event, times, random_state, hidden=8, steps=1500, rate=0.05, l2=1e-2):
-    """Full-batch gradient descent with Adam on the Cox loss, tanh hidden layer."""
+def _train_neural(X, event, times, random_state, hidden=8, steps=400, rate=0.05, l2=0.1):
+    """Full-batch gradient descent with Adam on the Cox loss, tanh hidden layer. The L2
+    penalty keeps pre-activations within about +-3 (held-out concordance is best there,
+    and the encrypted tanh approximation is accurate on that range)."""
     rng = np.random.default_rng(random_state)
     n, d = X.shape
     params = [rng.normal(0, 1 / np.sqrt(d), (d, hidden)), np.zeros(hidden), rng.normal(0, 1 / np.sqrt(hidden), hidden)]
@@ -191,10 +195,16 @@ def concordance(event, times, risk) -> float:
     return float(concordance_index_censored(np.asarray(event, bool), np.asarray(times), np.asarray(risk))[0])
 
 
+def _comparable(event, times) -> np.ndarray:
+    """Harrell's comparable pairs: i had the event before j's time."""
+    event, times = np.asarray(event, bool), np.asarray(times)
+    return event[:, None] & (times[:, None] < times[None, :])
+
+
 def reordered_pairs(event, times, a, b) -> int:
     """Comparable pairs (i had the event, before j's time) ordered differently by ``a`` and ``b``."""
-    event, times, a, b = (np.asarray(v) for v in (event, times, a, b))
-    comparable = event[:, None] & (times[:, None] < times[None, :])
+    a, b = np.asarray(a), np.asarray(b)
+    comparable = _comparable(event, times)
     return int(np.sum(comparable & (np.sign(a[:, None] - a[None, :]) != np.sign(b[:, None] - b[None, :]))))
 
 
@@ -207,7 +217,8 @@ def prognose(task: SurvivalTask, estimator, encrypted_model=None) -> SurvivalRep
     from .. import nn
 
     X = task.X_test
-    enc = encrypted_model or nn.compile(estimator, calibration=task.X_train, name=f"{task.name}-risk")
+    # tanh to 1e-3 relative (the default 1e-2 reorders a few close pairs of the neural model).
+    enc = encrypted_model or nn.compile(estimator, calibration=task.X_train, name=f"{task.name}-risk", tolerance=1e-3)
     seconds = {}
     t = time.perf_counter()
     ctx = enc.create_context()
@@ -223,12 +234,16 @@ def prognose(task: SurvivalTask, estimator, encrypted_model=None) -> SurvivalRep
     encrypted = enc.decrypt(ctx, [si.Ciphertext.load(b, ctx) for b in download]).reshape(len(X))
     seconds["decrypt"] = time.perf_counter() - t
     plain = risk_scores(estimator, X)
+    error = float(np.max(np.abs(encrypted - plain)))
+    comparable = _comparable(task.event_test, task.time_test)
     return SurvivalReport(
         task=task.name, model="cox" if hasattr(estimator, "cox_") else "neural", records=len(X),
-        max_abs_error=float(np.max(np.abs(encrypted - plain))),
+        max_abs_error=error,
         concordance_plain=concordance(task.event_test, task.time_test, plain),
         concordance_encrypted=concordance(task.event_test, task.time_test, encrypted),
         pairs_reordered=reordered_pairs(task.event_test, task.time_test, plain, encrypted),
+        near_ties=int(np.sum(comparable & (np.abs(plain[:, None] - plain[None, :]) <= 2 * error))),
+        comparable_pairs=int(comparable.sum()),
         seconds=seconds, bytes={"upload": sum(map(len, upload)), "download": sum(map(len, download))})
 
 
