@@ -8,7 +8,7 @@ subspace of the 128 SFace coordinates, and the attacker knows the subspace
 and the same linear algebra). A match-mode query costs about 15 s in the
 default ring (N = 32768), so the attack and the mechanics run in a smaller
 ring (N = 16384, scale 2^24: 128-bit secure, same circuit, errors near
-2^-8 instead of 2^-23), and LFW in the default ring on a few probes.
+2^-8 instead of 2^-22.6), and LFW in the default ring on a few probes.
 """
 
 import numpy as np

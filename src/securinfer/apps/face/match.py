@@ -20,8 +20,8 @@ What the client's decryption tells it about template j beyond the bit, as a
 bound: the slot is b_j + r_j + e_j + u_j with u_j ~ N(0, sigma^2) in each of
 its real and imaginary parts, so against b_j + u_j the KL divergence is at
 most (|r_j| + |e_j|)^2 / (2 sigma^2) per slot, summed over the answer's
-slots (``leak_bound``): measured |r_j| + |e_j| <= 2^-23 with
-:data:`MATCH_PARAMETERS`, so at most 2^-25 nats per block of 16,384
+slots (``leak_bound``): measured |r_j| + |e_j| <= 2^-22.6 with
+:data:`MATCH_PARAMETERS` (one block), so at most 2^-24 nats per block of 16,384
 templates and query. Templates inside the band (|score - threshold| <
 margin) are the exception: their value lies anywhere in [0, 1] and tells
 roughly where in the band the score is. The rounding errs with probability
@@ -49,7 +49,7 @@ from .threshold import StepPlan, design
 #: N = 32768, scale 2^40 (880 of the 881 bits the 128-bit standard allows).
 #: The scale sets what the client could read beyond the bit: the step's
 #: evaluation error is about 2^16 / scale (Chebyshev products near +-1), measured
-#: 2^-23 here against 2^-8 at N = 16384 with 24-bit primes (the most that ring's
+#: 2^-22.6 here against 2^-8 at N = 16384 with 24-bit primes (the most that ring's
 #: 438 bits allow for 16 levels); see ``leak_bound``.
 MATCH_PARAMETERS = dict(poly_degree=32768, coeff_bits=[60] + [40] * 19 + [60], scale_bits=40, special_primes=1)
 
