@@ -110,13 +110,21 @@ class Gallery:
                 for b in [b for b in cache if b >= first_changed]:
                     self._encoded_bytes -= cache.pop(b).nbytes
 
-    def select(self, labels) -> "Gallery":
+    def select(self, labels, *, merge: bool = False) -> "Gallery":
         """The gallery of the templates with these labels (1:1 verification
-        is identification against the claimed identity's templates)."""
+        is identification against the claimed identity's templates).
+        ``merge=True``: one template per label, the normalised mean of its
+        templates, so a 1:1 answer in match mode is one bit-like value."""
         wanted = {labels} if isinstance(labels, str) else {str(x) for x in labels}
         keep = [i for i, label in enumerate(self._labels) if label in wanted]
         if not keep:
             raise ParameterError(f"no template has label(s) {sorted(wanted)}")
+        if merge:
+            names = sorted({self._labels[i] for i in keep})
+            rows = self.templates
+            means = [rows[[i for i in keep if self._labels[i] == n]].astype(np.float64).mean(axis=0) for n in names]
+            return Gallery(np.array(means), names, name=self.name, threads=self.threads,
+                           max_encoded_bytes=self.max_encoded_bytes, parameters=self.parameters, **self._rule_kwargs())
         return Gallery(self.templates[keep], [self._labels[i] for i in keep], name=self.name,
                        threads=self.threads, max_encoded_bytes=self.max_encoded_bytes, parameters=self.parameters,
                        **self._rule_kwargs())
