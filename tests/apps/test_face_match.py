@@ -198,3 +198,22 @@ def test_match_gallery_save_load_keeps_its_rule(tmp_path):
 def test_leak_bound_formula():
     # slots * (r + e)^2 / (2 sigma^2)
     assert leak_bound(0.0, 2.0 ** -10, 2.0 ** -4, 8) == pytest.approx(8 * 2.0 ** -20 / (2 * 2.0 ** -8))
+
+
+def test_a_scaled_probe_moves_the_threshold_a_known_limit(match_ctx):
+    """What a hostile client can do (docs/face.md, "A hostile client"): a probe of
+    norm lambda compares each score with threshold / lambda. The query budget is
+    the bound until the server can check the norm; this test pins the behaviour."""
+    rng = np.random.default_rng(9)
+    p0 = rng.normal(size=128)
+    p0 /= np.linalg.norm(p0)
+    other = rng.normal(size=(3, 128))
+    other -= np.outer(other @ p0, p0)
+    other /= np.linalg.norm(other, axis=1, keepdims=True)
+    cosines = np.array([0.2, 0.4, 0.5])
+    templates = cosines[:, None] * p0 + np.sqrt(1 - cosines[:, None] ** 2) * other
+    gallery = small_gallery(templates)
+    for scale in (1.0, 2.0):
+        probe = [match_ctx.encrypt(np.full(match_ctx.slots, scale * v)) for v in p0]   # bypasses encrypt_probe
+        bits = decode_bits(match_ctx.decrypt(gallery(probe)[0])[:3])
+        assert np.array_equal(bits, scale * cosines >= gallery.rule.threshold)
