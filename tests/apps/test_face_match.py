@@ -217,3 +217,24 @@ def test_a_scaled_probe_moves_the_threshold_a_known_limit(match_ctx):
         probe = [match_ctx.encrypt(np.full(match_ctx.slots, scale * v)) for v in p0]   # bypasses encrypt_probe
         bits = decode_bits(match_ctx.decrypt(gallery(probe)[0])[:3])
         assert np.array_equal(bits, scale * cosines >= gallery.rule.threshold)
+
+
+def test_match_gallery_through_the_servable_registry(match_ctx):
+    from securinfer import servable
+
+    gallery = small_gallery(lfw_embeddings()[:4], labels=list("abcd"))
+    again = servable.from_bytes(gallery.kind, servable.to_bytes(gallery))
+    assert again.describe() == gallery.describe() and again.rule == gallery.rule
+    helper = servable.client_for(gallery.describe())
+    probe = helper.encrypt(match_ctx, lfw_variant_embeddings()[2, 0])
+    assert helper.decrypt(match_ctx, again(probe)).tolist() == [2]
+
+
+def test_dist_shards_refuse_a_match_gallery_file(tmp_path):
+    """dist's shards score templates and answer scores: a match gallery's file must not become one."""
+    shard = pytest.importorskip("securinfer.dist.shard")
+    face.Gallery(np.eye(3, 128), parameters=TEST_RING, **TEST_RULE).save(tmp_path / "m.npz")
+    with pytest.raises(ParameterError, match="only matches"):
+        shard.build_shard("file", str(tmp_path / "m.npz"), None)
+    face.Gallery(np.eye(3, 128), reveal="scores").save(tmp_path / "s.npz")
+    assert len(shard.build_shard("file", str(tmp_path / "s.npz"), None).labels) == 3
