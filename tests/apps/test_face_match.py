@@ -238,3 +238,14 @@ def test_dist_shards_refuse_a_match_gallery_file(tmp_path):
         shard.build_shard("file", str(tmp_path / "m.npz"), None)
     face.Gallery(np.eye(3, 128), reveal="scores").save(tmp_path / "s.npz")
     assert len(shard.build_shard("file", str(tmp_path / "s.npz"), None).labels) == 3
+
+
+def test_answer_noise_is_gaussian_from_the_os():
+    from scipy import stats
+
+    from securinfer.apps.face.match import secure_normal
+
+    a, b = secure_normal(20001, 0.0625), secure_normal(20001, 0.0625)
+    assert a.shape == (20001,) and not np.array_equal(a, b)
+    assert abs(np.std(a) - 0.0625) < 0.002 and abs(np.mean(a)) < 0.002
+    assert stats.kstest(a / 0.0625, "norm").pvalue > 1e-4      # a normal law (Kolmogorov-Smirnov)

@@ -37,6 +37,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -109,10 +110,22 @@ def add_answer_noise(ct, sigma: float, context=None):
     """``ct`` plus a fresh encryption of complex Gaussian noise (sd ``sigma``
     in real and imaginary parts of every slot), brought to ``ct``'s level."""
     ctx = ct.context if context is None else context
-    rng = np.random.default_rng()   # not secret: its role is statistical (the encryption's own randomness is the CSPRNG)
-    noise = rng.normal(0.0, sigma, ct.size) + 1j * rng.normal(0.0, sigma, ct.size)
-    fresh = ctx.encrypt(noise).drop_to_level(ct.level)
+    noise = secure_normal(2 * ct.size, sigma)
+    fresh = ctx.encrypt(noise[: ct.size] + 1j * noise[ct.size:]).drop_to_level(ct.level)
     return ct + fresh
+
+
+def secure_normal(count: int, sigma: float) -> np.ndarray:
+    """``count`` Gaussian samples of sd ``sigma`` from the OS CSPRNG (Box-Muller on
+    53-bit uniforms from ``os.urandom``). The noise must stay unpredictable to the
+    client: a client that could predict it (numpy's PCG64 state can be recovered
+    from its outputs) would subtract it and read the residues it floods."""
+    half = (count + 1) // 2
+    words = np.frombuffer(os.urandom(16 * half), dtype=np.uint64).reshape(2, half) >> np.uint64(11)
+    u1 = (words[0].astype(np.float64) + 1.0) / 2.0 ** 53          # in (0, 1]: log is finite
+    u2 = words[1].astype(np.float64) / 2.0 ** 53
+    radius = np.sqrt(-2.0 * np.log(u1)) * sigma
+    return np.concatenate([radius * np.cos(2 * np.pi * u2), radius * np.sin(2 * np.pi * u2)])[:count]
 
 
 def leak_bound(residue: float, error: float, sigma: float, slots: int) -> float:
