@@ -52,7 +52,7 @@ def main():
     templates = unit_vectors(rng, N_TEMPLATES)
     probe_cts = face.encrypt_probe(ctx, templates[0].astype(np.float64))
 
-    gallery = face.Gallery(templates)
+    gallery = face.Gallery(templates, reveal="scores")
     start = time.perf_counter()
     gallery.prepare(ctx.public())
     print(f"prepare: {time.perf_counter() - start:.1f} s, memory {gallery.nbytes}", flush=True)

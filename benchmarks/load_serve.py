@@ -64,7 +64,7 @@ def build_servables(directory: Path):
     model.name = "logistic"
     model.save(directory / "logistic.model.npz")
     templates = rng.normal(size=(1000, 128))
-    face.Gallery(templates, labels=[f"p{i}" for i in range(1000)], name="faces").save(directory / "faces.gallery.npz")
+    face.Gallery(templates, labels=[f"p{i}" for i in range(1000)], name="faces", reveal="scores").save(directory / "faces.gallery.npz")
     unit = templates / np.linalg.norm(templates, axis=1, keepdims=True)
     return {
         "affine": (lambda r: r.normal(size=64), lambda x: x @ W + b, 1e-3),

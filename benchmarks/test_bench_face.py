@@ -76,7 +76,7 @@ def gallery_for(kind, n, ctx):
         _GALLERIES.clear()               # one gallery alive at a time: memory stays bounded
         rng = np.random.default_rng(n)
         if kind == "plain":
-            g = face.Gallery(unit_vectors(rng, n))
+            g = face.Gallery(unit_vectors(rng, n), reveal="scores")
             g.prepare(ctx.public())
             templates = g.templates
         elif n <= 100_000:
@@ -171,7 +171,7 @@ def one_block():
 def test_alternative_coordinates(benchmark, one_block, threads):
     """The chosen packing, one block of 2,048 templates (the reference)."""
     ctx, templates, probe = one_block
-    gallery = face.Gallery(templates)
+    gallery = face.Gallery(templates, reveal="scores")
     gallery.prepare(ctx.public())
     probe_cts = face.encrypt_probe(ctx, probe)
     answer = benchmark(gallery, probe_cts)

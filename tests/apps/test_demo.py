@@ -5,19 +5,21 @@ from securinfer.apps import demo
 
 
 def test_face_demo_identifies_encrypted_probes(capsys):
-    results = demo.face_demo(people=12, probes=3)
+    results = demo.face_demo(people=12, probes=3, match_probes=1)
     for mode in ("plaintext gallery", "encrypted gallery"):
         r = results[mode]
         assert r["agree"] == r["probes"] == 3  # same decision as in the clear
         assert r["max_error"] < 1e-3 and r["upload"] > 0
+    assert results["match"]["agree"] == results["match"]["probes"] == 1
     out = capsys.readouterr().out
-    assert "server saw per probe" in out
+    assert "server saw per probe" in out and "reveal='match'" in out
 
 
 def test_demo_command_diagnosis(capsys):
     assert cli.main(["demo", "diagnosis"]) == 0
     out = capsys.readouterr().out
     assert "identical predictions 100%" in out and "done in" in out
+    assert out.count("concordance encrypted") == 4
 
 
 def test_mnist_demo_classifies_encrypted_digits(capsys):

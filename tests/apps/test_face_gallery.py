@@ -12,6 +12,12 @@ from securinfer.apps import face
 
 from ._face_data import lfw_embeddings, lfw_variant_embeddings
 
+
+def scores_gallery(*args, **kwargs):
+    """The galleries of these tests reveal scores (the match mode: test_face_match.py)."""
+    return face.Gallery(*args, reveal="scores", **kwargs)
+
+
 TOL = 1e-3
 
 
@@ -36,7 +42,7 @@ def identify(ctx, gallery, probe, k=1):
 
 def make_gallery(kind, ctx, templates, labels=None):
     if kind == "plain":
-        return face.Gallery(templates, labels)
+        return scores_gallery(templates, labels)
     return face.EncryptedGallery.enroll(ctx, templates, labels)
 
 
@@ -73,7 +79,7 @@ def test_several_blocks_random_templates(kind, ctx, rng):
 
 def test_plain_gallery_add_across_blocks_and_memory_budget(ctx, rng):
     first, more = rng.normal(size=(ctx.slots - 2, 128)), rng.normal(size=(10, 128))
-    gallery = face.Gallery(first)
+    gallery = scores_gallery(first)
     probe = rng.normal(size=128)
     identify(ctx, gallery, probe)                        # encodes (and caches) block 0
     gallery.add(more)                                    # block 0 changes, block 1 appears
@@ -82,7 +88,7 @@ def test_plain_gallery_add_across_blocks_and_memory_budget(ctx, rng):
     assert len(gallery) == len(both) and gallery.blocks == 2
     scores, _ = identify(ctx, gallery, probe)
     np.testing.assert_allclose(scores, cosine(probe, np.vstack([first, more])), atol=TOL)
-    bounded = face.Gallery(np.vstack([first, more]), max_encoded_bytes=0)
+    bounded = scores_gallery(np.vstack([first, more]), max_encoded_bytes=0)
     bounded_scores, _ = identify(ctx, bounded, probe)
     np.testing.assert_allclose(bounded_scores, scores, atol=TOL)
     assert bounded.nbytes["encoded"] == 0 and bounded.nbytes["templates"] > 0
@@ -90,7 +96,7 @@ def test_plain_gallery_add_across_blocks_and_memory_budget(ctx, rng):
 
 def test_prepare_with_public_context(ctx, rng):
     templates = rng.normal(size=(20, 128))
-    gallery = face.Gallery(templates)
+    gallery = scores_gallery(templates)
     gallery.prepare(ctx.public())
     scores, _ = identify(ctx, gallery, templates[7])
     np.testing.assert_allclose(scores, cosine(templates[7], templates), atol=TOL)
@@ -117,7 +123,7 @@ def test_one_to_one_verification_encrypted_gallery(ctx, rng):
 def test_one_to_one_verification(ctx):
     templates = lfw_embeddings()[:20]
     labels = [f"p{i % 10}" for i in range(20)]           # two templates per identity
-    gallery = face.Gallery(templates, labels)
+    gallery = scores_gallery(templates, labels)
     claimed = gallery.select("p3")
     assert len(claimed) == 2 and claimed.labels == ["p3", "p3"]
     genuine = lfw_variant_embeddings()[3, 1]
@@ -170,7 +176,7 @@ def test_loading_garbage_or_the_wrong_kind_raises(ctx, rng, tmp_path):
     with pytest.raises(si.SerializationError):
         face.Gallery.load(bad)
     plain = tmp_path / "plain.npz"
-    face.Gallery(rng.normal(size=(3, 128))).save(plain)
+    scores_gallery(rng.normal(size=(3, 128))).save(plain)
     with pytest.raises(si.SerializationError):
         face.EncryptedGallery.load(plain)
     np.savez(bad, meta=np.frombuffer(b'{"kind": "face.Gallery", "format_version": 1}', dtype=np.uint8),
@@ -216,7 +222,7 @@ def test_noise_flooded_scores_stay_within_tolerance(rng):
     # 30-bit flooding costs about 2^15 * sqrt(N/2) * |e|_2 / scale per score (docs/security.md): at
     # the default 2^30 scale that is all the precision, so scores to be shared need a 2^50 scale.
     templates = rng.normal(size=(50, 128))
-    gallery = face.Gallery(templates, parameters=dict(poly_degree=8192, coeff_bits=[60, 50, 60], scale_bits=50))
+    gallery = scores_gallery(templates, parameters=dict(poly_degree=8192, coeff_bits=[60, 50, 60], scale_bits=50))
     ctx = face.create_context(gallery.describe())
     answer = gallery(face.encrypt_probe(ctx, templates[4]))
     scores = face.decrypt_scores(ctx, gallery.describe(), answer, noise_flooding=True)
@@ -264,11 +270,11 @@ def test_wrong_templates_and_client_inputs_raise(ctx, rng):
     for bad in (rng.normal(size=(3, 127)), np.zeros((2, 128)), np.full((1, 128), np.inf), np.zeros((0, 128)),
                 np.array([["x"] * 128], dtype=object)):
         with pytest.raises(si.ParameterError):
-            face.Gallery(bad)
+            scores_gallery(bad)
         with pytest.raises(si.ParameterError):
             face.EncryptedGallery.enroll(ctx, bad)
     with pytest.raises(si.ParameterError):
-        face.Gallery(rng.normal(size=(3, 128)), labels=["a"])
+        scores_gallery(rng.normal(size=(3, 128)), labels=["a"])
     with pytest.raises(si.ContextMismatchError):
         face.EncryptedGallery.enroll(si.Context.create(preset="fast"), rng.normal(size=(2, 128)))
     with pytest.raises(si.ParameterError):
@@ -277,7 +283,7 @@ def test_wrong_templates_and_client_inputs_raise(ctx, rng):
         face.encrypt_probe(ctx, rng.normal(size=(2, 128)))
     with pytest.raises(si.ParameterError):
         face.encrypt_probe("not a context", rng.normal(size=128))
-    gallery = face.Gallery(rng.normal(size=(3, 128)))
+    gallery = scores_gallery(rng.normal(size=(3, 128)))
     with pytest.raises(si.ParameterError):
         face.decrypt_scores(ctx, gallery.describe(), [])           # one ciphertext expected
     with pytest.raises(si.ParameterError):
@@ -301,7 +307,7 @@ def test_concurrent_scoring_fills_the_encoding_cache_safely():
     import threading as _threading
 
     rng = np.random.default_rng(21)
-    gallery = face.Gallery(rng.normal(size=(5000, 128)), threads=1)  # 3 blocks at N=4096
+    gallery = scores_gallery(rng.normal(size=(5000, 128)), threads=1)  # 3 blocks at N=4096
     ctx = face.create_context(gallery.describe())
     probe = face.encrypt_probe(ctx, rng.normal(size=128))
     errors = []

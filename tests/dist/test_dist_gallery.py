@@ -34,7 +34,7 @@ def _assert_same_answer(ctx, reference, distributed, labels):
 
 @pytest.fixture(scope="module")
 def single(templates):
-    return face.Gallery(templates, labels=[f"p{i}" for i in range(len(templates))])
+    return face.Gallery(templates, labels=[f"p{i}" for i in range(len(templates))], reveal="scores")
 
 
 def test_plaintext_shards_match_one_process(client, face_ctx, templates, single):
@@ -83,10 +83,10 @@ def test_many_probes_in_one_map(client, face_ctx, templates, single):
 def test_memory_mapped_npy_and_saved_gallery_files(client, face_ctx, templates, tmp_path):
     # shard 0: one whole block of enrolled (unit float32) templates in a .npy;
     # shard 1: a Gallery.save file; shard 2: the partial tail in a .npy
-    single = face.Gallery(templates)
+    single = face.Gallery(templates, reveal="scores")
     unit = single.templates
     np.save(tmp_path / "a.npy", unit[:2048])
-    face.Gallery(templates[2048:4096]).save(tmp_path / "b.npz")
+    face.Gallery(templates[2048:4096], reveal="scores").save(tmp_path / "b.npz")
     np.save(tmp_path / "c.npy", unit[4096:])
     paths = [str(tmp_path / "a.npy"), str(tmp_path / "b.npz"), str(tmp_path / "c.npy")]
     probe = _probe(face_ctx, templates, 4500, 3)

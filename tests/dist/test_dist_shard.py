@@ -9,7 +9,7 @@ from securinfer.dist.shard import PlainShard
 
 def test_shard_scores_like_the_gallery_on_threads_and_within_its_budget(face_ctx, templates):
     rows = as_templates(templates)
-    gallery = face.Gallery(templates, threads=1)
+    gallery = face.Gallery(templates, threads=1, reveal="scores")
     probe = face.encrypt_probe(face_ctx, templates[10])
     want = [face_ctx.decrypt(c) for c in gallery(probe)]
 

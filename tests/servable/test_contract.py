@@ -37,7 +37,7 @@ def _gallery():
     from securinfer.apps import face
 
     rng = np.random.default_rng(2)
-    return face.Gallery(rng.normal(size=(5, 128)), labels=list("abcde"), name="g"), rng.normal(size=128)
+    return face.Gallery(rng.normal(size=(5, 128)), labels=list("abcde"), name="g", reveal="scores"), rng.normal(size=128)
 
 
 def test_the_shipped_kinds_are_registered_and_declared_as_entry_points():

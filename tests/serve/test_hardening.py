@@ -362,7 +362,7 @@ def test_every_servable_file_loader_behind_discovery_raises_only_securinfer_erro
     X = rng.normal(size=(60, 4))
     compiled = nn.compile(sklearn.LogisticRegression().fit(X, (X[:, 0] > 0).astype(int)))
     files["model"] = compiled.save
-    files["gallery"] = face.Gallery(rng.normal(size=(5, 128)), labels=list("abcde"), name="g").save
+    files["gallery"] = face.Gallery(rng.normal(size=(5, 128)), labels=list("abcde"), name="g", reveal="scores").save
     counts = {}
     for kind, save in files.items():
         good = tmp_path / f"good.{kind}.npz"
@@ -394,7 +394,7 @@ def test_every_servable_file_loader_called_directly_raises_only_securinfer_error
     X = rng.normal(size=(60, 4))
     compiled = nn.compile(LogisticRegression().fit(X, (X[:, 0] > 0).astype(int)))
     cases = {"linear": (model.save, LinearModel.load), "model": (compiled.save, nn.EncryptedModel.load),
-             "gallery": (face.Gallery(rng.normal(size=(5, 128)), labels=list("abcde"), name="g").save, face.Gallery.load)}
+             "gallery": (face.Gallery(rng.normal(size=(5, 128)), labels=list("abcde"), name="g", reveal="scores").save, face.Gallery.load)}
     for kind, (save, load) in cases.items():
         good = tmp_path / f"good.{kind}.npz"
         save(good)

@@ -25,7 +25,7 @@ def deployment(tmp_path_factory):
     model_path = tmp_path_factory.mktemp("models") / "m.npz"
     model.save(model_path)                      # served from its file, as in a deployment
     people = rng.normal(size=(5, 128))
-    gallery = face.Gallery(people, labels=list("abcde"), name="staff")
+    gallery = face.Gallery(people, labels=list("abcde"), name="staff", reveal="scores")
     enroller = face.create_context()
     sealed = face.EncryptedGallery.enroll(enroller, people, labels=list("abcde"), name="sealed")
     servables = [type(model).load(model_path), gallery, sealed]

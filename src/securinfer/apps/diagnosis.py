@@ -10,6 +10,11 @@ Two real data sets that scikit-learn ships (nothing is downloaded):
   baseline measurements; a quantitative measure of disease progression one
   year later), for a risk score by linear regression or an MLP regressor.
 
+and the survival tables scikit-survival ships (GBSG2, whas500, veteran) for
+encrypted prognosis -- Cox and neural risk scores
+(:mod:`securinfer.apps.diagnosis_prognosis`: :func:`survival_task`,
+:func:`train_survival`, :func:`prognose`).
+
 A :class:`Task` holds the fixed, stratified split and the standardisation
 fitted on the training rows; :func:`train` fits a model; :func:`compile_task`
 turns it into a :class:`securinfer.nn.EncryptedModel` (the feature packing:
@@ -36,7 +41,12 @@ import numpy as np
 
 from ..errors import ParameterError
 
-__all__ = ["Task", "Report", "breast_cancer", "diabetes_progression", "train", "compile_task", "diagnose"]
+from .diagnosis_prognosis import (SURVIVAL_MODELS, SURVIVAL_TABLES, SurvivalReport, SurvivalTask, concordance,
+                                  prognose, risk_scores, survival_task, train_survival)
+
+__all__ = ["Task", "Report", "breast_cancer", "diabetes_progression", "train", "compile_task", "diagnose",
+           "SurvivalTask", "SurvivalReport", "SURVIVAL_TABLES", "SURVIVAL_MODELS", "survival_task", "train_survival",
+           "risk_scores", "concordance", "prognose"]
 
 
 @dataclass

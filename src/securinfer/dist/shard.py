@@ -210,6 +210,8 @@ def build_shard(kind: str, source, parameters: Optional[dict], *, max_encoded_by
     elif kind == "gallery":
         meta, arrays = storage.read(_file(source), ["templates"])
         check_saved(meta, "face.Gallery")
+        if (meta.get("rule") or {}).get("reveal") == "match":     # shards answer scores: no silent downgrade
+            raise ParameterError("this gallery reveals only matches; dist shards answer scores (reveal='scores' only)")
         templates = arrays["templates"]
         if templates.dtype != np.float32 or templates.ndim != 2 or len(meta["labels"]) != len(templates):
             raise SerializationError("saved gallery templates must be a 2-D float32 array, one row per label")

@@ -57,6 +57,7 @@ from .metrics import Metrics
 from .observe import MetricsMiddleware
 from .process import rss_bytes
 from .limits import Gate
+from .query_budget import BudgetExceeded, QueryBudget
 from .sessions import QuotaExceeded, SessionStore
 from .uploads import load_public_context
 
@@ -70,11 +71,13 @@ _BINARY_ANSWER = {200: {"content": {OCTET_STREAM: {"schema": {"type": "string", 
                         "description": "a container of result ciphertexts"}}
 
 
-def create_app(servables: Iterable, config: Optional[ServiceConfig] = None, **settings) -> FastAPI:
+def create_app(servables: Iterable, config: Optional[ServiceConfig] = None, *,
+               query_budget: Optional[QueryBudget] = None, **settings) -> FastAPI:
     """The service for ``servables`` (objects meeting the servable contract).
 
     ``config`` or keyword settings of :class:`~securinfer.serve.config.ServiceConfig`
-    (``token=...`` is required unless ``allow_anonymous=True``)."""
+    (``token=...`` is required unless ``allow_anonymous=True``); ``query_budget``:
+    queries per session and per token for face galleries (:mod:`~securinfer.serve.query_budget`)."""
     config = config or ServiceConfig(**settings)
     catalog = Catalog(servables, default_max_inputs=config.default_max_inputs)
     sessions = SessionStore(config.max_sessions, config.session_ttl, max_bytes=config.max_session_bytes,
@@ -235,6 +238,12 @@ def create_app(servables: Iterable, config: Optional[ServiceConfig] = None, **se
         if not _same_parameters(catalog.parameters(name), session.context):
             raise Refusal(409, "mismatch", f"this session's parameters are not {name!r}'s; build the context from "
                                            f"GET /v1/servables/{name}")
+        if query_budget is not None and query_budget.applies(catalog.servable(name)):
+            try:
+                query_budget.charge(tenant, session.id)
+            except BudgetExceeded as spent:
+                raise Refusal(429, "query_budget", str(spent), headers={} if spent.retry_after is None else
+                              {"Retry-After": str(max(1, int(spent.retry_after + 0.999)))}) from None
         answer = await off_loop(_compute, catalog.servable(name), session.context, body, catalog.max_inputs(name),
                                 catalog.parameters(name).max_ciphertext_bytes())
         return Response(answer, media_type=OCTET_STREAM)

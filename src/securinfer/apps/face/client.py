@@ -4,7 +4,9 @@
 The client makes the context (and keeps its secret key), encrypts its probe
 embedding as 128 ciphertexts, sends them with ``context.public()`` (the
 server needs no Galois key; the encrypted gallery needs the relinearisation
-key), then decrypts the score ciphertexts and ranks them.
+key), then decrypts the answer: which templates matched
+(:func:`decrypt_matches`, a gallery with ``reveal="match"``) or the scores
+(:func:`decrypt_scores`, ``reveal="scores"``), ranked by :func:`top_k`.
 
 Example:
     >>> import numpy as np
@@ -28,6 +30,7 @@ from ...context import Context
 from ...errors import ParameterError
 from ...server_parameters import context_for_server
 from .layout import as_templates, check_context
+from .match import decode_bits
 from .params import EMBEDDING_SIZE, FACE_PARAMETERS
 
 
@@ -57,10 +60,34 @@ def encrypt_probe(context: Context, embedding) -> List[Ciphertext]:
     return [context.encrypt(np.full(context.slots, float(v))) for v in values[0]]
 
 
+def decrypt_matches(context: Context, description: dict, answer_cts: Sequence[Ciphertext],
+                    labels: Optional[Sequence[str]] = None) -> list:
+    """The indices of the templates that matched (or their ``labels``), from
+    a ``reveal="match"`` gallery's answer. For 1:1 verification against
+    ``gallery.select(claimed)``: ``bool(decrypt_matches(...))``."""
+    if description.get("reveal") != "match":
+        raise ParameterError("this gallery reveals scores: use decrypt_scores")
+    values = _decrypt(context, description, answer_cts, None)
+    hits = np.flatnonzero(decode_bits(values))
+    if labels is None:
+        return [int(i) for i in hits]
+    if len(labels) != values.size:
+        raise ParameterError(f"{len(labels)} labels for {values.size} templates")
+    return [labels[i] for i in hits]
+
+
 def decrypt_scores(context: Context, description: dict, score_cts: Sequence[Ciphertext], *,
                    noise_flooding: Optional[bool] = None) -> np.ndarray:
-    """The (templates,) cosine similarities from the server's answer.
+    """The (templates,) cosine similarities from a ``reveal="scores"`` gallery's answer.
     ``noise_flooding=True`` for scores that will be shared (see ``Context.decrypt``)."""
+    if description.get("reveal", "scores") != "scores":
+        raise ParameterError("this gallery reveals only which templates matched: use decrypt_matches")
+    return _decrypt(context, description, score_cts, noise_flooding)
+
+
+def _decrypt(context, description, score_cts, noise_flooding) -> np.ndarray:
+    if not isinstance(context, Context):
+        raise ParameterError(f"expected a securinfer.Context, got {type(context).__name__}")
     check_context(context, _parameters(description))
     outputs = description["outputs"]
     if len(score_cts) != outputs["ciphertexts"]:
@@ -105,4 +132,4 @@ def is_match(scores, threshold: float) -> bool:
     return bool(scores.max() >= threshold)
 
 
-__all__ = ["create_context", "encrypt_probe", "decrypt_scores", "top_k", "verify", "is_match"]
+__all__ = ["create_context", "encrypt_probe", "decrypt_matches", "decrypt_scores", "top_k", "verify", "is_match"]

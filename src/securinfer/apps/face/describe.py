@@ -11,16 +11,33 @@ Example:
 
 from __future__ import annotations
 
+from typing import Optional
+
 from ...errors import SerializationError
 from .params import EMBEDDING_SIZE
 
 
-def description(name: str, parameters: dict, count: int, *, encrypted_templates: bool) -> dict:
-    """The servable contract's dict for a gallery of ``count`` templates."""
+def description(name: str, parameters: dict, count: int, *, encrypted_templates: bool,
+                match: Optional[dict] = None) -> dict:
+    """The servable contract's dict for a gallery of ``count`` templates
+    (``match``: the match rule of a ``reveal="match"`` gallery)."""
     slots = parameters["poly_degree"] // 2
+    if match is not None:
+        return {
+            "kind": "gallery", "name": name, "reveal": "match", "match": match,
+            "context": dict(parameters, coeff_bits=list(parameters["coeff_bits"])),
+            "rotations": [], "encrypted_templates": encrypted_templates,
+            "inputs": {"ciphertexts": EMBEDDING_SIZE, "levels": match["levels"],
+                       "layout": "ciphertext d holds coordinate d of the unit-norm probe embedding in every slot",
+                       "embedding_size": EMBEDDING_SIZE},
+            "outputs": {"ciphertexts": -(-count // slots), "slots": slots, "templates": count,
+                        "layout": "ciphertext b, slot j: about 1 if template b * slots + j matched "
+                                  "(score >= threshold), about 0 if not, plus Gaussian noise of sd answer_noise"},
+        }
     return {
         "kind": "gallery",
         "name": name,
+        "reveal": "scores",
         "context": dict(parameters, coeff_bits=list(parameters["coeff_bits"])),
         "rotations": [],
         "encrypted_templates": encrypted_templates,

@@ -2,9 +2,17 @@
 
 The server holds the templates (it enrolled them) and never sees the probe or
 the scores: the client sends its embedding as 128 ciphertexts (see
-:mod:`~securinfer.apps.face.layout`), the server returns one ciphertext of
-similarity scores per block of ``slots`` templates, the client decrypts them
-and takes the best matches (:mod:`~securinfer.apps.face.client`).
+:mod:`~securinfer.apps.face.layout`), the server returns one ciphertext per
+block of ``slots`` templates, and the client decrypts it
+(:mod:`~securinfer.apps.face.client`). What the ciphertext holds is ``reveal``:
+
+* ``"match"`` (default): a bit-like value per template, 1 where the score
+  reaches the threshold, thresholded and noised by the server
+  (:mod:`~securinfer.apps.face.match`): the client learns which templates
+  matched. Needs the deeper :data:`~securinfer.apps.face.match.MATCH_PARAMETERS`;
+* ``"scores"``: **leaks the gallery**. The cosine similarity to every
+  template; 128 queries with independent probes solve for every template
+  (docs/face.md). Only for galleries the client may see anyway.
 
 Each block's 128 columns are encoded once for the probe's parameters (the
 first query, or :meth:`Gallery.prepare`) and kept up to ``max_encoded_bytes``;
@@ -15,7 +23,7 @@ Example:
     >>> from securinfer.apps import face
     >>> rng = np.random.default_rng(0)
     >>> templates = rng.normal(size=(5, 128))
-    >>> gallery = face.Gallery(templates, labels=list("abcde"))
+    >>> gallery = face.Gallery(templates, labels=list("abcde"), reveal="scores")
     >>> ctx = face.create_context(gallery.describe())
     >>> scores = face.decrypt_scores(ctx, gallery.describe(), gallery(face.encrypt_probe(ctx, templates[3])))
     >>> [label for label, _ in face.top_k(scores, 1, gallery.labels)]
@@ -36,7 +44,10 @@ from ...linalg import EncodedColumns, combine_plain
 from .blocks import map_blocks
 from .gallery_client import GalleryClient
 from .layout import as_labels, as_templates, block_columns, check_context, check_probe
+from .match import MatchRule, MATCH_PARAMETERS
 from .params import EMBEDDING_SIZE, FACE_PARAMETERS
+
+REVEALS = ("match", "scores")
 
 
 def _slots(parameters: dict) -> int:
@@ -48,17 +59,31 @@ class Gallery:
     """Plaintext templates, scored against encrypted probes (server side).
 
     ``templates``: (n, 128) embeddings (normalised here); ``labels``: n names
-    (default "0", "1", ...); ``threads``: threads over blocks (default 1: the core's threads split each block);
+    (default "0", "1", ...); ``reveal``: ``"match"`` (default) or ``"scores"``
+    (leaks the gallery, see the module docstring); ``threshold``, ``margin``,
+    ``answer_noise``: the match rule (:class:`~securinfer.apps.face.match.MatchRule`);
+    ``threads``: threads over blocks (default 1: the core's threads split each block);
     ``max_encoded_bytes``: memory for encoded columns (default: no limit).
     """
 
     kind = "gallery"
     client = GalleryClient
 
-    def __init__(self, templates=None, labels=None, *, name: str = "face-gallery", threads: Optional[int] = None,
+    def __init__(self, templates=None, labels=None, *, name: str = "face-gallery", reveal: str = "match",
+                 threshold: Optional[float] = None, margin: Optional[float] = None,
+                 answer_noise: Optional[float] = None, threads: Optional[int] = None,
                  max_encoded_bytes: Optional[int] = None, parameters: Optional[dict] = None):
+        if reveal not in REVEALS:
+            raise ParameterError(f"reveal must be one of {REVEALS}, got {reveal!r}")
         self.name = str(name)
-        self.parameters = dict(FACE_PARAMETERS if parameters is None else parameters)
+        self.reveal = reveal
+        rule = {k: v for k, v in dict(threshold=threshold, margin=margin, answer_noise=answer_noise).items()
+                if v is not None}
+        if reveal == "scores" and rule:
+            raise ParameterError(f"{sorted(rule)} apply to reveal='match' only")
+        self.rule = MatchRule(**rule) if reveal == "match" else None
+        default = MATCH_PARAMETERS if reveal == "match" else FACE_PARAMETERS
+        self.parameters = dict(default if parameters is None else parameters)
         self.threads = threads
         self.max_encoded_bytes = max_encoded_bytes
         self._labels: List[str] = []
@@ -85,15 +110,30 @@ class Gallery:
                 for b in [b for b in cache if b >= first_changed]:
                     self._encoded_bytes -= cache.pop(b).nbytes
 
-    def select(self, labels) -> "Gallery":
+    def select(self, labels, *, merge: bool = False) -> "Gallery":
         """The gallery of the templates with these labels (1:1 verification
-        is identification against the claimed identity's templates)."""
+        is identification against the claimed identity's templates).
+        ``merge=True``: one template per label, the normalised mean of its
+        templates, so a 1:1 answer in match mode is one bit-like value."""
         wanted = {labels} if isinstance(labels, str) else {str(x) for x in labels}
         keep = [i for i, label in enumerate(self._labels) if label in wanted]
         if not keep:
             raise ParameterError(f"no template has label(s) {sorted(wanted)}")
+        if merge:
+            names = sorted({self._labels[i] for i in keep})
+            rows = self.templates
+            means = [rows[[i for i in keep if self._labels[i] == n]].astype(np.float64).mean(axis=0) for n in names]
+            return Gallery(np.array(means), names, name=self.name, threads=self.threads,
+                           max_encoded_bytes=self.max_encoded_bytes, parameters=self.parameters, **self._rule_kwargs())
         return Gallery(self.templates[keep], [self._labels[i] for i in keep], name=self.name,
-                       threads=self.threads, max_encoded_bytes=self.max_encoded_bytes, parameters=self.parameters)
+                       threads=self.threads, max_encoded_bytes=self.max_encoded_bytes, parameters=self.parameters,
+                       **self._rule_kwargs())
+
+    def _rule_kwargs(self) -> dict:
+        if self.rule is None:
+            return {"reveal": "scores"}
+        return {"reveal": "match", "threshold": self.rule.threshold, "margin": self.rule.margin,
+                "answer_noise": self.rule.answer_noise}
 
     # ------------------------------------------------------------------ facts
     def __len__(self) -> int:
@@ -144,7 +184,8 @@ class Gallery:
             cache = self._encoded.setdefault((context.parameters, level), {})
             cols = cache.get(b)
         if cols is None:
-            cols = EncodedColumns(context, self._columns[b], level=level)      # outside the lock: slow
+            columns = self._columns[b] if self.rule is None else self._columns[b] * self.rule.column_scale()
+            cols = EncodedColumns(context, columns, level=level)      # outside the lock: slow
             with self._lock:
                 if b not in cache and (self.max_encoded_bytes is None
                                        or self._encoded_bytes + cols.nbytes <= self.max_encoded_bytes):
@@ -153,14 +194,20 @@ class Gallery:
         return cols
 
     def __call__(self, probe_cts) -> list:
-        """Encrypted scores: ciphertext b, slot j holds the cosine similarity
-        of the probe with template ``b * slots + j`` (one level consumed)."""
+        """One ciphertext per block; slot j of ciphertext b is about template
+        ``b * slots + j``: whether it matched (``reveal="match"``, bit-like,
+        noised) or its cosine similarity (``reveal="scores"``, one level)."""
         check_probe(probe_cts, self.parameters)
         if not len(self):
             raise ParameterError("the gallery is empty")
         context, level = probe_cts[0].context, min(c.level for c in probe_cts)
-        return map_blocks(lambda b: combine_plain(probe_cts, self._block_columns(context, level, b)),
-                          self.blocks, self.threads)
+        if self.rule is None:
+            return map_blocks(lambda b: combine_plain(probe_cts, self._block_columns(context, level, b)),
+                              self.blocks, self.threads)
+        self.rule.check_level(level)
+        offset = self.rule.offset()
+        return map_blocks(lambda b: self.rule.answer(combine_plain(probe_cts, self._block_columns(context, level, b))
+                                                     + offset), self.blocks, self.threads)
 
     # ------------------------------------------------------------------ servable contract
     def required_rotations(self) -> List[int]:
@@ -170,12 +217,13 @@ class Gallery:
     def describe(self) -> dict:
         from .describe import description
 
-        return description(self.name, self.parameters, len(self), encrypted_templates=False)
+        return description(self.name, self.parameters, len(self), encrypted_templates=False,
+                           match=None if self.rule is None else self.rule.as_dict())
 
     def save(self, path) -> None:
         """Templates, labels and parameters to an ``.npz`` file (no pickle)."""
         storage.write(path, {"kind": "face.Gallery", "name": self.name, "parameters": self.parameters,
-                             "labels": self._labels}, templates=self.templates)
+                             "labels": self._labels, "rule": self._rule_kwargs()}, templates=self.templates)
 
     @classmethod
     def load(cls, path, *, threads: Optional[int] = None, max_encoded_bytes: Optional[int] = None) -> "Gallery":
@@ -187,8 +235,14 @@ class Gallery:
         templates = arrays["templates"]
         if templates.dtype != np.float32 or templates.ndim != 2 or len(templates) != len(meta["labels"]):
             raise SerializationError("saved templates must be a 2-D float32 array, one row per label")
-        gallery = cls(name=meta["name"], threads=threads, max_encoded_bytes=max_encoded_bytes,
-                      parameters=meta["parameters"])
+        rule = meta.get("rule", {"reveal": "scores"})      # files from before the match mode held scores galleries
+        if not isinstance(rule, dict) or not set(rule) <= {"reveal", "threshold", "margin", "answer_noise"}:
+            raise SerializationError("saved gallery's match rule is malformed")
+        try:
+            gallery = cls(name=meta["name"], threads=threads, max_encoded_bytes=max_encoded_bytes,
+                          parameters=meta["parameters"], **rule)
+        except (ParameterError, TypeError) as exc:
+            raise SerializationError(f"saved gallery's match rule is invalid: {exc}") from None
         if len(templates):
             try:
                 gallery.add(templates, meta["labels"])

@@ -5,7 +5,7 @@ description.
 Example:
     >>> import numpy as np
     >>> from securinfer.apps import face
-    >>> gallery = face.Gallery(np.eye(128)[:3], labels=["ann", "bob", "cy"])
+    >>> gallery = face.Gallery(np.eye(128)[:3], labels=["ann", "bob", "cy"], reveal="scores")
     >>> client = face.Gallery.client(gallery.describe())
     >>> ctx = client.create_context()
     >>> scores = client.decrypt(ctx, gallery(client.encrypt(ctx, np.eye(128)[1])))
@@ -22,11 +22,11 @@ import numpy as np
 from ...ciphertext import Ciphertext
 from ...context import Context
 from ...errors import ParameterError
-from .client import create_context, decrypt_scores, encrypt_probe
+from .client import create_context, decrypt_matches, decrypt_scores, encrypt_probe
 
 
 class GalleryClient:
-    """Encrypts a probe embedding and decrypts the scores for the gallery
+    """Encrypts a probe embedding and decrypts the answer (scores or matches) for the gallery
     ``description`` describes (``ParameterError`` if it is not a gallery's)."""
 
     def __init__(self, description: dict):
@@ -41,4 +41,8 @@ class GalleryClient:
         return encrypt_probe(ctx, embedding)
 
     def decrypt(self, ctx: Context, ciphertexts, *, noise_flooding: Optional[bool] = None) -> np.ndarray:
+        """The scores (``reveal="scores"``) or the indices of the templates
+        that matched (``reveal="match"``, the default of plaintext galleries)."""
+        if self.description.get("reveal") == "match":
+            return np.array(decrypt_matches(ctx, self.description, ciphertexts), dtype=np.int64)
         return decrypt_scores(ctx, self.description, ciphertexts, noise_flooding=noise_flooding)

@@ -1,0 +1,84 @@
+"""Face identification that reveals only the match (``reveal="match"``, the
+default): server time per block of 16,384 templates in the default ring
+(``face.MATCH_PARAMETERS``: N = 32768, 19 levels), sizes, and the decisions
+on every LFW probe scikit-image ships against plaintext.
+
+The LFW check packs many probes into one query: the 100 templates are tiled
+across the 16,384 slots and probe k fills slots 100 k .. 100 k + 99 of the
+128 coordinate ciphertexts. The server runs the ordinary ``Gallery`` on the
+tiled templates (the same circuit, slot by slot), so 505 probes (the 100
+faces, their 400 same-person copies, the astronaut and her 4 copies) take
+4 queries.
+
+    OPENBLAS_NUM_THREADS=1 pytest benchmarks/test_bench_face_match.py --benchmark-columns=min,median,rounds -s
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from securinfer.apps import face
+from securinfer.apps.face.match import decode_bits
+
+from _bench_common import OURS, set_info
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.apps._face_data import astronaut_embeddings, lfw_embeddings, lfw_variant_embeddings  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    return face.create_context(face.Gallery(np.eye(1, 128)).describe())
+
+
+def test_match_one_block(benchmark, ctx):
+    rng = np.random.default_rng(0)
+    templates = rng.normal(size=(ctx.slots, 128))
+    templates /= np.linalg.norm(templates, axis=1, keepdims=True)
+    probe = templates[5] + 0.02 * rng.normal(size=128)
+    probe /= np.linalg.norm(probe)
+    gallery = face.Gallery(templates)
+    gallery.prepare(ctx.public())
+    probe_cts = face.encrypt_probe(ctx, probe)
+    answer = benchmark.pedantic(gallery, args=(probe_cts,), rounds=2, iterations=1, warmup_rounds=0)
+    set_info(benchmark, group="face 1:N reveal=match, one block", library=OURS, kind="face-match",
+             templates=len(templates), levels=gallery.rule.levels, poly_degree=gallery.parameters["poly_degree"],
+             upload_bytes=sum(len(c.serialize()) for c in probe_cts), answer_bytes=len(answer[0].serialize()),
+             encoded_bytes=gallery.nbytes["encoded"])
+    assert face.decrypt_matches(ctx, gallery.describe(), answer) == \
+        [int(i) for i in np.flatnonzero(templates @ probe >= gallery.rule.threshold)]
+    print("sizes", benchmark.extra_info)
+
+
+def test_match_every_lfw_probe(benchmark, ctx):
+    base = lfw_embeddings().astype(np.float64)
+    probes = np.vstack([base, lfw_variant_embeddings(100).reshape(-1, 128), astronaut_embeddings()])
+    probes /= np.linalg.norm(probes, axis=1, keepdims=True)
+    n = len(base)
+    per_query = ctx.slots // n
+    gallery = face.Gallery(np.tile(base, (per_query, 1)))
+    gallery.prepare(ctx.public())
+    want = probes @ (base / np.linalg.norm(base, axis=1, keepdims=True)).T >= gallery.rule.threshold
+
+    def run_all():
+        got = []
+        for start in range(0, len(probes), per_query):
+            chunk = probes[start:start + per_query]
+            coords = np.zeros((128, ctx.slots))
+            for k, p in enumerate(chunk):
+                coords[:, k * n:(k + 1) * n] = p[:, None]
+            answer = gallery([ctx.encrypt(c) for c in coords])
+            bits = decode_bits(ctx.decrypt(answer[0]))
+            got.append(bits[: len(chunk) * n].reshape(len(chunk), n))
+        return np.vstack(got)
+
+    got = benchmark.pedantic(run_all, rounds=1, iterations=1, warmup_rounds=0)
+    set_info(benchmark, group="face 1:N reveal=match, every LFW probe", library=OURS, kind="face-match",
+             probes=len(probes), queries=-(-len(probes) // per_query), decisions=int(want.size),
+             matches=int(want.sum()))
+    assert np.array_equal(got, want)          # every decision of every probe, as in the clear
+    print("LFW", len(probes), "probes,", int(want.sum()), "matches of", want.size, "decisions: identical")
