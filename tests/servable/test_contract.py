@@ -176,3 +176,19 @@ def test_check_servable_names_what_is_missing():
         servable.check_servable(object())
     with pytest.raises(si.ParameterError, match="a description is a dict"):
         servable.client_for(["kind", "model"])
+
+
+def test_gallery_files_of_the_older_kind_names_still_load():
+    """Galleries were saved with kinds "face.Gallery"/"face.EncryptedGallery"
+    (same layout) before the store named kinds after the registry."""
+    from securinfer.apps import face
+
+    gallery = face.Gallery(np.random.default_rng(4).normal(size=(3, 128)), labels=list("abc"), reveal="scores")
+    meta, arrays = store.read_any(io.BytesIO(servable.to_bytes(gallery)))
+    old = io.BytesIO()
+    store.write(old, "face.Gallery", {k: v for k, v in meta.items() if k not in ("kind", "format_version")}, **arrays)
+    again = face.Gallery.load(io.BytesIO(old.getvalue()))
+    np.testing.assert_array_equal(again.templates, gallery.templates)
+    assert again.labels == gallery.labels and again.reveal == "scores"
+    with pytest.raises(si.SerializationError, match="not 'encrypted-gallery'"):
+        face.EncryptedGallery.load(io.BytesIO(old.getvalue()))

@@ -31,19 +31,18 @@ Example:
 from __future__ import annotations
 
 import io
-import threading
 from typing import List, Optional
 
 import numpy as np
 
-from ..errors import ParameterError, SerializationError
-from ..apps.face import EncryptedGallery
-from ..apps.face import storage
+from ..apps.face import EncryptedGallery, Gallery
 from ..apps.face.blocks import map_blocks
-from ..apps.face.describe import check_saved
+from ..apps.face.encoded_blocks import EncodedBlocks
 from ..apps.face.layout import as_templates, block_columns, check_context, check_probe
 from ..apps.face.params import EMBEDDING_SIZE
-from ..linalg import EncodedColumns, combine_plain
+from ..errors import ParameterError, SerializationError
+from ..linalg import combine_plain
+from ..servable import store
 
 SOURCE_KINDS = ("templates", "npy", "gallery", "encrypted", "file")
 
@@ -64,13 +63,9 @@ class PlainShard:
         self.parameters = dict(parameters)
         self.labels = labels
         self.threads = threads
-        self.max_encoded_bytes = max_encoded_bytes
         self._templates = templates
         self._normalised = normalised
-        self._encoded: dict = {}          # (parameters, level) -> {block: EncodedColumns}
-        self._encoded_bytes = 0
-        self._lock = threading.Lock()     # blocks are encoded on several threads
-        self.encodings = 0                # blocks encoded so far (a repeated query adds none)
+        self._encoded = EncodedBlocks(self.columns, max_encoded_bytes)     # the face gallery's cache
 
     @property
     def slots(self) -> int:
@@ -99,28 +94,21 @@ class PlainShard:
         """Memory: templates (0 when memory-mapped: the page cache holds them) and encoded columns."""
         mapped = isinstance(self._templates, np.memmap)
         return {"templates": 0 if mapped else int(self._templates.nbytes),
-                "mapped": int(self._templates.nbytes) if mapped else 0, "encoded": int(self._encoded_bytes)}
+                "mapped": int(self._templates.nbytes) if mapped else 0, "encoded": int(self._encoded.nbytes)}
 
     @property
     def stats(self) -> dict:
         """``nbytes`` and the number of block encodings done."""
-        return dict(self.nbytes, encodings=self.encodings)
+        return dict(self.nbytes, encodings=self._encoded.encodings)
 
-    def encoded(self, context, level: int, b: int) -> EncodedColumns:
+    @property
+    def encodings(self) -> int:
+        """Blocks encoded so far (a repeated query adds none)."""
+        return self._encoded.encodings
+
+    def encoded(self, context, level: int, b: int):
         """Block ``b``'s columns encoded for ``context`` at ``level`` (cached within the budget)."""
-        key = (context.parameters, level)
-        with self._lock:
-            cols = self._encoded.get(key, {}).get(b)
-        if cols is None:
-            cols = EncodedColumns(context, self.columns(b), level=level)
-            with self._lock:
-                self.encodings += 1
-                cache = self._encoded.setdefault(key, {})
-                fits = self.max_encoded_bytes is None or self._encoded_bytes + cols.nbytes <= self.max_encoded_bytes
-                if fits and b not in cache:
-                    cache[b] = cols
-                    self._encoded_bytes += cols.nbytes
-        return cols
+        return self._encoded.get(context, level, b)
 
     def prepare(self, context, level: Optional[int] = None) -> None:
         """Encode every block now (a public context suffices)."""
@@ -180,8 +168,9 @@ def file_kind(path: str) -> str:
     """``"npy"``, ``"gallery"`` or ``"encrypted"`` for a shard file."""
     if str(path).endswith(".npy"):
         return "npy"
-    meta, _ = storage.read(path, [])
-    kinds = {"face.Gallery": "gallery", "face.EncryptedGallery": "encrypted"}
+    meta, _ = store.read_any(path)
+    kinds = {"gallery": "gallery", "face.Gallery": "gallery",
+             "encrypted-gallery": "encrypted", "face.EncryptedGallery": "encrypted"}
     if meta.get("kind") not in kinds:
         raise SerializationError(f"{path!r} is neither a .npy of templates nor a saved face gallery")
     return kinds[meta["kind"]]
@@ -208,16 +197,12 @@ def build_shard(kind: str, source, parameters: Optional[dict], *, max_encoded_by
                            threads=threads)
         shard.check()
     elif kind == "gallery":
-        meta, arrays = storage.read(_file(source), ["templates"])
-        check_saved(meta, "face.Gallery")
-        if (meta.get("rule") or {}).get("reveal") == "match":     # shards answer scores: no silent downgrade
+        gallery = Gallery.load(_file(source))            # the face gallery's own checks
+        if gallery.reveal == "match":                     # shards answer scores: no silent downgrade
             raise ParameterError("this gallery reveals only matches; dist shards answer scores (reveal='scores' only)")
-        templates = arrays["templates"]
-        if templates.dtype != np.float32 or templates.ndim != 2 or len(meta["labels"]) != len(templates):
-            raise SerializationError("saved gallery templates must be a 2-D float32 array, one row per label")
-        if parameters is not None and meta["parameters"] != parameters:
-            raise ParameterError(f"shard parameters {meta['parameters']} differ from the gallery's {parameters}")
-        shard = PlainShard(templates, meta["parameters"], labels=[str(x) for x in meta["labels"]],
+        if parameters is not None and gallery.parameters != parameters:
+            raise ParameterError(f"shard parameters {gallery.parameters} differ from the gallery's {parameters}")
+        shard = PlainShard(gallery.templates, gallery.parameters, labels=gallery.labels,
                            max_encoded_bytes=max_encoded_bytes, threads=threads)
     elif kind == "encrypted":
         shard = EncryptedShard(EncryptedGallery.load(_file(source), threads=threads))

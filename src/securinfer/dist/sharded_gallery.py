@@ -31,7 +31,8 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from ..apps.face import EncryptedGallery, storage
+from ..apps.face import EncryptedGallery
+from ..servable import store
 from ..apps.face.describe import description
 from ..apps.face.layout import as_labels, as_templates, check_probe
 from ..apps.face.params import EMBEDDING_SIZE, FACE_PARAMETERS
@@ -181,8 +182,9 @@ class ShardedGallery:
         options = cls._options(threads, None)
         buffer = io.BytesIO()
         gallery.save(buffer)
-        meta, arrays = storage.read(io.BytesIO(buffer.getvalue()), ["ciphertexts", "offsets"])
+        meta, arrays = store.read(io.BytesIO(buffer.getvalue()), gallery.kind, ["ciphertexts", "offsets"])
         data, offsets = arrays["ciphertexts"], arrays["offsets"]
+        kind = meta.pop("kind")
         meta.pop("format_version")
         workers = cluster_workers(client, workers)
         slots = gallery.slots
@@ -192,7 +194,7 @@ class ShardedGallery:
         for r, worker in zip(runs, placed):
             first, last = r.start * EMBEDDING_SIZE, r.stop * EMBEDDING_SIZE
             part = io.BytesIO()
-            storage.write(part, dict(meta, labels=meta["labels"][r.start * slots:r.stop * slots]),
+            store.write(part, kind, dict(meta, labels=meta["labels"][r.start * slots:r.stop * slots]),
                           ciphertexts=data[offsets[first]:offsets[last]],
                           offsets=offsets[first:last + 1] - offsets[first])
             sources.append(("encrypted", client.scatter(part.getvalue(), workers=[worker], hash=False)))

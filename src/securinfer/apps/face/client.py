@@ -31,7 +31,7 @@ from ...errors import ParameterError
 from ...server_parameters import context_for_server
 from .layout import as_templates, check_context
 from .match import decode_bits
-from .params import EMBEDDING_SIZE, FACE_PARAMETERS
+from .params import FACE_PARAMETERS
 
 
 def create_context(description: Optional[dict] = None) -> Context:

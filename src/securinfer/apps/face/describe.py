@@ -55,10 +55,17 @@ def description(name: str, parameters: dict, count: int, *, encrypted_templates:
     }
 
 
-def check_saved(meta: dict, kind: str) -> None:
-    """``SerializationError`` unless ``meta`` is a well-formed header of ``kind``."""
-    if meta.get("kind") != kind:
+# The kinds galleries were saved under before the one servable store (same layout).
+_LEGACY_KINDS = {"gallery": "face.Gallery", "encrypted-gallery": "face.EncryptedGallery"}
+
+
+def check_saved(meta: dict, kind: str, arrays: dict, names) -> None:
+    """``SerializationError`` unless ``meta`` is a well-formed header of
+    ``kind`` (or of its name in older files) and ``arrays`` holds exactly ``names``."""
+    if meta.get("kind") not in (kind, _LEGACY_KINDS[kind]):
         raise SerializationError(f"this file holds {meta.get('kind')!r}, not {kind!r}")
+    if set(arrays) != set(names):
+        raise SerializationError(f"a saved {kind} holds the arrays {sorted(names)}, this one {sorted(arrays)}")
     if not isinstance(meta.get("name"), str) or not isinstance(meta.get("labels"), list):
         raise SerializationError("saved gallery lacks its name or labels")
     params = meta.get("parameters")

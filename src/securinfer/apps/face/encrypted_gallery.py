@@ -30,8 +30,7 @@ from typing import List, Optional
 import numpy as np
 
 from ...errors import ContextMismatchError, ParameterError, SerializationError
-from . import storage
-from ...servable import register
+from ...servable import register, store
 from ...linalg import sum_of_products
 from .blocks import map_blocks
 from .gallery_client import GalleryClient
@@ -158,8 +157,9 @@ class EncryptedGallery:
 
         return description(self.name, self.parameters, len(self), encrypted_templates=True)
 
-    def save(self, path) -> None:
-        """Ciphertext bytes, labels and parameters to an ``.npz`` file (no keys, no pickle)."""
+    def save(self, target) -> None:
+        """Ciphertext bytes, labels and parameters to one file of the
+        servable store (a path or a binary file; no keys, no pickle)."""
         if self._blocks is None:
             data, offsets = self._serialized
         else:
@@ -167,17 +167,17 @@ class EncryptedGallery:
             offsets = np.zeros(len(parts) + 1, dtype=np.int64)
             offsets[1:] = np.cumsum([len(p) for p in parts])
             data = np.frombuffer(b"".join(parts), dtype=np.uint8)
-        storage.write(path, {"kind": "face.EncryptedGallery", "name": self.name, "parameters": self.parameters,
-                             "labels": self._labels}, ciphertexts=data, offsets=offsets)
+        store.write(target, self.kind, {"name": self.name, "parameters": self.parameters, "labels": self._labels},
+                    ciphertexts=data, offsets=offsets)
 
     @classmethod
-    def load(cls, path, context=None, *, threads: Optional[int] = None) -> "EncryptedGallery":
+    def load(cls, source, context=None, *, threads: Optional[int] = None) -> "EncryptedGallery":
         """A gallery from :meth:`save`'s file; its ciphertexts are validated
         against ``context`` now, or against the first probe's context."""
         from .describe import check_saved
 
-        meta, arrays = storage.read(path, ["ciphertexts", "offsets"])
-        check_saved(meta, "face.EncryptedGallery")
+        meta, arrays = store.read_any(source)
+        check_saved(meta, cls.kind, arrays, ["ciphertexts", "offsets"])
         data, offsets = arrays["ciphertexts"], arrays["offsets"]
         slots = meta["parameters"]["poly_degree"] // 2
         expected = -(-len(meta["labels"]) // slots) * EMBEDDING_SIZE + 1

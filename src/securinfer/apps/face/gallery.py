@@ -33,15 +33,15 @@ Example:
 from __future__ import annotations
 
 import threading
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 import numpy as np
 
 from ...errors import ParameterError, SerializationError
-from . import storage
-from ...servable import register
-from ...linalg import EncodedColumns, combine_plain
+from ...servable import register, store
+from ...linalg import combine_plain
 from .blocks import map_blocks
+from .encoded_blocks import EncodedBlocks
 from .gallery_client import GalleryClient
 from .layout import as_labels, as_templates, block_columns, check_context, check_probe
 from .match import MatchRule, MATCH_PARAMETERS
@@ -85,13 +85,11 @@ class Gallery:
         default = MATCH_PARAMETERS if reveal == "match" else FACE_PARAMETERS
         self.parameters = dict(default if parameters is None else parameters)
         self.threads = threads
-        self.max_encoded_bytes = max_encoded_bytes
         self._labels: List[str] = []
         # The templates, stored only in block layout: (blocks, 128, slots), zero-padded.
         self._columns = np.zeros((0, EMBEDDING_SIZE, self.slots), dtype=np.float32)
-        self._encoded: Dict[tuple, Dict[int, object]] = {}
-        self._encoded_bytes = 0
-        self._lock = threading.Lock()      # scoring threads fill the cache concurrently
+        self._encoded = EncodedBlocks(self._scaled_columns, max_encoded_bytes)
+        self._lock = threading.Lock()      # enrolment replaces the columns under it
         if templates is not None:
             self.add(templates, labels)
 
@@ -106,9 +104,7 @@ class Gallery:
         with self._lock:
             self._columns = np.concatenate([self._columns[:first_changed], tail])
             self._labels += labels
-            for cache in self._encoded.values():      # the changed blocks' encodings are stale
-                for b in [b for b in cache if b >= first_changed]:
-                    self._encoded_bytes -= cache.pop(b).nbytes
+        self._encoded.forget_from(first_changed)      # the changed blocks' encodings are stale
 
     def select(self, labels, *, merge: bool = False) -> "Gallery":
         """The gallery of the templates with these labels (1:1 verification
@@ -164,9 +160,18 @@ class Gallery:
         return np.ascontiguousarray(rows[start - first * self.slots: stop - first * self.slots])
 
     @property
+    def max_encoded_bytes(self) -> Optional[int]:
+        """The memory budget of the encoded columns (None: no limit)."""
+        return self._encoded.max_encoded_bytes
+
+    @max_encoded_bytes.setter
+    def max_encoded_bytes(self, value: Optional[int]) -> None:
+        self._encoded.max_encoded_bytes = value
+
+    @property
     def nbytes(self) -> dict:
         """Memory held: the templates (float32, block layout) and the encoded columns."""
-        return {"templates": int(self._columns.nbytes), "encoded": int(self._encoded_bytes)}
+        return {"templates": int(self._columns.nbytes), "encoded": int(self._encoded.nbytes)}
 
     def __repr__(self) -> str:
         return f"<securinfer.apps.face.Gallery {self.name!r} templates={len(self)} blocks={self.blocks}>"
@@ -179,19 +184,12 @@ class Gallery:
         level = context.max_level if level is None else level
         map_blocks(lambda b: self._block_columns(context, level, b), self.blocks, self.threads)
 
+    def _scaled_columns(self, b: int) -> np.ndarray:
+        """Block ``b``'s columns, scaled by the match rule's threshold map."""
+        return self._columns[b] if self.rule is None else self._columns[b] * self.rule.column_scale()
+
     def _block_columns(self, context, level: int, b: int):
-        with self._lock:
-            cache = self._encoded.setdefault((context.parameters, level), {})
-            cols = cache.get(b)
-        if cols is None:
-            columns = self._columns[b] if self.rule is None else self._columns[b] * self.rule.column_scale()
-            cols = EncodedColumns(context, columns, level=level)      # outside the lock: slow
-            with self._lock:
-                if b not in cache and (self.max_encoded_bytes is None
-                                       or self._encoded_bytes + cols.nbytes <= self.max_encoded_bytes):
-                    cache[b] = cols
-                    self._encoded_bytes += cols.nbytes
-        return cols
+        return self._encoded.get(context, level, b)
 
     def __call__(self, probe_cts) -> list:
         """One ciphertext per block; slot j of ciphertext b is about template
@@ -220,18 +218,20 @@ class Gallery:
         return description(self.name, self.parameters, len(self), encrypted_templates=False,
                            match=None if self.rule is None else self.rule.as_dict())
 
-    def save(self, path) -> None:
-        """Templates, labels and parameters to an ``.npz`` file (no pickle)."""
-        storage.write(path, {"kind": "face.Gallery", "name": self.name, "parameters": self.parameters,
-                             "labels": self._labels, "rule": self._rule_kwargs()}, templates=self.templates)
+    def save(self, target) -> None:
+        """Templates, labels, parameters and the match rule to one file of
+        the servable store (a path or a binary file; no pickle)."""
+        store.write(target, self.kind, {"name": self.name, "parameters": self.parameters,
+                                        "labels": self._labels, "rule": self._rule_kwargs()}, templates=self.templates)
 
     @classmethod
-    def load(cls, path, *, threads: Optional[int] = None, max_encoded_bytes: Optional[int] = None) -> "Gallery":
-        """A gallery from :meth:`save`'s file (validated; safe on untrusted files)."""
-        meta, arrays = storage.read(path, ["templates"])
+    def load(cls, source, *, threads: Optional[int] = None, max_encoded_bytes: Optional[int] = None) -> "Gallery":
+        """A gallery from :meth:`save`'s file (a path or a binary file;
+        validated, safe on untrusted files)."""
         from .describe import check_saved
 
-        check_saved(meta, "face.Gallery")
+        meta, arrays = store.read_any(source)
+        check_saved(meta, cls.kind, arrays, ["templates"])
         templates = arrays["templates"]
         if templates.dtype != np.float32 or templates.ndim != 2 or len(templates) != len(meta["labels"]):
             raise SerializationError("saved templates must be a 2-D float32 array, one row per label")

@@ -109,7 +109,6 @@ def design(threshold: float, margin: float, error: float = 2.0 ** -20) -> StepPl
         raise ParameterError("the margin must be in (0, 1)")
     if not (np.isfinite(error) and 0 < error < 0.25):
         raise ParameterError("the error must be in (0, 0.25)")
-    span = 1.0 + abs(threshold)
     # Worst cases are the band's edges; the grid covers everything outside the band on [-1, 1].
     lo, hi = threshold - margin, threshold + margin
     above = np.linspace(min(hi, 1.0), 1.0, 20001)
