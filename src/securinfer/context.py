@@ -118,7 +118,7 @@ class Context:
                 raise ParameterError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
             spec = dict(PRESETS[preset])
         elif depth is not None:
-            if dnum is not None and (isinstance(dnum, bool) or not isinstance(dnum, int) or dnum < 1):
+            if dnum is not None and (not is_int(dnum) or dnum < 1):
                 raise ParameterError("dnum must be a positive int")
             spec = parameters_for_depth(depth, 40 if scale_bits is None else scale_bits,
                                         digits=dnum, secure=enforce)
@@ -361,7 +361,7 @@ class Context:
             raise MissingKeyError("decryption needs the secret key; this is a public context")
         flood = self.noise_flooding if noise_flooding is None else bool(noise_flooding)
         if flood:
-            if isinstance(flooding_queries, bool) or not isinstance(flooding_queries, (int, np.integer)) \
+            if not is_int(flooding_queries) \
                     or flooding_queries < 1:
                 raise ParameterError("flooding_queries must be a positive int")
             bound = 0.0 if flooding_error_bound is None else float(flooding_error_bound)

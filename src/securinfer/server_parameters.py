@@ -33,6 +33,7 @@ from typing import Iterable, Mapping
 from .context import Context
 from .errors import ParameterError, SecurityError
 from .presets import PRESETS, parameters_for_depth
+from ._validation import is_int
 
 __all__ = ["ALLOWED", "checked_description", "context_for_server"]
 
@@ -59,7 +60,7 @@ def _refuse(why: str) -> SecurityError:
 
 def _int_in(name: str, value, bounds) -> int:
     low, high = bounds
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+    if not is_int(value) or not low <= value <= high:
         raise _refuse(f"{name}={value!r} is not an int in [{low}, {high}]")
     return value
 
@@ -124,7 +125,7 @@ def context_for_server(context: Mapping, rotations: Iterable = ()) -> Context:
     kw = checked_description(context)
     steps = set()
     for step in rotations:
-        if isinstance(step, bool) or not isinstance(step, int) or abs(step) >= 1 << 31:
+        if not is_int(step) or abs(step) >= 1 << 31:
             raise _refuse(f"rotation step {step!r} is not a small int")
         steps.add(step)
     if len(steps) > ALLOWED["rotations"]:

@@ -41,13 +41,12 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-import numpy as np
 
 from .._core import linalg as _linalg
 from ..ciphertext import Ciphertext
 from ..context import Context
 from ..errors import ParameterError
-from .._validation import as_real_matrix
+from .._validation import as_real_matrix, is_int
 
 __all__ = ["LinearTransform"]
 
@@ -79,12 +78,12 @@ class LinearTransform:
             raise ParameterError(f"expected a securinfer.Context, got {type(context).__name__}")
         W = as_real_matrix(matrix)
         level = context.max_level if level is None else level
-        if isinstance(level, bool) or not isinstance(level, (int, np.integer)) or not 1 <= level <= context.max_level:
+        if not is_int(level) or not 1 <= level <= context.max_level:
             raise ParameterError(f"level must be an int in [1, {context.max_level}] (a product uses one level)")
         if (batch is None) != (stride is None):
             raise ParameterError("batch and stride go together")
         for name, v in (("batch", batch), ("stride", stride), ("baby_step", baby_step)):
-            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1):
+            if v is not None and (not is_int(v) or v < 1):
                 raise ParameterError(f"{name} must be a positive int")
         self._batch = batch
         self._core = _linalg.LinearTransform(context._core, W, int(level), int(baby_step or 0), int(batch or 0),

@@ -37,6 +37,7 @@ from collections import OrderedDict, deque
 from typing import Callable, Iterable, Optional
 
 from ..errors import ParameterError, SecurinferError
+from .._validation import is_int
 
 __all__ = ["QueryBudget", "BudgetExceeded"]
 
@@ -53,7 +54,7 @@ class BudgetExceeded(SecurinferError):
 def _limit(value, what: str) -> Optional[int]:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if not is_int(value) or value < 1:
         raise ParameterError(f"{what} must be a positive int or None")
     return value
 

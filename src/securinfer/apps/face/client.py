@@ -32,6 +32,7 @@ from ...server_parameters import context_for_server
 from .layout import as_templates, check_context
 from .match import decode_bits
 from .params import FACE_PARAMETERS
+from ..._validation import is_int
 
 
 def create_context(description: Optional[dict] = None) -> Context:
@@ -102,7 +103,7 @@ def top_k(scores, k: int, labels: Optional[Sequence[str]] = None) -> List[Tuple[
     """The ``k`` best (label, score) pairs, best first (labels default to
     template indices as strings)."""
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+    if not is_int(k) or k < 1:
         raise ParameterError("k must be a positive int")
     if labels is not None and len(labels) != scores.size:
         raise ParameterError(f"{len(labels)} labels for {scores.size} scores")
