@@ -30,7 +30,8 @@ from .errors import UnsupportedModelError
 from .fold import fold_affine, fold_domains
 from .intervals import bounds
 from .model import EncryptedModel
-from .planner import choose_layout, choose_parameters, min_scale_bits
+from .im2col import apply_im2col
+from .planner import choose_layout, choose_parameters, min_scale_bits, slot_plan_cost
 from .ranges import DEFAULT_INPUT_MARGIN, InputRanges
 from .scatter import scatter_outputs
 from .sklearn_frontend import is_sklearn_estimator
@@ -60,7 +61,7 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
             precision_bits: int = 16, *, packing: str = "auto", degrees: Optional[Dict[str, int]] = None,
             margin: float = DEFAULT_MARGIN, tolerance: float = DEFAULT_TOLERANCE, output: str = "decision",
             name: Optional[str] = None, input_margin: float = DEFAULT_INPUT_MARGIN, safety: float = DEFAULT_SAFETY,
-            cover_input_box: bool = False) -> EncryptedModel:
+            cover_input_box: bool = False, conv_packing: str = "auto") -> EncryptedModel:
     """Compile a trained ``torch.nn.Module`` or scikit-learn estimator.
 
     * ``input_shape``: one input's shape without the batch dimension (torch;
@@ -85,6 +86,11 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
       (:mod:`securinfer.nn.ranges`); ``cover_input_box=True`` fits every
       activation on its interval bound over that whole box (provably bounded
       for every record the client accepts; larger domains, so higher degrees).
+    * ``conv_packing`` (slot packing): ``"im2col"`` lays the first
+      convolution's windows out on the client (one diagonal per kernel offset
+      and channel, :mod:`securinfer.nn.im2col`), ``"matrix"`` treats it as a
+      matrix with scattered outputs (:mod:`securinfer.nn.scatter`); ``"auto"``
+      takes the one the planner's cost model finds cheaper.
     * ``output``: scikit-learn classifiers: ``"decision"`` (the decision
       function) or ``"proba"`` (binary logistic models: the approximated sigmoid).
     """
@@ -99,6 +105,8 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
     else:
         raise UnsupportedModelError(f"{type(model).__name__} is neither a torch.nn.Module nor a scikit-learn "
                                     "estimator")
+    if conv_packing not in ("auto", "im2col", "matrix"):
+        raise ParameterError("conv_packing must be 'auto', 'im2col' or 'matrix'")
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
         raise ParameterError("batch_size must be a positive int")
     X = _rows(calibration, graph.input_size)
@@ -125,10 +133,28 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
                                    min_scale_bits=floor)
         layout = choose_layout(graph, params["poly_degree"] // 2, "slots", batch_size)
     if layout.packing == "slots":
-        graph = scatter_outputs(graph, layout.stride)
+        graph = _convolution_packing(graph, layout, params, batch_size, conv_packing)
         layout = choose_layout(graph, params["poly_degree"] // 2, "slots", batch_size)
     return EncryptedModel(graph, layout, params, name=name or type(model).__name__, input_shape=input_shape,
                           info=info, input_ranges=ranges)
+
+
+def _convolution_packing(graph, layout, params, batch_size, choice):
+    """The slot-packed plan with the cheaper convolution packing (or the
+    one asked for): scattered matrix outputs, or client-side im2col windows."""
+    slots = params["poly_degree"] // 2
+    top = len(params["coeff_bits"]) - params["special_primes"] - 1
+    windows = apply_im2col(graph, slots, batch_size) if choice != "matrix" else None
+    if choice == "im2col" and windows is None:
+        raise ParameterError("conv_packing='im2col' needs a first layer that is a convolution read by nothing "
+                             f"else, whose windows fit {slots} slots for the batch")
+    matrix = scatter_outputs(graph, layout.stride)
+    if windows is None:
+        return matrix
+    windows = scatter_outputs(windows, max([windows.input_width] + [n.size for n in windows.nodes]))
+    if choice == "im2col" or slot_plan_cost(windows, slots, top) < slot_plan_cost(matrix, slots, top):
+        return windows
+    return matrix
 
 
 def _magnitudes(graph, X, ranges):

@@ -66,10 +66,25 @@ class Graph:
             raise ParameterError(f"input_size must be a positive int, got {input_size!r}")
         self.input_size = int(input_size)
         self.nodes: List[Node] = []
+        # Slot packing only: the vector the plan reads is the input gathered by the
+        # client (slot j holds feature input_gather[j], -1: zero; see securinfer.nn.im2col).
+        self.input_gather: Optional[np.ndarray] = None
+
+    @property
+    def input_width(self) -> int:
+        """Length of the vector the first layers read (the gathered input, if any)."""
+        return self.input_size if self.input_gather is None else int(self.input_gather.size)
+
+    def gather_input(self, X: np.ndarray) -> np.ndarray:
+        """``X`` (batch x input_size) as the plan reads it."""
+        if self.input_gather is None:
+            return X
+        padded = np.concatenate([X, np.zeros((X.shape[0], 1))], axis=1)
+        return padded[:, np.where(self.input_gather < 0, self.input_size, self.input_gather)]
 
     # ------------------------------------------------------------------ building
     def size_of(self, ref: int) -> int:
-        return self.input_size if ref == -1 else self.nodes[ref].size
+        return self.input_width if ref == -1 else self.nodes[ref].size
 
     def _add(self, node: Node) -> int:
         for ref in node.inputs:
@@ -169,9 +184,10 @@ class Graph:
         if X.ndim != 2 or X.shape[1] != self.input_size:
             raise ParameterError(f"expected rows of {self.input_size} values, got shape {X.shape}")
         values: List[np.ndarray] = []
+        Xg = self.gather_input(X)
 
         def get(ref):
-            return X if ref == -1 else values[ref]
+            return Xg if ref == -1 else values[ref]
 
         for node in self.nodes:
             x = get(node.inputs[0])
@@ -189,4 +205,4 @@ class Graph:
             values.append(y)
         if trace is not None:
             trace.extend(values)
-        return values[-1] if values else X.copy()
+        return values[-1] if values else Xg.copy()

@@ -277,6 +277,9 @@ class EncryptedModel:
             if plan.get("format") != _FORMAT:
                 raise SerializationError(f"not a securinfer.nn model file (format {plan.get('format')!r})")
             graph = Graph(int(plan["input_size"]))
+            layout = Layout.from_dict(plan["layout"])
+            if layout.gather:
+                graph.input_gather = np.array(layout.gather, dtype=np.int64)
             for i, entry in enumerate(plan["nodes"]):
                 op, inputs, name = entry["op"], [int(r) for r in entry["inputs"]], str(entry["name"])
                 if op == "affine":
@@ -293,7 +296,6 @@ class EncryptedModel:
                 graph.nodes[-1].extra = dict(entry.get("extra") or {})
                 if graph.nodes[-1].size != int(entry["size"]):
                     raise SerializationError(f"node {i}: size does not match its weights")
-            layout = Layout.from_dict(plan["layout"])
             if layout.features != graph.input_size:
                 raise SerializationError("the layout does not match the plan")
             params = plan["parameters"]

@@ -24,7 +24,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import List
+from typing import List, Tuple
 
 import numpy as np
 
@@ -45,6 +45,14 @@ class Layout:
     features: int
     slots: int
     stride: int = 0   # "slots" packing: slots per input
+    # "slots" packing: the client writes feature gather[j] in slot j of each input's
+    # block (-1: zero), e.g. im2col windows of a first convolution; () writes the features as they are.
+    gather: Tuple[int, ...] = ()
+
+    @property
+    def width(self) -> int:
+        """Slots one input's vector occupies before the first layer."""
+        return len(self.gather) if self.gather else self.features
 
     @property
     def per_ciphertext(self) -> int:
@@ -53,6 +61,9 @@ class Layout:
 
     def to_dict(self) -> dict:
         d = asdict(self)
+        d["gather"] = list(self.gather)
+        if not self.gather:
+            del d["gather"]
         d["per_ciphertext"] = self.per_ciphertext
         d["ciphertexts_per_group"] = self.features if self.packing == "features" else 1
         return d
@@ -60,13 +71,16 @@ class Layout:
     @classmethod
     def from_dict(cls, d: dict) -> "Layout":
         try:
-            layout = cls(str(d["packing"]), int(d["features"]), int(d["slots"]), int(d.get("stride", 0)))
+            gather = tuple(int(j) for j in (d.get("gather") or ()))
+            layout = cls(str(d["packing"]), int(d["features"]), int(d["slots"]), int(d.get("stride", 0)), gather)
         except (KeyError, TypeError, ValueError) as e:
             raise ParameterError(f"bad layout description: {e}") from None
         if layout.packing not in PACKINGS or layout.features < 1 or layout.slots < 1:
             raise ParameterError(f"bad layout description: {d}")
-        if layout.packing == "slots" and not layout.features <= layout.stride <= layout.slots:
+        if layout.packing == "slots" and not layout.width <= layout.stride <= layout.slots:
             raise ParameterError(f"bad layout description: stride {layout.stride}")
+        if gather and (layout.packing != "slots" or min(gather) < -1 or max(gather) >= layout.features):
+            raise ParameterError("bad layout description: gather indices must lie in [-1, features) (slot packing)")
         return layout
 
     # ------------------------------------------------------------------ client side
@@ -89,9 +103,13 @@ class Layout:
             if self.packing == "features":
                 out.extend(ctx.encrypt(np.ascontiguousarray(chunk[:, i])) for i in range(self.features))
             else:
+                if self.gather:   # the client's own rearrangement: no weight is involved
+                    index = np.array(self.gather)
+                    chunk = np.concatenate([chunk, np.zeros((chunk.shape[0], 1))], axis=1)
+                    chunk = chunk[:, np.where(index < 0, self.features, index)]
                 vec = np.zeros(chunk.shape[0] * self.stride)
                 for b, row in enumerate(chunk):
-                    vec[b * self.stride: b * self.stride + self.features] = row
+                    vec[b * self.stride: b * self.stride + row.size] = row
                 out.append(ctx.encrypt(vec))
         return out
 

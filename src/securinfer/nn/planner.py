@@ -21,6 +21,8 @@ Example:
 from __future__ import annotations
 
 import math
+
+import numpy as np
 from typing import Optional, Sequence, Tuple
 
 from ..context import Context
@@ -28,7 +30,8 @@ from ..parameters import max_secure_modulus_bits
 from ..errors import ParameterError
 from .packing import Layout
 
-__all__ = ["choose_parameters", "choose_layout", "estimate_cost", "min_scale_bits", "HEADROOM_BITS"]
+__all__ = ["choose_parameters", "choose_layout", "estimate_cost", "min_scale_bits", "HEADROOM_BITS",
+           "transform_cost", "bsgs_rotations", "slot_plan_cost"]
 
 HEADROOM_BITS = 10
 _DEGREES = (4096, 8192, 16384, 32768, 65536)
@@ -88,7 +91,7 @@ def min_scale_bits(graph) -> int:
 def choose_layout(graph, slots: int, packing: str = "auto", batch_size: Optional[int] = None) -> Layout:
     """The slot packing for small batches (``batch_size`` inputs fit in one
     ciphertext), else the feature packing."""
-    stride = max([graph.input_size] + [n.size for n in graph.nodes])
+    stride = max([graph.input_width] + [n.size for n in graph.nodes])
     if packing == "auto":
         fits = stride <= slots and (batch_size is not None and batch_size <= slots // stride)
         packing = "slots" if fits else "features"
@@ -97,8 +100,54 @@ def choose_layout(graph, slots: int, packing: str = "auto", batch_size: Optional
     if packing == "slots":
         if stride > slots:
             raise ParameterError(f"a layer of {stride} values does not fit {slots} slots; use packing='features'")
-        return Layout("slots", graph.input_size, slots, stride)
+        gather = () if graph.input_gather is None else tuple(int(j) for j in graph.input_gather)
+        return Layout("slots", graph.input_size, slots, stride, gather)
     raise ParameterError("packing must be 'auto', 'features' or 'slots'")
+
+
+def bsgs_rotations(diagonals, slots: int) -> int:
+    """Rotations of a baby-step giant-step product over these diagonal
+    offsets (``r - c`` of the non-zero weights): the split ``k = g + i``,
+    ``i < n1``, with the n1 (a power of two) that minimises hoisted baby
+    steps (half the price of a full rotation) plus giant steps, as the core's
+    transform chooses it (``csrc/linalg/bsgs.h``)."""
+    d = np.unique(np.mod(np.asarray(diagonals, dtype=np.int64), slots))
+    best, rotations = None, 0
+    n1 = 1
+    while n1 <= slots:
+        babies = np.unique(d % n1)
+        giants = np.unique(d - d % n1)
+        nb, ng = babies.size - int(babies[0] == 0), giants.size - int(giants[0] == 0)
+        price = 0.5 * nb + ng
+        if best is None or price < best:
+            best, rotations = price, nb + ng
+        n1 *= 2
+    return int(rotations)
+
+
+def transform_cost(W: np.ndarray, slots: int) -> Tuple[int, int]:
+    """``(plaintext products, rotations)`` of the batched transform of ``W``
+    (slot packing): one product per non-zero diagonal ``r - c``."""
+    r, c = np.nonzero(W)
+    if r.size == 0:
+        return 0, 0
+    diagonals = np.unique(r - c)
+    return int(diagonals.size), bsgs_rotations(diagonals, slots)
+
+
+def slot_plan_cost(graph, slots: int, top_level: int) -> float:
+    """Estimated milliseconds of the affine layers of a slot-packed plan
+    (per ciphertext): what the planner compares to choose a convolution packing."""
+    depths = graph.depths()
+    ms = 0.0
+    for node in graph.nodes:
+        if node.op != "affine":
+            continue
+        src = node.inputs[0]
+        limbs = top_level - (depths[src] if src >= 0 else 0) + 1
+        products, rotations = transform_cost(node.weight, slots)
+        ms += limbs * (products * _COST_MS["plain_product"] + rotations * _COST_MS["rotation"])
+    return ms
 
 
 # Rough per-limb costs at N = 8192 in ms (one thread, AVX2), scaled by N log N.
