@@ -32,6 +32,7 @@ import numpy as np
 
 from .._archive import ARCHIVE_ERRORS, read_npz
 from ..context import Context
+from ..parameters import max_secure_modulus_bits
 from ..errors import ContextMismatchError, ParameterError, SerializationError
 from .client import Client
 from .graph import Graph
@@ -86,6 +87,11 @@ class EncryptedModel:
     def output_layout(self) -> Layout:
         return Layout(self.layout.packing, self.graph.output_size, self.layout.slots, self.layout.stride)
 
+    @property
+    def bootstraps(self) -> int:
+        """Bootstraps the plan runs per ciphertext (placed by the compiler)."""
+        return sum(node.op == "bootstrap" for node in self.graph.nodes)
+
     def required_rotations(self) -> List[int]:
         """The rotation steps the server uses (none for the feature packing)."""
         return list(self._rotations)
@@ -99,9 +105,12 @@ class EncryptedModel:
         inputs["shape"] = list(self.input_shape)
         if self.ranges_recorded:
             inputs["ranges"] = self.input_ranges.to_dict() if self.input_ranges is not None else None
-        return {"kind": "model", "name": self.name, "context": dict(self.parameters),
-                "rotations": self.required_rotations(), "inputs": inputs, "outputs": outputs,
-                "depth": self.depth}
+        out = {"kind": "model", "name": self.name, "context": dict(self.parameters),
+               "rotations": self.required_rotations(), "inputs": inputs, "outputs": outputs,
+               "depth": self.depth}
+        if self.bootstraps:
+            out["bootstraps"] = self.bootstraps     # the client makes the bootstrapping keys too
+        return out
 
     # ------------------------------------------------------------------ client side (from describe())
     def _client(self) -> Client:
@@ -133,7 +142,8 @@ class EncryptedModel:
     def _check_context(self, ctx: Context) -> None:
         p = self.parameters
         if ctx.poly_degree != p["poly_degree"] or ctx.coeff_bits != list(p["coeff_bits"]) or \
-                round(np.log2(ctx.scale)) != p["scale_bits"]:
+                round(np.log2(ctx.parameters.scale)) != p["scale_bits"]:   # the nominal scale (a bootstrap
+            # chain's top level has its own)
             raise ContextMismatchError(f"the ciphertexts' parameters ({ctx!r}) are not the model's {p}")
 
     def prepared(self, ctx: Context):
@@ -172,7 +182,11 @@ class EncryptedModel:
     def _plan_rotations(self) -> List[int]:
         if self.packing == "features":
             return []
-        ctx = Context.for_planning(**self.parameters)   # encodes the diagonals; no key is made
+        p = self.parameters
+        secure = sum(p["coeff_bits"]) <= max_secure_modulus_bits(p["poly_degree"])
+        with warnings.catch_warnings():   # test parameters (compiled with security=None): planning only, no key;
+            warnings.simplefilter("ignore")   # a client still refuses them (its own 128-bit check)
+            ctx = Context.for_planning(**p, security="128" if secure else None)   # encodes the diagonals
         steps = set()
         for lt, _ in self.prepared(ctx).values():
             steps.update(lt.required_rotations())
@@ -225,11 +239,19 @@ class EncryptedModel:
                     if node.extra.get("box_inside") is not None:
                         extra += "; input box: " + ("inside" if node.extra["box_inside"] else
                                                     "not inside (bound [{:.3g}, {:.3g}])".format(*node.extra["box_range"]))
+            if node.op == "bootstrap":
+                extra = (f"  values / {node.extra['scale']} ({node.extra['prescale']}) while refreshed, "
+                         f"back to level {top - depths[i]}")
             lines.append(f"  {i:>3} {node.op:<7} {node.size:>6} {top - depths[i]:>5}  {node.name}{extra}")
         keys = self.key_bytes()
         cost = self.cost()
+        if self.bootstraps:
+            lines.append(f"  bootstraps: {self.bootstraps} per ciphertext, placed by the compiler "
+                         f"({self.info.get('placement', 'given')}); each brings a value back to level "
+                         f"{top - max(d for d, n in zip(depths, self.graph.nodes) if n.op == 'bootstrap')}")
         lines += [f"  depth {self.depth}; parameters N={p['poly_degree']} coeff_bits={p['coeff_bits']} "
-                  f"scale=2^{p['scale_bits']} special_primes={p['special_primes']} (128-bit secure)",
+                  f"scale=2^{p['scale_bits']} special_primes={p['special_primes']} "
+                  f"({'128-bit secure' if sum(p['coeff_bits']) <= max_secure_modulus_bits(p['poly_degree']) else 'NOT secure: test parameters'})",
                   f"  rotations: {len(self._rotations)} keys; ciphertext products {cost['ct_products']}, "
                   f"scalar products {cost['scalar_products']}, plaintext products {cost['plain_products']}, "
                   f"rotations {cost['rotations']}",
@@ -291,6 +313,12 @@ class EncryptedModel:
                                function=str(entry["function"]), error=float(entry["error"]))
                 elif op == "add":
                     graph.add(inputs[0], inputs[1], name=name)
+                elif op == "bootstrap":
+                    extra = entry.get("extra") or {}
+                    try:
+                        graph.bootstrap(inputs[0], extra["scale"], extra["prescale"], extra["used_after"], name=name)
+                    except (KeyError, ParameterError) as e:
+                        raise SerializationError(f"node {i}: bad bootstrap: {e}") from None
                 else:
                     raise SerializationError(f"unknown operation {op!r} in the plan")
                 graph.nodes[-1].extra = dict(entry.get("extra") or {})

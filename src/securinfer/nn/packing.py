@@ -162,6 +162,12 @@ def _run(graph, inputs, affine, elementwise):
 def _elementwise(node, c):
     if node.op == "square":
         return c.square()
+    if node.op == "bootstrap":   # values in [-1/2, 1/2] while refreshed (securinfer.nn.placement)
+        scale = int(node.extra["scale"])
+        if node.extra["prescale"] == "multiply" and scale > 1:
+            c = c * (1.0 / scale)
+        c = c.bootstrap()
+        return c * scale if scale > 1 else c   # an integer product: no level
     return polyval(c, node.coeffs, "chebyshev", node.domain)
 
 
