@@ -213,7 +213,8 @@ def _convolution_packing(graph, layout, params, batch_size, choice):
     if choice == "im2col" and windows is None:
         raise ParameterError("conv_packing='im2col' needs a first layer that is a convolution read by nothing "
                              f"else, whose windows fit {slots} slots for the batch")
-    matrix = scatter_outputs(graph, layout.stride)
+    # a batch of known size may spread a convolution's channels over all the slots it leaves free
+    matrix = scatter_outputs(graph, max(layout.stride, slots // batch_size) if batch_size else layout.stride)
     if windows is None:
         return matrix
     windows = scatter_outputs(windows, max([windows.input_width] + [n.size for n in windows.nodes]))
