@@ -200,7 +200,7 @@ def test_secure_default_plan_places_bootstraps_for_the_preset():
     np.testing.assert_allclose(enc.simulate(x), ref, atol=1e-9)
 
 
-def test_bootstrapped_residual_network_end_to_end():
+def test_bootstrapped_residual_network_end_to_end(tmp_path):
     """Two residual blocks (28 levels) on the N = 2^12 test chain (21 levels
     fresh, 3 after a bootstrap): the compiler places the bootstraps, the
     encrypted result equals torch's."""
@@ -215,6 +215,14 @@ def test_bootstrapped_residual_network_end_to_end():
     p = place_bootstraps(_plan_without_bootstraps(enc.graph), 21, 3)
     assert enc.bootstraps == p.count
     assert "NOT secure" in enc.summary()
+    assert enc.cost()["bootstraps"] == enc.bootstraps
+    path = tmp_path / "boot.npz"
+    enc.save(path)
+    loaded = snn.EncryptedModel.load(path)
+    assert loaded.bootstraps == enc.bootstraps and loaded.describe() == enc.describe()
+    np.testing.assert_allclose(loaded.simulate(x), enc.simulate(x), atol=0)
+    with pytest.raises(si.SecurityError):
+        snn.Client(loaded.describe()).create_context()     # a client never takes test parameters
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ctx = si.Context.create(**enc.parameters, security=None)

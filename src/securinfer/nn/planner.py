@@ -153,6 +153,8 @@ def slot_plan_cost(graph, slots: int, top_level: int) -> float:
 # Rough per-limb costs at N = 8192 in ms (one thread, AVX2), scaled by N log N.
 _COST_MS = {"scalar_product": 0.17, "combine_term": 0.02, "add": 0.02, "ct_product": 1.3,
             "rotation": 1.2, "plain_product": 0.03}
+# One whole bootstrap at N = 8192 (not per limb; docs/bootstrapping.md measured 3.4-3.8 s).
+_BOOTSTRAP_MS = 3500.0
 
 
 def estimate_cost(graph, layout: Layout, params: dict, prepared=None) -> dict:
@@ -162,7 +164,8 @@ def estimate_cost(graph, layout: Layout, params: dict, prepared=None) -> dict:
     top = len(params["coeff_bits"]) - params["special_primes"] - 1
     depths = graph.depths()
     factor = (n / 8192) * (math.log2(n) / 13)
-    counts = {"ct_products": 0, "scalar_products": 0, "plain_products": 0, "rotations": 0, "additions": 0}
+    counts = {"ct_products": 0, "scalar_products": 0, "plain_products": 0, "rotations": 0, "additions": 0,
+              "bootstraps": 0}
     ms = 0.0
     for i, node in enumerate(graph.nodes):
         src = node.inputs[0]
@@ -190,6 +193,9 @@ def estimate_cost(graph, layout: Layout, params: dict, prepared=None) -> dict:
             counts["ct_products"] += copies * products
             counts["scalar_products"] += copies * (degree + 1)
             ms += copies * (products * _COST_MS["ct_product"] + (degree + 1) * _COST_MS["scalar_product"]) * limbs
+        elif node.op == "bootstrap":
+            counts["bootstraps"] += copies
+            ms += copies * _BOOTSTRAP_MS
         else:
             counts["additions"] += copies
             ms += copies * _COST_MS["add"] * limbs
