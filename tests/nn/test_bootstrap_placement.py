@@ -10,7 +10,7 @@ import pytest
 
 import securinfer as si
 from securinfer.nn.graph import Graph
-from securinfer.nn.placement import insert_bootstraps, node_levels, place_bootstraps
+from securinfer.nn.placement import Placement, insert_bootstraps, node_levels, place_bootstraps
 
 
 def _chain(kinds):
@@ -200,7 +200,50 @@ def test_secure_default_plan_places_bootstraps_for_the_preset():
     np.testing.assert_allclose(enc.simulate(x), ref, atol=1e-9)
 
 
-def test_bootstrapped_residual_network_end_to_end(tmp_path):
+@pytest.fixture(scope="module")
+def boot_ctx():
+    """The N = 2^12 test chain with bootstrapping keys (what Client.create_context
+    makes for a bootstrapped plan; a client refuses these insecure parameters)."""
+    from securinfer.bootstrapping import TEST_PARAMETERS
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ctx = si.Context.create(**TEST_PARAMETERS, security=None)
+    ctx.generate_bootstrapping_keys()
+    return ctx
+
+
+def test_bootstrap_node_scales_values_into_range_encrypted(boot_ctx):
+    """A value up to 3.1 made by a square (no producer to fold into): the
+    node divides by s = 7 (one level), bootstraps, multiplies by 7 (no
+    level); the same value comes back at the refreshed level."""
+    from securinfer.nn.packing import run_features
+
+    g = Graph(1)
+    h = g.square(g.affine(-1, np.array([[1.0]]), np.array([0.5])))
+    g.affine(h, np.eye(1) * 2.0)
+    top, refresh = boot_ctx.max_level, boot_ctx.levels_after_bootstrap
+    assert place_bootstraps(g, top, refresh).count == 0     # 3 levels fit 21: nothing placed
+    forced = Placement([(1, 2)])                            # so place one by hand after the square
+    x = np.linspace(-2.26, 1.26, 32).reshape(-1, 1)      # (x + 0.5)^2 up to 3.1
+    sizes = [float(np.max(np.abs(v))) for v in _trace(g, x)]
+    new = insert_bootstraps(g, forced, sizes, top, refresh)
+    node = new.nodes[2]
+    assert node.op == "bootstrap" and node.extra["prescale"] == "multiply" and node.extra["scale"] == 7
+    np.testing.assert_allclose(new.run(x), g.run(x), atol=1e-12)
+    ct = boot_ctx.encrypt(x.ravel())
+    out = run_features(new, [ct])[0]
+    assert out.level == refresh - 1
+    np.testing.assert_allclose(boot_ctx.decrypt(out), g.run(x).ravel(), atol=1e-3)
+
+
+def _trace(graph, x):
+    trace = []
+    graph.run(x, trace=trace)
+    return trace
+
+
+def test_bootstrapped_residual_network_end_to_end(tmp_path, boot_ctx):
     """Two residual blocks (28 levels) on the N = 2^12 test chain (21 levels
     fresh, 3 after a bootstrap): the compiler places the bootstraps, the
     encrypted result equals torch's."""
@@ -223,11 +266,9 @@ def test_bootstrapped_residual_network_end_to_end(tmp_path):
     np.testing.assert_allclose(loaded.simulate(x), enc.simulate(x), atol=0)
     with pytest.raises(si.SecurityError):
         snn.Client(loaded.describe()).create_context()     # a client never takes test parameters
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ctx = si.Context.create(**enc.parameters, security=None)
+    ctx = boot_ctx
+    assert ctx.parameters.coeff_bits == tuple(enc.parameters["coeff_bits"])
     ctx.generate_rotation_keys(steps=enc.required_rotations())
-    ctx.generate_bootstrapping_keys()          # what Client.create_context does for a bootstrapped plan
     got = enc.decrypt(ctx, enc(enc.encrypt(ctx, x[:2])))
     with torch.no_grad():
         ref = net(torch.tensor(x[:2])).numpy()
