@@ -115,11 +115,33 @@ def _residual(blocks, width=3):
     return g
 
 
+def _brute_force_count(graph, top, refresh, most):
+    """The fewest bootstraps over every set of (value, reader) placements, up to ``most``."""
+    readers = {u: [j for j, n in enumerate(graph.nodes) if u in n.inputs] for u in range(len(graph.nodes))}
+    candidates = [(u, i) for u in readers for i in readers[u]]
+    for k in range(most + 1):
+        if any(_feasible(graph, list(s), top, refresh) for s in itertools.combinations(candidates, k)):
+            return k
+    return None
+
+
+@pytest.mark.parametrize("blocks", [1, 2, 3])
+def test_residual_placement_count_equals_brute_force(blocks):
+    """On residual blocks the fewest bootstraps often refresh the block's sum
+    once rather than both of its inputs; the placement finds that count."""
+    g = _residual(blocks)
+    for top in range(3, 9):
+        for refresh in range(3, top + 1):
+            p = place_bootstraps(g, top, refresh)
+            assert _feasible(g, p.after, top, refresh)
+            assert p.count == _brute_force_count(g, top, refresh, p.count), (blocks, top, refresh, p.after)
+
+
 @pytest.mark.parametrize("blocks,top,refresh", [(2, 4, 3), (4, 5, 3), (6, 5, 2)])
 def test_residual_placement_is_feasible_and_not_more_than_a_chain_needs(blocks, top, refresh):
     g = _residual(blocks)
     p = place_bootstraps(g, top, refresh)
-    assert p.method == "greedy" and _feasible(g, p.after, top, refresh)
+    assert p.method == "exact" and _feasible(g, p.after, top, refresh)
     depth = g.depth
     assert p.count >= -(-(depth - top) // refresh)       # a lower bound: every level past top is refreshed
     sizes = [1.0] * len(g.nodes)
@@ -291,3 +313,14 @@ def _plan_without_bootstraps(graph):
         g.nodes.append(node)
         index[i] = len(g.nodes) - 1
     return g
+
+
+def test_greedy_fallback_is_feasible_and_exact_returns_none_past_its_limit():
+    from securinfer.nn import placement
+
+    g = _residual(4)
+    levels = node_levels(g)
+    assert placement._exact(g, levels, 5, 3, [1.0] * len(levels), 1.0, limit=1) is None
+    p = placement._greedy(g, levels, 5, 3, [1.0] * len(levels), 1.0)
+    assert p.method == "greedy" and _feasible(g, p.after, 5, 3)
+    assert p.count >= place_bootstraps(g, 5, 3).count

@@ -9,14 +9,16 @@ affine map or polynomial that produced it when that is its only reader, else
 one scalar product, one level) and multiplied by ``s`` after (an integer
 product: no level).
 
-* A **chain** (each node reads the one before, as in a plain MLP or CNN) is
-  solved exactly by dynamic programming over (node, level): the fewest
-  bootstraps, then the least estimated time (an operation costs its
+* The placement is exact, by dynamic programming over the levels of the
+  values still to be read (one for a chain, two or three in residual
+  blocks): before each node, each of its inputs is bootstrapped or not
+  (every later reader then reads the refreshed value). It minimises the
+  count of bootstraps, then the estimated time (an operation costs its
   per-limb price times the limbs of the level it runs at, so among
   placements of equal count the one that runs the expensive layers low wins).
-* Any other graph (residual blocks) is placed greedily: a value is
-  bootstrapped at the latest point, just before the first node that lacks
-  levels to read it; every later reader reads the refreshed value.
+* Should the states ever exceed 200,000 (very wide graphs), a greedy walk
+  takes over: a value is bootstrapped at the latest point, just before the
+  first node that lacks levels to read it.
 
 Example:
     >>> import numpy as np
@@ -33,6 +35,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import itertools
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -56,7 +59,7 @@ class Placement:
 
     after: List[Tuple[int, int]] = field(default_factory=list)
     estimated_ms: float = 0.0
-    method: str = "chain"
+    method: str = "exact"
 
     @property
     def count(self) -> int:
@@ -79,10 +82,6 @@ def _foldable(graph: Graph, value: int, readers: Sequence[int]) -> bool:
     return graph.nodes[value].op in ("affine", "poly") and len(readers) == 1
 
 
-def _is_chain(graph: Graph) -> bool:
-    return all(node.inputs == [i - 1] for i, node in enumerate(graph.nodes))
-
-
 def place_bootstraps(graph: Graph, top: int, refresh: int, op_ms: Optional[Sequence[float]] = None,
                      bootstrap_ms: float = BOOTSTRAP_MS) -> Placement:
     """The bootstraps a plan needs with ``top`` levels fresh and ``refresh``
@@ -98,37 +97,47 @@ def place_bootstraps(graph: Graph, top: int, refresh: int, op_ms: Optional[Seque
         if need > max(refresh, top if graph.nodes[i].inputs == [-1] else refresh):
             raise ParameterError(f"node {i} ({graph.nodes[i].name or graph.nodes[i].op}) uses {need} levels; a "
                                  f"bootstrap gives back {refresh}: lower its degree or choose a longer chain")
-    if _is_chain(graph):
-        return _chain(graph, levels, top, refresh, op_ms, bootstrap_ms)
-    return _greedy(graph, levels, top, refresh, op_ms, bootstrap_ms)
+    exact = _exact(graph, levels, top, refresh, op_ms, bootstrap_ms)
+    return exact if exact is not None else _greedy(graph, levels, top, refresh, op_ms, bootstrap_ms)
 
 
-def _chain(graph, levels, top, refresh, op_ms, bootstrap_ms) -> Placement:
-    # best[level] = (bootstraps, ms, placed) before node i, the value at that level
-    best: Dict[int, Tuple[int, float, tuple]] = {top: (0, 0.0, ())}
-    n = len(levels)
-    for i in range(n):
-        nxt: Dict[int, Tuple[int, float, tuple]] = {}
-
-        def offer(level, entry):
-            if level not in nxt or entry[:2] < nxt[level][:2]:
-                nxt[level] = entry
-
-        for level, (count, ms, placed) in best.items():
-            if level < levels[i]:
-                continue
-            left = level - levels[i]
-            ms2 = ms + op_ms[i] * (level + 1)
-            offer(left, (count, ms2, placed))
-            if i < n - 1:
-                pre = 0 if _foldable(graph, i, [i + 1]) else 1
-                if left >= pre:
-                    offer(refresh, (count + 1, ms2 + bootstrap_ms, placed + ((i, i + 1),)))
+def _exact(graph, levels, top, refresh, op_ms, bootstrap_ms, limit: int = 200_000) -> Optional[Placement]:
+    """Dynamic programming over the levels of the live values (those a later
+    node still reads): before each node, each of its inputs is bootstrapped
+    or not. Exact; None when the states exceed ``limit``."""
+    readers = {u: [j for j, node in enumerate(graph.nodes) if u in node.inputs] for u in range(-1, len(levels))}
+    last = {u: max(r) for u, r in readers.items() if r}
+    last[len(levels) - 1] = len(levels)                 # the output stays live
+    states: Dict[tuple, Tuple[int, float, tuple]] = {((-1, top),): (0, 0.0, ())}
+    for i, node in enumerate(graph.nodes):
+        ins = sorted(set(node.inputs))
+        nxt: Dict[tuple, Tuple[int, float, tuple]] = {}
+        for state, (count, ms, placed) in states.items():
+            for choice in itertools.product((False, True), repeat=len(ins)):
+                lv, c2, ms2, pl, ok = dict(state), count, ms, placed, True
+                for u, boot in zip(ins, choice):
+                    if not boot:
+                        continue
+                    pre = 0 if u >= 0 and _foldable(graph, u, readers[u]) else 1
+                    if u == -1 or lv[u] >= refresh or lv[u] < pre:
+                        ok = False
+                        break
+                    lv[u], c2, ms2, pl = refresh, c2 + 1, ms2 + bootstrap_ms, pl + ((u, i),)
+                start = min(lv[u] for u in ins) if ok else -1
+                if start < levels[i]:
+                    continue
+                lv[i] = start - levels[i]
+                ms2 += op_ms[i] * (start + 1)
+                key = tuple(sorted((u, v) for u, v in lv.items() if last.get(u, -1) > i))
+                if key not in nxt or (c2, ms2) < nxt[key][:2]:
+                    nxt[key] = (c2, ms2, pl)
         if not nxt:
             raise ParameterError(f"no placement of bootstraps reaches node {i}")
-        best = nxt
-    count, ms, placed = min(best.values(), key=lambda e: e[:2])
-    return Placement(list(placed), round(ms, 1), "chain")
+        if len(nxt) > limit:
+            return None
+        states = nxt
+    count, ms, placed = min(states.values(), key=lambda e: e[:2])
+    return Placement(list(placed), round(ms, 1), "exact")
 
 
 def _greedy(graph, levels, top, refresh, op_ms, bootstrap_ms) -> Placement:
