@@ -145,3 +145,51 @@ def test_client_refuses_bad_gathers():
             Layout.from_dict({**good, "gather": gather})
     with pytest.raises(si.ParameterError, match="layout"):
         Layout.from_dict({**Layout("features", 4, 16).to_dict(), "gather": [0, 1]})
+
+
+# --------------------------------------------------------------------------- folded dense layers
+from securinfer.nn.fold_sum import fold_steps, partial_matrix  # noqa: E402
+
+
+@pytest.mark.parametrize("R,C,step", [(256, 64, 64), (7, 3, 4), (50, 10, 16), (9, 9, 9), (300, 20, 128)])
+def test_partial_matrix_folds_back_to_the_product(rng, R, C, step):
+    W = rng.normal(size=(R, C))
+    W[rng.random(size=W.shape) < 0.2] = 0.0
+    copies = 1
+    while copies * step < R + step - 1:
+        copies *= 2
+    Wp = partial_matrix(W, step, copies)
+    x = rng.normal(size=(4, R))
+    z = x @ Wp
+    y = z.copy()
+    for s in fold_steps(step, copies):                    # left rotations of the whole vector, as encrypted
+        y = y + np.roll(y, -s, axis=1)
+    np.testing.assert_allclose(y[:, :C], x @ W, atol=1e-10)
+    r, c = np.nonzero(Wp)
+    assert (r - c).min() >= -(step - 1) and (r - c).max() <= 0
+    with pytest.raises(ValueError):
+        partial_matrix(W, step, max(1, copies // 2)) if copies > 1 else partial_matrix(W, 1, 1)
+
+
+def test_folded_dense_layers_encrypted_against_torch(rng):
+    """fc 40->24, square, fc 24->12, square, fc 12->3 at batch_size=1: the
+    dense layers before another layer fold (the last never does); the
+    decrypted logits equal torch's, as without the fold."""
+    torch.manual_seed(2)
+    net = torch.nn.Sequential(torch.nn.Linear(40, 24), Square(), torch.nn.Linear(24, 12), Square(),
+                              torch.nn.Linear(12, 3)).double().eval()
+    x = rng.uniform(-1, 1, size=(1, 40))
+    with torch.no_grad():
+        ref = net(torch.tensor(x)).numpy()
+    results = {}
+    for fold in (True, False):
+        enc = snn.compile(net, input_shape=(40,), calibration=rng.uniform(-1, 1, size=(20, 40)), batch_size=1,
+                          fold=fold)
+        folded = ["fold" in n.extra for n in enc.graph.nodes]
+        assert folded[-1] is False
+        assert any(folded) == fold
+        ctx = enc.create_context()
+        results[fold] = enc.decrypt(ctx, enc(enc.encrypt(ctx, x)))
+        np.testing.assert_allclose(results[fold], ref, atol=2e-3 * max(1.0, np.abs(ref).max()))
+    many = snn.compile(net, input_shape=(40,), calibration=x, batch_size=2)
+    assert not any("fold" in n.extra for n in many.graph.nodes)     # partial sums would cross inputs

@@ -35,8 +35,9 @@ from .fold import fold_affine, fold_domains
 from .intervals import bounds
 from .model import EncryptedModel
 from .im2col import apply_im2col
+from .packing import Layout
 from .placement import insert_bootstraps, place_bootstraps
-from .planner import choose_layout, choose_parameters, min_scale_bits, slot_plan_cost
+from .planner import choose_layout, choose_parameters, min_scale_bits, plan_folds, slot_plan_cost
 from .ranges import DEFAULT_INPUT_MARGIN, InputRanges
 from .scatter import scatter_outputs
 from .sklearn_frontend import is_sklearn_estimator
@@ -67,7 +68,8 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
             margin: float = DEFAULT_MARGIN, tolerance: float = DEFAULT_TOLERANCE, output: str = "decision",
             name: Optional[str] = None, input_margin: float = DEFAULT_INPUT_MARGIN, safety: float = DEFAULT_SAFETY,
             cover_input_box: bool = False, conv_packing: str = "auto", bootstrap: str = "auto",
-            bootstrap_parameters: Optional[dict] = None, security: Optional[str] = "128") -> EncryptedModel:
+            bootstrap_parameters: Optional[dict] = None, security: Optional[str] = "128",
+            fold: bool = True) -> EncryptedModel:
     """Compile a trained ``torch.nn.Module`` or scikit-learn estimator.
 
     * ``input_shape``: one input's shape without the batch dimension (torch;
@@ -97,6 +99,10 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
       and channel, :mod:`securinfer.nn.im2col`), ``"matrix"`` treats it as a
       matrix with scattered outputs (:mod:`securinfer.nn.scatter`); ``"auto"``
       takes the one the planner's cost model finds cheaper.
+    * ``fold`` (``batch_size=1``, slot packing): dense layers followed by
+      another layer compute partial sums on few diagonals and add them with
+      rotations where the cost model finds it cheaper
+      (:mod:`securinfer.nn.fold_sum`); ``False`` keeps plain transforms.
     * ``bootstrap``: ``"auto"`` bootstraps only a plan deeper than any
       128-bit chain (``"never"``: raise instead; ``"always"``: bootstrap
       parameters whatever the depth). The compiler then takes the
@@ -120,6 +126,8 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
     else:
         raise UnsupportedModelError(f"{type(model).__name__} is neither a torch.nn.Module nor a scikit-learn "
                                     "estimator")
+    if not isinstance(fold, bool):
+        raise ParameterError("fold must be True or False")
     if conv_packing not in ("auto", "im2col", "matrix"):
         raise ParameterError("conv_packing must be 'auto', 'im2col' or 'matrix'")
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
@@ -166,6 +174,9 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
     if layout.packing == "slots":
         graph = _convolution_packing(graph, layout, params, batch_size, conv_packing)
         layout = choose_layout(graph, params["poly_degree"] // 2, "slots", batch_size)
+        if batch_size == 1 and fold:   # one input owns every slot: dense layers may fold partial sums
+            layout = Layout("slots", layout.features, layout.slots, layout.slots, layout.gather)
+            graph = plan_folds(graph, layout.slots)
     return EncryptedModel(graph, layout, params, name=name or type(model).__name__, input_shape=input_shape,
                           info=info, input_ranges=ranges)
 

@@ -188,8 +188,9 @@ class EncryptedModel:
             warnings.simplefilter("ignore")   # a client still refuses them (its own 128-bit check)
             ctx = Context.for_planning(**p, security="128" if secure else None)   # encodes the diagonals
         steps = set()
-        for lt, _ in self.prepared(ctx).values():
+        for lt, _, folds in self.prepared(ctx).values():
             steps.update(lt.required_rotations())
+            steps.update(folds)
         return sorted(steps)
 
     # ------------------------------------------------------------------ plaintext tools

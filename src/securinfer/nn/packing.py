@@ -31,6 +31,7 @@ import numpy as np
 from ..errors import ParameterError
 from ..linalg import LinearTransform, combine
 from ..linalg.polynomial import polyval
+from .fold_sum import fold_steps, partial_matrix
 
 __all__ = ["Layout", "prepare_slots", "run_features", "run_slots", "PACKINGS"]
 
@@ -198,12 +199,19 @@ def prepare_slots(graph, ctx, layout: Layout) -> dict:
             continue
         src = node.inputs[0]
         level = ctx.max_level - (depths[src] if src >= 0 else 0)
-        lt = LinearTransform(ctx, node.weight, level, batch=per, stride=layout.stride)
+        steps: List[int] = []
+        weight = node.weight
+        if "fold" in node.extra:        # partial sums s slots apart, added by rotations (securinfer.nn.fold_sum)
+            step, copies = (int(v) for v in node.extra["fold"])
+            if per != 1 or layout.stride != layout.slots:
+                raise ParameterError("a folded layer needs one input per ciphertext spanning every slot")
+            weight, steps = partial_matrix(weight, step, copies), fold_steps(step, copies)
+        lt = LinearTransform(ctx, weight, level, batch=per, stride=layout.stride)
         bias = np.zeros(per * layout.stride)
         if np.any(node.bias):
             for b in range(per):
                 bias[b * layout.stride: b * layout.stride + node.size] = node.bias
-        prepared[i] = (lt, bias if np.any(node.bias) else None)
+        prepared[i] = (lt, bias if np.any(node.bias) else None, steps)
     return prepared
 
 
@@ -217,10 +225,12 @@ def run_slots(graph, prepared, layout: Layout, cts) -> list:
     sizes = [c.size for c in cts]
 
     def affine(i, node, x):
-        lt, bias = prepared[i]
+        lt, bias, steps = prepared[i]
         out = []
         for c, size in zip(x, sizes):
             y = lt.apply(c)                    # a batched transform keeps the input count (blocks)
+            for step in steps:                 # every slot is this input's: the partial sums stay inside it
+                y = y + y.rotate(step)
             if y.size != size:
                 raise ParameterError(f"a batched layer returned {y.size} slots for an input of {size}")
             out.append(y + bias[:size] if bias is not None else y)

@@ -28,10 +28,11 @@ from typing import Optional, Sequence, Tuple
 from ..context import Context
 from ..parameters import max_secure_modulus_bits
 from ..errors import ParameterError
+from .fold_sum import fold_steps
 from .packing import Layout
 
 __all__ = ["choose_parameters", "choose_layout", "estimate_cost", "min_scale_bits", "HEADROOM_BITS",
-           "transform_cost", "bsgs_rotations", "slot_plan_cost"]
+           "transform_cost", "bsgs_rotations", "slot_plan_cost", "best_fold", "plan_folds"]
 
 HEADROOM_BITS = 10
 _DEGREES = (4096, 8192, 16384, 32768, 65536)
@@ -181,6 +182,7 @@ def estimate_cost(graph, layout: Layout, params: dict, prepared=None) -> dict:
                 lt = prepared[i][0] if prepared else None
                 diags = lt.plaintext_count if lt is not None else node.weight.shape[0] + node.size - 1
                 rots = len(lt.required_rotations()) if lt is not None else 2 * int(math.sqrt(diags))
+                rots += len(prepared[i][2]) if prepared else 0
                 counts["plain_products"] += diags
                 counts["rotations"] += rots
                 ms += diags * _COST_MS["plain_product"] * limbs + rots * _COST_MS["rotation"] * limbs
@@ -201,3 +203,46 @@ def estimate_cost(graph, layout: Layout, params: dict, prepared=None) -> dict:
             ms += copies * _COST_MS["add"] * limbs
     counts["estimated_ms"] = round(ms * factor, 1)
     return counts
+
+
+def best_fold(W: np.ndarray, slots: int) -> Optional[Tuple[int, int]]:
+    """``(step, copies)`` whose products plus rotations cost less than the
+    plain transform's (the planner's prices), or None."""
+    R, C = W.shape
+    plain_products, plain_rotations = transform_cost(W, slots)
+    plain = _COST_MS["plain_product"] * plain_products + _COST_MS["rotation"] * plain_rotations
+    best, choice = plain, None
+    step = C
+    while step <= slots:
+        copies = 1
+        while copies * step < R + step - 1:          # m = ceil((r - c) / step) <= (R - 1) / step
+            copies *= 2
+        if copies > 1 and copies * step <= slots:
+            diagonals = np.arange(-(step - 1), 1)
+            cost = _COST_MS["plain_product"] * step + _COST_MS["rotation"] * (
+                bsgs_rotations(diagonals, slots) + len(fold_steps(step, copies)))
+            if cost < best:
+                best, choice = cost, (step, copies)
+        step = step * 2 if step & (step - 1) == 0 else 1 << step.bit_length()
+    return choice
+
+
+def plan_folds(graph, slots: int):
+    """Marks (``extra["fold"] = [step, copies]``) each affine layer that a
+    fold makes cheaper and whose outputs reach exactly one affine layer
+    through squares and polynomials; the caller guarantees one input per
+    ciphertext spanning every slot."""
+    readers = graph.consumers()
+    users = {i: [j for j, n in enumerate(graph.nodes) if i in n.inputs] for i in range(len(graph.nodes))}
+    for i, node in enumerate(graph.nodes):
+        if node.op != "affine" or readers[i] != 1:
+            continue
+        j = i
+        while len(users[j]) == 1 and readers[j] == 1 and graph.nodes[users[j][0]].op in ("square", "poly"):
+            j = users[j][0]
+        if len(users[j]) != 1 or readers[j] != 1 or graph.nodes[users[j][0]].op != "affine":
+            continue
+        choice = best_fold(node.weight, slots)
+        if choice is not None:
+            node.extra["fold"] = list(choice)
+    return graph
