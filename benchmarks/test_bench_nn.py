@@ -6,8 +6,9 @@ the benchmarks are skipped without it), inputs x/255 from
 
 * one image, lowest latency: the slot packing (one image per ciphertext,
   Linear/Conv2d as batched linear transforms), one thread; the convolution
-  on client-side im2col windows (the planner's choice) and as a scattered
-  matrix (the packing before it), in the same run;
+  on client-side im2col windows with fc1 folded (the planner's choice),
+  without the fold, and as a scattered matrix (the plan before both), in the
+  same run;
 * throughput: the feature packing (one ciphertext per pixel, 4,096 images
   per batch, no rotation), two threads;
 * TenSEAL's own tutorial-4 pipeline on one image, one thread, for comparison.
@@ -78,14 +79,15 @@ def _record(benchmark, **info):
     benchmark.extra_info.update(info)
 
 
-@pytest.mark.parametrize("conv_packing", ["auto", "matrix"])
-def test_mnist_one_image_latency(benchmark, mnist, conv_packing):
-    """``auto`` takes the im2col convolution packing here; ``matrix`` is the
-    scattered-matrix packing it replaced, timed beside it."""
+@pytest.mark.parametrize("conv_packing,fold", [("auto", True), ("auto", False), ("matrix", False)],
+                         ids=["auto", "im2col-nofold", "matrix-nofold"])
+def test_mnist_one_image_latency(benchmark, mnist, conv_packing, fold):
+    """``auto`` takes the im2col convolution packing and folds fc1 here; the
+    other two are the plans before each step, timed beside it."""
     net, Xtr, Xte, yte, logits = mnist
     si.set_num_threads(1)
     enc = snn.compile(net, input_shape=(1, 28, 28), calibration=Xtr[:1000], batch_size=1,
-                      conv_packing=conv_packing)
+                      conv_packing=conv_packing, fold=fold)
     assert enc.packing == "slots"
     ctx = enc.create_context()
     cts = enc.encrypt(ctx, Xte[:1])
