@@ -85,14 +85,18 @@ def test_convolution_layer_encrypted_against_torch(rng, conv_packing, cin, cout,
     np.testing.assert_allclose(got, ref, atol=2e-3 * max(1.0, np.abs(ref).max()))
 
 
-def test_im2col_then_dense_layers_end_to_end_and_saved(rng, tmp_path):
+@pytest.mark.parametrize("batch", [3, 1])
+def test_im2col_then_dense_layers_end_to_end_and_saved(rng, tmp_path, batch):
     """The tutorial-4 shape (conv 7x7 stride 3, square, fc, square, fc) at a
-    smaller width: im2col against torch, through save/load and a remote client."""
+    smaller width: im2col against torch, through save/load and a remote
+    client; with one input per ciphertext the convolution folds too."""
     torch.manual_seed(5)
     net = torch.nn.Sequential(torch.nn.Conv2d(1, 3, 5, stride=3), Square(), torch.nn.Flatten(),
                               torch.nn.Linear(48, 6), Square(), torch.nn.Linear(6, 4)).double().eval()
-    x = rng.uniform(0, 1, size=(3, 1, 14, 14))
-    enc = snn.compile(net, input_shape=(1, 14, 14), calibration=x, batch_size=3, conv_packing="im2col")
+    x = rng.uniform(0, 1, size=(batch, 1, 14, 14))
+    enc = snn.compile(net, input_shape=(1, 14, 14), calibration=rng.uniform(0, 1, size=(8, 1, 14, 14)),
+                      batch_size=batch, conv_packing="im2col")
+    assert ("fold" in enc.graph.nodes[0].extra) == (batch == 1)
     path = tmp_path / "m.npz"
     enc.save(path)
     loaded = snn.EncryptedModel.load(path)
@@ -121,6 +125,8 @@ def test_auto_picks_the_cheaper_packing(rng):
     assert not many.layout.gather                 # 4 x 3136 slots do not fit 4096
     assert one.cost()["estimated_ms"] < matrix.cost()["estimated_ms"]
     assert transform_cost(one.graph.nodes[0].weight, 4096)[0] == 49 + 4 - 1
+    step, copies = one.graph.nodes[0].extra["fold"]         # and folded: 4 diagonals, 4 fold rotations
+    assert transform_cost(partial_matrix(one.graph.nodes[0].weight, step, copies), 4096)[0] == 4
     with pytest.raises(si.ParameterError, match="im2col"):
         snn.compile(net, input_shape=(1, 28, 28), calibration=x, batch_size=4, conv_packing="im2col")
     with pytest.raises(si.ParameterError, match="conv_packing"):

@@ -206,21 +206,26 @@ def estimate_cost(graph, layout: Layout, params: dict, prepared=None) -> dict:
 
 
 def best_fold(W: np.ndarray, slots: int) -> Optional[Tuple[int, int]]:
-    """``(step, copies)`` whose products plus rotations cost less than the
-    plain transform's (the planner's prices), or None."""
+    """``(step, copies)`` whose products plus rotations (the fold's included)
+    cost less than the plain transform's, at the planner's prices, or None.
+    The diagonals counted are those of the actual partial matrix: a sparse
+    layer (a convolution on im2col windows) may keep only a handful."""
     R, C = W.shape
-    plain_products, plain_rotations = transform_cost(W, slots)
-    plain = _COST_MS["plain_product"] * plain_products + _COST_MS["rotation"] * plain_rotations
-    best, choice = plain, None
+    r, c = np.nonzero(W)
+
+    def price(products, rotations):
+        return _COST_MS["plain_product"] * products + _COST_MS["rotation"] * rotations
+
+    best, choice = price(*transform_cost(W, slots)), None
     step = C
     while step <= slots:
         copies = 1
         while copies * step < R + step - 1:          # m = ceil((r - c) / step) <= (R - 1) / step
             copies *= 2
         if copies > 1 and copies * step <= slots:
-            diagonals = np.arange(-(step - 1), 1)
-            cost = _COST_MS["plain_product"] * step + _COST_MS["rotation"] * (
-                bsgs_rotations(diagonals, slots) + len(fold_steps(step, copies)))
+            m = np.maximum(0, -(-(r - c) // step))
+            diagonals = np.unique(r - c - m * step)
+            cost = price(diagonals.size, bsgs_rotations(diagonals, slots) + len(fold_steps(step, copies)))
             if cost < best:
                 best, choice = cost, (step, copies)
         step = step * 2 if step & (step - 1) == 0 else 1 << step.bit_length()
