@@ -240,6 +240,11 @@ class EncryptedModel:
                     if node.extra.get("box_inside") is not None:
                         extra += "; input box: " + ("inside" if node.extra["box_inside"] else
                                                     "not inside (bound [{:.3g}, {:.3g}])".format(*node.extra["box_range"]))
+            if node.op == "affine" and node.extra.get("packing") == "im2col":
+                extra += "  im2col windows (client-side layout)"
+            if node.op == "affine" and "fold" in node.extra:
+                extra += "  partial sums {1} x {0} slots, folded by {2} rotations".format(
+                    *node.extra["fold"], int(node.extra["fold"][1]).bit_length() - 1)
             if node.op == "bootstrap":
                 extra = (f"  values / {node.extra['scale']} ({node.extra['prescale']}) while refreshed, "
                          f"back to level {top - depths[i]}")
