@@ -199,3 +199,22 @@ def test_folded_dense_layers_encrypted_against_torch(rng):
         np.testing.assert_allclose(results[fold], ref, atol=2e-3 * max(1.0, np.abs(ref).max()))
     many = snn.compile(net, input_shape=(40,), calibration=x, batch_size=2)
     assert not any("fold" in n.extra for n in many.graph.nodes)     # partial sums would cross inputs
+
+
+def test_a_tampered_fold_is_refused(rng, tmp_path):
+    import json
+
+    torch.manual_seed(2)
+    net = torch.nn.Sequential(torch.nn.Linear(40, 24), Square(), torch.nn.Linear(24, 3)).double().eval()
+    enc = snn.compile(net, input_shape=(40,), calibration=rng.uniform(-1, 1, size=(20, 40)), batch_size=1)
+    assert "fold" in enc.graph.nodes[0].extra
+    path = tmp_path / "m.npz"
+    enc.save(path)
+    data = dict(np.load(path))
+    plan = json.loads(data["plan"].tobytes().decode())
+    for bad in ([24, 3], [2, 4], ["x", 4], [24]):         # copies not a power of two, step below the outputs, junk
+        plan["nodes"][0]["extra"]["fold"] = bad
+        data["plan"] = np.frombuffer(json.dumps(plan).encode(), dtype=np.uint8)
+        np.savez(path, **data)
+        with pytest.raises(si.SerializationError, match="fold"):
+            snn.EncryptedModel.load(path)

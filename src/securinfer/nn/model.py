@@ -36,7 +36,7 @@ from ..parameters import max_secure_modulus_bits
 from ..errors import ContextMismatchError, ParameterError, SerializationError
 from .client import Client
 from .graph import Graph
-from .packing import Layout, prepare_slots, run_features, run_slots
+from .packing import Layout, checked_fold, prepare_slots, run_features, run_slots
 from .planner import estimate_cost
 from .ranges import InputRanges
 
@@ -68,6 +68,9 @@ class EncryptedModel:
         if input_ranges is not None and input_ranges.features != graph.input_size:
             raise ParameterError(f"input ranges for {input_ranges.features} features; the model takes "
                                  f"{graph.input_size}")
+        for node in graph.nodes:
+            if "fold" in node.extra:
+                checked_fold(node, layout)
         self._cache: "OrderedDict[int, dict]" = OrderedDict()
         self._lock = threading.Lock()
         self._rotations = rotations

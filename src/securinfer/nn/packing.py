@@ -33,7 +33,7 @@ from ..linalg import LinearTransform, combine
 from ..linalg.polynomial import polyval
 from .fold_sum import fold_steps, partial_matrix
 
-__all__ = ["Layout", "prepare_slots", "run_features", "run_slots", "PACKINGS"]
+__all__ = ["Layout", "prepare_slots", "run_features", "run_slots", "PACKINGS", "checked_fold"]
 
 PACKINGS = ("features", "slots")
 
@@ -188,6 +188,21 @@ def run_features(graph, cts) -> list:
     return out
 
 
+def checked_fold(node, layout: Layout):
+    """``(step, copies)`` of a folded affine node, checked (a model file may be tampered with)."""
+    if layout.packing != "slots" or layout.per_ciphertext != 1 or layout.stride != layout.slots:
+        raise ParameterError(f"{node.name}: a folded layer needs one input per ciphertext spanning every slot")
+    try:
+        step, copies = (int(v) for v in node.extra["fold"])
+        rows = node.weight.shape[0]
+        if step < node.size or copies < 2 or copies & (copies - 1) or step * copies > layout.slots or \
+                copies * step < rows + step - 1:
+            raise ValueError(f"step {step}, copies {copies}")
+    except (TypeError, ValueError) as e:
+        raise ParameterError(f"{node.name}: bad fold {node.extra['fold']!r}: {e}") from None
+    return step, copies
+
+
 def prepare_slots(graph, ctx, layout: Layout) -> dict:
     """Each affine node's batched LinearTransform (encoded at the level its
     input arrives at) and its bias tiled over the inputs of a ciphertext."""
@@ -202,9 +217,7 @@ def prepare_slots(graph, ctx, layout: Layout) -> dict:
         steps: List[int] = []
         weight = node.weight
         if "fold" in node.extra:        # partial sums s slots apart, added by rotations (securinfer.nn.fold_sum)
-            step, copies = (int(v) for v in node.extra["fold"])
-            if per != 1 or layout.stride != layout.slots:
-                raise ParameterError("a folded layer needs one input per ciphertext spanning every slot")
+            step, copies = checked_fold(node, layout)
             weight, steps = partial_matrix(weight, step, copies), fold_steps(step, copies)
         lt = LinearTransform(ctx, weight, level, batch=per, stride=layout.stride)
         bias = np.zeros(per * layout.stride)
