@@ -220,6 +220,8 @@ def test_secure_default_plan_places_bootstraps_for_the_preset():
     with torch.no_grad():
         ref = net2(torch.tensor(x)).numpy()
     np.testing.assert_allclose(enc.simulate(x), ref, atol=1e-9)
+    with pytest.warns(UserWarning, match="enters the bootstrap"):
+        enc.simulate(5 * x)                                   # far outside the calibrated values
 
 
 @pytest.fixture(scope="module")

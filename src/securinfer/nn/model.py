@@ -199,9 +199,23 @@ class EncryptedModel:
     # ------------------------------------------------------------------ plaintext tools
     def simulate(self, X) -> np.ndarray:
         """The same plan (same approximations) on plaintext numpy rows: what
-        the encrypted run returns, up to CKKS noise."""
+        the encrypted run returns, up to CKKS noise. Warns when a value
+        entering a bootstrap leaves [-1, 1] (where bootstrapping fails)."""
         X = np.asarray(X, dtype=np.float64)
-        return self.graph.run(X.reshape(X.shape[0], -1) if X.ndim > 1 else X.reshape(1, -1))
+        trace: list = []
+        out = self.graph.run(X.reshape(X.shape[0], -1) if X.ndim > 1 else X.reshape(1, -1), trace=trace)
+        for i, node in enumerate(self.graph.nodes):   # a bootstrap fails silently outside [-1, 1]
+            if node.op != "bootstrap":
+                continue
+            entering = trace[node.inputs[0]] if node.inputs[0] >= 0 else X
+            if node.extra["prescale"] == "multiply":
+                entering = entering / node.extra["scale"]
+            peak = float(np.max(np.abs(entering)))
+            if not peak <= 1.0:                            # NaN too (values overflowed)
+                warnings.warn(f"node {i} ({node.name}): a value of {peak:.3g} enters the bootstrap (it needs [-1, 1]); "
+                              "the encrypted run would be wrong for these rows: calibrate on rows like them",
+                              UserWarning, stacklevel=2)
+        return out
 
     def cost(self) -> dict:
         """Operation counts and a rough server latency per batch unit."""
