@@ -241,7 +241,7 @@ def attack_oversized_declared(port, token, stop, outcomes, lock):
 
 def _forged_bodies(W):
     import securinfer as si
-    from securinfer.serve import container
+    from securinfer import ciphertext_batch
 
     fast = si.Context.create(preset="fast")
     foreign = si.Context.create(preset="tenseal")
@@ -255,9 +255,9 @@ def _forged_bodies(W):
         ("corrupted context", corrupted, "/v1/sessions"),
         ("own context", bytes(good_public), "/v1/sessions"),
         ("random run body", rng.integers(0, 256, 5000, dtype=np.uint8).tobytes(), "/v1/run/affine"),
-        ("truncated ciphertext", container.pack([ct[: len(ct) // 2]]), "/v1/run/affine"),
+        ("truncated ciphertext", ciphertext_batch.pack_items([ct[: len(ct) // 2]]), "/v1/run/affine"),
         ("oversized run body", b"\0" * (3 * len(ct)), "/v1/run/affine"),
-        ("foreign ciphertext", container.pack([foreign.encrypt([1.0]).serialize()]), "/v1/run/affine"),
+        ("foreign ciphertext", ciphertext_batch.pack_items([foreign.encrypt([1.0]).serialize()]), "/v1/run/affine"),
     ]
 
 

@@ -78,10 +78,10 @@ class Worker(threading.Thread):
     def __init__(self, index, url, token, references, mix, stop_at, budget, lock):
         super().__init__(daemon=True)
         from securinfer.serve import Client
-        from securinfer.serve.codecs import codec_for
+        from securinfer.servable import client_for
 
         self.client = Client(url, token=token, timeout=600)
-        self.codec_for = codec_for
+        self.client_for = client_for
         self.rng = np.random.default_rng(index)
         self.references, self.mix, self.stop_at, self.budget, self.lock = references, mix, stop_at, budget, lock
         self.samples, self.errors, self.ready = [], [], threading.Event()
@@ -89,7 +89,7 @@ class Worker(threading.Thread):
     def one(self, name, measured):
         make, reference, tol = self.references[name]
         x = make(self.rng)
-        codec = self.codec_for(self.client.describe(name))
+        codec = self.client_for(self.client.describe(name))
         ctx = self.client.context(name)
         start = time.perf_counter()
         cts = codec.encrypt(ctx, x)

@@ -13,9 +13,10 @@ ROOT = pathlib.Path(securinfer.__file__).parent
 DELIBERATE = {("securinfer.ciphertext", "securinfer.linalg.product")}
 # Layers, bottom to top; a module may import its own layer and those below.
 LAYERS = [
-    {"errors", "_core", "_system", "_validation", "_registry", "_archive", "kernels", "presets", "key_switching",
-     "parameters", "ciphertext", "context", "bootstrapping", "server_parameters"},
+    {"errors", "_core", "_system", "_validation", "_registry", "_archive", "_lru", "kernels", "presets", "key_switching",
+     "parameters", "ciphertext", "context", "bootstrapping", "server_parameters", "ciphertext_batch"},
     {"linalg"},
+    {"servable"},
     {"nn"},
     {"apps"},
     {"serve", "dist", "cli"},

@@ -6,6 +6,7 @@
 
 #include "bindings/bindings.h"
 #include "io/serialize.h"
+#include "io/serialized_size.h"
 #include "util/errors.h"
 
 namespace py = pybind11;
@@ -33,6 +34,9 @@ py::bytes to_py(const io::Bytes& b) { return py::bytes(reinterpret_cast<const ch
 
 void register_io(py::module_& parent) {
   py::module_ m = parent.def_submodule("io", "Versioned binary serialization.");
+  m.def("max_ciphertext_bytes", &io::max_ciphertext_bytes);
+  m.def("galois_key_bytes", &io::galois_key_bytes);
+  m.def("public_context_bytes", &io::public_context_bytes, py::arg("parameters"), py::arg("galois_keys"));
   m.def("save_ciphertext", [](const ckks::Ciphertext& ct) {
     io::Bytes b;
     {

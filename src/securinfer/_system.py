@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import _core
+from ._validation import is_int
 
 
 def simd_info() -> dict:
@@ -30,7 +31,7 @@ def set_num_threads(n: int) -> None:
         >>> si.set_num_threads(2); si.get_num_threads()
         2
     """
-    if isinstance(n, bool) or not isinstance(n, int):
+    if not is_int(n):
         from .errors import ParameterError
 
         raise ParameterError(f"number of threads must be an int, got {type(n).__name__}")

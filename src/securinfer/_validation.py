@@ -60,3 +60,20 @@ def as_values(values, what: str = "values") -> np.ndarray:
     if arr.size == 0:
         raise ShapeError(f"{what} is empty: a ciphertext holds at least one value")
     return arr
+
+
+def as_real_matrix(values, what: str = "matrix") -> np.ndarray:
+    """A finite, non-empty, real 2-D float64 matrix (C-contiguous), or a
+    ParameterError saying which of those it is not."""
+    m = as_array(values, what)
+    if m.dtype == object or m.dtype.kind not in "fiub":
+        kind = "complex matrices are not supported" if m.dtype.kind == "c" else f"got dtype {m.dtype}"
+        raise ParameterError(f"{what} must be real and numeric; {kind}")
+    if m.ndim != 2:
+        raise ParameterError(f"{what} must be 2-D, got shape {m.shape}")
+    if m.size == 0:
+        raise ParameterError(f"{what} must not be empty, got shape {m.shape}")
+    m = np.ascontiguousarray(m, dtype=np.float64)
+    if not np.all(np.isfinite(m)):
+        raise ParameterError(f"{what} must be finite")
+    return m

@@ -24,6 +24,8 @@ from typing import Tuple
 from .errors import ParameterError
 
 from ._core import ckks as _ckks
+from ._core import io as _io
+from ._validation import is_int
 
 __all__ = ["Parameters", "max_secure_modulus_bits"]
 
@@ -103,6 +105,24 @@ class Parameters:
     def digest(self) -> bytes:
         """The same SHA-256, as the 32 bytes serialized headers carry."""
         return bytes(self._core.fingerprint)
+
+    # ------------------------------------------------------------------ serialized sizes
+    def max_ciphertext_bytes(self) -> int:
+        """The largest serialized ciphertext of these parameters (two full
+        polynomials at the top level), computed by the core from the layout
+        it writes: a server's bound on an honest input before reading it."""
+        return int(_io.max_ciphertext_bytes(self._core))
+
+    def galois_key_bytes(self) -> int:
+        """One serialized Galois key of these parameters."""
+        return int(_io.galois_key_bytes(self._core))
+
+    def public_context_bytes(self, galois_keys: int) -> int:
+        """The serialized public context with ``galois_keys`` Galois keys
+        (parameters, public key, relinearisation key, no secret key)."""
+        if not is_int(galois_keys) or not 0 <= galois_keys < 1 << 20:
+            raise ParameterError("galois_keys must be an int in [0, 2^20)")
+        return int(_io.public_context_bytes(self._core, galois_keys))
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, Parameters):

@@ -38,6 +38,7 @@ from typing import Optional
 from ._core import ckks as _ckks
 from .errors import ParameterError
 from .key_switching import choose_special_primes
+from ._validation import is_int
 
 PRESETS = {
     "fast": dict(poly_degree=8192, coeff_bits=[49, 40, 40, 49], scale_bits=40, special_primes=1),
@@ -71,7 +72,7 @@ def parameters_for_depth(depth: int, scale_bits: int = 40, digits: Optional[int]
         >>> p["poly_degree"], len(p["coeff_bits"]) - p["special_primes"] - 1
         (16384, 4)
     """
-    if digits is not None and (isinstance(digits, bool) or not isinstance(digits, int) or digits < 1):
+    if digits is not None and (not is_int(digits) or digits < 1):
         raise ParameterError("digits must be a positive int or None")
     if not isinstance(depth, int) or depth < 1 or depth > 60:
         raise ParameterError("depth must be an int between 1 and 60")

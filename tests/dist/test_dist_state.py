@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 
 import securinfer as si
+from securinfer import ciphertext_batch
 from securinfer.dist import wire
 
 
 def _on_worker(context_bytes, blob):
     """Runs in a worker process: load, compute, send back."""
     import securinfer as si_worker
-    from securinfer.dist import wire as worker_wire
+    from securinfer import ciphertext_batch as worker_wire
 
     ctx = si_worker.Context.load(context_bytes)
     s, x, z = worker_wire.unpack(blob, ctx)
@@ -26,9 +27,9 @@ def test_state_survives_a_worker_round_trip(client):
     ctx.generate_rotation_keys()
     v, zv = np.array([1.0, 2.0, 3.0]), np.array([1 + 2j, -1j])
     x, z = ctx.encrypt(v), ctx.encrypt(zv)
-    blob = wire.pack([x.sum(), x, z])
+    blob = ciphertext_batch.pack([x.sum(), x, z])
     answer = client.submit(_on_worker, wire.public_bytes(ctx), blob, pure=False).result(timeout=120)
-    s, shifted, zz, scaled = wire.unpack(answer, ctx)
+    s, shifted, zz, scaled = ciphertext_batch.unpack(answer, ctx)
     assert (s.size, s.padding) == (1, "undefined")
     assert np.allclose(ctx.decrypt(s), [6.0], atol=1e-4)
     assert np.allclose(ctx.decrypt(shifted), v + 6, atol=1e-4)

@@ -156,10 +156,14 @@ def test_ranges_survive_save_and_load(tmp_path, data, fitted):
 
 
 def _without_ranges(path):
+    """The file as securinfer wrote it before input ranges (and before the
+    servable store): the plan in a ``plan`` member, no ``input_ranges``."""
     with np.load(path, allow_pickle=False) as npz:
         arrays = {k: npz[k] for k in npz.files}
-    plan = json.loads(arrays["plan"].tobytes().decode())
-    del plan["input_ranges"]
+    plan = json.loads(arrays.pop("meta").tobytes().decode())
+    for key in ("input_ranges", "kind", "format_version"):
+        del plan[key]
+    plan["format"] = "securinfer.nn/1"
     arrays["plan"] = np.frombuffer(json.dumps(plan).encode(), dtype=np.uint8)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
@@ -186,9 +190,9 @@ def test_bad_ranges_in_a_file_are_a_serialization_error(tmp_path, fitted):
     fitted[1].save(path)
     with np.load(path, allow_pickle=False) as npz:
         arrays = {k: npz[k] for k in npz.files}
-    plan = json.loads(arrays["plan"].tobytes().decode())
+    plan = json.loads(arrays["meta"].tobytes().decode())
     plan["input_ranges"]["low"] = plan["input_ranges"]["low"][:-1]
-    arrays["plan"] = np.frombuffer(json.dumps(plan).encode(), dtype=np.uint8)
+    arrays["meta"] = np.frombuffer(json.dumps(plan).encode(), dtype=np.uint8)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     path.write_bytes(buffer.getvalue())

@@ -1,7 +1,5 @@
-"""``securinfer serve`` as a real process, and the package's docstring examples."""
+"""``securinfer serve`` as a real process."""
 
-import doctest
-import importlib
 import os
 import subprocess
 import sys
@@ -9,7 +7,6 @@ import time
 
 import httpx
 import numpy as np
-import pytest
 
 from securinfer.cli import main
 from securinfer.serve import Client, LinearModel
@@ -50,13 +47,3 @@ def test_securinfer_serve_serves_a_models_directory(tmp_path, rng):
 def test_securinfer_serve_refuses_an_empty_directory(tmp_path, capsys):
     assert main(["serve", "--models", str(tmp_path), "--token", TOKEN]) == 2
     assert "no servables found" in capsys.readouterr().err
-
-
-@pytest.mark.parametrize("name", ["securinfer.serve", "securinfer.serve.container", "securinfer.serve.parameters",
-                                  "securinfer.serve.uploads", "securinfer.serve.sessions", "securinfer.serve.metrics",
-                                  "securinfer.serve.linear", "securinfer.serve.catalog", "securinfer.serve.config",
-                                  "securinfer.serve.discovery", "securinfer.serve.errors", "securinfer.serve.process",
-                                  "securinfer.serve.http_errors", "securinfer.serve.codecs"])
-def test_docstring_examples(name):
-    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0 and result.attempted > 0

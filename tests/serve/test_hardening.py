@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import securinfer as si
-from securinfer.serve import Client, LinearModel, ServiceConfig, ServiceError, container, create_app
+from securinfer import ciphertext_batch
+from securinfer.serve import Client, LinearModel, ServiceConfig, ServiceError, create_app
 from securinfer.serve.limits import Gate
 from securinfer.serve.protocol import ServerLimits
 from securinfer.serve.sessions import QuotaExceeded, SessionStore
@@ -132,7 +133,7 @@ def test_an_attacker_token_cannot_evict_an_honest_session_over_http(tenants_serv
                            timeout=60)
             assert r.status_code == 201, r.text
         assert honest.session("affine") == sid
-        body = container.pack([honest.encrypt("affine", x).serialize()])
+        body = ciphertext_batch.pack_items([honest.encrypt("affine", x).serialize()])
         r = httpx.post(tenants_server.url + "/v1/run/affine", content=body, timeout=60,
                        headers={**auth(), **BINARY, "X-Session": sid})
         assert r.status_code == 200                          # the honest session is still there
@@ -221,14 +222,14 @@ def test_documented_status_codes(client, server):
     ctx = client.context("affine")
     low = ctx.encrypt(np.ones(16)) * 0.5 * 0.5                     # level 0
     assert low.level == 0
-    r = httpx.post(server.url + "/v1/run/affine", content=container.pack([low.serialize()]), timeout=60,
+    r = httpx.post(server.url + "/v1/run/affine", content=ciphertext_batch.pack_items([low.serialize()]), timeout=60,
                    headers={**auth(), **BINARY, "X-Session": sid})
     assert r.status_code == 422 and r.json()["error"] == "out_of_depth", r.text
-    two = container.pack([ctx.encrypt(np.ones(16)).serialize()] * 2)   # two full ciphertexts, one input
+    two = ciphertext_batch.pack_items([ctx.encrypt(np.ones(16)).serialize()] * 2)   # two full ciphertexts, one input
     r = httpx.post(server.url + "/v1/run/affine", content=two, timeout=60,
                    headers={**auth(), **BINARY, "X-Session": sid})
     assert r.status_code == 413 and r.json()["error"] == "too_large"
-    small = container.pack([low.serialize()] * 2)                     # two small ones: fits, but two
+    small = ciphertext_batch.pack_items([low.serialize()] * 2)                     # two small ones: fits, but two
     r = httpx.post(server.url + "/v1/run/affine", content=small, timeout=60,
                    headers={**auth(), **BINARY, "X-Session": sid})
     assert r.status_code == 400 and r.json()["error"] == "malformed"

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 import securinfer as si
 from securinfer.serve import LinearModel, ServiceConfig
-from securinfer.serve import container
+from securinfer import ciphertext_batch
 from securinfer.serve.discovery import discover
 from securinfer.serve.parameters import ParameterSet
 from securinfer.serve.sessions import SessionStore
@@ -17,28 +17,28 @@ from securinfer.serve.uploads import TooLarge, load_public_context
 
 @given(st.lists(st.binary(max_size=300), min_size=1, max_size=8))
 def test_container_round_trip(items):
-    assert [bytes(v) for v in container.unpack(container.pack(items))] == items
+    assert [bytes(v) for v in ciphertext_batch.unpack_items(ciphertext_batch.pack_items(items))] == items
 
 
 @settings(max_examples=300)
 @given(st.binary(max_size=200))
 def test_container_refuses_any_garbage_cleanly(data):
     try:
-        items = container.unpack(data, max_items=4, max_item_bytes=64)
+        items = ciphertext_batch.unpack_items(data, max_items=4, max_item_bytes=64)
     except si.SerializationError:
         return
-    assert container.pack(items) == data      # accepted only if it is a well-formed container
+    assert ciphertext_batch.pack_items(items) == data      # accepted only if it is a well-formed container
 
 
 def test_container_caps():
-    body = container.pack([b"a" * 10, b"b"])
+    body = ciphertext_batch.pack_items([b"a" * 10, b"b"])
     with pytest.raises(si.SerializationError, match="at most 1"):
-        container.unpack(body, max_items=1)
+        ciphertext_batch.unpack_items(body, max_items=1)
     with pytest.raises(si.SerializationError, match="at most 5"):
-        container.unpack(body, max_item_bytes=5)
-    huge = container.pack([b"x"])[:12] + (2**63).to_bytes(8, "little") + b"x"
+        ciphertext_batch.unpack_items(body, max_item_bytes=5)
+    huge = ciphertext_batch.pack_items([b"x"])[:12] + (2**63).to_bytes(8, "little") + b"x"
     with pytest.raises(si.SerializationError, match="truncated"):
-        container.unpack(huge)
+        ciphertext_batch.unpack_items(huge)
 
 
 @pytest.mark.parametrize("description", [{"preset": "fast"}, {"preset": "tenseal"}, {"depth": 3},
@@ -128,7 +128,7 @@ def test_discovery_by_suffix_and_manifest(tmp_path, rng):
     with pytest.raises(si.ParameterError, match="inside"):
         discover(tmp_path)
     (tmp_path / "servables.json").write_text(json.dumps({"servables": [{"type": "pickle", "path": "b.npz"}]}))
-    with pytest.raises(si.ParameterError, match="unknown servable type"):
+    with pytest.raises(si.ParameterError, match="unknown servable kind"):
         discover(tmp_path)
     (tmp_path / "servables.json").write_text("{not json")
     with pytest.raises(si.SerializationError):

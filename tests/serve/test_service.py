@@ -8,7 +8,7 @@ import pytest
 
 import securinfer as si
 from securinfer.serve import Client, ServiceError
-from securinfer.serve import container
+from securinfer import ciphertext_batch
 
 from .conftest import TOKEN
 
@@ -100,22 +100,22 @@ def test_truncated_garbage_and_mismatched_bodies_get_4xx(client, server, rng):
     sid = client.session("affine")
     ct = client.encrypt("affine", rng.normal(size=16)).serialize()
     run = lambda body, **h: post(server, "/v1/run/affine", body, **{"X-Session": sid, **h})  # noqa: E731
-    good = container.pack([ct])
+    good = ciphertext_batch.pack_items([ct])
     refusal(run(good[:-10]), 400, "malformed")                               # truncated ciphertext
     refusal(run(good[:20]), 400, "malformed")                                # truncated container
     refusal(run(bytes(rng.integers(0, 256, 5000, dtype=np.uint8))), 400, "malformed")   # garbage
     refusal(run(b""), 400, "malformed")
-    refusal(run(container.pack([b"not a ciphertext"])), 400, "malformed")
-    refusal(run(container.pack([ct, ct])), 413, "too_large")                 # more bytes than one input takes
+    refusal(run(ciphertext_batch.pack_items([b"not a ciphertext"])), 400, "malformed")
+    refusal(run(ciphertext_batch.pack_items([ct, ct])), 413, "too_large")                 # more bytes than one input takes
     low = client.encrypt("affine", rng.normal(size=16)).drop_to_level(0).serialize()
-    refusal(run(container.pack([low, low])), 400, "malformed")               # more inputs than declared
+    refusal(run(ciphertext_batch.pack_items([low, low])), 400, "malformed")               # more inputs than declared
     refusal(run(good + b"x"), 400, "malformed")                              # trailing bytes
     refusal(run(good, **{"Content-Type": "application/json"}), 415, "unsupported_media_type")
     ctx_bytes = client.context("affine").public().serialize()
     refusal(post(server, "/v1/sessions", ctx_bytes[: len(ctx_bytes) // 2]), 400, "malformed")
     refusal(post(server, "/v1/sessions", b"SINF" + bytes(100)), 400, "malformed")
     # A ciphertext of the wrong length for the model: the servable's own check, as a 422.
-    refusal(run(container.pack([client.encrypt("affine", np.ones(5)).serialize()])), 422, "bad_input")
+    refusal(run(ciphertext_batch.pack([client.encrypt("affine", np.ones(5))])), 422, "bad_input")
     # Still serving.
     assert client.health() == {"status": "ok"}
     assert np.isfinite(client.infer("affine", np.ones(16))).all()
@@ -123,7 +123,7 @@ def test_truncated_garbage_and_mismatched_bodies_get_4xx(client, server, rng):
 
 def test_sessions_are_private_and_checked(client, server, rng):
     sid = client.session("affine")
-    ct = container.pack([client.encrypt("affine", rng.normal(size=16)).serialize()])
+    ct = ciphertext_batch.pack([client.encrypt("affine", rng.normal(size=16))])
     refusal(post(server, "/v1/run/affine", ct), 400, "missing_session")
     refusal(post(server, "/v1/run/affine", ct, **{"X-Session": "not-a-session"}), 404, "unknown_session")
     refusal(post(server, "/v1/run/nope", ct, **{"X-Session": sid}), 404, "unknown_servable")
@@ -160,7 +160,7 @@ def test_a_flood_of_bad_requests_leaves_it_serving(client, server, weights, rng)
     from concurrent.futures import ThreadPoolExecutor
 
     sid = client.session("affine")
-    good = container.pack([client.encrypt("affine", rng.normal(size=16)).serialize()])
+    good = ciphertext_batch.pack([client.encrypt("affine", rng.normal(size=16))])
     too_big = client.info()["limits"]["max_run_bytes"]["affine"] + 1
     noise = np.random.default_rng(99)  # test data only
     bad = [

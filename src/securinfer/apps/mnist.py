@@ -34,6 +34,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from ..errors import ParameterError
+from .._validation import is_int
 
 __all__ = ["DigitsSplit", "load_digits_split", "tutorial4_net", "tutorial4_weights_path", "load_tutorial4",
            "train_tutorial4", "deep_net", "load_deep", "train_deep", "accuracy", "predict"]
@@ -190,7 +191,7 @@ def _train(make_model, X, y, *, epochs: int, lr: float, batch_size: int, seed: i
     initialisation, shuffling and augmentation are seeded, the global torch
     generator is left as it was."""
     torch = _torch()
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+    if not is_int(epochs) or epochs < 1:
         raise ParameterError("epochs must be an int >= 1")
     X = torch.as_tensor(np.asarray(X, dtype=np.float32)).reshape(-1, 1, 28, 28)
     y = torch.as_tensor(np.asarray(y, dtype=np.int64))

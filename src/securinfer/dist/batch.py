@@ -3,11 +3,12 @@ a face ``Gallery`` or ``EncryptedGallery``) copied to every worker once,
 many groups of ciphertexts (batches for a model, probes for a gallery)
 spread across the workers, the answers gathered in order.
 
-The servable travels as its own ``save`` file (weights and plan, never a
-key) and is loaded once per worker, where it keeps what it prepares
-(encoded weights, encoded columns) for the next groups. Each group travels
-packed (:mod:`~securinfer.dist.wire`) and its public context once per
-worker.
+The servable travels as its kind and the bytes of its saved file
+(:func:`securinfer.servable.to_bytes`: weights and plan, never a key) and is
+loaded once per worker through the servable registry, where it keeps what it
+prepares (encoded weights, encoded columns) for the next groups. Each group
+travels in the one ciphertext batch format (:mod:`securinfer.ciphertext_batch`)
+and its public context once per worker.
 
 Example (plain code: it needs a cluster)::
 
@@ -20,25 +21,17 @@ Example (plain code: it needs a cluster)::
 
 from __future__ import annotations
 
-import os
-import tempfile
 import uuid
 from typing import List, Optional, Sequence
 
 from ..errors import ParameterError
+from ..servable import check_servable, registry
 from . import tasks
 from .sharded_gallery import cluster_workers
 from .shipping import ContextShipper, broadcast, check_client
-from .wire import pack, probe_context, unpack
-
-
-def saved_bytes(servable) -> bytes:
-    """The servable's ``save`` file as bytes."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "servable.npz")
-        servable.save(path)
-        with open(path, "rb") as f:
-            return f.read()
+from ..ciphertext_batch import pack, unpack
+from .wire import probe_context
+from .._validation import is_int
 
 
 class BatchRunner:
@@ -49,19 +42,19 @@ class BatchRunner:
     def __init__(self, client, servable, *, workers: Optional[Sequence[str]] = None,
                  threads: Optional[int] = None):
         check_client(client)
-        cls = type(servable)
-        if not all(callable(getattr(servable, name, None)) for name in ("save", "describe", "__call__")) \
-                or not callable(getattr(cls, "load", None)) or not cls.__module__.startswith("securinfer."):
-            raise ParameterError(f"expected a securinfer servable (with save/load/describe), got {cls.__name__}")
-        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        check_servable(servable)
+        if registry.servable_class(servable.kind) is not type(servable):
+            raise ParameterError(f"{type(servable).__name__} is not the registered class of kind "
+                                 f"{servable.kind!r}: register it (securinfer.servable.register)")
+        if threads is not None and (not is_int(threads) or threads < 1):
             raise ParameterError("threads must be a positive int")
         self.client = client
         self.servable = servable
         self.threads = threads
         self.workers = cluster_workers(client, workers)
-        self._class_path = f"{cls.__module__}.{cls.__qualname__}"
+        self._kind = servable.kind
         self._id = f"securinfer-servable-{uuid.uuid4().hex}"
-        self._saved = broadcast(client, saved_bytes(servable), self.workers)
+        self._saved = broadcast(client, registry.to_bytes(servable), self.workers)
         self._contexts = ContextShipper(client)
 
     def map(self, groups: Sequence[Sequence]) -> List[list]:
@@ -74,7 +67,7 @@ class BatchRunner:
         futures = []
         for blob, context in zip(blobs, contexts):
             key, ctx_future = self._contexts.ship(context, self.workers)
-            futures.append(self.client.submit(tasks.run_servable, self._id, self._class_path, self._saved,
+            futures.append(self.client.submit(tasks.run_servable, self._id, self._kind, self._saved,
                                               self.threads, key, ctx_future, blob, workers=self.workers,
                                               pure=False))
         answers = self.client.gather(futures)

@@ -38,7 +38,9 @@ from ..apps.face.params import EMBEDDING_SIZE, FACE_PARAMETERS
 from ..errors import ParameterError
 from . import tasks
 from .shipping import ContextShipper, check_client, ship_ciphertexts
-from .wire import probe_context, unpack
+from ..ciphertext_batch import unpack
+from .wire import probe_context
+from .._validation import is_int
 
 
 def live_workers(client) -> List[str]:
@@ -64,7 +66,7 @@ def cluster_workers(client, workers: Optional[Sequence[str]] = None) -> List[str
 
 def split_blocks(blocks: int, shards: int) -> List[range]:
     """``blocks`` block indices in at most ``shards`` contiguous, nearly equal runs."""
-    if isinstance(shards, bool) or not isinstance(shards, (int, np.integer)) or shards < 1:
+    if not is_int(shards) or shards < 1:
         raise ParameterError("shards must be a positive int")
     edges = np.linspace(0, blocks, min(int(shards), blocks) + 1).round().astype(int)
     return [range(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
@@ -126,7 +128,7 @@ class ShardedGallery:
     @staticmethod
     def _options(threads, max_encoded_bytes) -> dict:
         for label, value in (("threads", threads), ("max_encoded_bytes", max_encoded_bytes)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))
+            if value is not None and (not is_int(value)
                                       or value < (1 if label == "threads" else 0)):
                 raise ParameterError(f"{label} must be a {'positive' if label == 'threads' else 'non-negative'} int")
         return {"threads": threads, "max_encoded_bytes": max_encoded_bytes}

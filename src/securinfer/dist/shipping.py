@@ -11,12 +11,13 @@ Example (plain code: it needs a cluster)::
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import List, Sequence, Tuple
 
+from .._lru import LRU
 from ..context import Context
 from ..errors import ParameterError
-from .wire import ContextKey, context_key, pack, public_bytes
+from ..ciphertext_batch import pack
+from .wire import ContextKey, context_key, public_bytes
 
 # Futures kept alive on the driver (each pins one public context on the workers).
 MAX_SHIPPED_CONTEXTS = 4
@@ -40,19 +41,16 @@ class ContextShipper:
 
     def __init__(self, client):
         self.client = client
-        self._shipped: "OrderedDict[ContextKey, Tuple[object, frozenset]]" = OrderedDict()
+        self._shipped = LRU(MAX_SHIPPED_CONTEXTS)    # ContextKey -> (future, workers holding it)
 
     def ship(self, context: Context, workers: Sequence[str]) -> Tuple[ContextKey, object]:
         """The context's key and a future of its public bytes, present on ``workers``."""
         key = context_key(context)
         hit = self._shipped.get(key)
         if hit is not None and hit[1] >= frozenset(workers):
-            self._shipped.move_to_end(key)
             return key, hit[0]
         future = broadcast(self.client, public_bytes(context), workers)
-        self._shipped[key] = (future, frozenset(workers))
-        while len(self._shipped) > MAX_SHIPPED_CONTEXTS:
-            self._shipped.popitem(last=False)
+        self._shipped.put(key, (future, frozenset(workers)), replace=True)
         return key, future
 
     def clear(self) -> None:
@@ -60,6 +58,6 @@ class ContextShipper:
 
 
 def ship_ciphertexts(client, cts: List, workers: Sequence[str]):
-    """The ciphertexts packed (:func:`~securinfer.dist.wire.pack`) and scattered
+    """The ciphertexts packed (:func:`~securinfer.ciphertext_batch.pack`) and scattered
     to ``workers``; a future (its ``key`` names the probe on the workers)."""
     return broadcast(client, pack(cts), workers)

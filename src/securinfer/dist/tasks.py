@@ -9,16 +9,13 @@ so a worker that lost its cache (restarted) rebuilds it instead of failing.
 from __future__ import annotations
 
 import gc
-import importlib
-import os
-import tempfile
 from typing import Optional
 
 from .._system import get_num_threads, set_num_threads
 from ..context import Context
-from ..errors import ParameterError
+from ..servable import registry
 from .shard import build_shard
-from .wire import pack, unpack
+from ..ciphertext_batch import pack, unpack
 from .worker_cache import state, worker_threads
 
 
@@ -62,29 +59,13 @@ def score_shard(shard_id: str, kind: str, source, parameters, options: dict, con
     return pack(shard.score(probe))
 
 
-def _servable_class(class_path):
-    module, _, name = class_path.rpartition(".")
-    if not module.startswith("securinfer."):
-        raise ParameterError(f"only securinfer servables can be shipped, not {class_path!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def _load_servable(class_path: str, saved: bytes):
-    cls = _servable_class(class_path)
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "servable.npz")
-        with open(path, "wb") as f:
-            f.write(saved)
-        return cls.load(path)
-
-
-def run_servable(object_id: str, class_path: str, saved: bytes, threads: Optional[int], context_key,
+def run_servable(object_id: str, kind: str, saved: bytes, threads: Optional[int], context_key,
                  context_bytes, blob: bytes) -> bytes:
-    """A servable (loaded once per worker from its saved bytes) on one
-    packed group of ciphertexts."""
+    """A servable of a registered ``kind`` (loaded once per worker from its
+    saved bytes) on one packed group of ciphertexts."""
     _use_threads(threads)
     st = state()
-    servable = st.get_or_build(object_id, lambda: _load_servable(class_path, saved))
+    servable = st.get_or_build(object_id, lambda: registry.from_bytes(kind, saved))
     return pack(servable(unpack(blob, st.context(context_key, context_bytes))))
 
 

@@ -1,5 +1,6 @@
-"""What travels between the driver and the workers: public contexts and
-ciphertexts as securinfer's own validated bytes.
+"""What travels between the driver and the workers: public contexts as
+securinfer's own validated bytes (ciphertexts travel in the one batch format
+of :mod:`securinfer.ciphertext_batch`, as in ``securinfer serve``).
 
 A ciphertext's pickle names its context by parameters and key id, and only
 unpickles in a process where that context is loaded; rather than rely on the
@@ -14,7 +15,8 @@ that holds a secret key (:func:`load_public`, ``SecurityError``).
 
 Example:
     >>> import numpy as np, securinfer as si
-    >>> from securinfer.dist.wire import public_bytes, load_public, pack, unpack
+    >>> from securinfer.ciphertext_batch import pack, unpack
+    >>> from securinfer.dist.wire import public_bytes, load_public
     >>> ctx = si.Context.create(preset="fast")
     >>> server = load_public(public_bytes(ctx))
     >>> server.has_secret_key
@@ -26,9 +28,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import List, Sequence, Tuple
-
-import numpy as np
+from typing import Sequence, Tuple
 
 from ..ciphertext import Ciphertext
 from ..context import Context
@@ -73,34 +73,3 @@ def probe_context(cts: Sequence[Ciphertext]) -> Context:
     if any(context_key(c.context) != key for c in cts[1:]):
         raise ContextMismatchError("the ciphertexts come from different contexts or keys")
     return cts[0].context
-
-
-def pack(cts: Sequence[Ciphertext]) -> bytes:
-    """Ciphertexts as one blob: a little-endian uint64 count, each one's byte
-    length, then each one's :meth:`~securinfer.Ciphertext.serialize` (which
-    carries its slot state)."""
-    parts = [c.serialize() for c in cts]
-    header = np.array([len(parts)] + [len(p) for p in parts], dtype="<u8").tobytes()
-    return header + b"".join(parts)
-
-
-def unpack(blob: bytes, context: Context) -> List[Ciphertext]:
-    """The ciphertexts of :func:`pack`, each validated against ``context``
-    (``SerializationError`` on malformed bytes)."""
-    if not isinstance(blob, (bytes, bytearray, memoryview)):
-        raise SerializationError(f"expected packed ciphertext bytes, got {type(blob).__name__}")
-    view = memoryview(blob)
-    if len(view) < 8:
-        raise SerializationError("ciphertext blob too short")
-    count = int(np.frombuffer(view[:8], dtype="<u8")[0])
-    if count > (len(view) - 8) // 8:
-        raise SerializationError("ciphertext blob: bad count")
-    sizes = [int(s) for s in np.frombuffer(view[8:8 + 8 * count], dtype="<u8")]  # Python ints: no wrap
-    start = 8 + 8 * count
-    if any(s <= 0 for s in sizes) or start + sum(sizes) != len(view):
-        raise SerializationError("ciphertext blob: sizes do not match its length")
-    out = []
-    for size in sizes:
-        out.append(Ciphertext.load(bytes(view[start:start + size]), context))
-        start += size
-    return out

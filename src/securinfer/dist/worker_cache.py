@@ -21,12 +21,13 @@ Example:
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from typing import Callable, Dict, Optional
 
 from ..context import Context
+from .._lru import LRU
 from ..errors import SerializationError
-from .wire import ContextKey, context_key, load_public, unpack
+from ..ciphertext_batch import unpack
+from .wire import ContextKey, context_key, load_public
 
 # Contexts and probes are small in number per worker; keep a few, drop the oldest.
 MAX_CONTEXTS = 8
@@ -41,47 +42,31 @@ class WorkerState:
 
     def __init__(self):
         self._lock = threading.RLock()
-        self._contexts: "OrderedDict[ContextKey, Context]" = OrderedDict()
-        self._probes: "OrderedDict[str, list]" = OrderedDict()
+        self._contexts = LRU(MAX_CONTEXTS)      # ContextKey -> public Context
+        self._probes = LRU(MAX_PROBES)          # probe id -> its ciphertexts
         self.objects: Dict[str, object] = {}     # shards and servables by id
 
     def context(self, key: ContextKey, data: Optional[bytes]) -> Context:
         """The cached public context ``key``, loaded from ``data`` (its
         public bytes) the first time; never one holding a secret key."""
         key = (bytes(key[0]), int(key[1]))
-        with self._lock:
-            hit = self._contexts.get(key)
-            if hit is not None:
-                self._contexts.move_to_end(key)
-                return hit
+        hit = self._contexts.get(key)
+        if hit is not None:
+            return hit
         if data is None:
             raise SerializationError("this worker has not received the context of these ciphertexts")
         context = load_public(data)
         if context_key(context) != key:
             raise SerializationError("the context bytes do not match the context named by the task")
-        with self._lock:
-            context = self._contexts.setdefault(key, context)
-            while len(self._contexts) > MAX_CONTEXTS:
-                self._contexts.popitem(last=False)
-        return context
+        return self._contexts.put(key, context)
 
     def contexts(self) -> list:
-        with self._lock:
-            return list(self._contexts.values())
+        return self._contexts.values()
 
     def probe(self, probe_id: str, blob: bytes, context: Context) -> list:
         """The ciphertexts packed in ``blob``, loaded once per worker (the
         shards of one worker share them)."""
-        with self._lock:
-            hit = self._probes.get(probe_id)
-            if hit is not None:
-                return hit
-        cts = unpack(blob, context)
-        with self._lock:
-            self._probes[probe_id] = cts
-            while len(self._probes) > MAX_PROBES:
-                self._probes.popitem(last=False)
-        return cts
+        return self._probes.get_or_make(probe_id, lambda: unpack(blob, context))
 
     def get_or_build(self, object_id: str, build: Callable[[], object]) -> object:
         """The object cached under ``object_id``, built once by ``build()``."""

@@ -38,18 +38,18 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .._validation import as_values as _as_values
+from .._validation import as_real_matrix, as_values as _as_values, is_int
 from ..ciphertext import Ciphertext
 from ..context import Context
 from ..errors import ContextMismatchError, LevelError, ParameterError
 from .cache import PreparedCache, digest
-from .transform import LinearTransform, _as_matrix
+from .transform import LinearTransform
 
 __all__ = ["EncryptedVector", "BlockLinearTransform", "block_cache_info", "block_cache_clear"]
 
 
 def _positive_int(value, name) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    if not is_int(value) or value < 1:
         raise ParameterError(f"{name} must be a positive int, got {value!r}")
     return int(value)
 
@@ -276,7 +276,7 @@ class BlockLinearTransform:
 
         if not isinstance(context, Context):
             raise ParameterError(f"expected a securinfer.Context, got {type(context).__name__}")
-        W = _as_matrix(matrix)
+        W = as_real_matrix(matrix)
         rows, cols = W.shape
         slots = context.slots
         if block is None:
@@ -396,7 +396,7 @@ def matmul_blocks(x, matrix) -> EncryptedVector:
     if level < 1:
         raise LevelError("ciphertext is at level 0: out of multiplicative depth (use more coefficient primes)")
     if W.dtype == object or W.dtype.kind not in "fiub":
-        _as_matrix(W)  # raises the ParameterError
+        as_real_matrix(W)  # raises the ParameterError
     ctx = x.context
     block = (x.chunk, _block_cols(x.chunk, W.shape[1], ctx.slots))
     key = (W.shape, W.dtype.str, digest(W), id(ctx._core), level, block)

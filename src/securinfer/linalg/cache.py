@@ -1,4 +1,4 @@
-"""A small thread-safe LRU of prepared matrices, keyed by their content.
+"""The LRU of prepared matrices, keyed by their content.
 
 ``x @ W`` prepares W (encodes its diagonals) for a context and a level;
 repeating it with the same array must not prepare again, and an array
@@ -19,11 +19,10 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
-from typing import Callable, Hashable
 
 import numpy as np
+
+from .._lru import LRU
 
 __all__ = ["PreparedCache", "digest"]
 
@@ -33,37 +32,6 @@ def digest(W: np.ndarray) -> bytes:
     return hashlib.blake2b(np.ascontiguousarray(W).view(np.uint8).reshape(-1), digest_size=16).digest()
 
 
-class PreparedCache:
-    """Least recently used first out, at most ``size`` entries (prepared
-    matrices hold megabytes of encoded plaintexts: keep few)."""
-
-    def __init__(self, size: int):
-        self._size = size
-        self._entries: "OrderedDict[Hashable, object]" = OrderedDict()
-        self._lock = threading.Lock()
-        self._hits = self._misses = 0
-
-    def get_or_make(self, key: Hashable, make: Callable[[], object]):
-        """The entry for ``key``, made by ``make()`` (outside the lock) when absent."""
-        with self._lock:
-            value = self._entries.get(key)
-            if value is not None:
-                self._entries.move_to_end(key)
-                self._hits += 1
-                return value
-        value = make()
-        with self._lock:
-            self._misses += 1
-            self._entries[key] = value
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-        return value
-
-    def info(self) -> dict:
-        with self._lock:
-            return {"hits": self._hits, "misses": self._misses, "size": len(self._entries)}
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._hits = self._misses = 0
+class PreparedCache(LRU):
+    """Prepared matrices hold megabytes of encoded plaintexts: keep few
+    (the package's one LRU, :class:`securinfer._lru.LRU`)."""

@@ -34,11 +34,11 @@ from __future__ import annotations
 
 from typing import List, Optional, Sequence
 
-import numpy as np
 
 from .._core import linalg as _linalg
 from ..ciphertext import Ciphertext
 from ..errors import ContextMismatchError, LevelError, ParameterError
+from .._validation import as_real_matrix
 
 __all__ = ["combine", "EncodedColumns", "combine_plain", "sum_of_products"]
 
@@ -56,18 +56,6 @@ def _ciphertexts(cts, what: str):
     return cts
 
 
-def _real_matrix(values, what: str) -> np.ndarray:
-    m = np.asarray(values)
-    if m.dtype == object or m.dtype.kind not in "fiub":
-        raise ParameterError(f"{what} must be a real numeric matrix, got dtype {m.dtype}")
-    if m.ndim != 2 or m.size == 0:
-        raise ParameterError(f"{what} must be a non-empty 2-D matrix, got shape {m.shape}")
-    m = np.ascontiguousarray(m, dtype=np.float64)
-    if not np.all(np.isfinite(m)):
-        raise ParameterError(f"{what} must be finite")
-    return m
-
-
 def combine(cts: Sequence["Ciphertext"], weights) -> List["Ciphertext"]:
     """``[sum_i weights[j, i] * cts[i] for j in range(n_out)]`` in one pass.
 
@@ -76,7 +64,7 @@ def combine(cts: Sequence["Ciphertext"], weights) -> List["Ciphertext"]:
     weights). Threads split the outputs, their two polynomials and RNS limbs.
     """
     cts = _ciphertexts(cts, "combine")
-    W = _real_matrix(weights, "weights")
+    W = as_real_matrix(weights, "weights")
     if W.shape[1] != len(cts):
         raise ParameterError(f"combine: weights of shape {W.shape} for {len(cts)} ciphertexts")
     cores = _linalg.combine_scalars([c._core for c in cts], W)
@@ -98,7 +86,7 @@ class EncodedColumns:
     """
 
     def __init__(self, context, matrix, level: Optional[int] = None):
-        M = _real_matrix(matrix, "matrix")
+        M = as_real_matrix(matrix, "matrix")
         if M.shape[1] > context.slots:
             raise ParameterError(f"columns are {M.shape[1]} values long; at most {context.slots} (the slots) fit")
         level = context.max_level if level is None else int(level)

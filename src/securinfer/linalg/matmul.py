@@ -59,7 +59,8 @@ from ..context import Context
 from ..errors import ContextMismatchError, LevelError, ParameterError
 from .combinations import EncodedColumns, combine_plain, sum_of_products
 from .reductions import whole
-from .transform import LinearTransform, _as_matrix
+from .transform import LinearTransform
+from .._validation import as_real_matrix, is_int
 
 __all__ = ["MatrixProduct", "encrypted_matmul", "plain_encrypted_matmul", "encrypted_plain_matmul",
            "left_matrix", "right_matrix"]
@@ -135,14 +136,14 @@ class MatrixProduct:
 
         if not isinstance(context, Context):
             raise ParameterError(f"expected a securinfer.Context, got {type(context).__name__}")
-        if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1:
+        if not is_int(d) or d < 1:
             raise ParameterError(f"d must be a positive int, got {d!r}")
         d = int(d)
         n, slots = d * d, context.slots
         if n > slots:
             raise ParameterError(f"a {d} x {d} matrix needs {n} slots; this context has {slots}")
         level = context.max_level if level is None else level
-        if isinstance(level, bool) or not isinstance(level, (int, np.integer)) or not 3 <= level <= context.max_level:
+        if not is_int(level) or not 3 <= level <= context.max_level:
             raise ParameterError(f"level must be an int in [3, {context.max_level}]: the product needs 3 levels "
                                  "(e.g. Context.create(depth=3))")
         level = int(level)
@@ -290,14 +291,14 @@ def left_matrix(A, p: Optional[int] = None) -> np.ndarray:
         >>> bool(np.allclose(B.ravel() @ left_matrix(A, 4), (A @ B).ravel()))
         True
     """
-    A = _as_matrix(A)
+    A = as_real_matrix(A)
     return np.kron(A.T, np.eye(A.shape[1] if p is None else p))
 
 
 def right_matrix(B, m: Optional[int] = None) -> np.ndarray:
     """W with ``vec(A) @ W == vec(A @ B)`` for any A (m x n) and B (n x p)
     (row-major vec; m defaults to p): ``kron(I_m, B)``."""
-    B = _as_matrix(B)
+    B = as_real_matrix(B)
     return np.kron(np.eye(B.shape[1] if m is None else m), B)
 
 
@@ -305,7 +306,7 @@ def plain_encrypted_matmul(A_plain, B_ct, p: Optional[int] = None):
     """``A @ B`` for plaintext A (m x n) and encrypted B (n x p, row-major;
     p defaults to n): one LinearTransform (cached like ``x @ W``), one level.
     Rotation keys: ``LinearTransform(ctx, left_matrix(A, p)).required_rotations()``."""
-    A = _as_matrix(A_plain)
+    A = as_real_matrix(A_plain)
     p = A.shape[1] if p is None else p
     if getattr(B_ct, "size", None) != A.shape[1] * p:
         raise ParameterError(f"shapes do not match: A is {A.shape}, B needs {A.shape[1]} x {p} = "
@@ -317,7 +318,7 @@ def encrypted_plain_matmul(A_ct, B_plain, m: Optional[int] = None):
     """``A @ B`` for encrypted A (m x n, row-major; m defaults to p) and
     plaintext B (n x p): one LinearTransform (cached), one level.
     Rotation keys: ``LinearTransform(ctx, right_matrix(B, m)).required_rotations()``."""
-    B = _as_matrix(B_plain)
+    B = as_real_matrix(B_plain)
     m = B.shape[1] if m is None else m
     if getattr(A_ct, "size", None) != m * B.shape[0]:
         raise ParameterError(f"shapes do not match: B is {B.shape}, A needs {m} x {B.shape[0]} = "

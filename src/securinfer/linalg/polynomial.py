@@ -40,6 +40,7 @@ from numpy.polynomial import chebyshev as C
 
 from ..errors import LevelError, ParameterError
 from .combinations import combine
+from .._validation import is_int
 
 __all__ = ["polyval", "approximate", "FUNCTIONS", "depth_of"]
 
@@ -80,7 +81,7 @@ def approximate(function: Union[str, Callable], degree: int, domain: Tuple[float
     if fn is None:
         raise ParameterError(f"unknown function {function!r}; known: {sorted(FUNCTIONS)} or any callable")
     a, b = _check_domain(domain)
-    if isinstance(degree, bool) or not isinstance(degree, (int, np.integer)) or not 1 <= degree <= 1023:
+    if not is_int(degree) or not 1 <= degree <= 1023:
         raise ParameterError("degree must be an int in [1, 1023]")
     if fn is FUNCTIONS["inverse"] and a <= 0 <= b:
         raise ParameterError("1/x needs a domain that excludes 0")

@@ -19,9 +19,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import LevelError, ParameterError
+from .._validation import as_real_matrix
 from .blocks import matmul_blocks
 from .cache import PreparedCache, digest
-from .transform import LinearTransform, _as_matrix
+from .transform import LinearTransform
 
 __all__ = ["matmul", "cache_info", "cache_clear"]
 
@@ -43,7 +44,7 @@ def matmul(x, matrix):
     if level < 1:
         raise LevelError("ciphertext is at level 0: out of multiplicative depth (use more coefficient primes)")
     if W.dtype == object or W.dtype.kind not in "fiub":
-        _as_matrix(W)  # raises the ParameterError
+        as_real_matrix(W)  # raises the ParameterError
     # Content-addressed: equal matrices share one preparation, and an array
     # changed in place gets a new one; contexts of equal parameters share it.
     key = (W.shape, W.dtype.str, digest(W), x._context.parameters, level)

@@ -18,12 +18,13 @@ from __future__ import annotations
 from typing import List
 
 from ..errors import ParameterError
+from .._validation import is_int
 
 __all__ = ["block_sum", "block_sum_steps", "packed_dot", "replicate", "replicate_steps"]
 
 
 def _power_of_two(value, name) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1 or value & (value - 1):
+    if not is_int(value) or value < 1 or value & (value - 1):
         raise ParameterError(f"{name} must be a power of two, got {value!r}")
     return value
 

@@ -36,7 +36,8 @@ import numpy as np
 from ..ciphertext import Ciphertext
 from ..errors import ContextMismatchError, ParameterError
 from .matmul import _prepared, left_matrix, right_matrix
-from .transform import LinearTransform, _as_matrix
+from .transform import LinearTransform
+from .._validation import as_real_matrix, is_int
 
 __all__ = ["EncryptedMatrix", "tile_rotations"]
 
@@ -93,8 +94,8 @@ class EncryptedMatrix:
     @classmethod
     def encrypt(cls, context, matrix, d: int) -> "EncryptedMatrix":
         """Encrypt a real matrix in d x d tiles (``d * d <= slots``)."""
-        M = _as_matrix(matrix)
-        if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1 or d * d > context.slots:
+        M = as_real_matrix(matrix)
+        if not is_int(d) or d < 1 or d * d > context.slots:
             raise ParameterError(f"d must be a positive int with d*d <= {context.slots} slots, got {d!r}")
         return cls([[context.encrypt(t.ravel()) for t in row] for row in _tiles(M, d)], M.shape, d)
 
@@ -166,12 +167,12 @@ class EncryptedMatrix:
         if isinstance(other, EncryptedMatrix):
             return _encrypted_product(self, other)
         if isinstance(other, (np.ndarray, list, tuple)):
-            return _plain_product(self, _as_matrix(other), right=True)
+            return _plain_product(self, as_real_matrix(other), right=True)
         return NotImplemented
 
     def __rmatmul__(self, other):
         if isinstance(other, (np.ndarray, list, tuple)):
-            return _plain_product(self, _as_matrix(other), right=False)
+            return _plain_product(self, as_real_matrix(other), right=False)
         return NotImplemented
 
 

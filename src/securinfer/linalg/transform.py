@@ -47,23 +47,9 @@ from .._core import linalg as _linalg
 from ..ciphertext import Ciphertext
 from ..context import Context
 from ..errors import ParameterError
+from .._validation import as_real_matrix
 
 __all__ = ["LinearTransform"]
-
-
-def _as_matrix(matrix) -> np.ndarray:
-    W = np.asarray(matrix)
-    if W.dtype == object or W.dtype.kind not in "fiub":
-        kind = "complex matrices are not supported" if W.dtype.kind == "c" else f"got dtype {W.dtype}"
-        raise ParameterError(f"matrix must be real and numeric; {kind}")
-    if W.ndim != 2:
-        raise ParameterError(f"matrix must be 2-D, got shape {W.shape}")
-    if W.size == 0:
-        raise ParameterError(f"matrix must not be empty, got shape {W.shape}")
-    W = np.ascontiguousarray(W, dtype=np.float64)
-    if not np.all(np.isfinite(W)):
-        raise ParameterError("matrix must be finite")
-    return W
 
 
 class LinearTransform:
@@ -91,7 +77,7 @@ class LinearTransform:
 
         if not isinstance(context, Context):
             raise ParameterError(f"expected a securinfer.Context, got {type(context).__name__}")
-        W = _as_matrix(matrix)
+        W = as_real_matrix(matrix)
         level = context.max_level if level is None else level
         if isinstance(level, bool) or not isinstance(level, (int, np.integer)) or not 1 <= level <= context.max_level:
             raise ParameterError(f"level must be an int in [1, {context.max_level}] (a product uses one level)")

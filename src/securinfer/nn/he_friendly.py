@@ -42,6 +42,7 @@ from typing import Dict, List, Tuple
 import numpy as np
 
 from ..errors import ParameterError
+from .._validation import is_int
 
 __all__ = ["he_friendly", "HEFriendlyReport", "PolyActivation", "ACTIVATIONS"]
 
@@ -368,9 +369,9 @@ def he_friendly(model, data, epochs: int = 3, activation: str = "square", *, lr:
         raise ParameterError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if activation not in ACTIVATIONS:
         raise ParameterError(f"unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+    if not is_int(epochs) or epochs < 0:
         raise ParameterError("epochs must be an int >= 0")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+    if not is_int(batch_size) or batch_size < 1:
         raise ParameterError("batch_size must be an int >= 1")
     if not lr > 0 or not range_margin >= 0:
         raise ParameterError("lr must be > 0 and range_margin >= 0")

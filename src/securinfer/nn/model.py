@@ -25,15 +25,16 @@ import io
 import json
 import threading
 import warnings
-from collections import OrderedDict
 from typing import List, Optional
 
 import numpy as np
 
 from .._archive import ARCHIVE_ERRORS, read_npz
+from .._lru import LRU
 from ..context import Context
 from ..parameters import max_secure_modulus_bits
 from ..errors import ContextMismatchError, ParameterError, SerializationError
+from ..servable import register, store
 from .client import Client
 from .graph import Graph
 from .packing import Layout, checked_fold, prepare_slots, run_features, run_slots
@@ -44,13 +45,18 @@ __all__ = ["EncryptedModel"]
 
 #: Largest uncompressed array a model file may hold.
 MAX_MEMBER_BYTES = 1 << 30
-_FORMAT = "securinfer.nn/1"
+# The layout of files saved before the one servable store (still read).
+_LEGACY_FORMAT = "securinfer.nn/1"
 _CACHE_SIZE = 2
 
 
+@register
 class EncryptedModel:
     """A model compiled for CKKS: its plan, layout and parameters. Made by
     :func:`securinfer.nn.compile` or :meth:`load`."""
+
+    kind = "model"
+    client = Client
 
     def __init__(self, graph: Graph, layout: Layout, parameters: dict, *, name: str = "model",
                  input_shape=None, info: Optional[dict] = None, rotations: Optional[List[int]] = None,
@@ -71,7 +77,7 @@ class EncryptedModel:
         for node in graph.nodes:
             if "fold" in node.extra:
                 checked_fold(node, layout)
-        self._cache: "OrderedDict[int, dict]" = OrderedDict()
+        self._cache = LRU(_CACHE_SIZE)       # prepared weights by context parameters
         self._lock = threading.Lock()
         self._rotations = rotations
         if self._rotations is None:
@@ -153,17 +159,7 @@ class EncryptedModel:
         """The weights prepared for ``ctx`` (cached by the parameters, compared in full)."""
         if self.packing == "features":
             return None
-        with self._lock:
-            hit = self._cache.get(ctx.parameters)
-            if hit is not None:
-                self._cache.move_to_end(ctx.parameters)
-                return hit
-        prepared = prepare_slots(self.graph, ctx, self.layout)
-        with self._lock:
-            self._cache[ctx.parameters] = prepared
-            while len(self._cache) > _CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return prepared
+        return self._cache.get_or_make(ctx.parameters, lambda: prepare_slots(self.graph, ctx, self.layout))
 
     def __call__(self, cts) -> list:
         """The model on encrypted inputs (those of :meth:`encrypt`); needs
@@ -288,8 +284,8 @@ class EncryptedModel:
                 f"packing={self.packing} depth={self.depth} N={self.parameters['poly_degree']}>")
 
     # ------------------------------------------------------------------ files
-    def save(self, path) -> None:
-        """Plan and weights to one ``.npz`` (no pickle, no keys)."""
+    def save(self, target) -> None:
+        """Plan and weights to one file of the servable store (no pickle, no keys)."""
         arrays = {}
         nodes = []
         for i, node in enumerate(self.graph.nodes):
@@ -301,26 +297,32 @@ class EncryptedModel:
                 if value is not None:
                     arrays[f"node{i}_{field}"] = value
             nodes.append(entry)
-        plan = {"format": _FORMAT, "name": self.name, "input_size": self.graph.input_size,
+        plan = {"name": self.name, "input_size": self.graph.input_size,
                 "input_shape": list(self.input_shape), "layout": self.layout.to_dict(),
                 "parameters": self.parameters, "rotations": self._rotations, "info": self.info, "nodes": nodes}
         if self.ranges_recorded:
             plan["input_ranges"] = self.input_ranges.to_dict() if self.input_ranges is not None else None
-        arrays["plan"] = np.frombuffer(json.dumps(plan).encode(), dtype=np.uint8)
-        with open(path, "wb") as f:
-            np.savez(f, **arrays)
+        store.write(target, self.kind, plan, **arrays)
 
     @classmethod
-    def load(cls, path) -> "EncryptedModel":
-        """A model saved by :meth:`save`; validated, safe on untrusted files
-        (``SerializationError`` on anything malformed)."""
+    def load(cls, source) -> "EncryptedModel":
+        """A model saved by :meth:`save` (a path or a binary file); validated,
+        safe on untrusted files (``SerializationError`` on anything
+        malformed). Files of the older layout (a ``plan`` member) still load."""
+        path = source
         try:
-            with open(path, "rb") as f:
-                data = f.read()
-            arrays = read_npz(io.BytesIO(data), what="securinfer.nn model", max_member_bytes=MAX_MEMBER_BYTES)
-            plan = json.loads(arrays.pop("plan").tobytes().decode())
-            if plan.get("format") != _FORMAT:
-                raise SerializationError(f"not a securinfer.nn model file (format {plan.get('format')!r})")
+            if not hasattr(source, "read"):
+                with open(source, "rb") as f:
+                    source = io.BytesIO(f.read())
+            arrays = read_npz(source, what="securinfer.nn model", max_member_bytes=MAX_MEMBER_BYTES)
+            if "plan" in arrays:
+                plan = json.loads(arrays.pop("plan").tobytes().decode())
+                if plan.get("format") != _LEGACY_FORMAT:
+                    raise SerializationError(f"not a securinfer.nn model file (format {plan.get('format')!r})")
+            else:
+                plan, arrays = store.split_header(arrays)
+                if plan.get("kind") != cls.kind:
+                    raise SerializationError(f"this file holds a {plan.get('kind')!r}, not a {cls.kind!r}")
             graph = Graph(int(plan["input_size"]))
             layout = Layout.from_dict(plan["layout"])
             if layout.gather:

@@ -16,7 +16,7 @@ and need the token too):
 | ``GET /v1/metrics``          |                                | counts, latencies, sessions, bytes   |
 
 Binary bodies are ``application/octet-stream``; the container is described
-in :mod:`securinfer.serve.container`. The session id travels in the
+in :mod:`securinfer.ciphertext_batch`. The session id travels in the
 ``X-Session`` header (not in the path, so it stays out of access logs).
 Loading keys and ciphertexts and computing run in a thread pool (the core
 releases the GIL), never on the event loop. Bodies are read under the
@@ -48,7 +48,7 @@ from .. import __version__
 from .._system import simd_info
 from ..ciphertext import Ciphertext
 from ..errors import ContextMismatchError, SecurinferError
-from . import container
+from .. import ciphertext_batch
 from .bodies import OCTET_STREAM, read_body
 from .catalog import Catalog
 from .config import ServiceConfig
@@ -277,11 +277,10 @@ def _add_api_docs(app: FastAPI, authorize) -> None:
 
 def _compute(servable, context, body, max_inputs: int, max_item_bytes: int) -> bytes:
     """Unpack, load under the session's keys, run, serialize (in a worker thread)."""
-    items = container.unpack(body, max_items=max_inputs, max_item_bytes=max_item_bytes)
-    inputs = [Ciphertext.load(item, context) for item in items]
+    inputs = ciphertext_batch.unpack(body, context, max_items=max_inputs, max_item_bytes=max_item_bytes)
     outputs = servable(inputs)
     if not isinstance(outputs, (list, tuple)) or not all(isinstance(c, Ciphertext) for c in outputs):
         raise TypeError(f"{servable!r} returned {type(outputs).__name__}, not a list of ciphertexts")
     if any(not _same_parameters(c.context, context) for c in outputs):
         raise ContextMismatchError("the servable answered under other parameters")
-    return container.pack([c.serialize() for c in outputs])
+    return ciphertext_batch.pack(list(outputs))

@@ -24,7 +24,7 @@ import json
 from typing import Dict, Iterable, List
 
 from ..errors import ParameterError
-from . import container
+from .. import ciphertext_batch
 from .parameters import ParameterSet
 
 __all__ = ["Catalog"]
@@ -89,7 +89,7 @@ class Catalog:
     def max_run_body(self, name: str) -> int:
         """The largest request body ``POST /v1/run/{name}`` accepts."""
         count = self._max_inputs[name]
-        return container.overhead(count) + count * self._parameters[name].max_ciphertext_bytes()
+        return ciphertext_batch.overhead(count) + count * self._parameters[name].max_ciphertext_bytes()
 
     def context_caps(self) -> Dict[bytes, tuple]:
         """Per accepted parameter fingerprint: (the parameters, compared in

@@ -43,8 +43,8 @@ from ..ciphertext import Ciphertext
 from ..context import Context
 from ..errors import SecurityError
 from ..server_parameters import context_for_server
-from . import container
-from .codecs import codec_for
+from .. import ciphertext_batch
+from ..servable import client_for
 from .errors import ServiceError
 
 __all__ = ["Client"]
@@ -154,7 +154,7 @@ class Client:
         """Run servable ``name`` on ``ciphertexts`` (made under :meth:`context`);
         returns the result ciphertexts."""
         ctx = self.context(name)
-        body = container.pack([c.serialize() for c in ciphertexts])
+        body = ciphertext_batch.pack(list(ciphertexts))
         key = _parameter_key(self.describe(name))
         for attempt in range(2):
             sid = self.session(name)
@@ -168,16 +168,17 @@ class Client:
                 continue
             break
         _raise_for(response)
-        return [Ciphertext.load(item, ctx) for item in container.unpack(response.content)]
+        return ciphertext_batch.unpack(response.content, ctx)
 
-    def infer(self, name: str, values) -> np.ndarray:
-        """Encrypt ``values``, run, decrypt, with the client helpers of the
-        servable's kind (:mod:`securinfer.serve.codecs`): a vector for
-        ``"vector"`` layouts, a batch of rows for :mod:`securinfer.nn` models,
-        a probe embedding for face galleries (scores per template back)."""
-        codec = codec_for(self.describe(name))
+    def infer(self, name: str, values, **encrypt_options) -> np.ndarray:
+        """Encrypt ``values``, run, decrypt, with the client helper of the
+        servable's kind (:func:`securinfer.servable.client_for`): a vector
+        for a ``LinearModel``, a batch of rows for :mod:`securinfer.nn` models
+        (``out_of_range=`` passes on to its ``encrypt``), a probe embedding
+        for face galleries (scores per template back)."""
+        helper = client_for(self.describe(name))
         ctx = self.context(name)
-        return codec.decrypt(ctx, self.run(name, codec.encrypt(ctx, values)))
+        return helper.decrypt(ctx, self.run(name, helper.encrypt(ctx, values, **encrypt_options)))
 
     # ------------------------------------------------------------------ HTTP
     def _json(self, method: str, path: str, *, idempotent: Optional[bool] = None, **kw) -> dict:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Optional, Tuple
 
 from ..errors import ParameterError
+from .._validation import is_int
 
 __all__ = ["ServiceConfig", "MIN_TOKEN_LENGTH"]
 
@@ -88,7 +89,7 @@ class ServiceConfig:
         for name in ("max_sessions", "max_pending", "default_max_inputs", "drain_limit", "max_session_bytes",
                      "max_uploads", "max_uploads_per_token", "max_bodies", "max_bodies_per_token"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if not is_int(value) or value < 1:
                 raise ParameterError(f"{name} must be a positive int")
         if self.token_session_bytes is not None and (isinstance(self.token_session_bytes, bool) or
                                                      not isinstance(self.token_session_bytes, int) or

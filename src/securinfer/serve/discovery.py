@@ -13,14 +13,9 @@ its file's NAME (the part before the type, or before the first dot for
 manifest paths): ``iris.model.npz`` is ``"iris"``, whatever name the object
 was saved with. A file that cannot be loaded raises a securinfer error
 naming it (``SerializationError`` for anything its loader did not expect).
-Types and the classes whose ``load(path)`` reads them:
-
-| type                | class                                     |
-|---------------------|-------------------------------------------|
-| ``linear``          | ``securinfer.serve.LinearModel``          |
-| ``model``           | ``securinfer.nn.EncryptedModel``          |
-| ``gallery``         | ``securinfer.apps.face.Gallery``          |
-| ``encrypted-gallery`` | ``securinfer.apps.face.EncryptedGallery`` |
+The types are the kinds of :mod:`securinfer.servable.registry` (``linear``,
+``model``, ``gallery``, ``encrypted-gallery``, and any an installed package
+adds), whose classes' ``load`` reads the files.
 
 Paths must stay inside DIR; loaders are the classes' own (no pickle).
 
@@ -37,32 +32,16 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 import json
 import pathlib
 from typing import List
 
-from ..errors import ParameterError, SecurinferError, SerializationError
+from ..errors import ParameterError, SerializationError
+from ..servable import registry
 
-__all__ = ["discover", "TYPES", "MANIFEST"]
+__all__ = ["discover", "MANIFEST"]
 
 MANIFEST = "servables.json"
-TYPES = {
-    "linear": ("securinfer.serve.linear", "LinearModel"),
-    "model": ("securinfer.nn", "EncryptedModel"),
-    "gallery": ("securinfer.apps.face", "Gallery"),
-    "encrypted-gallery": ("securinfer.apps.face", "EncryptedGallery"),
-}
-
-
-def _loader(kind: str):
-    if kind not in TYPES:
-        raise ParameterError(f"unknown servable type {kind!r}; known: {sorted(TYPES)}")
-    module, cls = TYPES[kind]
-    try:
-        return getattr(importlib.import_module(module), cls).load
-    except (ImportError, AttributeError) as error:
-        raise ParameterError(f"servable type {kind!r} needs {module}.{cls}, not available here: {error}") from None
 
 
 class Renamed:
@@ -92,16 +71,6 @@ def _name_from_path(path: pathlib.Path) -> str:
     return path.name.split(".")[0]
 
 
-def _load(kind: str, path: pathlib.Path):
-    loader = _loader(kind)
-    try:
-        return loader(path)
-    except SecurinferError:
-        raise
-    except Exception as error:  # a loader's own fault on a hostile file: still a clear refusal
-        raise SerializationError(f"{path.name}: cannot load as {kind!r}: {type(error).__name__}: {error}") from None
-
-
 def _type_from_name(path: pathlib.Path):
     parts = path.name.split(".")
     if path.is_dir():
@@ -123,8 +92,9 @@ def discover(directory) -> List[object]:
             raise SerializationError(f"{manifest}: expected {{'servables': [{{'type': ..., 'path': ...}}]}}: "
                                      f"{error}") from None
     else:
+        known = registry.kinds()
         pairs = [(_type_from_name(p), p.name, None) for p in sorted(root.iterdir())
-                 if not p.name.startswith(".") and _type_from_name(p) in TYPES]
+                 if not p.name.startswith(".") and _type_from_name(p) in known]
     servables = []
     for kind, relative, name in pairs:
         path = (root / str(relative)).resolve()
@@ -133,9 +103,9 @@ def discover(directory) -> List[object]:
         name = _name_from_path(path) if name is None else name
         if not isinstance(name, str) or not name or "/" in name:
             raise ParameterError(f"{relative}: a servable's name must be a non-empty str without '/'")
-        servable = _load(kind, path)
+        servable = registry.load(kind, path)
         servables.append(servable if servable.describe().get("name") == name else Renamed(servable, name))
     if not servables:
         raise ParameterError(f"{directory}: no servables found (add {MANIFEST} or name files NAME.TYPE.EXT, "
-                             f"TYPE in {sorted(TYPES)})")
+                             f"TYPE in {registry.kinds()})")
     return servables

@@ -35,6 +35,7 @@ from typing import Deque, Dict
 
 from ..errors import ParameterError
 from .http_errors import Refusal
+from .._validation import is_int
 
 __all__ = ["Gate"]
 
@@ -46,7 +47,7 @@ class Gate:
 
     def __init__(self, what: str, total: int, per_tenant: int, wait: float = 0.0):
         for name, value in (("total", total), ("per_tenant", per_tenant)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if not is_int(value) or value < 1:
                 raise ParameterError(f"{what}: {name} must be a positive int")
         if not (isinstance(wait, (int, float)) and 0 <= wait < float("inf")):
             raise ParameterError(f"{what}: wait must be a non-negative number of seconds")

@@ -29,26 +29,71 @@ from typing import List, Mapping
 import numpy as np
 
 from .._archive import ARCHIVE_ERRORS, read_npz
+from .._validation import as_real_matrix
 from ..ciphertext import Ciphertext
+from ..context import Context
 from ..errors import ContextMismatchError, LevelError, ParameterError, SerializationError
 from ..linalg import LinearTransform
+from ..servable import register, store
 from .parameters import ParameterSet
 
-__all__ = ["LinearModel"]
+__all__ = ["LinearModel", "VectorClient"]
 
-_FORMAT = "securinfer.serve.LinearModel/1"
+# The layout of files saved before the one servable store (still read).
+_LEGACY_FORMAT = "securinfer.serve.LinearModel/1"
 #: Largest uncompressed member a LinearModel file may hold (a 4096 x 4096 float64 matrix is 128 MiB).
 MAX_MEMBER_BYTES = 256 << 20
 
 
+class VectorClient:
+    """The client of a servable whose input and output are one vector each
+    (``inputs``/``outputs`` of layout ``"vector"`` with a ``length``).
+
+    Example:
+        >>> import numpy as np
+        >>> from securinfer.serve import LinearModel
+        >>> model = LinearModel(np.eye(3)[:, :2], context={"preset": "fast"})
+        >>> client = LinearModel.client(model.describe())
+        >>> ctx = client.create_context()
+        >>> np.round(client.decrypt(ctx, model(client.encrypt(ctx, [1.0, 2.0, 3.0]))), 3)
+        array([1., 2.])
+    """
+
+    def __init__(self, description: dict):
+        inputs, outputs = description.get("inputs") or {}, description.get("outputs") or {}
+        if inputs.get("layout") != "vector" or outputs.get("layout") != "vector":
+            raise ParameterError("a VectorClient needs inputs and outputs of layout 'vector'")
+        self.description = description
+        self.input_length, self.output_length = int(inputs["length"]), int(outputs["length"])
+
+    def create_context(self) -> Context:
+        """A context with the servable's parameters, its secret key and exactly its rotation keys."""
+        ctx = Context.create(**self.description["context"])
+        ctx.generate_rotation_keys(steps=list(self.description.get("rotations") or []))
+        return ctx
+
+    def encrypt(self, ctx, values) -> List[Ciphertext]:
+        x = np.asarray(values, dtype=np.float64)
+        if x.shape != (self.input_length,):
+            raise ParameterError(f"this servable takes a vector of {self.input_length} values, got shape {x.shape}")
+        return [ctx.encrypt(x)]
+
+    def decrypt(self, ctx, ciphertexts) -> np.ndarray:
+        if len(ciphertexts) != 1:
+            raise ParameterError(f"expected one answer ciphertext, got {len(ciphertexts)}")
+        return ctx.decrypt(ciphertexts[0])[: self.output_length]
+
+
+@register
 class LinearModel:
     """``y = x @ weights + bias`` for CKKS parameters ``context`` (arguments
     of ``si.Context.create``)."""
 
+    kind = "linear"
+    client = VectorClient
+
     def __init__(self, weights, bias=None, *, context: Mapping, name: str = "linear"):
-        W = np.asarray(weights)
-        if W.ndim != 2 or W.size == 0 or W.dtype.kind not in "fiu" or not np.all(np.isfinite(W)):
-            raise ParameterError("weights must be a finite, non-empty real 2-D array")
+        W = as_real_matrix(weights, "weights")
         b = np.zeros(W.shape[1]) if bias is None else np.asarray(bias)
         if b.shape != (W.shape[1],) or b.dtype.kind not in "fiu" or not np.all(np.isfinite(b)):
             raise ParameterError(f"bias must be a finite real vector of {W.shape[1]} values")
@@ -70,7 +115,7 @@ class LinearModel:
     # ------------------------------------------------------------------ the contract
     def describe(self) -> dict:
         rows, cols = self.weights.shape
-        return {"kind": "model", "name": self.name, "context": dict(self.parameters.description),
+        return {"kind": self.kind, "name": self.name, "context": dict(self.parameters.description),
                 "rotations": list(self._rotations),
                 "inputs": {"ciphertexts": 1, "layout": "vector", "length": rows},
                 "outputs": {"ciphertexts": 1, "layout": "vector", "length": cols}}
@@ -93,33 +138,46 @@ class LinearModel:
         return [lt.apply(x) + self.bias]
 
     # ------------------------------------------------------------------ files
-    def save(self, path) -> None:
-        """``.npz`` without pickles: weights, bias and a JSON header."""
-        meta = json.dumps({"format": _FORMAT, "name": self.name, "context": self.parameters.description})
-        with open(path, "wb") as f:
-            np.savez(f, weights=self.weights, bias=self.bias, meta=np.array(meta))
+    def save(self, target) -> None:
+        """Weights, bias and a JSON header, in the servable store (no pickle)."""
+        store.write(target, self.kind, {"name": self.name, "context": self.parameters.description},
+                    weights=self.weights, bias=self.bias)
 
     @classmethod
-    def load(cls, path) -> "LinearModel":
+    def load(cls, source) -> "LinearModel":
         """Safe on untrusted files: no pickle, members' sizes bounded before
         they are read, every field checked; any fault raises a securinfer
         error (``SerializationError`` for the file, ``ParameterError`` or
-        ``SecurityError`` for its content)."""
-        data = read_npz(path, what="LinearModel", max_member_bytes=MAX_MEMBER_BYTES)
-        if set(data) != {"weights", "bias", "meta"}:
-            raise SerializationError(f"{path}: not a LinearModel file (arrays {sorted(data)})")
+        ``SecurityError`` for its content). Files of the older layout
+        (a ``format`` string in the header) still load."""
         try:
-            meta = json.loads(str(data["meta"]))
-            weights, bias = data["weights"], data["bias"]
-        except ARCHIVE_ERRORS as error:
-            raise SerializationError(f"{path}: not a LinearModel file: {type(error).__name__}: {error}") from None
-        if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
-            raise SerializationError(f"{path}: not a LinearModel file (format "
-                                     f"{meta.get('format') if isinstance(meta, dict) else None!r})")
+            meta, arrays = store.read(source, cls.kind, ["weights", "bias"], max_member_bytes=MAX_MEMBER_BYTES)
+        except SerializationError as error:
+            if hasattr(source, "seek"):
+                source.seek(0)
+            try:
+                meta, arrays = _read_legacy(source)
+            except SerializationError:
+                raise error from None
         if not isinstance(meta.get("name"), str) or not isinstance(meta.get("context"), dict):
-            raise SerializationError(f"{path}: a LinearModel file needs a str 'name' and a dict 'context'")
-        return cls(weights, bias, context=meta["context"], name=meta["name"])
+            raise SerializationError(f"{source}: a LinearModel file needs a str 'name' and a dict 'context'")
+        return cls(arrays["weights"], arrays["bias"], context=meta["context"], name=meta["name"])
 
     def __repr__(self) -> str:
         return f"<securinfer.serve.LinearModel {self.name!r} {self.weights.shape[0]}->{self.weights.shape[1]}>"
 
+
+
+def _read_legacy(source):
+    """The header and arrays of a file saved before the servable store."""
+    data = read_npz(source, what="LinearModel", max_member_bytes=MAX_MEMBER_BYTES)
+    if set(data) != {"weights", "bias", "meta"}:
+        raise SerializationError(f"{source}: not a LinearModel file (arrays {sorted(data)})")
+    try:
+        meta = json.loads(str(data["meta"]))
+    except ARCHIVE_ERRORS as error:
+        raise SerializationError(f"{source}: not a LinearModel file: {type(error).__name__}: {error}") from None
+    if not isinstance(meta, dict) or meta.get("format") != _LEGACY_FORMAT:
+        raise SerializationError(f"{source}: not a LinearModel file (format "
+                                 f"{meta.get('format') if isinstance(meta, dict) else None!r})")
+    return meta, {"weights": data["weights"], "bias": data["bias"]}

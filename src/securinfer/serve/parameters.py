@@ -4,9 +4,10 @@ any key, and the largest serialized objects they allow.
 The server must know, before it reads a body, how large an honest body can
 be: a ciphertext of these parameters has at most two polynomials over the
 whole chain, and a context carries a public key, a relinearisation key and
-a bounded number of Galois keys, each of known packed size (the layout is the
-one ``csrc/io/serialize.cpp`` writes). :class:`ParameterSet` computes those
-caps from the parameters alone; the server refuses anything larger unread.
+a bounded number of Galois keys, each of known packed size (computed by the
+core from the layout it writes: ``Parameters.max_ciphertext_bytes`` and
+friends). :class:`ParameterSet` gives those caps for the parameters alone;
+the server refuses anything larger unread.
 
 Example:
     >>> from securinfer.serve.parameters import ParameterSet
@@ -28,15 +29,6 @@ from ..parameters import Parameters
 from ..presets import PRESETS, parameters_for_depth
 
 __all__ = ["ParameterSet"]
-
-_HEADER = 64            # the fixed object header, format v2 (csrc/io/header.h)
-_SEED = 32              # a uniform polynomial travels as its seed
-# level u16, polynomial count u8, length u32, padding u8, period u32, complex u8, scale f64
-_CIPHERTEXT_FIELDS = 2 + 1 + 4 + 1 + 4 + 1 + 8
-
-
-def _packed(n: int, bits: int) -> int:
-    return (n * bits + 7) // 8
 
 
 @dataclass(frozen=True)
@@ -109,19 +101,13 @@ class ParameterSet:
     def max_level(self) -> int:
         return len(self.chain_bits) - 1
 
-    def _chain_bytes(self) -> int:
-        return sum(_packed(self.poly_degree, b) for b in self.chain_bits)
-
-    def _special_bytes(self) -> int:
-        return sum(_packed(self.poly_degree, b) for b in self.special_bits)
-
     def max_ciphertext_bytes(self) -> int:
         """The largest serialized ciphertext: two full polynomials at the top level."""
-        return _HEADER + _CIPHERTEXT_FIELDS + 2 * self._chain_bytes()
+        return self.parameters.max_ciphertext_bytes()
 
     def galois_key_bytes(self) -> int:
-        """One serialized Galois key (element, header, digits, seeds and packed b-parts)."""
-        return 8 + _HEADER + 2 + self.dnum * (_SEED + self._chain_bytes() + self._special_bytes())
+        """One serialized Galois key."""
+        return self.parameters.galois_key_bytes()
 
     def max_galois_keys(self, rotations=()) -> int:
         """The most Galois keys an honest client sends: the power-of-two steps
@@ -136,9 +122,4 @@ class ParameterSet:
 
     def context_bytes(self, galois_keys: int) -> int:
         """The serialized public context with ``galois_keys`` Galois keys."""
-        chain, special = self._chain_bytes(), self._special_bytes()
-        parameters = _HEADER + 4 + 2 + 2 + 8 * (len(self.chain_bits) + len(self.special_bits)) + 8 + 1
-        public_key = _HEADER + _SEED + chain + special  # over the special primes too (format v1 keys: less)
-        relin_key = _HEADER + 2 + self.dnum * (_SEED + chain + special)
-        galois = _HEADER + 4 + galois_keys * self.galois_key_bytes()
-        return _HEADER + parameters + public_key + relin_key + galois
+        return self.parameters.public_context_bytes(galois_keys)

@@ -29,6 +29,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ..errors import ParameterError
+from .._validation import is_int
 
 __all__ = ["ServerLimits", "HeaderDeadlineProtocol", "uvicorn_config"]
 
@@ -47,7 +48,7 @@ class ServerLimits:
             raise ParameterError("header_timeout must be a number of seconds in (0, 3600)")
         for name in ("keep_alive_timeout", "max_connections", "max_header_bytes"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if not is_int(value) or value < 1:
                 raise ParameterError(f"{name} must be a positive int")
 
 

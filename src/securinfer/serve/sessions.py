@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from ..errors import ParameterError
+from .._validation import is_int
 
 __all__ = ["Session", "SessionStore", "QuotaExceeded"]
 
@@ -63,12 +64,12 @@ class SessionStore:
 
     def __init__(self, max_sessions: int = 64, ttl: float = 900.0, clock: Callable[[], float] = time.monotonic, *,
                  max_bytes: Optional[int] = None, tenant_bytes: Optional[int] = None):
-        if isinstance(max_sessions, bool) or not isinstance(max_sessions, int) or max_sessions < 1:
+        if not is_int(max_sessions) or max_sessions < 1:
             raise ParameterError("max_sessions must be a positive int")
         if not ttl > 0:
             raise ParameterError("ttl must be positive (seconds)")
         for name, value in (("max_bytes", max_bytes), ("tenant_bytes", tenant_bytes)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            if value is not None and (not is_int(value) or value < 1):
                 raise ParameterError(f"{name} must be a positive int or None")
         self.max_sessions, self.ttl, self._clock = max_sessions, float(ttl), clock
         self.max_bytes = max_bytes

@@ -31,18 +31,22 @@ import numpy as np
 
 from ...errors import ContextMismatchError, ParameterError, SerializationError
 from . import storage
+from ...servable import register
 from ...linalg import sum_of_products
 from .blocks import map_blocks
+from .gallery_client import GalleryClient
 from .layout import as_labels, as_templates, block_columns, check_context, check_probe
 from .params import EMBEDDING_SIZE, FACE_PARAMETERS
 
 
+@register
 class EncryptedGallery:
     """Encrypted templates, scored against encrypted probes (server side).
 
     Made by :meth:`enroll` (client side) or :meth:`load` (server side)."""
 
-    kind = "gallery"
+    kind = "encrypted-gallery"
+    client = GalleryClient
 
     def __init__(self, *, name: str, parameters: dict, labels: List[str], blocks=None, serialized=None,
                  threads: Optional[int] = None, _private: bool = False):

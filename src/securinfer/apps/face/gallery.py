@@ -31,8 +31,10 @@ import numpy as np
 
 from ...errors import ParameterError, SerializationError
 from . import storage
+from ...servable import register
 from ...linalg import EncodedColumns, combine_plain
 from .blocks import map_blocks
+from .gallery_client import GalleryClient
 from .layout import as_labels, as_templates, block_columns, check_context, check_probe
 from .params import EMBEDDING_SIZE, FACE_PARAMETERS
 
@@ -41,6 +43,7 @@ def _slots(parameters: dict) -> int:
     return parameters["poly_degree"] // 2
 
 
+@register
 class Gallery:
     """Plaintext templates, scored against encrypted probes (server side).
 
@@ -50,6 +53,7 @@ class Gallery:
     """
 
     kind = "gallery"
+    client = GalleryClient
 
     def __init__(self, templates=None, labels=None, *, name: str = "face-gallery", threads: Optional[int] = None,
                  max_encoded_bytes: Optional[int] = None, parameters: Optional[dict] = None):

@@ -1,5 +1,8 @@
-"""The length-prefixed container that carries several serialized objects in
-one HTTP body (requests and responses of ``POST /v1/run/{name}``).
+"""One wire format for a batch of ciphertexts: the length-prefixed container
+that carries them in an HTTP body of ``securinfer serve`` (``POST
+/v1/run/{name}``, both ways) and between a ``securinfer.dist`` driver and its
+workers. Each item is one ``Ciphertext.serialize()`` output, which carries the
+ciphertext's parameters fingerprint and slot state.
 
 Layout (little-endian)::
 
@@ -16,10 +19,12 @@ slices anything and refuses a count or an item larger than the caller's caps,
 so a hostile body costs at most its own size.
 
 Example:
-    >>> from securinfer.serve.container import pack, unpack
-    >>> body = pack([b"abc", b"de"])
-    >>> len(body), [bytes(item) for item in unpack(body)]
-    (33, [b'abc', b'de'])
+    >>> import securinfer as si
+    >>> from securinfer.ciphertext_batch import pack, unpack
+    >>> ctx = si.Context.create(preset="fast")
+    >>> body = pack([ctx.encrypt([1.0, 2.0]), ctx.encrypt([3.0])])
+    >>> [ctx.decrypt(c).round(6).tolist() for c in unpack(body, ctx)]
+    [[1.0, 2.0], [3.0]]
 """
 
 from __future__ import annotations
@@ -27,14 +32,15 @@ from __future__ import annotations
 import struct
 from typing import List, Optional, Sequence
 
-from ..errors import SerializationError
+from .ciphertext import Ciphertext
+from .errors import ParameterError, SerializationError
 
 MAGIC = b"SICB"
 VERSION = 1
 _HEAD = struct.Struct("<4sHHI")
 _LENGTH = struct.Struct("<Q")
 
-__all__ = ["MAGIC", "VERSION", "pack", "unpack", "overhead"]
+__all__ = ["MAGIC", "VERSION", "pack", "unpack", "pack_items", "unpack_items", "overhead"]
 
 
 def overhead(count: int) -> int:
@@ -42,7 +48,23 @@ def overhead(count: int) -> int:
     return _HEAD.size + count * _LENGTH.size
 
 
-def pack(items: Sequence[bytes]) -> bytes:
+def pack(ciphertexts: Sequence[Ciphertext]) -> bytes:
+    """The ciphertexts, serialized, as one body (in order)."""
+    if isinstance(ciphertexts, Ciphertext) or not isinstance(ciphertexts, (list, tuple)) \
+            or not all(isinstance(c, Ciphertext) for c in ciphertexts):
+        raise ParameterError("expected a list of securinfer.Ciphertext")
+    return pack_items([c.serialize() for c in ciphertexts])
+
+
+def unpack(body, context, *, max_items: Optional[int] = None,
+           max_item_bytes: Optional[int] = None) -> List[Ciphertext]:
+    """The ciphertexts of :func:`pack`'s body, each loaded (and validated)
+    under ``context``; ``SerializationError`` for a malformed body."""
+    return [Ciphertext.load(item, context)
+            for item in unpack_items(body, max_items=max_items, max_item_bytes=max_item_bytes)]
+
+
+def pack_items(items: Sequence[bytes]) -> bytes:
     """One body holding ``items`` (bytes-like) in order."""
     parts = [_HEAD.pack(MAGIC, VERSION, 0, len(items))]
     for item in items:
@@ -51,11 +73,13 @@ def pack(items: Sequence[bytes]) -> bytes:
     return b"".join(parts)
 
 
-def unpack(body, *, max_items: Optional[int] = None, max_item_bytes: Optional[int] = None) -> List[memoryview]:
+def unpack_items(body, *, max_items: Optional[int] = None, max_item_bytes: Optional[int] = None) -> List[memoryview]:
     """The items of a container, as zero-copy views of ``body``.
 
     ``SerializationError`` (with the offset) for a wrong magic or version, a
     count or item above the caps, a truncated item or trailing bytes."""
+    if not isinstance(body, (bytes, bytearray, memoryview)):
+        raise SerializationError(f"expected a ciphertext batch's bytes, got {type(body).__name__}")
     view = memoryview(body).cast("B")
     if len(view) < _HEAD.size:
         raise SerializationError(f"container truncated: {len(view)} bytes, the header alone takes {_HEAD.size}")
