@@ -326,3 +326,31 @@ def test_greedy_fallback_is_feasible_and_exact_returns_none_past_its_limit():
     p = placement._greedy(g, levels, 5, 3, [1.0] * len(levels), 1.0)
     assert p.method == "greedy" and _feasible(g, p.after, 5, 3)
     assert p.count >= place_bootstraps(g, 5, 3).count
+
+
+def test_client_makes_the_bootstrapping_keys_of_a_bootstrapped_plan(monkeypatch):
+    """The client code does not change: Client.create_context reads
+    describe()["bootstraps"] and makes the bootstrapping keys. (Its 128-bit
+    check refuses the test chain, so the context factory is replaced by one
+    that makes the test chain; everything after it is the client's own.)"""
+    from securinfer.bootstrapping import TEST_PARAMETERS
+    from securinfer.nn import client as client_module
+
+    net = _residual_net()
+    x = np.random.default_rng(1).uniform(-1, 1, size=(8, 5))
+    with pytest.warns(UserWarning, match="128-bit"):
+        enc = snn.compile(net, input_shape=(5,), calibration=x, bootstrap_parameters=TEST_PARAMETERS,
+                          security=None, batch_size=2)
+
+    def insecure(params, rotations=()):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ctx = si.Context.create(**params, security=None)
+        ctx.generate_rotation_keys(steps=sorted(rotations))
+        return ctx
+
+    monkeypatch.setattr(client_module, "context_for_server", insecure)
+    ctx = snn.Client(enc.describe()).create_context()
+    y = ctx.encrypt(np.linspace(-0.5, 0.5, 8)).drop_to_level(0).bootstrap()   # the keys are there
+    assert y.level == ctx.levels_after_bootstrap
+    np.testing.assert_allclose(ctx.decrypt(y), np.linspace(-0.5, 0.5, 8), atol=1e-4)
