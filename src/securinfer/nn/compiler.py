@@ -20,17 +20,24 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from typing import Dict, Optional, Sequence
 
 import numpy as np
 
-from ..errors import ParameterError
+from ..bootstrapping import parameters_for_bootstrap
+from ..context import Context
+from ..errors import ParameterError, SecurityError
+from ..parameters import max_secure_modulus_bits
 from .activations import DEFAULT_MARGIN, DEFAULT_SAFETY, DEFAULT_TOLERANCE, calibrate
 from .errors import UnsupportedModelError
 from .fold import fold_affine, fold_domains
 from .intervals import bounds
 from .model import EncryptedModel
-from .planner import choose_layout, choose_parameters, min_scale_bits
+from .im2col import apply_im2col
+from .packing import Layout
+from .placement import insert_bootstraps, place_bootstraps
+from .planner import choose_layout, choose_parameters, min_scale_bits, plan_folds, slot_plan_cost
 from .ranges import DEFAULT_INPUT_MARGIN, InputRanges
 from .scatter import scatter_outputs
 from .sklearn_frontend import is_sklearn_estimator
@@ -60,7 +67,9 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
             precision_bits: int = 16, *, packing: str = "auto", degrees: Optional[Dict[str, int]] = None,
             margin: float = DEFAULT_MARGIN, tolerance: float = DEFAULT_TOLERANCE, output: str = "decision",
             name: Optional[str] = None, input_margin: float = DEFAULT_INPUT_MARGIN, safety: float = DEFAULT_SAFETY,
-            cover_input_box: bool = False) -> EncryptedModel:
+            cover_input_box: bool = False, conv_packing: str = "auto", bootstrap: str = "auto",
+            bootstrap_parameters: Optional[dict] = None, security: Optional[str] = "128",
+            fold: bool = True) -> EncryptedModel:
     """Compile a trained ``torch.nn.Module`` or scikit-learn estimator.
 
     * ``input_shape``: one input's shape without the batch dimension (torch;
@@ -85,6 +94,24 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
       (:mod:`securinfer.nn.ranges`); ``cover_input_box=True`` fits every
       activation on its interval bound over that whole box (provably bounded
       for every record the client accepts; larger domains, so higher degrees).
+    * ``conv_packing`` (slot packing): ``"im2col"`` lays the first
+      convolution's windows out on the client (one diagonal per kernel offset
+      and channel, :mod:`securinfer.nn.im2col`), ``"matrix"`` treats it as a
+      matrix with scattered outputs (:mod:`securinfer.nn.scatter`); ``"auto"``
+      takes the one the planner's cost model finds cheaper.
+    * ``fold`` (``batch_size=1``, slot packing): dense layers followed by
+      another layer compute partial sums on few diagonals and add them with
+      rotations where the cost model finds it cheaper
+      (:mod:`securinfer.nn.fold_sum`); ``False`` keeps plain transforms.
+    * ``bootstrap``: ``"auto"`` bootstraps only a plan deeper than any
+      128-bit chain (``"never"``: raise instead; ``"always"``: bootstrap
+      parameters whatever the depth). The compiler then takes the
+      ``preset="bootstrap"`` parameters (N = 2^16, 9 levels after each
+      bootstrap), places the bootstraps (fewest, then fastest:
+      :mod:`securinfer.nn.placement`) and lists them in ``summary()``; the
+      client makes the bootstrapping keys itself. ``bootstrap_parameters``
+      (kwargs of ``si.Context.create``) replaces the preset; parameters below
+      128 bits need ``security=None`` (tests only; warns).
     * ``output``: scikit-learn classifiers: ``"decision"`` (the decision
       function) or ``"proba"`` (binary logistic models: the approximated sigmoid).
     """
@@ -99,6 +126,10 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
     else:
         raise UnsupportedModelError(f"{type(model).__name__} is neither a torch.nn.Module nor a scikit-learn "
                                     "estimator")
+    if not isinstance(fold, bool):
+        raise ParameterError("fold must be True or False")
+    if conv_packing not in ("auto", "im2col", "matrix"):
+        raise ParameterError("conv_packing must be 'auto', 'im2col' or 'matrix'")
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
         raise ParameterError("batch_size must be a positive int")
     X = _rows(calibration, graph.input_size)
@@ -110,9 +141,25 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
     graph = fold_domains(graph)
     if not graph.nodes:
         raise UnsupportedModelError("the model computes nothing (identity)")
+    if bootstrap not in ("auto", "never", "always"):
+        raise ParameterError("bootstrap must be 'auto', 'never' or 'always'")
     magnitudes = _magnitudes(graph, X, ranges) if X is not None else None
     floor = min_scale_bits(graph)
-    params = choose_parameters(graph.depth, precision_bits, magnitudes, min_scale_bits=floor)
+    if bootstrap == "always" or bootstrap_parameters is not None:
+        params = None
+    else:
+        try:
+            params = choose_parameters(graph.depth, precision_bits, magnitudes, min_scale_bits=floor)
+        except ParameterError:
+            if bootstrap == "never":
+                raise
+            params = None      # deeper than any 128-bit chain: bootstrap
+    if params is None:
+        graph, params, placement = _bootstrapped(graph, X, bootstrap_parameters, security)
+        info = {**info, "placement": f"{placement.method}, {placement.count} bootstraps"}
+        if packing == "auto":   # one bootstrap per ciphertext: pack a batch in one
+            packing = "slots" if max([graph.input_width] + [n.size for n in graph.nodes]) * (batch_size or 1) \
+                <= params["poly_degree"] // 2 else "features"
     layout = choose_layout(graph, params["poly_degree"] // 2, packing, batch_size)
     if layout.packing == "slots" and batch_size:
         need = layout.stride * batch_size
@@ -125,10 +172,66 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
                                    min_scale_bits=floor)
         layout = choose_layout(graph, params["poly_degree"] // 2, "slots", batch_size)
     if layout.packing == "slots":
-        graph = scatter_outputs(graph, layout.stride)
+        graph = _convolution_packing(graph, layout, params, batch_size, conv_packing)
         layout = choose_layout(graph, params["poly_degree"] // 2, "slots", batch_size)
+        if batch_size == 1 and fold:   # one input owns every slot: dense layers may fold partial sums
+            layout = Layout("slots", layout.features, layout.slots, layout.slots, layout.gather)
+            graph = plan_folds(graph, layout.slots)
     return EncryptedModel(graph, layout, params, name=name or type(model).__name__, input_shape=input_shape,
                           info=info, input_ranges=ranges)
+
+
+def _bootstrapped(graph, X, parameters, security):
+    """The plan with bootstraps placed for bootstrapping parameters (the
+    preset's, or the given ones, checked against the 128-bit bound unless
+    ``security=None``)."""
+    params = dict(parameters) if parameters is not None else parameters_for_bootstrap(65536, 9)
+    try:
+        params = {k: params[k] for k in ("poly_degree", "coeff_bits", "scale_bits", "special_primes")}
+    except KeyError as e:
+        raise ParameterError(f"bootstrap_parameters needs poly_degree, coeff_bits, scale_bits and special_primes: "
+                             f"missing {e}") from None
+    params["coeff_bits"] = [int(b) for b in params["coeff_bits"]]
+    secure = sum(params["coeff_bits"]) <= max_secure_modulus_bits(int(params["poly_degree"]))
+    if not secure and security is not None:
+        raise SecurityError(f"bootstrap_parameters {params} are below 128-bit security; only security=None "
+                            "(tests) accepts them")
+    if security is not None and security != "128":
+        raise ParameterError("security must be '128' or None")
+    if not secure:
+        warnings.warn("compiling for parameters below 128-bit security (security=None): for tests only",
+                      UserWarning, stacklevel=3)
+    if X is None:
+        raise ParameterError("a plan that bootstraps needs calibration rows (the values are scaled into [-1/2, "
+                             "1/2] before each bootstrap)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # the warning above said it once
+        plan_ctx = Context.for_planning(**params, security=None if not secure else "128")
+    top, refresh = plan_ctx.max_level, plan_ctx.levels_after_bootstrap
+    trace: list = []
+    graph.run(X, trace=trace)
+    sizes = [float(np.max(np.abs(v))) for v in trace]
+    placement = place_bootstraps(graph, top, refresh)
+    return insert_bootstraps(graph, placement, sizes, top, refresh), params, placement
+
+
+def _convolution_packing(graph, layout, params, batch_size, choice):
+    """The slot-packed plan with the cheaper convolution packing (or the
+    one asked for): scattered matrix outputs, or client-side im2col windows."""
+    slots = params["poly_degree"] // 2
+    top = len(params["coeff_bits"]) - params["special_primes"] - 1
+    windows = apply_im2col(graph, slots, batch_size) if choice != "matrix" else None
+    if choice == "im2col" and windows is None:
+        raise ParameterError("conv_packing='im2col' needs a first layer that is a convolution read by nothing "
+                             f"else, whose windows fit {slots} slots for the batch")
+    # a batch of known size may spread a convolution's channels over all the slots it leaves free
+    matrix = scatter_outputs(graph, max(layout.stride, slots // batch_size) if batch_size else layout.stride)
+    if windows is None:
+        return matrix
+    windows = scatter_outputs(windows, max([windows.input_width] + [n.size for n in windows.nodes]))
+    if choice == "im2col" or slot_plan_cost(windows, slots, top) < slot_plan_cost(matrix, slots, top):
+        return windows
+    return matrix
 
 
 def _magnitudes(graph, X, ranges):

@@ -26,6 +26,7 @@ __all__ = ["fold_affine", "fold_domains", "compact"]
 def compact(graph: Graph, dead: set) -> Graph:
     """The graph without the ``dead`` nodes (whose readers were rewired)."""
     new = Graph(graph.input_size)
+    new.input_gather = graph.input_gather
     index = {-1: -1}
     for i, node in enumerate(graph.nodes):
         if i in dead:

@@ -10,7 +10,9 @@ operations on flattened feature vectors, each node reading earlier nodes
   polynomial, or an activation approximated on its calibrated range);
 * ``act``: an exact activation (``relu``, ``sigmoid``, ...) before calibration
   replaces it by a ``poly`` (see :mod:`securinfer.nn.activations`);
-* ``add``: the sum of two nodes (residual connections).
+* ``add``: the sum of two nodes (residual connections);
+* ``bootstrap``: the same value refreshed to the levels a bootstrap gives
+  back, placed by the compiler (:mod:`securinfer.nn.placement`).
 
 :meth:`Graph.run` evaluates the plan on plaintext numpy rows: it is the
 reference the encrypted run is compared with (``EncryptedModel.simulate``).
@@ -38,7 +40,7 @@ from ..linalg.polynomial import FUNCTIONS
 
 __all__ = ["Node", "Graph", "OPS"]
 
-OPS = ("affine", "square", "poly", "act", "add")
+OPS = ("affine", "square", "poly", "act", "add", "bootstrap")
 
 
 @dataclass
@@ -66,10 +68,25 @@ class Graph:
             raise ParameterError(f"input_size must be a positive int, got {input_size!r}")
         self.input_size = int(input_size)
         self.nodes: List[Node] = []
+        # Slot packing only: the vector the plan reads is the input gathered by the
+        # client (slot j holds feature input_gather[j], -1: zero; see securinfer.nn.im2col).
+        self.input_gather: Optional[np.ndarray] = None
+
+    @property
+    def input_width(self) -> int:
+        """Length of the vector the first layers read (the gathered input, if any)."""
+        return self.input_size if self.input_gather is None else int(self.input_gather.size)
+
+    def gather_input(self, X: np.ndarray) -> np.ndarray:
+        """``X`` (batch x input_size) as the plan reads it."""
+        if self.input_gather is None:
+            return X
+        padded = np.concatenate([X, np.zeros((X.shape[0], 1))], axis=1)
+        return padded[:, np.where(self.input_gather < 0, self.input_size, self.input_gather)]
 
     # ------------------------------------------------------------------ building
     def size_of(self, ref: int) -> int:
-        return self.input_size if ref == -1 else self.nodes[ref].size
+        return self.input_width if ref == -1 else self.nodes[ref].size
 
     def _add(self, node: Node) -> int:
         for ref in node.inputs:
@@ -113,6 +130,20 @@ class Graph:
             raise ParameterError(f"unknown activation {function!r}")
         return self._add(Node("act", [src], self.size_of(src), name, function=function))
 
+    def bootstrap(self, src: int, scale: int, prescale: str, used_after: int, name: str = "") -> int:
+        """A bootstrap of node ``src``: divided by ``scale`` before (``prescale``
+        ``"folded"``: the producer already did; ``"multiply"``: a scalar
+        product here), multiplied by the integer ``scale`` after; the value
+        then has ``used_after`` levels used (the chain's top minus the refresh)."""
+        if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale < 1:
+            raise ParameterError(f"bootstrap scale must be a positive int, got {scale!r}")
+        if prescale not in ("folded", "multiply"):
+            raise ParameterError(f"prescale must be 'folded' or 'multiply', got {prescale!r}")
+        if isinstance(used_after, bool) or not isinstance(used_after, (int, np.integer)) or used_after < 0:
+            raise ParameterError(f"used_after must be a non-negative int, got {used_after!r}")
+        return self._add(Node("bootstrap", [src], self.size_of(src), name,
+                              extra={"scale": int(scale), "prescale": prescale, "used_after": int(used_after)}))
+
     def add(self, a: int, b: int, name: str = "") -> int:
         if self.size_of(a) != self.size_of(b):
             raise ParameterError(f"{name or 'add'}: cannot add vectors of {self.size_of(a)} and {self.size_of(b)}")
@@ -149,6 +180,8 @@ class Graph:
                 used.append(before + depth_of(node.coeffs, "chebyshev", node.domain))
             elif node.op == "add":
                 used.append(before)
+            elif node.op == "bootstrap":
+                used.append(int(node.extra["used_after"]))
             else:
                 raise ParameterError(f"node {node.name!r} ({node.function}) is not approximated yet: calibrate first")
         return used
@@ -169,9 +202,10 @@ class Graph:
         if X.ndim != 2 or X.shape[1] != self.input_size:
             raise ParameterError(f"expected rows of {self.input_size} values, got shape {X.shape}")
         values: List[np.ndarray] = []
+        Xg = self.gather_input(X)
 
         def get(ref):
-            return X if ref == -1 else values[ref]
+            return Xg if ref == -1 else values[ref]
 
         for node in self.nodes:
             x = get(node.inputs[0])
@@ -184,9 +218,11 @@ class Graph:
                 y = C.chebval((2 * x - a - b) / (b - a), node.coeffs)
             elif node.op == "act":
                 y = np.asarray(FUNCTIONS[node.function](x.ravel()), dtype=np.float64).reshape(x.shape)
+            elif node.op == "bootstrap":   # the value itself (the producer divided it when folded)
+                y = x * node.extra["scale"] if node.extra["prescale"] == "folded" else x.copy()
             else:
                 y = x + get(node.inputs[1])
             values.append(y)
         if trace is not None:
             trace.extend(values)
-        return values[-1] if values else X.copy()
+        return values[-1] if values else Xg.copy()

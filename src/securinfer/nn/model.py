@@ -32,11 +32,12 @@ import numpy as np
 from .._archive import ARCHIVE_ERRORS, read_npz
 from .._lru import LRU
 from ..context import Context
+from ..parameters import max_secure_modulus_bits
 from ..errors import ContextMismatchError, ParameterError, SerializationError
 from ..servable import register, store
 from .client import Client
 from .graph import Graph
-from .packing import Layout, prepare_slots, run_features, run_slots
+from .packing import Layout, checked_fold, prepare_slots, run_features, run_slots
 from .planner import estimate_cost
 from .ranges import InputRanges
 
@@ -73,6 +74,9 @@ class EncryptedModel:
         if input_ranges is not None and input_ranges.features != graph.input_size:
             raise ParameterError(f"input ranges for {input_ranges.features} features; the model takes "
                                  f"{graph.input_size}")
+        for node in graph.nodes:
+            if "fold" in node.extra:
+                checked_fold(node, layout)
         self._cache = LRU(_CACHE_SIZE)       # prepared weights by context parameters
         self._lock = threading.Lock()
         self._rotations = rotations
@@ -92,6 +96,11 @@ class EncryptedModel:
     def output_layout(self) -> Layout:
         return Layout(self.layout.packing, self.graph.output_size, self.layout.slots, self.layout.stride)
 
+    @property
+    def bootstraps(self) -> int:
+        """Bootstraps the plan runs per ciphertext (placed by the compiler)."""
+        return sum(node.op == "bootstrap" for node in self.graph.nodes)
+
     def required_rotations(self) -> List[int]:
         """The rotation steps the server uses (none for the feature packing)."""
         return list(self._rotations)
@@ -105,9 +114,12 @@ class EncryptedModel:
         inputs["shape"] = list(self.input_shape)
         if self.ranges_recorded:
             inputs["ranges"] = self.input_ranges.to_dict() if self.input_ranges is not None else None
-        return {"kind": "model", "name": self.name, "context": dict(self.parameters),
-                "rotations": self.required_rotations(), "inputs": inputs, "outputs": outputs,
-                "depth": self.depth}
+        out = {"kind": "model", "name": self.name, "context": dict(self.parameters),
+               "rotations": self.required_rotations(), "inputs": inputs, "outputs": outputs,
+               "depth": self.depth}
+        if self.bootstraps:
+            out["bootstraps"] = self.bootstraps     # the client makes the bootstrapping keys too
+        return out
 
     # ------------------------------------------------------------------ client side (from describe())
     def _client(self) -> Client:
@@ -139,7 +151,8 @@ class EncryptedModel:
     def _check_context(self, ctx: Context) -> None:
         p = self.parameters
         if ctx.poly_degree != p["poly_degree"] or ctx.coeff_bits != list(p["coeff_bits"]) or \
-                round(np.log2(ctx.scale)) != p["scale_bits"]:
+                round(np.log2(ctx.parameters.scale)) != p["scale_bits"]:   # the nominal scale (a bootstrap
+            # chain's top level has its own)
             raise ContextMismatchError(f"the ciphertexts' parameters ({ctx!r}) are not the model's {p}")
 
     def prepared(self, ctx: Context):
@@ -168,18 +181,37 @@ class EncryptedModel:
     def _plan_rotations(self) -> List[int]:
         if self.packing == "features":
             return []
-        ctx = Context.for_planning(**self.parameters)   # encodes the diagonals; no key is made
+        p = self.parameters
+        secure = sum(p["coeff_bits"]) <= max_secure_modulus_bits(p["poly_degree"])
+        with warnings.catch_warnings():   # test parameters (compiled with security=None): planning only, no key;
+            warnings.simplefilter("ignore")   # a client still refuses them (its own 128-bit check)
+            ctx = Context.for_planning(**p, security="128" if secure else None)   # encodes the diagonals
         steps = set()
-        for lt, _ in self.prepared(ctx).values():
+        for lt, _, folds in self.prepared(ctx).values():
             steps.update(lt.required_rotations())
+            steps.update(folds)
         return sorted(steps)
 
     # ------------------------------------------------------------------ plaintext tools
     def simulate(self, X) -> np.ndarray:
         """The same plan (same approximations) on plaintext numpy rows: what
-        the encrypted run returns, up to CKKS noise."""
+        the encrypted run returns, up to CKKS noise. Warns when a value
+        entering a bootstrap leaves [-1, 1] (where bootstrapping fails)."""
         X = np.asarray(X, dtype=np.float64)
-        return self.graph.run(X.reshape(X.shape[0], -1) if X.ndim > 1 else X.reshape(1, -1))
+        trace: list = []
+        out = self.graph.run(X.reshape(X.shape[0], -1) if X.ndim > 1 else X.reshape(1, -1), trace=trace)
+        for i, node in enumerate(self.graph.nodes):   # a bootstrap fails silently outside [-1, 1]
+            if node.op != "bootstrap":
+                continue
+            entering = trace[node.inputs[0]] if node.inputs[0] >= 0 else X
+            if node.extra["prescale"] == "multiply":
+                entering = entering / node.extra["scale"]
+            peak = float(np.max(np.abs(entering)))
+            if not peak <= 1.0:                            # NaN too (values overflowed)
+                warnings.warn(f"node {i} ({node.name}): a value of {peak:.3g} enters the bootstrap (it needs [-1, 1]); "
+                              "the encrypted run would be wrong for these rows: calibrate on rows like them",
+                              UserWarning, stacklevel=2)
+        return out
 
     def cost(self) -> dict:
         """Operation counts and a rough server latency per batch unit."""
@@ -221,11 +253,24 @@ class EncryptedModel:
                     if node.extra.get("box_inside") is not None:
                         extra += "; input box: " + ("inside" if node.extra["box_inside"] else
                                                     "not inside (bound [{:.3g}, {:.3g}])".format(*node.extra["box_range"]))
+            if node.op == "affine" and node.extra.get("packing") == "im2col":
+                extra += "  im2col windows (client-side layout)"
+            if node.op == "affine" and "fold" in node.extra:
+                extra += "  partial sums {1} x {0} slots, folded by {2} rotations".format(
+                    *node.extra["fold"], int(node.extra["fold"][1]).bit_length() - 1)
+            if node.op == "bootstrap":
+                extra = (f"  values / {node.extra['scale']} ({node.extra['prescale']}) while refreshed, "
+                         f"back to level {top - depths[i]}")
             lines.append(f"  {i:>3} {node.op:<7} {node.size:>6} {top - depths[i]:>5}  {node.name}{extra}")
         keys = self.key_bytes()
         cost = self.cost()
+        if self.bootstraps:
+            lines.append(f"  bootstraps: {self.bootstraps} per ciphertext, placed by the compiler "
+                         f"({self.info.get('placement', 'given')}); each brings a value back to level "
+                         f"{top - max(d for d, n in zip(depths, self.graph.nodes) if n.op == 'bootstrap')}")
         lines += [f"  depth {self.depth}; parameters N={p['poly_degree']} coeff_bits={p['coeff_bits']} "
-                  f"scale=2^{p['scale_bits']} special_primes={p['special_primes']} (128-bit secure)",
+                  f"scale=2^{p['scale_bits']} special_primes={p['special_primes']} "
+                  f"({'128-bit secure' if sum(p['coeff_bits']) <= max_secure_modulus_bits(p['poly_degree']) else 'NOT secure: test parameters'})",
                   f"  rotations: {len(self._rotations)} keys; ciphertext products {cost['ct_products']}, "
                   f"scalar products {cost['scalar_products']}, plaintext products {cost['plain_products']}, "
                   f"rotations {cost['rotations']}",
@@ -279,6 +324,9 @@ class EncryptedModel:
                 if plan.get("kind") != cls.kind:
                     raise SerializationError(f"this file holds a {plan.get('kind')!r}, not a {cls.kind!r}")
             graph = Graph(int(plan["input_size"]))
+            layout = Layout.from_dict(plan["layout"])
+            if layout.gather:
+                graph.input_gather = np.array(layout.gather, dtype=np.int64)
             for i, entry in enumerate(plan["nodes"]):
                 op, inputs, name = entry["op"], [int(r) for r in entry["inputs"]], str(entry["name"])
                 if op == "affine":
@@ -290,12 +338,17 @@ class EncryptedModel:
                                function=str(entry["function"]), error=float(entry["error"]))
                 elif op == "add":
                     graph.add(inputs[0], inputs[1], name=name)
+                elif op == "bootstrap":
+                    extra = entry.get("extra") or {}
+                    try:
+                        graph.bootstrap(inputs[0], extra["scale"], extra["prescale"], extra["used_after"], name=name)
+                    except (KeyError, ParameterError) as e:
+                        raise SerializationError(f"node {i}: bad bootstrap: {e}") from None
                 else:
                     raise SerializationError(f"unknown operation {op!r} in the plan")
                 graph.nodes[-1].extra = dict(entry.get("extra") or {})
                 if graph.nodes[-1].size != int(entry["size"]):
                     raise SerializationError(f"node {i}: size does not match its weights")
-            layout = Layout.from_dict(plan["layout"])
             if layout.features != graph.input_size:
                 raise SerializationError("the layout does not match the plan")
             params = plan["parameters"]

@@ -24,15 +24,16 @@ Example:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import List
+from typing import List, Tuple
 
 import numpy as np
 
 from ..errors import ParameterError
 from ..linalg import LinearTransform, combine
 from ..linalg.polynomial import polyval
+from .fold_sum import fold_steps, partial_matrix
 
-__all__ = ["Layout", "prepare_slots", "run_features", "run_slots", "PACKINGS"]
+__all__ = ["Layout", "prepare_slots", "run_features", "run_slots", "PACKINGS", "checked_fold"]
 
 PACKINGS = ("features", "slots")
 
@@ -45,6 +46,14 @@ class Layout:
     features: int
     slots: int
     stride: int = 0   # "slots" packing: slots per input
+    # "slots" packing: the client writes feature gather[j] in slot j of each input's
+    # block (-1: zero), e.g. im2col windows of a first convolution; () writes the features as they are.
+    gather: Tuple[int, ...] = ()
+
+    @property
+    def width(self) -> int:
+        """Slots one input's vector occupies before the first layer."""
+        return len(self.gather) if self.gather else self.features
 
     @property
     def per_ciphertext(self) -> int:
@@ -53,6 +62,9 @@ class Layout:
 
     def to_dict(self) -> dict:
         d = asdict(self)
+        d["gather"] = list(self.gather)
+        if not self.gather:
+            del d["gather"]
         d["per_ciphertext"] = self.per_ciphertext
         d["ciphertexts_per_group"] = self.features if self.packing == "features" else 1
         return d
@@ -60,13 +72,16 @@ class Layout:
     @classmethod
     def from_dict(cls, d: dict) -> "Layout":
         try:
-            layout = cls(str(d["packing"]), int(d["features"]), int(d["slots"]), int(d.get("stride", 0)))
+            gather = tuple(int(j) for j in (d.get("gather") or ()))
+            layout = cls(str(d["packing"]), int(d["features"]), int(d["slots"]), int(d.get("stride", 0)), gather)
         except (KeyError, TypeError, ValueError) as e:
             raise ParameterError(f"bad layout description: {e}") from None
         if layout.packing not in PACKINGS or layout.features < 1 or layout.slots < 1:
             raise ParameterError(f"bad layout description: {d}")
-        if layout.packing == "slots" and not layout.features <= layout.stride <= layout.slots:
+        if layout.packing == "slots" and not layout.width <= layout.stride <= layout.slots:
             raise ParameterError(f"bad layout description: stride {layout.stride}")
+        if gather and (layout.packing != "slots" or min(gather) < -1 or max(gather) >= layout.features):
+            raise ParameterError("bad layout description: gather indices must lie in [-1, features) (slot packing)")
         return layout
 
     # ------------------------------------------------------------------ client side
@@ -89,9 +104,13 @@ class Layout:
             if self.packing == "features":
                 out.extend(ctx.encrypt(np.ascontiguousarray(chunk[:, i])) for i in range(self.features))
             else:
+                if self.gather:   # the client's own rearrangement: no weight is involved
+                    index = np.array(self.gather)
+                    chunk = np.concatenate([chunk, np.zeros((chunk.shape[0], 1))], axis=1)
+                    chunk = chunk[:, np.where(index < 0, self.features, index)]
                 vec = np.zeros(chunk.shape[0] * self.stride)
                 for b, row in enumerate(chunk):
-                    vec[b * self.stride: b * self.stride + self.features] = row
+                    vec[b * self.stride: b * self.stride + row.size] = row
                 out.append(ctx.encrypt(vec))
         return out
 
@@ -144,6 +163,12 @@ def _run(graph, inputs, affine, elementwise):
 def _elementwise(node, c):
     if node.op == "square":
         return c.square()
+    if node.op == "bootstrap":   # values in [-1/2, 1/2] while refreshed (securinfer.nn.placement)
+        scale = int(node.extra["scale"])
+        if node.extra["prescale"] == "multiply" and scale > 1:
+            c = c * (1.0 / scale)
+        c = c.bootstrap()
+        return c * scale if scale > 1 else c   # an integer product: no level
     return polyval(c, node.coeffs, "chebyshev", node.domain)
 
 
@@ -163,6 +188,21 @@ def run_features(graph, cts) -> list:
     return out
 
 
+def checked_fold(node, layout: Layout):
+    """``(step, copies)`` of a folded affine node, checked (a model file may be tampered with)."""
+    if layout.packing != "slots" or layout.per_ciphertext != 1 or layout.stride != layout.slots:
+        raise ParameterError(f"{node.name}: a folded layer needs one input per ciphertext spanning every slot")
+    try:
+        step, copies = (int(v) for v in node.extra["fold"])
+        rows = node.weight.shape[0]
+        if step < node.size or copies < 2 or copies & (copies - 1) or step * copies > layout.slots or \
+                copies * step < rows + step - 1:
+            raise ValueError(f"step {step}, copies {copies}")
+    except (TypeError, ValueError) as e:
+        raise ParameterError(f"{node.name}: bad fold {node.extra['fold']!r}: {e}") from None
+    return step, copies
+
+
 def prepare_slots(graph, ctx, layout: Layout) -> dict:
     """Each affine node's batched LinearTransform (encoded at the level its
     input arrives at) and its bias tiled over the inputs of a ciphertext."""
@@ -174,12 +214,17 @@ def prepare_slots(graph, ctx, layout: Layout) -> dict:
             continue
         src = node.inputs[0]
         level = ctx.max_level - (depths[src] if src >= 0 else 0)
-        lt = LinearTransform(ctx, node.weight, level, batch=per, stride=layout.stride)
+        steps: List[int] = []
+        weight = node.weight
+        if "fold" in node.extra:        # partial sums s slots apart, added by rotations (securinfer.nn.fold_sum)
+            step, copies = checked_fold(node, layout)
+            weight, steps = partial_matrix(weight, step, copies), fold_steps(step, copies)
+        lt = LinearTransform(ctx, weight, level, batch=per, stride=layout.stride)
         bias = np.zeros(per * layout.stride)
         if np.any(node.bias):
             for b in range(per):
                 bias[b * layout.stride: b * layout.stride + node.size] = node.bias
-        prepared[i] = (lt, bias if np.any(node.bias) else None)
+        prepared[i] = (lt, bias if np.any(node.bias) else None, steps)
     return prepared
 
 
@@ -193,10 +238,12 @@ def run_slots(graph, prepared, layout: Layout, cts) -> list:
     sizes = [c.size for c in cts]
 
     def affine(i, node, x):
-        lt, bias = prepared[i]
+        lt, bias, steps = prepared[i]
         out = []
         for c, size in zip(x, sizes):
             y = lt.apply(c)                    # a batched transform keeps the input count (blocks)
+            for step in steps:                 # every slot is this input's: the partial sums stay inside it
+                y = y + y.rotate(step)
             if y.size != size:
                 raise ParameterError(f"a batched layer returned {y.size} slots for an input of {size}")
             out.append(y + bias[:size] if bias is not None else y)

@@ -21,14 +21,18 @@ Example:
 from __future__ import annotations
 
 import math
+
+import numpy as np
 from typing import Optional, Sequence, Tuple
 
 from ..context import Context
 from ..parameters import max_secure_modulus_bits
 from ..errors import ParameterError
+from .fold_sum import fold_steps
 from .packing import Layout
 
-__all__ = ["choose_parameters", "choose_layout", "estimate_cost", "min_scale_bits", "HEADROOM_BITS"]
+__all__ = ["choose_parameters", "choose_layout", "estimate_cost", "min_scale_bits", "HEADROOM_BITS",
+           "transform_cost", "bsgs_rotations", "slot_plan_cost", "best_fold", "plan_folds"]
 
 HEADROOM_BITS = 10
 _DEGREES = (4096, 8192, 16384, 32768, 65536)
@@ -88,7 +92,7 @@ def min_scale_bits(graph) -> int:
 def choose_layout(graph, slots: int, packing: str = "auto", batch_size: Optional[int] = None) -> Layout:
     """The slot packing for small batches (``batch_size`` inputs fit in one
     ciphertext), else the feature packing."""
-    stride = max([graph.input_size] + [n.size for n in graph.nodes])
+    stride = max([graph.input_width] + [n.size for n in graph.nodes])
     if packing == "auto":
         fits = stride <= slots and (batch_size is not None and batch_size <= slots // stride)
         packing = "slots" if fits else "features"
@@ -97,13 +101,61 @@ def choose_layout(graph, slots: int, packing: str = "auto", batch_size: Optional
     if packing == "slots":
         if stride > slots:
             raise ParameterError(f"a layer of {stride} values does not fit {slots} slots; use packing='features'")
-        return Layout("slots", graph.input_size, slots, stride)
+        gather = () if graph.input_gather is None else tuple(int(j) for j in graph.input_gather)
+        return Layout("slots", graph.input_size, slots, stride, gather)
     raise ParameterError("packing must be 'auto', 'features' or 'slots'")
+
+
+def bsgs_rotations(diagonals, slots: int) -> int:
+    """Rotations of a baby-step giant-step product over these diagonal
+    offsets (``r - c`` of the non-zero weights): the split ``k = g + i``,
+    ``i < n1``, with the n1 (a power of two) that minimises hoisted baby
+    steps (half the price of a full rotation) plus giant steps, as the core's
+    transform chooses it (``csrc/linalg/bsgs.h``)."""
+    d = np.unique(np.mod(np.asarray(diagonals, dtype=np.int64), slots))
+    best, rotations = None, 0
+    n1 = 1
+    while n1 <= slots:
+        babies = np.unique(d % n1)
+        giants = np.unique(d - d % n1)
+        nb, ng = babies.size - int(babies[0] == 0), giants.size - int(giants[0] == 0)
+        price = 0.5 * nb + ng
+        if best is None or price < best:
+            best, rotations = price, nb + ng
+        n1 *= 2
+    return int(rotations)
+
+
+def transform_cost(W: np.ndarray, slots: int) -> Tuple[int, int]:
+    """``(plaintext products, rotations)`` of the batched transform of ``W``
+    (slot packing): one product per non-zero diagonal ``r - c``."""
+    r, c = np.nonzero(W)
+    if r.size == 0:
+        return 0, 0
+    diagonals = np.unique(r - c)
+    return int(diagonals.size), bsgs_rotations(diagonals, slots)
+
+
+def slot_plan_cost(graph, slots: int, top_level: int) -> float:
+    """Estimated milliseconds of the affine layers of a slot-packed plan
+    (per ciphertext): what the planner compares to choose a convolution packing."""
+    depths = graph.depths()
+    ms = 0.0
+    for node in graph.nodes:
+        if node.op != "affine":
+            continue
+        src = node.inputs[0]
+        limbs = top_level - (depths[src] if src >= 0 else 0) + 1
+        products, rotations = transform_cost(node.weight, slots)
+        ms += limbs * (products * _COST_MS["plain_product"] + rotations * _COST_MS["rotation"])
+    return ms
 
 
 # Rough per-limb costs at N = 8192 in ms (one thread, AVX2), scaled by N log N.
 _COST_MS = {"scalar_product": 0.17, "combine_term": 0.02, "add": 0.02, "ct_product": 1.3,
             "rotation": 1.2, "plain_product": 0.03}
+# One whole bootstrap at N = 8192 (not per limb; docs/bootstrapping.md measured 3.4-3.8 s).
+_BOOTSTRAP_MS = 3500.0
 
 
 def estimate_cost(graph, layout: Layout, params: dict, prepared=None) -> dict:
@@ -113,7 +165,8 @@ def estimate_cost(graph, layout: Layout, params: dict, prepared=None) -> dict:
     top = len(params["coeff_bits"]) - params["special_primes"] - 1
     depths = graph.depths()
     factor = (n / 8192) * (math.log2(n) / 13)
-    counts = {"ct_products": 0, "scalar_products": 0, "plain_products": 0, "rotations": 0, "additions": 0}
+    counts = {"ct_products": 0, "scalar_products": 0, "plain_products": 0, "rotations": 0, "additions": 0,
+              "bootstraps": 0}
     ms = 0.0
     for i, node in enumerate(graph.nodes):
         src = node.inputs[0]
@@ -129,6 +182,7 @@ def estimate_cost(graph, layout: Layout, params: dict, prepared=None) -> dict:
                 lt = prepared[i][0] if prepared else None
                 diags = lt.plaintext_count if lt is not None else node.weight.shape[0] + node.size - 1
                 rots = len(lt.required_rotations()) if lt is not None else 2 * int(math.sqrt(diags))
+                rots += len(prepared[i][2]) if prepared else 0
                 counts["plain_products"] += diags
                 counts["rotations"] += rots
                 ms += diags * _COST_MS["plain_product"] * limbs + rots * _COST_MS["rotation"] * limbs
@@ -141,8 +195,59 @@ def estimate_cost(graph, layout: Layout, params: dict, prepared=None) -> dict:
             counts["ct_products"] += copies * products
             counts["scalar_products"] += copies * (degree + 1)
             ms += copies * (products * _COST_MS["ct_product"] + (degree + 1) * _COST_MS["scalar_product"]) * limbs
+        elif node.op == "bootstrap":
+            counts["bootstraps"] += copies
+            ms += copies * _BOOTSTRAP_MS
         else:
             counts["additions"] += copies
             ms += copies * _COST_MS["add"] * limbs
     counts["estimated_ms"] = round(ms * factor, 1)
     return counts
+
+
+def best_fold(W: np.ndarray, slots: int) -> Optional[Tuple[int, int]]:
+    """``(step, copies)`` whose products plus rotations (the fold's included)
+    cost less than the plain transform's, at the planner's prices, or None.
+    The diagonals counted are those of the actual partial matrix: a sparse
+    layer (a convolution on im2col windows) may keep only a handful."""
+    R, C = W.shape
+    r, c = np.nonzero(W)
+
+    def price(products, rotations):
+        return _COST_MS["plain_product"] * products + _COST_MS["rotation"] * rotations
+
+    best, choice = price(*transform_cost(W, slots)), None
+    step = C
+    while step <= slots:
+        copies = 1
+        while copies * step < R + step - 1:          # m = ceil((r - c) / step) <= (R - 1) / step
+            copies *= 2
+        if copies > 1 and copies * step <= slots:
+            m = np.maximum(0, -(-(r - c) // step))
+            diagonals = np.unique(r - c - m * step)
+            cost = price(diagonals.size, bsgs_rotations(diagonals, slots) + len(fold_steps(step, copies)))
+            if cost < best:
+                best, choice = cost, (step, copies)
+        step = step * 2 if step & (step - 1) == 0 else 1 << step.bit_length()
+    return choice
+
+
+def plan_folds(graph, slots: int):
+    """Marks (``extra["fold"] = [step, copies]``) each affine layer that a
+    fold makes cheaper and whose outputs reach exactly one affine layer
+    through squares and polynomials; the caller guarantees one input per
+    ciphertext spanning every slot."""
+    readers = graph.consumers()
+    users = {i: [j for j, n in enumerate(graph.nodes) if i in n.inputs] for i in range(len(graph.nodes))}
+    for i, node in enumerate(graph.nodes):
+        if node.op != "affine" or readers[i] != 1:
+            continue
+        j = i
+        while len(users[j]) == 1 and readers[j] == 1 and graph.nodes[users[j][0]].op in ("square", "poly"):
+            j = users[j][0]
+        if len(users[j]) != 1 or readers[j] != 1 or graph.nodes[users[j][0]].op != "affine":
+            continue
+        choice = best_fold(node.weight, slots)
+        if choice is not None:
+            node.extra["fold"] = list(choice)
+    return graph
