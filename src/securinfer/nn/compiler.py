@@ -44,6 +44,7 @@ from .sklearn_frontend import is_sklearn_estimator
 from .sklearn_frontend import lower as lower_sklearn
 from .torch_frontend import is_torch_module
 from .torch_frontend import lower as lower_torch
+from .._validation import is_int
 
 __all__ = ["compile", "MAGNITUDE_HEADROOM"]
 
@@ -130,7 +131,7 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
         raise ParameterError("fold must be True or False")
     if conv_packing not in ("auto", "im2col", "matrix"):
         raise ParameterError("conv_packing must be 'auto', 'im2col' or 'matrix'")
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
+    if batch_size is not None and (not is_int(batch_size) or batch_size < 1):
         raise ParameterError("batch_size must be a positive int")
     X = _rows(calibration, graph.input_size)
     graph = fold_affine(graph)

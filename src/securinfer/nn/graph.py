@@ -37,6 +37,7 @@ from numpy.polynomial import chebyshev as C
 
 from ..errors import ParameterError
 from ..linalg.polynomial import FUNCTIONS
+from .._validation import is_int
 
 __all__ = ["Node", "Graph", "OPS"]
 
@@ -64,7 +65,7 @@ class Graph:
     """Nodes in topological order; the last node is the output."""
 
     def __init__(self, input_size: int):
-        if isinstance(input_size, bool) or not isinstance(input_size, (int, np.integer)) or input_size < 1:
+        if not is_int(input_size) or input_size < 1:
             raise ParameterError(f"input_size must be a positive int, got {input_size!r}")
         self.input_size = int(input_size)
         self.nodes: List[Node] = []
@@ -135,11 +136,11 @@ class Graph:
         ``"folded"``: the producer already did; ``"multiply"``: a scalar
         product here), multiplied by the integer ``scale`` after; the value
         then has ``used_after`` levels used (the chain's top minus the refresh)."""
-        if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale < 1:
+        if not is_int(scale) or scale < 1:
             raise ParameterError(f"bootstrap scale must be a positive int, got {scale!r}")
         if prescale not in ("folded", "multiply"):
             raise ParameterError(f"prescale must be 'folded' or 'multiply', got {prescale!r}")
-        if isinstance(used_after, bool) or not isinstance(used_after, (int, np.integer)) or used_after < 0:
+        if not is_int(used_after) or used_after < 0:
             raise ParameterError(f"used_after must be a non-negative int, got {used_after!r}")
         return self._add(Node("bootstrap", [src], self.size_of(src), name,
                               extra={"scale": int(scale), "prescale": prescale, "used_after": int(used_after)}))

@@ -30,6 +30,7 @@ from ..parameters import max_secure_modulus_bits
 from ..errors import ParameterError
 from .fold_sum import fold_steps
 from .packing import Layout
+from .._validation import is_int
 
 __all__ = ["choose_parameters", "choose_layout", "estimate_cost", "min_scale_bits", "HEADROOM_BITS",
            "transform_cost", "bsgs_rotations", "slot_plan_cost", "best_fold", "plan_folds"]
@@ -55,7 +56,7 @@ def choose_parameters(depth: int, precision_bits: int = 16, magnitudes: Optional
     modulus at its level. ``min_scale_bits``: a floor for the scale (deep
     polynomials need 30 bits: with smaller primes their scales drift apart
     and cost an extra level)."""
-    if isinstance(precision_bits, bool) or not isinstance(precision_bits, int) or not 10 <= precision_bits <= 50:
+    if not is_int(precision_bits) or not 10 <= precision_bits <= 50:
         raise ParameterError("precision_bits must be an int in [10, 50]")
     depth = max(1, int(depth))
     scale = max(precision_bits + HEADROOM_BITS, int(min_scale_bits))
