@@ -59,18 +59,19 @@ TEST_PARAMETERS = dict(
 
 def parameters_for_bootstrap(poly_degree: int, levels_after: int, level_budget: Sequence[int] = (3, 3),
                              scale_bits: int = 40, special_primes: int = 3, encapsulation: Optional[int] = None,
-                             q0_headroom_bits: Optional[int] = None, stc_bits: Optional[int] = None) -> dict:
+                             q0_headroom_bits: Optional[int] = None, stc_bits: Optional[int] = None,
+                             eval_mod_bits: Optional[int] = None, arcsine: bool = False) -> dict:
     """A chain for bootstrapping at ``poly_degree`` that leaves ``levels_after``
     levels of ``scale_bits`` after each bootstrap, for ``Context.create(**...)``.
 
     From the bottom: q0 of scale_bits + headroom bits (default 7 at N = 2^12
-    down to 5 at 2^16: the measured optimum between the sine's cubic error,
+    down to 5 at 2^16, with encapsulation 10 down to 8: the measured optimum between the sine's cubic error,
     which grows with the headroom's inverse, and EvalMod's noise, which the
     headroom multiplies; coefficients shrink as 1/sqrt(N)), the computing
     levels, SlotsToCoeffs primes of `stc_bits` (default 60 with encapsulation:
     the canonical scales of EvalMod's last levels then stay near 2^57, worth
-    1.8 bits at N = 2^14; else scale_bits + 5, which fits the dense chain in 1747 bits) of
-    scale_bits + 5, EvalMod primes of 60 bits (its noise sets the precision),
+    1.8 bits at N = 2^14; else scale_bits + 5, which fits the dense chain in 1747 bits),
+    EvalMod primes of `eval_mod_bits` (60, or 59 with encapsulation; its noise sets the precision),
     CoeffsToSlots primes of 58 bits, then ``special_primes`` 60-bit primes.
 
     Example:
@@ -79,14 +80,24 @@ def parameters_for_bootstrap(poly_degree: int, levels_after: int, level_budget: 
         True
     """
     if q0_headroom_bits is None:
-        q0_headroom_bits = int(round(7 - (math.log2(poly_degree) - 12) / 2))
+        # With encapsulation EvalMod has no double angles to amplify noise, so
+        # the optimum moves up (measured at N = 2^13, 2^14: 18.9 bits at 5,
+        # 22.4 at 8 to 11 for 2^13; 20.6 at 6, 20.8 at 8 and 10 for 2^14).
+        top = 10 if encapsulation is not None else 7
+        q0_headroom_bits = int(round(top - (math.log2(poly_degree) - 12) / 2))
     if stc_bits is None:
         stc_bits = 60 if encapsulation is not None else scale_bits + 5
+    if eval_mod_bits is None:
+        # 59, not 60, with encapsulation: a key-switching digit of seven EvalMod
+        # primes then stays 2^7 below the special primes' product P, and the
+        # key switches at the top level (the switch back, CoeffsToSlots'
+        # rotations) lose their D/P ~ 1 noise: 22.4 -> 23.4 bits at N = 2^13.
+        eval_mod_bits = 59 if encapsulation is not None else 60
     k_range = modular_range(poly_degree, encapsulation)
     r = _fewest_levels(k_range)
     coeffs, _ = _cosine_series(k_range, r)
-    em = _chebyshev_depth(len(coeffs) - 1) + r
-    bits = ([scale_bits + q0_headroom_bits] + [scale_bits] * levels_after + [stc_bits] * level_budget[1] + [60] * em
+    em = _chebyshev_depth(len(coeffs) - 1) + r + (_chebyshev_depth(len(_ARCSINE_SERIES) - 1) if arcsine else 0)
+    bits = ([scale_bits + q0_headroom_bits] + [scale_bits] * levels_after + [stc_bits] * level_budget[1] + [eval_mod_bits] * em
             + [58] * level_budget[0] + [60] * special_primes)
     return dict(poly_degree=poly_degree, coeff_bits=bits, scale_bits=scale_bits, special_primes=special_primes)
 
@@ -235,6 +246,9 @@ def modular_range(poly_degree: int, hamming_weight: Optional[int] = None,
     return k
 
 
+# y + y^3 / 6 in the Chebyshev basis on [-1, 1] (y^3 = (T3 + 3 T1) / 4).
+_ARCSINE_SERIES = (0.0, 1.0 + 1.0 / 8.0, 0.0, 1.0 / 24.0)
+
 _SERIES_TOLERANCE = 2.0 ** -44  # below the evaluation's own noise (scales ~2^56)
 
 
@@ -316,7 +330,7 @@ class Bootstrapper:
 
     def __init__(self, core_context, level_budget: Sequence[int] = (3, 3), k_range: Optional[int] = None,
                  double_angles: Optional[int] = None, slots: Optional[int] = None,
-                 encapsulation: Optional[int] = None, keep_plaintexts: bool = True):
+                 encapsulation: Optional[int] = None, keep_plaintexts: bool = True, arcsine: bool = False):
         self._ctx = core_context
         # Hamming weight of the ephemeral sparse secret (None: no encapsulation).
         self.encapsulation = None if encapsulation is None else int(encapsulation)
@@ -339,6 +353,13 @@ class Bootstrapper:
             raise ParameterError(f"no cosine series of degree <= 255 reaches 2^-44 with {self.double_angles} "
                                  f"double angles for K = {self.k_range}; use more double angles")
         em_depth = _chebyshev_depth(len(self.series) - 1) + self.double_angles
+        # The arcsine correction: EvalMod gives y = sin(2 pi e) for e = (t mod
+        # q0) / q0; y + y^3 / 6 is 2 pi e up to (3/40) y^5 instead of y^3 / 6:
+        # inputs whose coefficients are large against q0 / Delta (constant
+        # vectors near 1, say) keep their precision. Two more levels.
+        self.arcsine = bool(arcsine)
+        if self.arcsine:
+            em_depth += _chebyshev_depth(len(_ARCSINE_SERIES) - 1)
         self.eval_mod_depth = em_depth
         cts_budget, stc_budget = int(level_budget[0]), int(level_budget[1])
         top = core_context.max_level
@@ -409,7 +430,22 @@ class Bootstrapper:
             x = t.apply(keys, x)
         return x
 
-    def eval_mod(self, keys, ct):
+    @property
+    def folds_input_scale(self) -> bool:
+        """Whether EvalMod ends in a polynomial linear in its coefficients
+        (no double angle last), so an input scale other than the canonical
+        one is corrected there, for free, and the output lands exactly on its
+        level's canonical scale."""
+        return self.arcsine or self.double_angles == 0
+
+    def eval_mod(self, keys, ct, factor: float = 1.0):
+        """EvalMod (and the arcsine correction), times `factor` when
+        folds_input_scale (ignored otherwise)."""
+        if self.arcsine:
+            y = _boot.eval_mod(keys, ct, list(self.series), self.double_angles)
+            return _boot.evaluate_chebyshev(keys, y, [c * factor for c in _ARCSINE_SERIES])
+        if self.double_angles == 0:
+            return _boot.eval_mod(keys, ct, [c * factor for c in self.series], 0)
         return _boot.eval_mod(keys, ct, list(self.series), self.double_angles)
 
     def slots_to_coeffs(self, keys, ct):
@@ -430,17 +466,22 @@ class Bootstrapper:
         if ct.level > 0:
             # To level 0 at its canonical scale (the scale the transforms assume).
             ct = _boot.adjust_to(ct, 0, self._input_scale)
-        # Exact bookkeeping for an input scale other than the canonical one.
+        # An input scale other than the canonical one (ratio r) leaves r m in
+        # the slots: EvalMod multiplies by 1 / r where it can (then the output
+        # scale is canonical, and stays so through later products: a scale
+        # off by r becomes r^2 off after a squaring, r^(2^k) after k), else
+        # the output's scale is relabelled by r (exact values, scale off by r).
         ratio = ct.scale / self._input_scale
+        fold = self.folds_input_scale
         w = self.coeffs_to_slots(keys, ct, encapsulation_keys)
         wc = _ckks.conjugate(keys, w)
         re = _ckks.add(w, wc)
         im = _boot.multiply_by_i(_ckks.sub(w, wc), True)
-        re = self.eval_mod(keys, re)
-        im = self.eval_mod(keys, im)
+        re = self.eval_mod(keys, re, 1.0 / ratio)
+        im = self.eval_mod(keys, im, 1.0 / ratio)
         y = _ckks.add(re, _boot.multiply_by_i(im, False))
         out = self.slots_to_coeffs(keys, y)
-        return _boot.with_scale(out, out.scale * ratio)
+        return out if fold else _boot.with_scale(out, out.scale * ratio)
 
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -468,7 +509,7 @@ def bootstrapper_for(context, slots: Optional[int] = None) -> Bootstrapper:
 
 def prepare(context, slots: Optional[int] = None, level_budget: Sequence[int] = (3, 3),
             encapsulation: Optional[int] = None, keep_plaintexts: bool = True,
-            double_angles: Optional[int] = None) -> Bootstrapper:
+            double_angles: Optional[int] = None, arcsine: bool = False) -> Bootstrapper:
     """Prepares (or re-prepares) the context's bootstrapping for `slots` with
     another level budget, before keys are made: more CoeffsToSlots /
     SlotsToCoeffs levels mean fewer diagonals, keys and plaintexts.
@@ -480,6 +521,8 @@ def prepare(context, slots: Optional[int] = None, level_budget: Sequence[int] = 
     modulo q0 P only (docs/security.md gives the security argument).
     ``keep_plaintexts=False`` encodes the DFT diagonals at each bootstrap
     instead of holding them (3 GiB less at N = 2^16, some seconds more).
+    ``arcsine=True``: the arcsine correction after EvalMod (two levels), for
+    inputs with large encoded coefficients (near-constant vectors near 1).
 
     Example:
         >>> plan = prepare(ctx, level_budget=(4, 4)); ctx.generate_bootstrapping_keys()   # doctest: +SKIP
@@ -487,7 +530,7 @@ def prepare(context, slots: Optional[int] = None, level_budget: Sequence[int] = 
     plans = _CACHE.setdefault(context, {})
     key = context.slots if slots is None else int(slots)
     plans[key] = Bootstrapper(context._core, level_budget=level_budget, slots=key, encapsulation=encapsulation,
-                              keep_plaintexts=keep_plaintexts, double_angles=double_angles)
+                              keep_plaintexts=keep_plaintexts, double_angles=double_angles, arcsine=arcsine)
     return plans[key]
 
 

@@ -14,18 +14,6 @@ from securinfer.bootstrapping import TEST_PARAMETERS, modular_range, prepare
 from .helpers import at_level_zero
 
 
-@pytest.fixture(scope="module")
-def enc_ctx():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        params = dict(TEST_PARAMETERS)
-        params["coeff_bits"] = [50] + params["coeff_bits"][1:]  # less EvalMod noise: q0 headroom 2^10
-        ctx = si.Context.create(**params, security=None)
-    prepare(ctx, encapsulation=32)
-    ctx.generate_bootstrapping_keys()
-    return ctx
-
-
 def test_key_switch_to_the_sparse_secret_and_back_keeps_the_message(enc_ctx, rng):
     enc = _boot.encapsulation_keys(enc_ctx._keys)
     assert enc.hamming_weight == 32
