@@ -6,7 +6,7 @@
 // precision).
 //
 // The key to the sparse secret (s -> s') exists only modulo q0 p, p the first
-// special prime (about 105 bits): a sparse secret is safe only under a small
+// special prime (about 110 bits): a sparse secret is safe only under a small
 // modulus (docs/security.md), and a level-0 ciphertext, one digit q0 < p,
 // needs no more: b = -a s' + e + p s over {q0, p}, the switch a hybrid key
 // switch with the one special prime p. The key back (s' -> s) is an ordinary

@@ -44,7 +44,7 @@ from ._core import bootstrap as _boot
 from ._core import ckks as _ckks
 from .errors import LevelError, MissingKeyError, ParameterError, SecurityError
 
-__all__ = ["Bootstrapper", "bootstrapper_for", "prepare", "parameters_for_bootstrap", "TEST_PARAMETERS",
+__all__ = ["Bootstrapper", "bootstrapper_for", "prepare", "generate_keys", "parameters_for_bootstrap", "TEST_PARAMETERS",
            "special_fft_stages", "modular_range", "failure_log2", "check_encapsulation_security"]
 
 #: Small insecure parameters (use with ``security=None``) for tests: N = 2^12,
@@ -534,15 +534,19 @@ def prepare(context, slots: Optional[int] = None, level_budget: Sequence[int] = 
     return plans[key]
 
 
-def generate_keys(context, slots: Optional[Iterable[int]] = None) -> None:
+def generate_keys(context, slots: Optional[Iterable[int]] = None, full: bool = True) -> None:
     """The Galois keys bootstrapping needs (rotations + conjugation), nothing
-    more: for full slots, and for each sparse slot count in `slots`; and the
+    more: for full slots (unless ``full=False``: a context that bootstraps
+    only sparse vectors saves the full transforms' keys, 5 GiB at N = 2^16),
+    and for each sparse slot count in `slots`; and the
     encapsulation keys when the plan uses encapsulation. All of them live in
     the context's key set: public copies share them and they serialize with
     the public context."""
     if not context.has_secret_key:
         raise MissingKeyError("bootstrapping keys are made with the secret key (on the client)")
-    counts = [context.slots] + ([] if slots is None else [int(s) for s in slots])
+    counts = ([context.slots] if full else []) + ([] if slots is None else [int(s) for s in slots])
+    if not counts:
+        raise ParameterError("no slot count to make bootstrapping keys for (full=False needs slots=[...])")
     needed = set()
     weights = set()
     for count in counts:
