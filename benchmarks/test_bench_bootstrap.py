@@ -112,7 +112,7 @@ def test_bootstrap_sparse_slots_n16(benchmark):
     si.set_num_threads(1)
     ctx, _ = _context("65536-encap")
     sparse = 4096
-    plan = prepare(ctx, slots=sparse, encapsulation=32)
+    plan = prepare(ctx, slots=sparse, encapsulation=32, keep_plaintexts=False)
     generate_keys(ctx, slots=[sparse], full=False)
     z = np.random.default_rng(0).uniform(-1, 1, sparse)
     x = _level_zero(ctx, z)
