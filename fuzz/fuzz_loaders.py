@@ -11,6 +11,7 @@ Loaders (targets), each seeded from a valid N=4096 object made at start:
 
     ctx_public   Context.load(public context bytes)
     ctx_secret   Context.load(context bytes with the secret key)
+    ctx_encap    Context.load(public context bytes with bootstrapping's encapsulation keys)
     ct_seeded    Ciphertext.load(fresh symmetric ciphertext: c0 + 32-byte seed)
     ct_public    Ciphertext.load(public-key ciphertext: two full polynomials)
     ct_product   Ciphertext.load(product ciphertext, one level down)
@@ -67,10 +68,11 @@ import traceback
 
 HERE = pathlib.Path(__file__).resolve().parent
 
-TARGETS = ["ctx_public", "ctx_secret", "ct_seeded", "ct_public", "ct_product", "pickle_ctx", "pickle_ct"]
+TARGETS = ["ctx_public", "ctx_secret", "ctx_encap", "ct_seeded", "ct_public", "ct_product", "pickle_ctx", "pickle_ct"]
 SEED_OF = {  # which valid object each target mutates
     "ctx_public": "ctx_public",
     "ctx_secret": "ctx_secret",
+    "ctx_encap": "ctx_encap",
     "ct_seeded": "ct_seeded",
     "ct_public": "ct_public",
     "ct_product": "ct_product",
@@ -118,6 +120,12 @@ def make_seeds():
         "ct_public": ctx.public().encrypt(x).serialize(),
         "ct_product": (fresh * fresh).serialize(),
     }
+    # A public context with bootstrapping's encapsulation keys (own key set).
+    from securinfer._core import bootstrap as boot
+
+    enc = si.Context.create(poly_degree=4096, coeff_bits=[38, 30, 40], scale_bits=30)
+    boot.install_encapsulation_keys(enc._keys, boot.make_encapsulation_keys(enc._core, enc._keys, 32))
+    seeds["ctx_encap"] = enc.public().serialize()
     return ctx, seeds
 
 
@@ -129,7 +137,7 @@ def header_offsets(blob: bytes):
         if i < 0 or i + HEADER_SIZE > len(blob):
             return out
         version, typ = struct.unpack_from("<HH", blob, i + 4)
-        if version == FORMAT_VERSION and 1 <= typ <= 8:
+        if version == FORMAT_VERSION and 1 <= typ <= 9:
             out.append(i)
         start = i + 1
 
@@ -356,7 +364,7 @@ class Harness:
     def run(self, target: str, data: bytes) -> bool:
         """True when the input loaded. Raises SecurinferError (expected) or anything else (a finding)."""
         si = self.si
-        if target in ("ctx_public", "ctx_secret"):
+        if target in ("ctx_public", "ctx_secret", "ctx_encap"):
             c = si.Context.load(data)
             self.use_context(c)
         elif target.startswith("ct_"):

@@ -7,6 +7,7 @@
 #include <pybind11/stl.h>
 
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "bindings/bindings.h"
@@ -80,6 +81,17 @@ void register_bootstrap(py::module_& parent) {
       .def_property_readonly("byte_size", &ckks::EncapsulationKeys::byte_size);
   m.def("make_encapsulation_keys", &ckks::make_encapsulation_keys, py::arg("context"), py::arg("keys"),
         py::arg("hamming_weight") = 32, Release());
+  // Kept in the key set (shared by its public copies, serialized with the
+  // context): a server loaded from public bytes has them.
+  m.def("install_encapsulation_keys", [](KeySet& keys, const ckks::EncapsulationKeys& enc) {
+    SECURINFER_CHECK(enc.key_id == keys.key_id(), ContextMismatchError, "encapsulation keys belong to other keys");
+    keys.set_encapsulation_keys(std::make_shared<const ckks::EncapsulationKeys>(enc));
+  }, py::arg("keys"), py::arg("encapsulation"));
+  m.def("encapsulation_keys", [](const KeySet& keys) -> std::optional<ckks::EncapsulationKeys> {
+    auto enc = keys.encapsulation_keys();
+    if (!enc) return std::nullopt;
+    return *enc;
+  }, py::arg("keys"));
   m.def("switch_to_sparse", &ckks::switch_to_sparse, Release());
   m.def("switch_from_sparse", &ckks::switch_from_sparse, Release());
 

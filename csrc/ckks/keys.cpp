@@ -176,7 +176,8 @@ std::size_t KeySet::galois_byte_size() const {
 
 KeySet KeySet::from_parts(const ContextPtr& context, std::uint64_t key_id, std::shared_ptr<const SecretKey> secret,
                           std::shared_ptr<const PublicKey> public_key, std::shared_ptr<const KeySwitchKey> relin,
-                          std::map<std::uint64_t, std::shared_ptr<const KeySwitchKey>> galois) {
+                          std::map<std::uint64_t, std::shared_ptr<const KeySwitchKey>> galois,
+                          std::shared_ptr<const EncapsulationKeys> encapsulation) {
   KeySet keys;
   keys.key_id_ = key_id;
   keys.context_ = context;
@@ -184,7 +185,18 @@ KeySet KeySet::from_parts(const ContextPtr& context, std::uint64_t key_id, std::
   keys.public_ = std::move(public_key);
   keys.relin_ = std::move(relin);
   keys.galois_->keys = std::move(galois);
+  keys.galois_->encapsulation = std::move(encapsulation);
   return keys;
+}
+
+std::shared_ptr<const EncapsulationKeys> KeySet::encapsulation_keys() const {
+  std::lock_guard<std::mutex> lock(galois_->mutex);
+  return galois_->encapsulation;
+}
+
+void KeySet::set_encapsulation_keys(std::shared_ptr<const EncapsulationKeys> keys) {
+  std::lock_guard<std::mutex> lock(galois_->mutex);
+  galois_->encapsulation = std::move(keys);
 }
 
 std::map<std::uint64_t, std::shared_ptr<const KeySwitchKey>> KeySet::galois_keys() const {

@@ -49,6 +49,8 @@ struct KeySwitchKey {
   }
 };
 
+struct EncapsulationKeys;  // bootstrap_encapsulation.h
+
 class KeySet {
  public:
   // A fresh secret key with its public and relinearisation keys.
@@ -56,7 +58,8 @@ class KeySet {
   // Reassembles a key set read from bytes (secret may be null).
   static KeySet from_parts(const ContextPtr& context, std::uint64_t key_id, std::shared_ptr<const SecretKey> secret,
                            std::shared_ptr<const PublicKey> public_key, std::shared_ptr<const KeySwitchKey> relin,
-                           std::map<std::uint64_t, std::shared_ptr<const KeySwitchKey>> galois);
+                           std::map<std::uint64_t, std::shared_ptr<const KeySwitchKey>> galois,
+                           std::shared_ptr<const EncapsulationKeys> encapsulation = nullptr);
   std::map<std::uint64_t, std::shared_ptr<const KeySwitchKey>> galois_keys() const;
 
   std::uint64_t key_id() const { return key_id_; }
@@ -79,6 +82,10 @@ class KeySet {
   // evaluate with this key set.
   void add_galois_key(const ContextPtr& context, std::uint64_t galois_element);
   std::size_t galois_byte_size() const;
+  // Bootstrapping's sparse-secret encapsulation keys (public material, shared
+  // by copies of the set like the Galois keys); null when none were made.
+  std::shared_ptr<const EncapsulationKeys> encapsulation_keys() const;
+  void set_encapsulation_keys(std::shared_ptr<const EncapsulationKeys> keys);
 
   // The same evaluation keys, sharing their memory, without the secret key.
   KeySet without_secret() const;
@@ -93,6 +100,7 @@ class KeySet {
   struct GaloisStore {
     std::mutex mutex;
     std::map<std::uint64_t, std::shared_ptr<const KeySwitchKey>> keys;
+    std::shared_ptr<const EncapsulationKeys> encapsulation;
   };
   std::shared_ptr<GaloisStore> galois_ = std::make_shared<GaloisStore>();
 };

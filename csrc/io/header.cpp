@@ -17,6 +17,7 @@ const char* object_name(ObjectType type) {
     case ObjectType::secret_key: return "secret key";
     case ObjectType::ciphertext: return "ciphertext";
     case ObjectType::context: return "context";
+    case ObjectType::encapsulation_keys: return "encapsulation keys";
   }
   return "unknown object";
 }

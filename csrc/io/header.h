@@ -38,12 +38,14 @@ enum class ObjectType : std::uint16_t {
   secret_key = 5,
   ciphertext = 7,
   context = 8,
+  encapsulation_keys = 9,  // bootstrapping's sparse-secret switching keys (in a context)
 };
 
 constexpr std::uint32_t kFlagSeeded = 1;       // ciphertext: c1 stored as a seed
 constexpr std::uint32_t kFlagHasSecret = 2;    // context: carries the secret key
 constexpr std::uint32_t kFlagOverSpecial = 4;  // public key: over the special primes too
-constexpr std::uint32_t kKnownFlags = kFlagSeeded | kFlagHasSecret | kFlagOverSpecial;
+constexpr std::uint32_t kFlagHasEncapsulation = 8;  // context: carries encapsulation keys (after the Galois keys)
+constexpr std::uint32_t kKnownFlags = kFlagSeeded | kFlagHasSecret | kFlagOverSpecial | kFlagHasEncapsulation;
 
 struct Header {
   ObjectType type;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "io/bit_packing.h"
+#include "ckks/bootstrap_encapsulation.h"
 #include "ckks/slot_layout.h"
 #include "io/header.h"
 #include "ring/rns_ops.h"
@@ -141,6 +142,51 @@ std::shared_ptr<KeySwitchKey> read_switch_key_payload(ByteReader& r, const Conte
   return key;
 }
 
+// --------------------------------------------------------------- encapsulation keys
+// Payload: u32 Hamming weight of the ephemeral secret; the key to it (one
+// digit over q0 and the first special prime: its seed, then b); the key back
+// as a nested switching key.
+void write_encapsulation_keys(ByteWriter& out, const Context& ctx, std::uint64_t key_id,
+                              const ckks::EncapsulationKeys& enc) {
+  const std::size_t at = begin_object(out, header_for(ObjectType::encapsulation_keys, 0, ctx.params(), key_id));
+  const std::size_t start = out.size();
+  out.put_u32(static_cast<std::uint32_t>(enc.hamming_weight));
+  const KeySwitchKey& down = *enc.to_sparse;
+  out.put_bytes(down.a_seeds[0].data(), down.a_seeds[0].size());
+  write_poly(out, down.b[0], ckks::sparse_key_primes(ctx));
+  write_switch_key(out, ObjectType::relin_key, ctx, key_id, *enc.from_sparse);
+  end_object(out, at, start);
+}
+
+std::shared_ptr<const ckks::EncapsulationKeys> read_encapsulation_keys(ByteReader& in, const Context& ctx,
+                                                                      std::uint64_t key_id) {
+  ByteReader r = open_object(in, ObjectType::encapsulation_keys, ctx.params(), key_id);
+  const std::size_t n = ctx.degree();
+  ring::PrimeList primes;
+  try {
+    primes = ckks::sparse_key_primes(ctx);
+  } catch (const ParameterError& e) {
+    throw SerializationError(std::string("encapsulation keys for unsuitable parameters: ") + e.what());
+  }
+  auto enc = std::make_shared<ckks::EncapsulationKeys>();
+  enc->key_id = key_id;
+  enc->hamming_weight = r.get_u32();
+  if (enc->hamming_weight < 1 || enc->hamming_weight > n / 2)
+    throw SerializationError("invalid Hamming weight " + std::to_string(enc->hamming_weight) +
+                             " of the encapsulation secret");
+  auto down = std::make_shared<KeySwitchKey>();
+  down->a_seeds.push_back(read_seed(r));
+  down->b.push_back(read_poly(r, primes, n));
+  ByteReader back = open_object(r, ObjectType::relin_key, ctx.params(), key_id);
+  auto from_sparse = read_switch_key_payload(back, ctx);
+  expect_consumed(back, ObjectType::encapsulation_keys);
+  expect_consumed(r, ObjectType::encapsulation_keys);
+  down->a.push_back(ckks::expand_uniform(down->a_seeds[0], primes, n));
+  enc->to_sparse = std::move(down);
+  enc->from_sparse = std::move(from_sparse);
+  return enc;
+}
+
 // The fewest bytes the keys of a context with these parameters take (public
 // key, relinearisation key, an empty Galois set, the secret key if present):
 // checked before the context is built, so that a few bytes of parameters
@@ -247,8 +293,10 @@ Bytes save_context(const Context& ctx, const KeySet& keys, bool include_secret) 
   keys.require_usable_with(ctx, keys.key_id());
   const ckks::CkksParameters& fp = ctx.params();
   const std::uint64_t id = keys.key_id();
+  const auto encapsulation = keys.encapsulation_keys();
+  const std::uint32_t flags = (include_secret ? kFlagHasSecret : 0u) | (encapsulation ? kFlagHasEncapsulation : 0u);
   ByteWriter out;
-  const std::size_t at = begin_object(out, header_for(ObjectType::context, include_secret ? kFlagHasSecret : 0u, fp, id));
+  const std::size_t at = begin_object(out, header_for(ObjectType::context, flags, fp, id));
   const std::size_t start = out.size();
   write_parameters(out, ctx.params());
   {
@@ -272,6 +320,7 @@ Bytes save_context(const Context& ctx, const KeySet& keys, bool include_secret) 
     }
     end_object(out, k, s);
   }
+  if (encapsulation) write_encapsulation_keys(out, ctx, id, *encapsulation);
   if (include_secret) {
     const std::size_t k = begin_object(out, header_for(ObjectType::secret_key, 0, fp, id));
     const std::size_t s = out.size();
@@ -288,7 +337,8 @@ std::pair<ContextPtr, KeySet> load_context(const std::uint8_t* data, std::size_t
   ByteReader r(in.get_bytes(outer.payload_size), outer.payload_size);
   if (in.remaining() != 0) throw SerializationError("unexpected bytes after the context");
   const bool has_secret = (outer.flags & kFlagHasSecret) != 0;
-  if (outer.flags & ~kFlagHasSecret) throw SerializationError("invalid context flags");
+  const bool has_encapsulation = (outer.flags & kFlagHasEncapsulation) != 0;
+  if (outer.flags & ~(kFlagHasSecret | kFlagHasEncapsulation)) throw SerializationError("invalid context flags");
   if (outer.key_id == 0) throw SerializationError("missing key id");
 
   ckks::CkksParameters params = read_parameters(r);
@@ -335,6 +385,8 @@ std::pair<ContextPtr, KeySet> load_context(const std::uint8_t* data, std::size_t
     }
     expect_consumed(k, ObjectType::galois_keys);
   }
+  std::shared_ptr<const ckks::EncapsulationKeys> encapsulation;
+  if (has_encapsulation) encapsulation = read_encapsulation_keys(r, *ctx, id);
   std::shared_ptr<const ckks::SecretKey> secret;
   if (has_secret) {
     ByteReader k = open_object(r, ObjectType::secret_key, fp, id);
@@ -344,7 +396,8 @@ std::pair<ContextPtr, KeySet> load_context(const std::uint8_t* data, std::size_t
     secret = std::move(sk);
   }
   expect_consumed(r, ObjectType::context);
-  return {ctx, KeySet::from_parts(ctx, id, std::move(secret), std::move(pk), std::move(relin), std::move(galois))};
+  return {ctx, KeySet::from_parts(ctx, id, std::move(secret), std::move(pk), std::move(relin), std::move(galois),
+                                  std::move(encapsulation))};
 }
 
 }  // namespace securinfer::io

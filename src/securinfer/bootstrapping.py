@@ -14,12 +14,12 @@ The pipeline (Cheon-Han-Kim-Kim-Song 2018, Bossuat et al. 2021), all slots::
                     q0 / (2 pi Delta): the original slots again
 
 The bit reversal of the FFT cancels between the two transforms (EvalMod acts
-slot-wise), so neither transform permutes. K bounds |I|: for a uniform
-ternary secret of Hamming weight h, I is a sum of h uniform terms, standard
-deviation sqrt((h + 1) / 12); K is set so that a coefficient falls outside
-[-K, K] with probability at most 2^-40 over the whole ciphertext (h taken
-as 2N/3 + 6 sqrt(N), above the weight of any secret but with negligible
-probability).
+slot-wise), so neither transform permutes. K bounds |I|: for a secret of
+Hamming weight h, I is within 1/2 of a sum of h independent terms uniform on
+[-1/2, 1/2]; K is the least bound that a coefficient exceeds with
+probability at most 2^-40 over the whole ciphertext, by a Chernoff bound
+(`failure_log2`; h taken as 2N/3 + 6 sqrt(N) for a uniform ternary secret,
+above its weight but with probability 2^-103).
 
 Example:
     >>> import numpy as np, securinfer as si
@@ -42,9 +42,10 @@ from numpy.polynomial import chebyshev as C
 
 from ._core import bootstrap as _boot
 from ._core import ckks as _ckks
-from .errors import LevelError, MissingKeyError, ParameterError
+from .errors import LevelError, MissingKeyError, ParameterError, SecurityError
 
-__all__ = ["Bootstrapper", "bootstrapper_for", "prepare", "parameters_for_bootstrap", "TEST_PARAMETERS", "special_fft_stages", "modular_range"]
+__all__ = ["Bootstrapper", "bootstrapper_for", "prepare", "generate_keys", "parameters_for_bootstrap", "TEST_PARAMETERS",
+           "special_fft_stages", "modular_range", "failure_log2", "check_encapsulation_security"]
 
 #: Small insecure parameters (use with ``security=None``) for tests: N = 2^12,
 #: q0 of 47 bits (2^7 above the 2^40 scale: the measured optimum between
@@ -58,18 +59,19 @@ TEST_PARAMETERS = dict(
 
 def parameters_for_bootstrap(poly_degree: int, levels_after: int, level_budget: Sequence[int] = (3, 3),
                              scale_bits: int = 40, special_primes: int = 3, encapsulation: Optional[int] = None,
-                             q0_headroom_bits: Optional[int] = None, stc_bits: Optional[int] = None) -> dict:
+                             q0_headroom_bits: Optional[int] = None, stc_bits: Optional[int] = None,
+                             eval_mod_bits: Optional[int] = None, arcsine: bool = False) -> dict:
     """A chain for bootstrapping at ``poly_degree`` that leaves ``levels_after``
     levels of ``scale_bits`` after each bootstrap, for ``Context.create(**...)``.
 
     From the bottom: q0 of scale_bits + headroom bits (default 7 at N = 2^12
-    down to 5 at 2^16: the measured optimum between the sine's cubic error,
+    down to 5 at 2^16, with encapsulation 10 down to 8: the measured optimum between the sine's cubic error,
     which grows with the headroom's inverse, and EvalMod's noise, which the
     headroom multiplies; coefficients shrink as 1/sqrt(N)), the computing
     levels, SlotsToCoeffs primes of `stc_bits` (default 60 with encapsulation:
     the canonical scales of EvalMod's last levels then stay near 2^57, worth
-    1.8 bits at N = 2^14; else scale_bits + 5, which fits the dense chain in 1747 bits) of
-    scale_bits + 5, EvalMod primes of 60 bits (its noise sets the precision),
+    1.8 bits at N = 2^14; else scale_bits + 5, which fits the dense chain in 1747 bits),
+    EvalMod primes of `eval_mod_bits` (60, or 59 with encapsulation; its noise sets the precision),
     CoeffsToSlots primes of 58 bits, then ``special_primes`` 60-bit primes.
 
     Example:
@@ -78,20 +80,53 @@ def parameters_for_bootstrap(poly_degree: int, levels_after: int, level_budget: 
         True
     """
     if q0_headroom_bits is None:
-        q0_headroom_bits = int(round(7 - (math.log2(poly_degree) - 12) / 2))
+        # With encapsulation EvalMod has no double angles to amplify noise, so
+        # the optimum moves up (measured at N = 2^13, 2^14: 18.9 bits at 5,
+        # 22.4 at 8 to 11 for 2^13; 20.6 at 6, 20.8 at 8 and 10 for 2^14).
+        top = 10 if encapsulation is not None else 7
+        q0_headroom_bits = int(round(top - (math.log2(poly_degree) - 12) / 2))
     if stc_bits is None:
         stc_bits = 60 if encapsulation is not None else scale_bits + 5
+    if eval_mod_bits is None:
+        # 59, not 60, with encapsulation: a key-switching digit of seven EvalMod
+        # primes then stays 2^7 below the special primes' product P, and the
+        # key switches at the top level (the switch back, CoeffsToSlots'
+        # rotations) lose their D/P ~ 1 noise: 22.4 -> 23.4 bits at N = 2^13.
+        eval_mod_bits = 59 if encapsulation is not None else 60
     k_range = modular_range(poly_degree, encapsulation)
-    r = _fewest_levels(k_range)
+    r = _fewest_levels(k_range, cheapest=encapsulation is not None)
     coeffs, _ = _cosine_series(k_range, r)
-    em = _chebyshev_depth(len(coeffs) - 1) + r
-    bits = ([scale_bits + q0_headroom_bits] + [scale_bits] * levels_after + [stc_bits] * level_budget[1] + [60] * em
+    em = _chebyshev_depth(len(coeffs) - 1) + r + (_chebyshev_depth(len(_ARCSINE_SERIES) - 1) if arcsine else 0)
+    bits = ([scale_bits + q0_headroom_bits] + [scale_bits] * levels_after + [stc_bits] * level_budget[1] + [eval_mod_bits] * em
             + [58] * level_budget[0] + [60] * special_primes)
     return dict(poly_degree=poly_degree, coeff_bits=bits, scale_bits=scale_bits, special_primes=special_primes)
 
 
 # Failure probability of the modular reduction (|I| > K somewhere), log2.
 _FAILURE_LOG2 = -40
+
+# Encapsulation: the largest log2(q0 p) of a key to a weight-32 ephemeral
+# secret that a published 128-bit parameter set covers, by ring degree (the
+# sets of Bossuat et al. 2022 / Lattigo, docs/security.md); larger degrees are
+# only harder. Weights below 32 and smaller degrees have no published cover.
+_EPHEMERAL_MODULUS_BITS = {32768: 152, 65536: 426}
+_EPHEMERAL_MIN_WEIGHT = 32
+
+
+def check_encapsulation_security(core_context, hamming_weight: int) -> None:
+    """SecurityError unless the key to a sparse secret of this weight is
+    covered by a published estimate (checked only while the context enforces
+    128-bit security; ``security=None`` contexts skip it, like every check)."""
+    if not core_context.enforce_security:
+        return
+    n = core_context.poly_degree
+    covered = [bits for degree, bits in _EPHEMERAL_MODULUS_BITS.items() if degree <= n]
+    bits = int(core_context.q_primes[0]).bit_length() + int(core_context.p_primes[0]).bit_length()
+    if not covered or hamming_weight < _EPHEMERAL_MIN_WEIGHT or bits > max(covered):
+        raise SecurityError(
+            f"sparse-secret encapsulation with weight {hamming_weight} at N = {n} and log2(q0 p) = {bits} is not "
+            f"covered by a published 128-bit estimate (needs N >= 32768, weight >= {_EPHEMERAL_MIN_WEIGHT}, "
+            f"log2(q0 p) <= 152 at N = 2^15 or 426 at 2^16; docs/security.md)")
 
 
 # ---------------------------------------------------------------- the DFT
@@ -161,23 +196,58 @@ def _group(stages: List[Dict[int, np.ndarray]], budget: int, n: int) -> List[Dic
 
 
 # ---------------------------------------------------------------- EvalMod
-def modular_range(poly_degree: int, hamming_weight: Optional[int] = None,
-                  failure_log2: float = _FAILURE_LOG2) -> int:
-    """K: |I| <= K for every coefficient except with probability 2^failure_log2,
-    for a uniform ternary secret (hamming_weight None) or one of that weight.
+def _weight_bound(poly_degree: int, hamming_weight: Optional[int]) -> float:
+    """The Hamming weight the bound assumes: the given one, or for a uniform
+    ternary secret 2N/3 + 6 sqrt(N), which its weight (binomial, mean 2N/3)
+    exceeds with probability at most exp(-72) < 2^-103 (Hoeffding)."""
+    return 2 * poly_degree / 3 + 6 * math.sqrt(poly_degree) if hamming_weight is None else float(hamming_weight)
+
+
+def failure_log2(poly_degree: int, hamming_weight: Optional[int], k_range: int) -> float:
+    """log2 of an upper bound on the probability that one bootstrap's modular
+    reduction fails (some |I_k| > K), for a secret of that weight (None:
+    uniform ternary).
+
+    ModRaise of (c0, c1) (centred) gives c0 + c1 s = m + q0 I, so I_k is
+    within 1/2 + |m_k| / q0 of S_k = (c1 s)_k / q0, a sum of h independent
+    terms uniform on [-1/2, 1/2] (c1 is uniform modulo q0); |I_k| > K then
+    needs |S_k| >= K + 1/2 - |m_k| / q0 >= K (|m_k| < q0 / 2 always).
+    Such a term is strictly sub-Gaussian (its moment generating function,
+    sinh(x/2)/(x/2), is at most exp(x^2/24)), so Chernoff's bound gives
+    P(|S_k| >= t) <= 2 exp(-6 t^2 / h); a union over the N coefficients at
+    t = K gives 2 N exp(-6 K^2 / h). A uniform ternary secret adds 2^-103 (its weight
+    above the assumed bound).
 
     Example:
-        >>> modular_range(4096) > 50, modular_range(65536, 32) < 20
-        (True, True)
+        >>> failure_log2(65536, 32, 15) < -40
+        True
     """
-    h = 2 * poly_degree / 3 + 6 * math.sqrt(poly_degree) if hamming_weight is None else hamming_weight
-    sigma = math.sqrt((h + 1) / 12)
-    target = 2.0 ** failure_log2 / poly_degree  # per coefficient
-    z = 1.0
-    while math.erfc(z / math.sqrt(2)) > target:
-        z += 0.01
-    return int(math.ceil(z * sigma)) + 1
+    h = _weight_bound(poly_degree, hamming_weight)
+    bound = math.log2(2 * poly_degree) - 6 * k_range ** 2 / h / math.log(2)
+    if hamming_weight is None:
+        bound = math.log2(2.0 ** bound + 2.0 ** -103)
+    return bound
 
+
+def modular_range(poly_degree: int, hamming_weight: Optional[int] = None,
+                  failure_log2_target: float = _FAILURE_LOG2) -> int:
+    """K: the least bound on |I| whose failure probability (failure_log2) is
+    at most 2^failure_log2_target, for a uniform ternary secret (hamming_weight
+    None) or one of that weight.
+
+    Example:
+        >>> modular_range(4096) > 100, modular_range(65536, 32)
+        (True, 15)
+    """
+    h = _weight_bound(poly_degree, hamming_weight)
+    k = max(1, int(math.sqrt((math.log2(2 * poly_degree) - failure_log2_target) * math.log(2) * h / 6)))
+    while failure_log2(poly_degree, hamming_weight, k) > failure_log2_target:
+        k += 1
+    return k
+
+
+# y + y^3 / 6 in the Chebyshev basis on [-1, 1] (y^3 = (T3 + 3 T1) / 4).
+_ARCSINE_SERIES = (0.0, 1.0 + 1.0 / 8.0, 0.0, 1.0 / 24.0)
 
 _SERIES_TOLERANCE = 2.0 ** -44  # below the evaluation's own noise (scales ~2^56)
 
@@ -227,17 +297,22 @@ def _chebyshev_depth(degree: int) -> int:
     return ev(degree)
 
 
-def _fewest_levels(k_range: int) -> int:
+def _fewest_levels(k_range: int, cheapest: bool = False) -> int:
     """The number of double angles r whose EvalMod (series + r) is shallowest;
-    ties go to the fewer double angles (each doubles the error)."""
+    ties go to the fewer double angles (each doubles the error), or with
+    ``cheapest`` to the lower series degree (the series dominates a
+    bootstrap's time: with encapsulation, K = 15, r = 2 and degree 63 instead
+    of r = 0 and degree 255, the same 9 levels, halve the bootstrap at
+    N = 2^14 for 0.3 bits)."""
     best = None
     for r in range(0, 13):
         coeffs, err = _cosine_series(k_range, r)
         if err > _SERIES_TOLERANCE:
             continue
         depth = _chebyshev_depth(len(coeffs) - 1) + r
-        if best is None or depth < best[0]:
-            best = (depth, r)
+        key = (depth, len(coeffs)) if cheapest else (depth,)
+        if best is None or key < best[0]:
+            best = (key, r)
     if best is None:
         raise ParameterError(f"no EvalMod plan for K = {k_range}")
     return best[1]
@@ -260,10 +335,12 @@ class Bootstrapper:
 
     def __init__(self, core_context, level_budget: Sequence[int] = (3, 3), k_range: Optional[int] = None,
                  double_angles: Optional[int] = None, slots: Optional[int] = None,
-                 encapsulation: Optional[int] = None, keep_plaintexts: bool = True):
+                 encapsulation: Optional[int] = None, keep_plaintexts: bool = True, arcsine: bool = False):
         self._ctx = core_context
         # Hamming weight of the ephemeral sparse secret (None: no encapsulation).
         self.encapsulation = None if encapsulation is None else int(encapsulation)
+        if self.encapsulation is not None:
+            check_encapsulation_security(core_context, self.encapsulation)
         n_deg, n = core_context.poly_degree, core_context.slots
         sparse = n if slots is None else int(slots)
         if sparse < 16 or sparse > n or sparse & (sparse - 1):
@@ -274,13 +351,20 @@ class Bootstrapper:
             raise ParameterError("level_budget is (CoeffsToSlots levels, SlotsToCoeffs levels), each >= 1")
         self.k_range = modular_range(n_deg, self.encapsulation) if k_range is None else int(k_range)
         if double_angles is None:
-            double_angles = _fewest_levels(self.k_range)
+            double_angles = _fewest_levels(self.k_range, cheapest=self.encapsulation is not None)
         self.double_angles = int(double_angles)
         self.series, self.series_error = _cosine_series(self.k_range, self.double_angles)
         if self.series_error > _SERIES_TOLERANCE:
             raise ParameterError(f"no cosine series of degree <= 255 reaches 2^-44 with {self.double_angles} "
                                  f"double angles for K = {self.k_range}; use more double angles")
         em_depth = _chebyshev_depth(len(self.series) - 1) + self.double_angles
+        # The arcsine correction: EvalMod gives y = sin(2 pi e) for e = (t mod
+        # q0) / q0; y + y^3 / 6 is 2 pi e up to (3/40) y^5 instead of y^3 / 6:
+        # inputs whose coefficients are large against q0 / Delta (constant
+        # vectors near 1, say) keep their precision. Two more levels.
+        self.arcsine = bool(arcsine)
+        if self.arcsine:
+            em_depth += _chebyshev_depth(len(_ARCSINE_SERIES) - 1)
         self.eval_mod_depth = em_depth
         cts_budget, stc_budget = int(level_budget[0]), int(level_budget[1])
         top = core_context.max_level
@@ -337,9 +421,10 @@ class Bootstrapper:
         bit-reversed (t the raised coefficients). With encapsulation, ModRaise
         happens under the ephemeral sparse secret."""
         if self.encapsulation is not None:
-            if encapsulation_keys is None:
-                raise MissingKeyError("this bootstrapping uses sparse-secret encapsulation and its keys are "
-                                      "absent (they are made by generate_bootstrapping_keys and do not serialize yet)")
+            if encapsulation_keys is None or encapsulation_keys.hamming_weight != self.encapsulation:
+                raise MissingKeyError("this bootstrapping uses sparse-secret encapsulation (weight "
+                                      f"{self.encapsulation}) and the context's keys lack its keys; call "
+                                      "ctx.generate_bootstrapping_keys() on the client and send its public context")
             ct = _boot.switch_to_sparse(encapsulation_keys, ct)
         x = _boot.mod_raise(ct, self._ctx.max_level, self._raise_scale)
         if self.encapsulation is not None:
@@ -350,7 +435,22 @@ class Bootstrapper:
             x = t.apply(keys, x)
         return x
 
-    def eval_mod(self, keys, ct):
+    @property
+    def folds_input_scale(self) -> bool:
+        """Whether EvalMod ends in a polynomial linear in its coefficients
+        (no double angle last), so an input scale other than the canonical
+        one is corrected there, for free, and the output lands exactly on its
+        level's canonical scale."""
+        return self.arcsine or self.double_angles == 0
+
+    def eval_mod(self, keys, ct, factor: float = 1.0):
+        """EvalMod (and the arcsine correction), times `factor` when
+        folds_input_scale (ignored otherwise)."""
+        if self.arcsine:
+            y = _boot.eval_mod(keys, ct, list(self.series), self.double_angles)
+            return _boot.evaluate_chebyshev(keys, y, [c * factor for c in _ARCSINE_SERIES])
+        if self.double_angles == 0:
+            return _boot.eval_mod(keys, ct, [c * factor for c in self.series], 0)
         return _boot.eval_mod(keys, ct, list(self.series), self.double_angles)
 
     def slots_to_coeffs(self, keys, ct):
@@ -371,46 +471,63 @@ class Bootstrapper:
         if ct.level > 0:
             # To level 0 at its canonical scale (the scale the transforms assume).
             ct = _boot.adjust_to(ct, 0, self._input_scale)
-        # Exact bookkeeping for an input scale other than the canonical one.
+        # An input scale other than the canonical one (ratio r) leaves r m in
+        # the slots: EvalMod multiplies by 1 / r where it can (then the output
+        # scale is canonical, and stays so through later products: a scale
+        # off by r becomes r^2 off after a squaring, r^(2^k) after k), else
+        # the output's scale is relabelled by r (exact values, scale off by r).
         ratio = ct.scale / self._input_scale
+        fold = self.folds_input_scale
         w = self.coeffs_to_slots(keys, ct, encapsulation_keys)
         wc = _ckks.conjugate(keys, w)
         re = _ckks.add(w, wc)
         im = _boot.multiply_by_i(_ckks.sub(w, wc), True)
-        re = self.eval_mod(keys, re)
-        im = self.eval_mod(keys, im)
+        re = self.eval_mod(keys, re, 1.0 / ratio)
+        im = self.eval_mod(keys, im, 1.0 / ratio)
         y = _ckks.add(re, _boot.multiply_by_i(im, False))
         out = self.slots_to_coeffs(keys, y)
-        return _boot.with_scale(out, out.scale * ratio)
+        return out if fold else _boot.with_scale(out, out.scale * ratio)
 
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
+def _installed_weight(context) -> Optional[int]:
+    """The Hamming weight of the encapsulation keys the context's key set
+    holds (made here, or loaded with a public context), None without them."""
+    keys = getattr(context, "_keys", None)
+    enc = None if keys is None else _boot.encapsulation_keys(keys)
+    return None if enc is None else enc.hamming_weight
+
+
 def bootstrapper_for(context, slots: Optional[int] = None) -> Bootstrapper:
     """The context's Bootstrapper for `slots` (default: all), prepared once
-    per Python context (with the level budget of `prepare`, default (3, 3))."""
+    per Python context (with the level budget of `prepare`, default (3, 3);
+    with encapsulation when the context's keys carry encapsulation keys, as a
+    server context loaded from a client's public bytes does)."""
     plans = _CACHE.setdefault(context, {})
     key = context.slots if slots is None else int(slots)
     if key not in plans:
-        plans[key] = Bootstrapper(context._core, slots=key)
+        plans[key] = Bootstrapper(context._core, slots=key, encapsulation=_installed_weight(context))
     return plans[key]
 
 
 def prepare(context, slots: Optional[int] = None, level_budget: Sequence[int] = (3, 3),
             encapsulation: Optional[int] = None, keep_plaintexts: bool = True,
-            double_angles: Optional[int] = None) -> Bootstrapper:
+            double_angles: Optional[int] = None, arcsine: bool = False) -> Bootstrapper:
     """Prepares (or re-prepares) the context's bootstrapping for `slots` with
     another level budget, before keys are made: more CoeffsToSlots /
     SlotsToCoeffs levels mean fewer diagonals, keys and plaintexts.
     ``encapsulation=32``: sparse-secret encapsulation with an ephemeral
     secret of that Hamming weight (Bossuat et al. 2022): K ~ 16 instead of
-    ~500, fewer EvalMod levels, more precision; its two keys do not
-    serialize yet (a server loaded from bytes cannot use it), and the key to
-    the ephemeral secret is exposed modulo q0 P, whose security for a
-    weight-32 secret is not yet established here (docs/bootstrapping.md).
+    ~500, fewer EvalMod levels, more precision; its two keys serialize with
+    the public context (a server loaded from those bytes bootstraps the same
+    way without calling prepare); the key to the ephemeral secret is exposed
+    modulo q0 P only (docs/security.md gives the security argument).
     ``keep_plaintexts=False`` encodes the DFT diagonals at each bootstrap
     instead of holding them (3 GiB less at N = 2^16, some seconds more).
+    ``arcsine=True``: the arcsine correction after EvalMod (two levels), for
+    inputs with large encoded coefficients (near-constant vectors near 1).
 
     Example:
         >>> plan = prepare(ctx, level_budget=(4, 4)); ctx.generate_bootstrapping_keys()   # doctest: +SKIP
@@ -418,22 +535,23 @@ def prepare(context, slots: Optional[int] = None, level_budget: Sequence[int] = 
     plans = _CACHE.setdefault(context, {})
     key = context.slots if slots is None else int(slots)
     plans[key] = Bootstrapper(context._core, level_budget=level_budget, slots=key, encapsulation=encapsulation,
-                              keep_plaintexts=keep_plaintexts, double_angles=double_angles)
+                              keep_plaintexts=keep_plaintexts, double_angles=double_angles, arcsine=arcsine)
     return plans[key]
 
 
-# Encapsulation keys by the context that made them (public material, no
-# secret). They do not serialize yet, so no other context (public() copies,
-# contexts loaded from bytes) has them.
-_ENCAPSULATION: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def generate_keys(context, slots: Optional[Iterable[int]] = None) -> None:
+def generate_keys(context, slots: Optional[Iterable[int]] = None, full: bool = True) -> None:
     """The Galois keys bootstrapping needs (rotations + conjugation), nothing
-    more: for full slots, and for each sparse slot count in `slots`."""
+    more: for full slots (unless ``full=False``: a context that bootstraps
+    only sparse vectors saves the full transforms' keys, 5 GiB at N = 2^16),
+    and for each sparse slot count in `slots`; and the
+    encapsulation keys when the plan uses encapsulation. All of them live in
+    the context's key set: public copies share them and they serialize with
+    the public context."""
     if not context.has_secret_key:
         raise MissingKeyError("bootstrapping keys are made with the secret key (on the client)")
-    counts = [context.slots] + ([] if slots is None else [int(s) for s in slots])
+    counts = ([context.slots] if full else []) + ([] if slots is None else [int(s) for s in slots])
+    if not counts:
+        raise ParameterError("no slot count to make bootstrapping keys for (full=False needs slots=[...])")
     needed = set()
     weights = set()
     for count in counts:
@@ -441,9 +559,13 @@ def generate_keys(context, slots: Optional[Iterable[int]] = None) -> None:
         needed.update(plan.galois_elements())
         if plan.encapsulation is not None:
             weights.add(plan.encapsulation)
+    if len(weights) > 1:
+        raise ParameterError(f"the plans of this context use encapsulation secrets of weights {sorted(weights)}; "
+                             "a context holds keys for one")
     for h in weights:
-        if context not in _ENCAPSULATION or _ENCAPSULATION[context].hamming_weight != h:
-            _ENCAPSULATION[context] = _boot.make_encapsulation_keys(context._core, context._keys, h)
+        if _installed_weight(context) != h:
+            _boot.install_encapsulation_keys(context._keys,
+                                             _boot.make_encapsulation_keys(context._core, context._keys, h))
     context._keys.add_galois_keys(context._core, sorted(g for g in needed if not context._keys.has_galois_key(g)))
 
 
@@ -460,7 +582,7 @@ def bootstrap(ciphertext, slots: Optional[int] = None):
             raise ParameterError(f"a vector of {len(ciphertext)} values does not fit {slots} bootstrapping slots")
         ciphertext._require_zero_padding("sparse bootstrapping")
     plan = bootstrapper_for(ctx, None if full else int(slots))
-    core = plan.bootstrap_core(ctx._keys, ciphertext._core, _ENCAPSULATION.get(ctx))
+    core = plan.bootstrap_core(ctx._keys, ciphertext._core, _boot.encapsulation_keys(ctx._keys))
     out = ciphertext._new(core)
     # Slot by slot the values come back: the padding keeps its state, except
     # that sparse slots come back repeated with their count as the period.

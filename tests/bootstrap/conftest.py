@@ -22,3 +22,29 @@ def boot_plan(boot_ctx):
 
     return bootstrapper_for(boot_ctx)
 
+
+
+@pytest.fixture(scope="package")
+def enc_ctx():
+    """The test parameters with q0 of 50 bits (less EvalMod noise: headroom
+    2^10) and sparse-secret encapsulation (weight 32): 6 levels after."""
+    return _encapsulated(arcsine=False)
+
+
+@pytest.fixture(scope="package")
+def arcsine_ctx():
+    """enc_ctx's parameters with the arcsine correction: 4 levels after."""
+    return _encapsulated(arcsine=True)
+
+
+def _encapsulated(arcsine):
+    from securinfer.bootstrapping import prepare
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        params = dict(TEST_PARAMETERS)
+        params["coeff_bits"] = [50] + params["coeff_bits"][1:]
+        ctx = si.Context.create(**params, security=None)
+    prepare(ctx, encapsulation=32, arcsine=arcsine)
+    ctx.generate_bootstrapping_keys()
+    return ctx

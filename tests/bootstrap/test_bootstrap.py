@@ -117,3 +117,21 @@ def test_sparse_slots(boot_ctx, rng, slots):
 def test_sparse_slots_reject_long_vectors(boot_ctx, rng):
     with pytest.raises(si.ParameterError):
         at_level_zero(boot_ctx, rng.uniform(-1, 1, 17)).bootstrap(slots=16)
+
+
+def test_sparse_only_keys(rng):
+    # generate_keys(full=False): the sparse plan's keys alone; a full-slot
+    # bootstrap then lacks its rotations.
+    from securinfer.bootstrapping import generate_keys
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ctx = si.Context.create(**TEST_PARAMETERS, security=None)
+    generate_keys(ctx, slots=[64], full=False)
+    z = rng.uniform(-1, 1, 64)
+    y = at_level_zero(ctx, z).bootstrap(slots=64)
+    assert np.max(np.abs(ctx.decrypt(y) - z)) < 2.0 ** -16
+    with pytest.raises(si.MissingKeyError):
+        at_level_zero(ctx, z).bootstrap()
+    with pytest.raises(si.ParameterError):
+        generate_keys(ctx, full=False)

@@ -35,7 +35,7 @@ FIELDS = {"version": (4, 2), "type": (6, 2), "flags": (8, 4), "reserved": (12, 4
 # A ciphertext's payload before its polynomials: level, polynomial count,
 # length, padding, period, complex flag, scale.
 CT_FIELDS = 21
-KINDS = ["ctx_public", "ctx_secret", "ct_seeded", "ct_public", "ct_product"]
+KINDS = ["ctx_public", "ctx_secret", "ctx_encap", "ct_seeded", "ct_public", "ct_product"]
 
 
 @functools.lru_cache(maxsize=None)
@@ -52,6 +52,13 @@ def get_world():
         "ct_public": ctx.public().encrypt(x).serialize(),  # two full polynomials
         "ct_product": (fresh * fresh).serialize(),  # one level down
     }
+    # A public context carrying bootstrapping's encapsulation keys (their own
+    # key set: the other seeds stay as they were).
+    from securinfer._core import bootstrap as _boot
+
+    enc_ctx = si.Context.create(poly_degree=4096, coeff_bits=[38, 30, 40], scale_bits=30)
+    _boot.install_encapsulation_keys(enc_ctx._keys, _boot.make_encapsulation_keys(enc_ctx._core, enc_ctx._keys, 32))
+    seeds["ctx_encap"] = enc_ctx.public().serialize()
     public = si.Context.load(seeds["ctx_public"])
     return {"ctx": ctx, "public": public, "seeds": seeds, "headers": {k: header_offsets(v) for k, v in seeds.items()}}
 
@@ -61,7 +68,7 @@ def header_offsets(blob):
     out, i = [], blob.find(b"SINF")
     while 0 <= i <= len(blob) - HEADER:
         version, typ = struct.unpack_from("<HH", blob, i + 4)
-        if version == 2 and 1 <= typ <= 8:
+        if version == 2 and 1 <= typ <= 9:
             out.append(i)
         i = blob.find(b"SINF", i + 1)
     return out
@@ -215,7 +222,7 @@ def test_ciphertext_loader_survives_mutations(kind, mutations, fix_size):
     _fuzz(kind, world, mutations, fix_size)
 
 
-@pytest.mark.parametrize("kind", ["ctx_public", "ctx_secret"])
+@pytest.mark.parametrize("kind", ["ctx_public", "ctx_secret", "ctx_encap"])
 @settings(FUZZ, max_examples=80)
 @given(mutations=st.lists(mutation, min_size=1, max_size=3), fix_size=st.booleans())
 def test_context_loader_survives_mutations(kind, mutations, fix_size):
