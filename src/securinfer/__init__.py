@@ -24,9 +24,9 @@ from . import linalg
 
 from ._core import __version__
 
-# The upper layers load on first use (si.nn, si.apps, si.serve, si.dist), so
+# The upper layers load on first use (si.servable, si.nn, si.apps, si.serve, si.dist), so
 # `import securinfer` stays light and PyTorch, FastAPI and Dask optional.
-_LAZY_SUBPACKAGES = ("nn", "apps", "serve", "dist")
+_LAZY_SUBPACKAGES = ("servable", "nn", "apps", "serve", "dist")
 
 
 def __getattr__(name):

@@ -118,7 +118,7 @@ def _malicious_app(descriptions, seen):
 def _descriptions():
     out = []
     for i, (_why, context) in enumerate(HOSTILE):
-        out.append({"kind": "model", "name": f"m{i}", "context": context, "rotations": [1],
+        out.append({"kind": "linear", "name": f"m{i}", "context": context, "rotations": [1],
                     "inputs": {"ciphertexts": 1, "layout": "vector", "length": 4},
                     "outputs": {"ciphertexts": 1, "layout": "vector", "length": 2}})
     return out
@@ -137,6 +137,8 @@ def test_serve_client_refuses_every_hostile_description_before_a_key(key_generat
                 client.context(d["name"])
             with pytest.raises(si.SecurityError):
                 client.infer(d["name"], [1.0, 2.0, 3.0, 4.0])
+            with pytest.raises(si.SecurityError):              # the client helper alone refuses too
+                si.servable.client_for(d).create_context()
     assert key_generations == []
     assert all(method == "GET" for method, _ in seen), seen          # no key was ever uploaded
 

@@ -32,6 +32,7 @@ from .._archive import ARCHIVE_ERRORS, read_npz
 from .._validation import as_real_matrix
 from ..ciphertext import Ciphertext
 from ..context import Context
+from ..server_parameters import context_for_server
 from ..errors import ContextMismatchError, LevelError, ParameterError, SerializationError
 from ..linalg import LinearTransform
 from ..servable import register, store
@@ -67,10 +68,10 @@ class VectorClient:
         self.input_length, self.output_length = int(inputs["length"]), int(outputs["length"])
 
     def create_context(self) -> Context:
-        """A context with the servable's parameters, its secret key and exactly its rotation keys."""
-        ctx = Context.create(**self.description["context"])
-        ctx.generate_rotation_keys(steps=list(self.description.get("rotations") or []))
-        return ctx
+        """A context with the servable's parameters, its secret key and exactly
+        its rotation keys (the description may come from a remote server:
+        whitelisted and 128-bit checked before any key exists)."""
+        return context_for_server(self.description["context"], rotations=self.description.get("rotations") or ())
 
     def encrypt(self, ctx, values) -> List[Ciphertext]:
         x = np.asarray(values, dtype=np.float64)
