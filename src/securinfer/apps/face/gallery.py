@@ -67,7 +67,8 @@ class Gallery:
     ``templates``: (n, 128) embeddings (normalised here); ``labels``: n names
     (default "0", "1", ...); ``reveal``: ``"match"`` (default) or ``"scores"``
     (leaks the gallery, see the module docstring); ``threshold``, ``margin``,
-    ``answer_noise``: the match rule (:class:`~securinfer.apps.face.match.MatchRule`);
+    ``answer_noise``, ``norm_check``: the match rule (:class:`~securinfer.apps.face.match.MatchRule`;
+    ``norm_check=True`` defeats the probe-scaling attack, one level more);
     ``probe``: the probe form the gallery asks for, ``"compact"`` (default: one
     ciphertext, rotation keys) or ``"columns"`` (128 ciphertexts, no key); both are accepted;
     ``threads``: threads over blocks (default 1: the core's threads split each block);
@@ -79,7 +80,8 @@ class Gallery:
 
     def __init__(self, templates=None, labels=None, *, name: str = "face-gallery", reveal: str = "match",
                  threshold: Optional[float] = None, margin: Optional[float] = None,
-                 answer_noise: Optional[float] = None, threads: Optional[int] = None,
+                 answer_noise: Optional[float] = None, norm_check: Optional[bool] = None,
+                 threads: Optional[int] = None,
                  max_encoded_bytes: Optional[int] = None, parameters: Optional[dict] = None,
                  probe: str = "compact"):
         if reveal not in REVEALS:
@@ -89,7 +91,8 @@ class Gallery:
         self.probe = probe
         self.name = str(name)
         self.reveal = reveal
-        rule = {k: v for k, v in dict(threshold=threshold, margin=margin, answer_noise=answer_noise).items()
+        rule = {k: v for k, v in dict(threshold=threshold, margin=margin, answer_noise=answer_noise,
+                                     norm_check=norm_check).items()
                 if v is not None}
         if reveal == "scores" and rule:
             raise ParameterError(f"{sorted(rule)} apply to reveal='match' only")
@@ -147,7 +150,7 @@ class Gallery:
         if self.rule is None:
             return {"reveal": "scores"}
         return {"reveal": "match", "threshold": self.rule.threshold, "margin": self.rule.margin,
-                "answer_noise": self.rule.answer_noise}
+                "answer_noise": self.rule.answer_noise, "norm_check": self.rule.norm_check}
 
     # ------------------------------------------------------------------ facts
     def __len__(self) -> int:
@@ -230,9 +233,10 @@ class Gallery:
         if self.rule is None:
             return map_blocks(lambda b: combine_plain(probe_cts, encoded.get(context, level, b)),
                               self.blocks, self.threads)
-        offset = self.rule.offset()
+        # n - 1 once per probe (the norm check, match.py), or the threshold's constant
+        extra = self.rule.norm_term(probe_cts) if self.rule.norm_check else self.rule.offset()
         return map_blocks(lambda b: self.rule.answer(combine_plain(probe_cts, encoded.get(context, level, b))
-                                                     + offset), self.blocks, self.threads)
+                                                     + extra), self.blocks, self.threads)
 
     # ------------------------------------------------------------------ servable contract
     def required_rotations(self) -> List[int]:
@@ -264,7 +268,8 @@ class Gallery:
         if templates.dtype != np.float32 or templates.ndim != 2 or len(templates) != len(meta["labels"]):
             raise SerializationError("saved templates must be a 2-D float32 array, one row per label")
         rule = meta.get("rule", {"reveal": "scores"})      # files from before the match mode held scores galleries
-        if not isinstance(rule, dict) or not set(rule) <= {"reveal", "threshold", "margin", "answer_noise"}:
+        allowed = {"reveal", "threshold", "margin", "answer_noise", "norm_check"}
+        if not isinstance(rule, dict) or not set(rule) <= allowed:
             raise SerializationError("saved gallery's match rule is malformed")
         try:
             gallery = cls(name=meta["name"], threads=threads, max_encoded_bytes=max_encoded_bytes,
