@@ -69,6 +69,36 @@ def test_match_one_block(benchmark, ctx, form):
     print("sizes", benchmark.extra_info)
 
 
+def test_match_one_block_norm_checked(benchmark):
+    """One block with the norm check (one level more) in the ring that holds it,
+    ``face.match.NORM_CHECKED_PARAMETERS``; the 128-ciphertext probe (no rotation
+    key). Prints the largest |value - bit| before the answer noise (noise 1e-12 here)."""
+    from securinfer.apps.face.match import NORM_CHECKED_PARAMETERS
+
+    rng = np.random.default_rng(0)
+    gallery = face.Gallery(np.eye(1, 128), parameters=NORM_CHECKED_PARAMETERS, norm_check=True,
+                           answer_noise=1e-12, probe="columns")
+    nctx = face.create_context(gallery.describe())
+    templates = rng.normal(size=(nctx.slots, 128))
+    templates /= np.linalg.norm(templates, axis=1, keepdims=True)
+    probe = templates[5] + 0.02 * rng.normal(size=128)
+    probe /= np.linalg.norm(probe)
+    gallery = face.Gallery(templates, parameters=NORM_CHECKED_PARAMETERS, norm_check=True,
+                           answer_noise=1e-12, probe="columns")
+    gallery.prepare(nctx.public())
+    probe_cts = face.encrypt_probe(nctx, probe)
+    answer = benchmark.pedantic(gallery, args=(probe_cts,), rounds=2, iterations=1, warmup_rounds=0)
+    scores = templates @ probe
+    values = nctx.decrypt(answer[0]).real
+    outside = np.abs(scores - gallery.rule.threshold) >= gallery.rule.margin
+    error = float(np.abs(values - (scores >= gallery.rule.threshold))[outside].max())
+    set_info(benchmark, group="face 1:N reveal=match, one block", library=OURS, kind="face-match",
+             templates=len(templates), levels=gallery.rule.levels, norm_check=True,
+             poly_degree=NORM_CHECKED_PARAMETERS["poly_degree"], max_error_log2=round(float(np.log2(error)), 1))
+    assert np.array_equal(values > 0.5, scores >= gallery.rule.threshold)
+    print("norm-checked", benchmark.extra_info)
+
+
 def test_match_every_lfw_probe(benchmark, ctx):
     base = lfw_embeddings().astype(np.float64)
     probes = np.vstack([base, lfw_variant_embeddings(100).reshape(-1, 128), astronaut_embeddings()])
