@@ -1,6 +1,6 @@
 """Face identification that reveals only the match (``reveal="match"``, the
 default): server time per block of 16,384 templates in the default ring
-(``face.MATCH_PARAMETERS``: N = 32768, 19 levels), sizes, and the decisions
+(``face.MATCH_PARAMETERS``: N = 32768, 20 levels, the norm check on), sizes, and the decisions
 on every LFW probe scikit-image ships against plaintext.
 
 The LFW check packs many probes into one query: the 100 templates are tiled
@@ -70,10 +70,9 @@ def test_match_one_block(benchmark, ctx, form):
 
 
 def test_match_one_block_norm_checked(benchmark):
-    """One block with the norm check (one level more) in the ring that holds it,
-    ``face.match.NORM_CHECKED_PARAMETERS``; the 128-ciphertext probe (no rotation
-    key). Prints the largest |value - bit| before the answer noise (noise 1e-12 here)."""
-    from securinfer.apps.face.match import NORM_CHECKED_PARAMETERS
+    """One block with the norm check (the default) in ``face.MATCH_PARAMETERS``;
+    the 128-ciphertext probe (no rotation key). Prints the largest |value - bit| before the answer noise (noise 1e-12 here)."""
+    from securinfer.apps.face.match import MATCH_PARAMETERS as NORM_CHECKED_PARAMETERS
 
     rng = np.random.default_rng(0)
     gallery = face.Gallery(np.eye(1, 128), parameters=NORM_CHECKED_PARAMETERS, norm_check=True,

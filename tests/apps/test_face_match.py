@@ -68,12 +68,12 @@ def test_sface_lfw_margin_holds():
 
 #: Same depth and circuit as MATCH_PARAMETERS, in a ring four times cheaper.
 TEST_RING = dict(poly_degree=16384, coeff_bits=[26] + [24] * 16 + [28], scale_bits=24, special_primes=1)
-#: A rule with a wider margin (0.02), 15 levels of step: fits TEST_RING's 16 levels.
+#: A rule with a wider margin (0.02), 15 levels of step: fits TEST_RING's 16 levels without the norm check.
 TEST_RULE = dict(threshold=0.6694, margin=0.02)
 
 
 def small_gallery(*args, **kwargs):
-    return face.Gallery(*args, parameters=TEST_RING, **TEST_RULE, **kwargs)
+    return face.Gallery(*args, parameters=TEST_RING, **TEST_RULE, **dict({"norm_check": False}, **kwargs))
 
 
 @pytest.fixture(scope="module")
@@ -272,7 +272,7 @@ def test_match_gallery_through_the_servable_registry(match_ctx):
 def test_dist_shards_refuse_a_match_gallery_file(tmp_path):
     """dist's shards score templates and answer scores: a match gallery's file must not become one."""
     shard = pytest.importorskip("securinfer.dist.shard")
-    face.Gallery(np.eye(3, 128), parameters=TEST_RING, **TEST_RULE).save(tmp_path / "m.npz")
+    face.Gallery(np.eye(3, 128), parameters=TEST_RING, norm_check=False, **TEST_RULE).save(tmp_path / "m.npz")
     with pytest.raises(ParameterError, match="only matches"):
         shard.build_shard("file", str(tmp_path / "m.npz"), None)
     face.Gallery(np.eye(3, 128), reveal="scores").save(tmp_path / "s.npz")

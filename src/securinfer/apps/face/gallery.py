@@ -68,7 +68,7 @@ class Gallery:
     (default "0", "1", ...); ``reveal``: ``"match"`` (default) or ``"scores"``
     (leaks the gallery, see the module docstring); ``threshold``, ``margin``,
     ``answer_noise``, ``norm_check``: the match rule (:class:`~securinfer.apps.face.match.MatchRule`;
-    ``norm_check=True`` defeats the probe-scaling attack, one level more);
+    ``norm_check=True``, the default, defeats the probe-scaling attack at one level);
     ``probe``: the probe form the gallery asks for, ``"compact"`` (default: one
     ciphertext, rotation keys) or ``"columns"`` (128 ciphertexts, no key); both are accepted;
     ``threads``: threads over blocks (default 1: the core's threads split each block);
@@ -268,6 +268,8 @@ class Gallery:
         if templates.dtype != np.float32 or templates.ndim != 2 or len(templates) != len(meta["labels"]):
             raise SerializationError("saved templates must be a 2-D float32 array, one row per label")
         rule = meta.get("rule", {"reveal": "scores"})      # files from before the match mode held scores galleries
+        if isinstance(rule, dict) and rule.get("reveal") == "match":
+            rule = dict({"norm_check": False}, **rule)      # files from before the norm check
         allowed = {"reveal", "threshold", "margin", "answer_noise", "norm_check"}
         if not isinstance(rule, dict) or not set(rule) <= allowed:
             raise SerializationError("saved gallery's match rule is malformed")

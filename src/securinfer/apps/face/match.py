@@ -27,9 +27,11 @@ What the client's decryption tells it about template j beyond the bit, as a
 bound: the slot is b_j + r_j + e_j + u_j with u_j ~ N(0, sigma^2) in each of
 its real and imaginary parts, so against b_j + u_j the KL divergence is at
 most (|r_j| + |e_j|)^2 / (2 sigma^2) per slot, summed over the answer's
-slots (``leak_bound``): measured |r_j| + |e_j| <= 2^-22.6 with
-:data:`MATCH_PARAMETERS` (one block), so at most 2^-24 nats per block of 16,384
-templates and query. The norm check (``norm_check=True``): a client that scales its probe by lambda gets
+slots (``leak_bound``): measured |r_j| + |e_j| <= 2^-21.0 with
+:data:`MATCH_PARAMETERS` (one block; 2^-22.6 in :data:`UNCHECKED_MATCH_PARAMETERS`),
+so at most 2^-21 nats per block of 16,384 templates and query.
+
+The norm check (``norm_check=True``, the default): a client that scales its probe by lambda gets
 ``lambda * score`` and ``n = lambda^2``, so a template matches when
 ``score >= threshold * (lambda + 1 / lambda) / 2``, and that is at least
 ``threshold`` for every lambda > 0 (the arithmetic-geometric mean
@@ -39,8 +41,7 @@ reaches only scores <= -threshold). What it still allows: a client that
 searches lambda learns the scores of the templates its probe matches anyway.
 Without the check a probe of norm lambda compares every score with
 threshold / lambda, and searching lambda reads every score. The check costs
-one level: :data:`MATCH_PARAMETERS` (880 of 881 bits) has none to spare, so it is
-off by default there; :data:`NORM_CHECKED_PARAMETERS` (38-bit primes) holds it.
+one level, hence the 38-bit primes of :data:`MATCH_PARAMETERS`.
 The step is accurate for inputs in [-1, 1]: a probe of norm above about
 1.06 pushes templates scoring near -1 outside, where the composite
 diverges (docs/face.md, what is left).
@@ -52,12 +53,12 @@ below 1e-15 per slot (0.5 is 8 sigma).
 
 Example:
     >>> from securinfer.apps.face.match import MatchRule
-    >>> MatchRule().levels              # score product + composite step for SFace's LFW margin
-    19
+    >>> MatchRule().levels              # score product + norm check + composite step for SFace's LFW margin
+    20
     >>> MatchRule(threshold=0.7, margin=0.045).levels
-    16
-    >>> MatchRule(threshold=0.7, margin=0.045, norm_check=True).levels
     17
+    >>> MatchRule(threshold=0.7, margin=0.045, norm_check=False).levels
+    16
 """
 
 from __future__ import annotations
@@ -70,22 +71,22 @@ import numpy as np
 from ...errors import LevelError, ParameterError
 from .threshold import StepPlan, design
 
-#: The ring of the match mode: depth 19 (one product, 18 levels of step) at
-#: N = 32768, scale 2^40 (880 of the 881 bits the 128-bit standard allows).
-#: The scale sets what the client could read beyond the bit: the step's
-#: evaluation error is about 2^16 / scale (Chebyshev products near +-1), measured
-#: 2^-22.6 here against 2^-8 at N = 16384 with 24-bit primes (the most that ring's
-#: 438 bits allow for 16 levels); see ``leak_bound``.
-MATCH_PARAMETERS = dict(poly_degree=32768, coeff_bits=[60] + [40] * 19 + [60], scale_bits=40, special_primes=1)
+#: The ring of the match mode: depth 20 (one product, the norm check's affine
+#: map, 18 levels of step) at N = 32768, scale 2^38 (860 of the 881 bits the
+#: 128-bit standard allows). The scale sets what the client could read beyond the
+#: bit: the step's evaluation error is about 2^16 / scale (Chebyshev products near
+#: +-1), measured 2^-21.0 here (one block); see ``leak_bound``.
+MATCH_PARAMETERS = dict(poly_degree=32768, coeff_bits=[50] + [38] * 20 + [50], scale_bits=38, special_primes=1)
+
+#: Without the norm check (``norm_check=False``): depth 19 at scale 2^40 (880 of
+#: 881 bits), step error 2^-22.6, the probe-scaling attack open (docs/face.md).
+UNCHECKED_MATCH_PARAMETERS = dict(poly_degree=32768, coeff_bits=[60] + [40] * 19 + [60], scale_bits=40,
+                                  special_primes=1)
 
 #: SFace on the 100 LFW crops scikit-image ships and their 400 same-person copies
 #: (measured, docs/face.md): copies score at least 0.6748 with their original, with
 #: anyone else at most 0.6640. The threshold sits in the middle of that gap; the
 #: margin is half of it, so every LFW decision is outside the step's band.
-#: One level more than :data:`MATCH_PARAMETERS` for the norm check (20 levels, 860 bits):
-#: 38-bit primes and scale 2^38, so the step's error is about 4 times larger.
-NORM_CHECKED_PARAMETERS = dict(poly_degree=32768, coeff_bits=[50] + [38] * 20 + [50], scale_bits=38,
-                               special_primes=1)
 
 DEFAULT_THRESHOLD = 0.6694
 DEFAULT_MARGIN = 0.0053
@@ -100,7 +101,7 @@ class MatchRule:
     threshold: float = DEFAULT_THRESHOLD
     margin: float = DEFAULT_MARGIN
     answer_noise: float = DEFAULT_ANSWER_NOISE
-    norm_check: bool = False
+    norm_check: bool = True
     plan: StepPlan = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
