@@ -71,7 +71,8 @@ def test_match_one_block(benchmark, ctx, form):
 
 def test_match_one_block_norm_checked(benchmark):
     """One block with the norm check (the default) in ``face.MATCH_PARAMETERS``;
-    the 128-ciphertext probe (no rotation key). Prints the largest |value - bit| before the answer noise (noise 1e-12 here)."""
+    the 128-ciphertext probe (no rotation key). Prints the largest |value - bit|
+    before the answer noise (noise 1e-12 here)."""
     from securinfer.apps.face.match import MATCH_PARAMETERS as NORM_CHECKED_PARAMETERS
 
     rng = np.random.default_rng(0)

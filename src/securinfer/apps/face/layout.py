@@ -78,7 +78,8 @@ def check_probe(cts, parameters: dict, dim: int = EMBEDDING_SIZE, compact_ok: bo
     compact probe) of one context with the gallery's parameters. True for the compact form."""
     from ...ciphertext import Ciphertext
 
-    forms = f"a list of {dim} ciphertexts (one per coordinate)" + (" or of one (the compact probe)" if compact_ok else "")
+    forms = f"a list of {dim} ciphertexts (one per coordinate)"
+    forms += " or of one (the compact probe)" if compact_ok else ""
     if isinstance(cts, Ciphertext) or not isinstance(cts, (list, tuple)):
         raise ParameterError(f"the probe is {forms}")
     if len(cts) != dim and not (compact_ok and len(cts) == 1):
