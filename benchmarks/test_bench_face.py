@@ -32,6 +32,7 @@ import pytest
 
 import securinfer as si
 from securinfer.apps import face
+from securinfer.apps.face.compact_probe import EXPANSION_STEPS, expand
 from securinfer.apps.face.encrypted_gallery import EncryptedGallery
 from securinfer.linalg.reductions import block_sum, block_sum_steps
 
@@ -179,6 +180,36 @@ def test_alternative_coordinates(benchmark, one_block, threads):
              packing="128 coordinate ciphertexts x columns", templates=len(templates), threads=threads,
              upload_bytes=sum(len(c.serialize()) for c in probe_cts), galois_key_bytes=0)
     assert_close(ctx.decrypt(answer[0]), templates @ probe, tol=1e-3)
+
+
+def test_alternative_compact_probe(benchmark, one_block, threads):
+    """The compact probe (the plaintext gallery's default): one ciphertext,
+    expanded by the server with 127 hoisted rotations (7 power-of-two keys),
+    then the same 128 products per block against diagonal-encoded columns.
+    The time is one probe against one block: expansion included."""
+    ctx, templates, probe = one_block
+    keyed = face.create_context()
+    keyed.generate_rotation_keys(steps=EXPANSION_STEPS)
+    gallery = face.Gallery(templates, reveal="scores")
+    gallery.prepare(keyed.public())
+    probe_cts = face.encrypt_probe(keyed, probe, compact=True)
+    answer = benchmark(gallery, probe_cts)
+    set_info(benchmark, group="face packings, 2,048 templates", library=OURS, kind="face-packing",
+             packing="one replicated probe ciphertext, expanded once, x diagonals", templates=len(templates),
+             threads=threads, upload_bytes=len(probe_cts[0].serialize()), galois_key_bytes=keyed.key_bytes["galois"],
+             rotations=len(EXPANSION_STEPS))
+    assert_close(keyed.decrypt(answer[0]), templates @ probe, tol=1e-3)
+
+
+def test_compact_probe_expansion(benchmark, one_block):
+    """The server's per-probe cost of the compact probe alone: 127 rotations."""
+    ctx, _, probe = one_block
+    keyed = face.create_context()
+    keyed.generate_rotation_keys(steps=EXPANSION_STEPS)
+    probe_ct = face.encrypt_probe(keyed, probe, compact=True)[0]
+    rotations = benchmark(expand, probe_ct)
+    set_info(benchmark, group="face compact probe expansion", library=OURS, kind="face-packing", rotations=127)
+    assert_close(keyed.decrypt(rotations[5])[:123], probe[5:128], tol=1e-3)
 
 
 def test_alternative_diagonal_bsgs(benchmark, one_block, threads):

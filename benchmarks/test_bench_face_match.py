@@ -1,6 +1,6 @@
 """Face identification that reveals only the match (``reveal="match"``, the
 default): server time per block of 16,384 templates in the default ring
-(``face.MATCH_PARAMETERS``: N = 32768, 19 levels), sizes, and the decisions
+(``face.MATCH_PARAMETERS``: N = 32768, 20 levels, the norm check on), sizes, and the decisions
 on every LFW probe scikit-image ships against plaintext.
 
 The LFW check packs many probes into one query: the 100 templates are tiled
@@ -11,17 +11,22 @@ faces, their 400 same-person copies, the astronaut and her 4 copies) take
 4 queries.
 
     OPENBLAS_NUM_THREADS=1 pytest benchmarks/test_bench_face_match.py --benchmark-columns=min,median,rounds -s
+
+The context carries the compact probe's 7 rotation keys (the gallery's
+``describe()["rotations"]``); ``-k one_block`` times one block per probe form.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from securinfer.apps import face
+from securinfer.apps.face.compact_probe import expand
 from securinfer.apps.face.match import decode_bits
 
 from _bench_common import OURS, set_info
@@ -35,23 +40,63 @@ def ctx():
     return face.create_context(face.Gallery(np.eye(1, 128)).describe())
 
 
-def test_match_one_block(benchmark, ctx):
+@pytest.mark.parametrize("form", ["compact", "columns"])
+def test_match_one_block(benchmark, ctx, form):
+    """One block, the probe as one ciphertext (expanded by the server: 127
+    rotations per probe, whatever the gallery's size) or as 128."""
     rng = np.random.default_rng(0)
     templates = rng.normal(size=(ctx.slots, 128))
     templates /= np.linalg.norm(templates, axis=1, keepdims=True)
     probe = templates[5] + 0.02 * rng.normal(size=128)
     probe /= np.linalg.norm(probe)
-    gallery = face.Gallery(templates)
+    gallery = face.Gallery(templates, probe=form)
     gallery.prepare(ctx.public())
-    probe_cts = face.encrypt_probe(ctx, probe)
+    probe_cts = face.encrypt_probe(ctx, probe, compact=form == "compact")
+    expansion = 0.0
+    if form == "compact":
+        start = time.perf_counter()
+        expand(probe_cts[0])
+        expansion = time.perf_counter() - start
     answer = benchmark.pedantic(gallery, args=(probe_cts,), rounds=2, iterations=1, warmup_rounds=0)
     set_info(benchmark, group="face 1:N reveal=match, one block", library=OURS, kind="face-match",
              templates=len(templates), levels=gallery.rule.levels, poly_degree=gallery.parameters["poly_degree"],
+             probe_form=form, expansion_s=round(expansion, 2),
              upload_bytes=sum(len(c.serialize()) for c in probe_cts), answer_bytes=len(answer[0].serialize()),
+             galois_key_bytes=ctx.key_bytes["galois"] if form == "compact" else 0,
              encoded_bytes=gallery.nbytes["encoded"])
     assert face.decrypt_matches(ctx, gallery.describe(), answer) == \
         [int(i) for i in np.flatnonzero(templates @ probe >= gallery.rule.threshold)]
     print("sizes", benchmark.extra_info)
+
+
+def test_match_one_block_norm_checked(benchmark):
+    """One block with the norm check (the default) in ``face.MATCH_PARAMETERS``;
+    the 128-ciphertext probe (no rotation key). Prints the largest |value - bit|
+    before the answer noise (noise 1e-12 here)."""
+    from securinfer.apps.face.match import MATCH_PARAMETERS as NORM_CHECKED_PARAMETERS
+
+    rng = np.random.default_rng(0)
+    gallery = face.Gallery(np.eye(1, 128), parameters=NORM_CHECKED_PARAMETERS, norm_check=True,
+                           answer_noise=1e-12, probe="columns")
+    nctx = face.create_context(gallery.describe())
+    templates = rng.normal(size=(nctx.slots, 128))
+    templates /= np.linalg.norm(templates, axis=1, keepdims=True)
+    probe = templates[5] + 0.02 * rng.normal(size=128)
+    probe /= np.linalg.norm(probe)
+    gallery = face.Gallery(templates, parameters=NORM_CHECKED_PARAMETERS, norm_check=True,
+                           answer_noise=1e-12, probe="columns")
+    gallery.prepare(nctx.public())
+    probe_cts = face.encrypt_probe(nctx, probe)
+    answer = benchmark.pedantic(gallery, args=(probe_cts,), rounds=2, iterations=1, warmup_rounds=0)
+    scores = templates @ probe
+    values = nctx.decrypt(answer[0]).real
+    outside = np.abs(scores - gallery.rule.threshold) >= gallery.rule.margin
+    error = float(np.abs(values - (scores >= gallery.rule.threshold))[outside].max())
+    set_info(benchmark, group="face 1:N reveal=match, one block", library=OURS, kind="face-match",
+             templates=len(templates), levels=gallery.rule.levels, norm_check=True,
+             poly_degree=NORM_CHECKED_PARAMETERS["poly_degree"], max_error_log2=round(float(np.log2(error)), 1))
+    assert np.array_equal(values > 0.5, scores >= gallery.rule.threshold)
+    print("norm-checked", benchmark.extra_info)
 
 
 def test_match_every_lfw_probe(benchmark, ctx):

@@ -68,12 +68,12 @@ def test_sface_lfw_margin_holds():
 
 #: Same depth and circuit as MATCH_PARAMETERS, in a ring four times cheaper.
 TEST_RING = dict(poly_degree=16384, coeff_bits=[26] + [24] * 16 + [28], scale_bits=24, special_primes=1)
-#: A rule with a wider margin (0.02), 15 levels of step: fits TEST_RING's 16 levels.
+#: A rule with a wider margin (0.02), 15 levels of step: fits TEST_RING's 16 levels without the norm check.
 TEST_RULE = dict(threshold=0.6694, margin=0.02)
 
 
 def small_gallery(*args, **kwargs):
-    return face.Gallery(*args, parameters=TEST_RING, **TEST_RULE, **kwargs)
+    return face.Gallery(*args, parameters=TEST_RING, **TEST_RULE, **dict({"norm_check": False}, **kwargs))
 
 
 @pytest.fixture(scope="module")
@@ -200,23 +200,62 @@ def test_leak_bound_formula():
     assert leak_bound(0.0, 2.0 ** -10, 2.0 ** -4, 8) == pytest.approx(8 * 2.0 ** -20 / (2 * 2.0 ** -8))
 
 
-def test_a_scaled_probe_moves_the_threshold_a_known_limit(match_ctx):
-    """What a hostile client can do (docs/face.md, "A hostile client"): a probe of
-    norm lambda compares each score with threshold / lambda. The query budget is
-    the bound until the server can check the norm; this test pins the behaviour."""
+#: The norm check takes one level more: a rule of 12 levels of step fits TEST_RING with it.
+NORM_RULE = dict(threshold=0.6694, margin=0.08)
+
+
+@pytest.mark.parametrize("norm_check", [False, True])
+def test_the_scaling_attack_and_the_norm_check(match_ctx, norm_check):
+    """The scaling attack (docs/face.md, "A hostile client"): without the norm
+    check a probe of norm lambda compares each score with threshold / lambda
+    (lambda = 2 matches scores of 0.34 and up; searching lambda reads every
+    score). With ``norm_check=True`` the server folds the probe's encrypted
+    squared norm into the step: a template matches when lambda * score >=
+    threshold * (1 + lambda^2) / 2, i.e. score >= threshold * (lambda + 1/lambda) / 2
+    >= threshold, so a scaled probe never matches a template the unit probe misses."""
     rng = np.random.default_rng(9)
     p0 = rng.normal(size=128)
     p0 /= np.linalg.norm(p0)
-    other = rng.normal(size=(3, 128))
+    cosines = np.array([0.2, 0.4, 0.5, 0.79, 0.95])
+    other = rng.normal(size=(len(cosines), 128))
     other -= np.outer(other @ p0, p0)
     other /= np.linalg.norm(other, axis=1, keepdims=True)
-    cosines = np.array([0.2, 0.4, 0.5])
     templates = cosines[:, None] * p0 + np.sqrt(1 - cosines[:, None] ** 2) * other
-    gallery = small_gallery(templates)
-    for scale in (1.0, 2.0):
+    rule = NORM_RULE if norm_check else TEST_RULE
+    gallery = face.Gallery(templates, parameters=TEST_RING, probe="columns", norm_check=norm_check, **rule)
+    assert gallery.rule.levels == (14 if norm_check else 16)
+    t, margin = gallery.rule.threshold, gallery.rule.margin
+    honest = cosines >= t
+    for scale in (0.8, 1.0, 1.25, 2.0):
+        # the textbook decision of each design, and no template inside its band
+        gap = scale * cosines - (t * (1 + scale ** 2) / 2 if norm_check else t)
+        assert np.all(np.abs(gap) >= margin)
         probe = [match_ctx.encrypt(np.full(match_ctx.slots, scale * v)) for v in p0]   # bypasses encrypt_probe
-        bits = decode_bits(match_ctx.decrypt(gallery(probe)[0])[:3])
-        assert np.array_equal(bits, scale * cosines >= gallery.rule.threshold)
+        bits = decode_bits(match_ctx.decrypt(gallery(probe)[0])[:len(cosines)])
+        assert np.array_equal(bits, gap >= 0)
+        if norm_check:
+            assert np.array_equal(bits, cosines >= t * (scale + 1 / scale) / 2)    # the AM-GM threshold
+            assert not np.any(bits & ~honest)            # never a match the unit probe would not get
+        elif scale == 2.0:
+            assert np.any(bits & ~honest)                # the attack: 0.4 and 0.5 match at lambda = 2
+
+
+def test_norm_check_with_the_compact_probe(match_ctx):
+    """The compact probe's norm comes from its 128 rotations: the template at
+    0.775 matches the unit probe and not the probe scaled by 2 (threshold 0.837)."""
+    rng = np.random.default_rng(10)
+    p0 = rng.normal(size=128)
+    p0 /= np.linalg.norm(p0)
+    cosines = np.array([0.95, 0.775])
+    other = rng.normal(size=(2, 128))
+    other -= np.outer(other @ p0, p0)
+    other /= np.linalg.norm(other, axis=1, keepdims=True)
+    templates = cosines[:, None] * p0 + np.sqrt(1 - cosines[:, None] ** 2) * other
+    gallery = face.Gallery(templates, parameters=TEST_RING, norm_check=True, **NORM_RULE)
+    assert match_ctx.rotation_steps == gallery.required_rotations()
+    for scale, want in ((1.0, [0, 1]), (2.0, [0])):
+        answer = gallery([match_ctx.encrypt(np.tile(scale * p0, match_ctx.slots // 128))])   # the compact layout
+        assert face.decrypt_matches(match_ctx, gallery.describe(), answer) == want
 
 
 def test_match_gallery_through_the_servable_registry(match_ctx):
@@ -233,7 +272,7 @@ def test_match_gallery_through_the_servable_registry(match_ctx):
 def test_dist_shards_refuse_a_match_gallery_file(tmp_path):
     """dist's shards score templates and answer scores: a match gallery's file must not become one."""
     shard = pytest.importorskip("securinfer.dist.shard")
-    face.Gallery(np.eye(3, 128), parameters=TEST_RING, **TEST_RULE).save(tmp_path / "m.npz")
+    face.Gallery(np.eye(3, 128), parameters=TEST_RING, norm_check=False, **TEST_RULE).save(tmp_path / "m.npz")
     with pytest.raises(ParameterError, match="only matches"):
         shard.build_shard("file", str(tmp_path / "m.npz"), None)
     face.Gallery(np.eye(3, 128), reveal="scores").save(tmp_path / "s.npz")

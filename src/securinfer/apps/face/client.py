@@ -30,6 +30,7 @@ from ...context import Context
 from ...errors import ParameterError
 from ...server_parameters import context_for_server
 from .layout import as_templates, check_context
+from .compact_probe import EXPANSION_STEPS, replicate
 from .match import decode_bits
 from .params import FACE_PARAMETERS
 from ..._validation import is_int
@@ -41,7 +42,11 @@ def create_context(description: Optional[dict] = None) -> Context:
     if description is None:
         return Context.create(**FACE_PARAMETERS)
     # A description may come from a remote server: whitelisted, 128-bit checked, before any key.
-    return context_for_server(_parameters(description))
+    # The compact probe's expansion keys, and no other (a gallery's needs are known).
+    steps = description.get("rotations") or []
+    if not isinstance(steps, list) or not set(steps) <= set(EXPANSION_STEPS):
+        raise ParameterError(f"a gallery asks only for the rotation keys {EXPANSION_STEPS}, got {steps!r}")
+    return context_for_server(_parameters(description), rotations=steps)
 
 
 def _parameters(description: dict) -> dict:
@@ -50,14 +55,18 @@ def _parameters(description: dict) -> dict:
     return description.get("context")
 
 
-def encrypt_probe(context: Context, embedding) -> List[Ciphertext]:
+def encrypt_probe(context: Context, embedding, *, compact: bool = False) -> List[Ciphertext]:
     """The probe as 128 ciphertexts, ciphertext d holding coordinate d of the
-    normalised embedding in every slot."""
+    normalised embedding in every slot; ``compact=True``: as ONE ciphertext,
+    slot j holding coordinate j mod 128 (a plaintext ``Gallery`` expands it;
+    the context then needs the rotation keys of the gallery's ``describe()["rotations"]``)."""
     if not isinstance(context, Context):
         raise ParameterError(f"expected a securinfer.Context, got {type(context).__name__}")
     values = as_templates(embedding)
     if values.shape[0] != 1:
         raise ParameterError(f"encrypt one probe embedding at a time, got {values.shape[0]}")
+    if compact:
+        return [context.encrypt(replicate(values[0], context.slots))]
     return [context.encrypt(np.full(context.slots, float(v))) for v in values[0]]
 
 

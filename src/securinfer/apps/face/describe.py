@@ -17,10 +17,28 @@ from ...errors import SerializationError
 from .params import EMBEDDING_SIZE
 
 
+COLUMNS_INPUT = "ciphertext d holds coordinate d of the unit-norm probe embedding in every slot"
+COMPACT_INPUT = ("one ciphertext: slot j holds coordinate j mod 128 of the unit-norm probe embedding "
+                 "(the server rotates it with the keys of 'rotations')")
+
+
 def description(name: str, parameters: dict, count: int, *, encrypted_templates: bool,
-                match: Optional[dict] = None) -> dict:
+                match: Optional[dict] = None, probe: str = "columns") -> dict:
     """The servable contract's dict for a gallery of ``count`` templates
-    (``match``: the match rule of a ``reveal="match"`` gallery)."""
+    (``match``: the match rule of a ``reveal="match"`` gallery; ``probe``:
+    ``"compact"`` for one probe ciphertext, ``"columns"`` for 128)."""
+    from .compact_probe import EXPANSION_STEPS
+
+    d = _description(name, parameters, count, encrypted_templates, match)
+    if probe == "compact":
+        d["rotations"] = list(EXPANSION_STEPS)
+        d["inputs"].update(ciphertexts=1, layout=COMPACT_INPUT, form="compact")
+    else:
+        d["inputs"]["form"] = "columns"
+    return d
+
+
+def _description(name, parameters, count, encrypted_templates, match) -> dict:
     slots = parameters["poly_degree"] // 2
     if match is not None:
         return {
@@ -28,7 +46,7 @@ def description(name: str, parameters: dict, count: int, *, encrypted_templates:
             "context": dict(parameters, coeff_bits=list(parameters["coeff_bits"])),
             "rotations": [], "encrypted_templates": encrypted_templates,
             "inputs": {"ciphertexts": EMBEDDING_SIZE, "levels": match["levels"],
-                       "layout": "ciphertext d holds coordinate d of the unit-norm probe embedding in every slot",
+                       "layout": COLUMNS_INPUT,
                        "embedding_size": EMBEDDING_SIZE},
             "outputs": {"ciphertexts": -(-count // slots), "slots": slots, "templates": count,
                         "layout": "ciphertext b, slot j: about 1 if template b * slots + j matched "
@@ -43,7 +61,7 @@ def description(name: str, parameters: dict, count: int, *, encrypted_templates:
         "encrypted_templates": encrypted_templates,
         "inputs": {
             "ciphertexts": EMBEDDING_SIZE,
-            "layout": "ciphertext d holds coordinate d of the unit-norm probe embedding in every slot",
+            "layout": COLUMNS_INPUT,
             "embedding_size": EMBEDDING_SIZE,
         },
         "outputs": {

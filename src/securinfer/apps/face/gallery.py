@@ -1,8 +1,12 @@
 """A gallery of plaintext face templates scored against an encrypted probe.
 
 The server holds the templates (it enrolled them) and never sees the probe or
-the scores: the client sends its embedding as 128 ciphertexts (see
-:mod:`~securinfer.apps.face.layout`), the server returns one ciphertext per
+the scores: the client sends its embedding as ONE ciphertext (``probe="compact"``,
+the default: :mod:`~securinfer.apps.face.compact_probe`, the server expands it
+with 127 rotations once per query and needs the 7 power-of-two rotation keys)
+or as 128 ciphertexts (``probe="columns"``: no rotation key, a 128 times larger
+upload; see :mod:`~securinfer.apps.face.layout`); a gallery takes both forms.
+The server returns one ciphertext per
 block of ``slots`` templates, and the client decrypts it
 (:mod:`~securinfer.apps.face.client`). What the ciphertext holds is ``reveal``:
 
@@ -41,13 +45,15 @@ from ...errors import ParameterError, SerializationError
 from ...servable import register, store
 from ...linalg import combine_plain
 from .blocks import map_blocks
+from .compact_probe import EXPANSION_STEPS, diagonals, expand
 from .encoded_blocks import EncodedBlocks
 from .gallery_client import GalleryClient
-from .layout import as_labels, as_templates, block_columns, check_context, check_probe
+from .layout import as_labels, as_templates, block_columns, check_context, check_probe, check_rotation_keys
 from .match import MatchRule, MATCH_PARAMETERS
 from .params import EMBEDDING_SIZE, FACE_PARAMETERS
 
 REVEALS = ("match", "scores")
+PROBE_FORMS = ("compact", "columns")
 
 
 def _slots(parameters: dict) -> int:
@@ -61,7 +67,10 @@ class Gallery:
     ``templates``: (n, 128) embeddings (normalised here); ``labels``: n names
     (default "0", "1", ...); ``reveal``: ``"match"`` (default) or ``"scores"``
     (leaks the gallery, see the module docstring); ``threshold``, ``margin``,
-    ``answer_noise``: the match rule (:class:`~securinfer.apps.face.match.MatchRule`);
+    ``answer_noise``, ``norm_check``: the match rule (:class:`~securinfer.apps.face.match.MatchRule`;
+    ``norm_check=True``, the default, defeats the probe-scaling attack at one level);
+    ``probe``: the probe form the gallery asks for, ``"compact"`` (default: one
+    ciphertext, rotation keys) or ``"columns"`` (128 ciphertexts, no key); both are accepted;
     ``threads``: threads over blocks (default 1: the core's threads split each block);
     ``max_encoded_bytes``: memory for encoded columns (default: no limit).
     """
@@ -71,13 +80,19 @@ class Gallery:
 
     def __init__(self, templates=None, labels=None, *, name: str = "face-gallery", reveal: str = "match",
                  threshold: Optional[float] = None, margin: Optional[float] = None,
-                 answer_noise: Optional[float] = None, threads: Optional[int] = None,
-                 max_encoded_bytes: Optional[int] = None, parameters: Optional[dict] = None):
+                 answer_noise: Optional[float] = None, norm_check: Optional[bool] = None,
+                 threads: Optional[int] = None,
+                 max_encoded_bytes: Optional[int] = None, parameters: Optional[dict] = None,
+                 probe: str = "compact"):
         if reveal not in REVEALS:
             raise ParameterError(f"reveal must be one of {REVEALS}, got {reveal!r}")
+        if probe not in PROBE_FORMS:
+            raise ParameterError(f"probe must be one of {PROBE_FORMS}, got {probe!r}")
+        self.probe = probe
         self.name = str(name)
         self.reveal = reveal
-        rule = {k: v for k, v in dict(threshold=threshold, margin=margin, answer_noise=answer_noise).items()
+        rule = {k: v for k, v in dict(threshold=threshold, margin=margin, answer_noise=answer_noise,
+                                     norm_check=norm_check).items()
                 if v is not None}
         if reveal == "scores" and rule:
             raise ParameterError(f"{sorted(rule)} apply to reveal='match' only")
@@ -89,6 +104,9 @@ class Gallery:
         # The templates, stored only in block layout: (blocks, 128, slots), zero-padded.
         self._columns = np.zeros((0, EMBEDDING_SIZE, self.slots), dtype=np.float32)
         self._encoded = EncodedBlocks(self._scaled_columns, max_encoded_bytes)
+        # The same blocks as diagonals, for the compact probe (each form encoded at its first use).
+        self._encoded_diagonals = EncodedBlocks(lambda b: diagonals(self._scaled_columns(b), self.slots),
+                                                max_encoded_bytes)
         self._lock = threading.Lock()      # enrolment replaces the columns under it
         if templates is not None:
             self.add(templates, labels)
@@ -105,6 +123,7 @@ class Gallery:
             self._columns = np.concatenate([self._columns[:first_changed], tail])
             self._labels += labels
         self._encoded.forget_from(first_changed)      # the changed blocks' encodings are stale
+        self._encoded_diagonals.forget_from(first_changed)
 
     def select(self, labels, *, merge: bool = False) -> "Gallery":
         """The gallery of the templates with these labels (1:1 verification
@@ -120,16 +139,18 @@ class Gallery:
             rows = self.templates
             means = [rows[[i for i in keep if self._labels[i] == n]].astype(np.float64).mean(axis=0) for n in names]
             return Gallery(np.array(means), names, name=self.name, threads=self.threads,
-                           max_encoded_bytes=self.max_encoded_bytes, parameters=self.parameters, **self._rule_kwargs())
+                           max_encoded_bytes=self.max_encoded_bytes, parameters=self.parameters, probe=self.probe,
+                           **self._rule_kwargs())
         return Gallery(self.templates[keep], [self._labels[i] for i in keep], name=self.name,
                        threads=self.threads, max_encoded_bytes=self.max_encoded_bytes, parameters=self.parameters,
+                       probe=self.probe,
                        **self._rule_kwargs())
 
     def _rule_kwargs(self) -> dict:
         if self.rule is None:
             return {"reveal": "scores"}
         return {"reveal": "match", "threshold": self.rule.threshold, "margin": self.rule.margin,
-                "answer_noise": self.rule.answer_noise}
+                "answer_noise": self.rule.answer_noise, "norm_check": self.rule.norm_check}
 
     # ------------------------------------------------------------------ facts
     def __len__(self) -> int:
@@ -167,62 +188,73 @@ class Gallery:
     @max_encoded_bytes.setter
     def max_encoded_bytes(self, value: Optional[int]) -> None:
         self._encoded.max_encoded_bytes = value
+        self._encoded_diagonals.max_encoded_bytes = value
 
     @property
     def nbytes(self) -> dict:
         """Memory held: the templates (float32, block layout) and the encoded columns."""
-        return {"templates": int(self._columns.nbytes), "encoded": int(self._encoded.nbytes)}
+        return {"templates": int(self._columns.nbytes),
+                "encoded": int(self._encoded.nbytes + self._encoded_diagonals.nbytes)}
 
     def __repr__(self) -> str:
         return f"<securinfer.apps.face.Gallery {self.name!r} templates={len(self)} blocks={self.blocks}>"
 
     # ------------------------------------------------------------------ server computation
-    def prepare(self, context, level: Optional[int] = None) -> None:
-        """Encode every block's columns for ``context``'s parameters now (a
-        public context suffices), within ``max_encoded_bytes``."""
+    def prepare(self, context, level: Optional[int] = None, probe: Optional[str] = None) -> None:
+        """Encode every block for ``context``'s parameters now (a public
+        context suffices), within ``max_encoded_bytes``, for the ``probe``
+        form (default: the gallery's)."""
         check_context(context, self.parameters)
         level = context.max_level if level is None else level
-        map_blocks(lambda b: self._block_columns(context, level, b), self.blocks, self.threads)
+        encoded = self._encoded_diagonals if (probe or self.probe) == "compact" else self._encoded
+        map_blocks(lambda b: encoded.get(context, level, b), self.blocks, self.threads)
 
     def _scaled_columns(self, b: int) -> np.ndarray:
         """Block ``b``'s columns, scaled by the match rule's threshold map."""
         return self._columns[b] if self.rule is None else self._columns[b] * self.rule.column_scale()
 
-    def _block_columns(self, context, level: int, b: int):
-        return self._encoded.get(context, level, b)
-
     def __call__(self, probe_cts) -> list:
         """One ciphertext per block; slot j of ciphertext b is about template
         ``b * slots + j``: whether it matched (``reveal="match"``, bit-like,
-        noised) or its cosine similarity (``reveal="scores"``, one level)."""
-        check_probe(probe_cts, self.parameters)
+        noised) or its cosine similarity (``reveal="scores"``, one level).
+        ``probe_cts``: the compact probe (a list of one ciphertext) or the
+        128-ciphertext one."""
+        compact = check_probe(probe_cts, self.parameters, compact_ok=True)
         if not len(self):
             raise ParameterError("the gallery is empty")
         context, level = probe_cts[0].context, min(c.level for c in probe_cts)
+        if self.rule is not None:
+            self.rule.check_level(level)
+        if compact:
+            check_rotation_keys(probe_cts[0])
+            probe_cts, encoded = expand(probe_cts[0]), self._encoded_diagonals
+        else:
+            encoded = self._encoded
         if self.rule is None:
-            return map_blocks(lambda b: combine_plain(probe_cts, self._block_columns(context, level, b)),
+            return map_blocks(lambda b: combine_plain(probe_cts, encoded.get(context, level, b)),
                               self.blocks, self.threads)
-        self.rule.check_level(level)
-        offset = self.rule.offset()
-        return map_blocks(lambda b: self.rule.answer(combine_plain(probe_cts, self._block_columns(context, level, b))
-                                                     + offset), self.blocks, self.threads)
+        # n - 1 once per probe (the norm check, match.py), or the threshold's constant
+        extra = self.rule.norm_term(probe_cts) if self.rule.norm_check else self.rule.offset()
+        return map_blocks(lambda b: self.rule.answer(combine_plain(probe_cts, encoded.get(context, level, b))
+                                                     + extra), self.blocks, self.threads)
 
     # ------------------------------------------------------------------ servable contract
     def required_rotations(self) -> List[int]:
-        """None: scoring uses no rotation."""
-        return []
+        """The compact probe's expansion keys (``probe="compact"``), none for ``"columns"``."""
+        return list(EXPANSION_STEPS) if self.probe == "compact" else []
 
     def describe(self) -> dict:
         from .describe import description
 
         return description(self.name, self.parameters, len(self), encrypted_templates=False,
-                           match=None if self.rule is None else self.rule.as_dict())
+                           match=None if self.rule is None else self.rule.as_dict(), probe=self.probe)
 
     def save(self, target) -> None:
         """Templates, labels, parameters and the match rule to one file of
         the servable store (a path or a binary file; no pickle)."""
         store.write(target, self.kind, {"name": self.name, "parameters": self.parameters,
-                                        "labels": self._labels, "rule": self._rule_kwargs()}, templates=self.templates)
+                                        "labels": self._labels, "rule": self._rule_kwargs(),
+                                        "probe": self.probe}, templates=self.templates)
 
     @classmethod
     def load(cls, source, *, threads: Optional[int] = None, max_encoded_bytes: Optional[int] = None) -> "Gallery":
@@ -236,11 +268,14 @@ class Gallery:
         if templates.dtype != np.float32 or templates.ndim != 2 or len(templates) != len(meta["labels"]):
             raise SerializationError("saved templates must be a 2-D float32 array, one row per label")
         rule = meta.get("rule", {"reveal": "scores"})      # files from before the match mode held scores galleries
-        if not isinstance(rule, dict) or not set(rule) <= {"reveal", "threshold", "margin", "answer_noise"}:
+        if isinstance(rule, dict) and rule.get("reveal") == "match":
+            rule = dict({"norm_check": False}, **rule)      # files from before the norm check
+        allowed = {"reveal", "threshold", "margin", "answer_noise", "norm_check"}
+        if not isinstance(rule, dict) or not set(rule) <= allowed:
             raise SerializationError("saved gallery's match rule is malformed")
         try:
             gallery = cls(name=meta["name"], threads=threads, max_encoded_bytes=max_encoded_bytes,
-                          parameters=meta["parameters"], **rule)
+                          parameters=meta["parameters"], probe=meta.get("probe", "compact"), **rule)
         except (ParameterError, TypeError) as exc:
             raise SerializationError(f"saved gallery's match rule is invalid: {exc}") from None
         if len(templates):

@@ -38,7 +38,7 @@ class GalleryClient:
         return create_context(self.description)
 
     def encrypt(self, ctx: Context, embedding) -> List[Ciphertext]:
-        return encrypt_probe(ctx, embedding)
+        return encrypt_probe(ctx, embedding, compact=self.description.get("inputs", {}).get("form") == "compact")
 
     def decrypt(self, ctx: Context, ciphertexts, *, noise_flooding: Optional[bool] = None) -> np.ndarray:
         """The scores (``reveal="scores"``) or the indices of the templates

@@ -73,17 +73,32 @@ def check_context(context, parameters: dict) -> None:
                                    f"gallery's (N={want[0]}, coeff_bits={want[1]}, scale 2^{parameters['scale_bits']})")
 
 
-def check_probe(cts, parameters: dict, dim: int = EMBEDDING_SIZE) -> None:
-    """The probe is ``dim`` ciphertexts of one context with the gallery's parameters."""
+def check_probe(cts, parameters: dict, dim: int = EMBEDDING_SIZE, compact_ok: bool = False) -> bool:
+    """The probe is ``dim`` ciphertexts (or, where ``compact_ok``, one: the
+    compact probe) of one context with the gallery's parameters. True for the compact form."""
     from ...ciphertext import Ciphertext
 
+    forms = f"a list of {dim} ciphertexts (one per coordinate)"
+    forms += " or of one (the compact probe)" if compact_ok else ""
     if isinstance(cts, Ciphertext) or not isinstance(cts, (list, tuple)):
-        raise ParameterError(f"the probe is a list of {dim} ciphertexts (one per coordinate)")
-    if len(cts) != dim:
-        raise ParameterError(f"the probe must be {dim} ciphertexts (one per coordinate), got {len(cts)}")
+        raise ParameterError(f"the probe is {forms}")
+    if len(cts) != dim and not (compact_ok and len(cts) == 1):
+        raise ParameterError(f"the probe must be {forms}, got {len(cts)}")
     if not all(isinstance(c, Ciphertext) for c in cts):
         raise ParameterError("the probe must hold securinfer.Ciphertext objects only")
     check_context(cts[0].context, parameters)
     key = cts[0].key_id
     if any(not c.context.same_parameters(cts[0].context) or c.key_id != key for c in cts):
         raise ContextMismatchError("the probe's ciphertexts come from different contexts or keys")
+    return len(cts) == 1
+
+
+def check_rotation_keys(ct) -> None:
+    """``MissingKeyError`` unless ``ct``'s context holds the compact probe's rotation keys."""
+    from ...errors import MissingKeyError
+    from .compact_probe import EXPANSION_STEPS
+
+    missing = sorted(set(EXPANSION_STEPS) - set(ct.context.rotation_steps))
+    if missing:
+        raise MissingKeyError(f"the compact probe needs rotation keys for steps {EXPANSION_STEPS} "
+                              f"(context.generate_rotation_keys(steps=...)); missing {missing}")

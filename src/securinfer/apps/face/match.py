@@ -5,7 +5,14 @@ returns bit-like values, so the client learns which templates matched and
 Per block of ``slots`` templates the server computes, all under encryption:
 
 1. x_j = (<probe, t_j> - threshold) / span: the scaled columns' products
-   minus a constant (one level, as the scores mode);
+   minus a constant (one level, as the scores mode). With the norm check
+   (``norm_check=True``) the server also computes the probe's squared norm n
+   (slot by slot, one product once per probe) and
+   x_j = (<probe, t_j> - threshold * (1 + n) / 2) / span, the same for a
+   unit probe: w_j = n - 1 - 2 <probe, t_j> / threshold (one level), then
+   x_j = a w_j + 2 a with a = -threshold / (2 span) (one more level: w spans
+   [-3, 3], where the step's first polynomial cannot absorb the affine map
+   accurately);
 2. the composite step of :mod:`~securinfer.apps.face.threshold` (18 levels for
    SFace's margin on LFW): b_j within 2^-20 of 1 when the score is at least
    ``threshold + margin``, of 0 when at most ``threshold - margin``;
@@ -20,18 +27,37 @@ What the client's decryption tells it about template j beyond the bit, as a
 bound: the slot is b_j + r_j + e_j + u_j with u_j ~ N(0, sigma^2) in each of
 its real and imaginary parts, so against b_j + u_j the KL divergence is at
 most (|r_j| + |e_j|)^2 / (2 sigma^2) per slot, summed over the answer's
-slots (``leak_bound``): measured |r_j| + |e_j| <= 2^-22.6 with
-:data:`MATCH_PARAMETERS` (one block), so at most 2^-24 nats per block of 16,384
-templates and query. Templates inside the band (|score - threshold| <
+slots (``leak_bound``): measured |r_j| + |e_j| <= 2^-21.0 with
+:data:`MATCH_PARAMETERS` (one block; 2^-22.6 in :data:`UNCHECKED_MATCH_PARAMETERS`),
+so at most 2^-21 nats per block of 16,384 templates and query.
+
+The norm check (``norm_check=True``, the default): a client that scales its probe by lambda gets
+``lambda * score`` and ``n = lambda^2``, so a template matches when
+``score >= threshold * (lambda + 1 / lambda) / 2``, and that is at least
+``threshold`` for every lambda > 0 (the arithmetic-geometric mean
+inequality): scaling can only raise the threshold, never lower it, so the
+templates an honest probe does not match stay unmatched (negative lambda
+reaches only scores <= -threshold). What it still allows: a client that
+searches lambda learns the scores of the templates its probe matches anyway.
+Without the check a probe of norm lambda compares every score with
+threshold / lambda, and searching lambda reads every score. The check costs
+one level, hence the 38-bit primes of :data:`MATCH_PARAMETERS`.
+The step is accurate for inputs in [-1, 1]: a probe of norm above about
+1.06 pushes templates scoring near -1 outside, where the composite
+diverges (docs/face.md, what is left).
+
+Templates inside the band (|score - threshold| <
 margin) are the exception: their value lies anywhere in [0, 1] and tells
 roughly where in the band the score is. The rounding errs with probability
 below 1e-15 per slot (0.5 is 8 sigma).
 
 Example:
     >>> from securinfer.apps.face.match import MatchRule
-    >>> MatchRule().levels              # score product + composite step for SFace's LFW margin
-    19
+    >>> MatchRule().levels              # score product + norm check + composite step for SFace's LFW margin
+    20
     >>> MatchRule(threshold=0.7, margin=0.045).levels
+    17
+    >>> MatchRule(threshold=0.7, margin=0.045, norm_check=False).levels
     16
 """
 
@@ -45,18 +71,23 @@ import numpy as np
 from ...errors import LevelError, ParameterError
 from .threshold import StepPlan, design
 
-#: The ring of the match mode: depth 19 (one product, 18 levels of step) at
-#: N = 32768, scale 2^40 (880 of the 881 bits the 128-bit standard allows).
-#: The scale sets what the client could read beyond the bit: the step's
-#: evaluation error is about 2^16 / scale (Chebyshev products near +-1), measured
-#: 2^-22.6 here against 2^-8 at N = 16384 with 24-bit primes (the most that ring's
-#: 438 bits allow for 16 levels); see ``leak_bound``.
-MATCH_PARAMETERS = dict(poly_degree=32768, coeff_bits=[60] + [40] * 19 + [60], scale_bits=40, special_primes=1)
+#: The ring of the match mode: depth 20 (one product, the norm check's affine
+#: map, 18 levels of step) at N = 32768, scale 2^38 (860 of the 881 bits the
+#: 128-bit standard allows). The scale sets what the client could read beyond the
+#: bit: the step's evaluation error is about 2^16 / scale (Chebyshev products near
+#: +-1), measured 2^-21.0 here (one block); see ``leak_bound``.
+MATCH_PARAMETERS = dict(poly_degree=32768, coeff_bits=[50] + [38] * 20 + [50], scale_bits=38, special_primes=1)
+
+#: Without the norm check (``norm_check=False``): depth 19 at scale 2^40 (880 of
+#: 881 bits), step error 2^-22.6, the probe-scaling attack open (docs/face.md).
+UNCHECKED_MATCH_PARAMETERS = dict(poly_degree=32768, coeff_bits=[60] + [40] * 19 + [60], scale_bits=40,
+                                  special_primes=1)
 
 #: SFace on the 100 LFW crops scikit-image ships and their 400 same-person copies
 #: (measured, docs/face.md): copies score at least 0.6748 with their original, with
 #: anyone else at most 0.6640. The threshold sits in the middle of that gap; the
 #: margin is half of it, so every LFW decision is outside the step's band.
+
 DEFAULT_THRESHOLD = 0.6694
 DEFAULT_MARGIN = 0.0053
 DEFAULT_ANSWER_NOISE = 1.0 / 16
@@ -64,14 +95,21 @@ DEFAULT_ANSWER_NOISE = 1.0 / 16
 
 @dataclass(frozen=True)
 class MatchRule:
-    """Threshold, margin of certain decisions, and the server's answer noise."""
+    """Threshold, margin of certain decisions, the server's answer noise, and
+    whether the server checks the probe's norm (one level more)."""
 
     threshold: float = DEFAULT_THRESHOLD
     margin: float = DEFAULT_MARGIN
     answer_noise: float = DEFAULT_ANSWER_NOISE
+    norm_check: bool = True
     plan: StepPlan = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
+        if not isinstance(self.norm_check, bool):
+            raise ParameterError("norm_check must be True or False")
+        if self.norm_check and not (np.isfinite(float(self.threshold)) and float(self.threshold) > 0):
+            raise ParameterError("the match threshold must be a cosine similarity in (0, 1) "
+                                 "(the norm check relies on a positive threshold)")
         noise = float(self.answer_noise)
         if not (np.isfinite(noise) and 0 < noise <= 0.1):
             raise ParameterError("answer_noise must be in (0, 0.1] (the client rounds at 0.5)")
@@ -79,29 +117,63 @@ class MatchRule:
 
     @property
     def levels(self) -> int:
-        """Levels a probe needs: the score product and the step."""
-        return 1 + self.plan.levels
+        """Levels a probe needs: the score product, the norm check's affine map, the step."""
+        return 1 + int(self.norm_check) + self.plan.levels
 
     def as_dict(self) -> dict:
         return {"threshold": float(self.threshold), "margin": float(self.margin),
                 "answer_noise": float(self.answer_noise), "levels": self.levels,
+                "norm_check": self.norm_check,
                 "step": {"g_steps": self.plan.g_steps, "f_steps": self.plan.f_steps, "error": self.plan.error}}
 
     def column_scale(self) -> float:
-        """Columns are multiplied by this so the product gives (score - threshold) / span plus a constant."""
+        """Columns are multiplied by this so the product gives (score - threshold) / span
+        plus :meth:`offset`; with the norm check, ``-2 score / threshold``, which
+        plus :meth:`norm_term` is w, and x = a w + 2 a, a = -threshold / (2 span)."""
+        if self.norm_check:
+            return -2.0 / float(self.threshold)
         return 1.0 / self.plan.span
 
     def offset(self) -> float:
         return -float(self.threshold) / self.plan.span
+
+    def _affine(self):
+        a = -float(self.threshold) / (2.0 * self.plan.span)
+        return a, 2.0 * a
+
+    def norm_term(self, probe_cts):
+        """``n - 1`` from the 128 probe ciphertexts (each slot: its probe's squared
+        norm, minus 1), one relinearised product; added to every block's product."""
+        from ...linalg import sum_of_products
+
+        return sum_of_products(probe_cts, probe_cts) - 1.0
+
+    def reference(self, scores, norm: float = 1.0) -> np.ndarray:
+        """What :meth:`answer` approximates, before the noise, for scores of a
+        probe whose squared norm is ``norm`` (numpy; the norm matters only with the check)."""
+        a, b = self._affine()
+        scores = np.asarray(scores, dtype=np.float64)
+        if self.norm_check:
+            y = a * ((norm - 1.0) + self.column_scale() * scores) + b
+        else:
+            y = scores * self.column_scale() + self.offset()
+        for coeffs in self.plan._stages():
+            y = np.polynomial.polynomial.polyval(y, coeffs)
+        return y
 
     def check_level(self, level: int) -> None:
         if level < self.levels:
             raise LevelError(f"reveal='match' needs probe ciphertexts with {self.levels} levels "
                              f"(score and threshold); these have {level}")
 
-    def answer(self, x_ct, noise_context=None):
-        """Step then noise: the bit-like ciphertext of a block from its x ciphertext."""
-        bits = self.plan.evaluate(x_ct)
+    def answer(self, ct, noise_context=None):
+        """Step then noise: the bit-like ciphertext of a block from its x
+        ciphertext (the columns' product plus :meth:`offset`) or, with the norm
+        check, its w ciphertext (the columns' product plus :meth:`norm_term`)."""
+        if self.norm_check:
+            a, b = self._affine()
+            ct = ct * a + b
+        bits = self.plan.evaluate(ct)
         return add_answer_noise(bits, self.answer_noise, noise_context)
 
 
