@@ -12,6 +12,7 @@ torch = pytest.importorskip("torch")
 
 import securinfer.nn as snn  # noqa: E402
 from securinfer.nn.graph import Graph  # noqa: E402
+from securinfer.nn.im2col import row_copies_gather  # noqa: E402
 from securinfer.nn.layers import avgpool2d_matrix, conv2d_matrix  # noqa: E402
 from securinfer.nn.scatter import _positions, diagonal_count, scatter_outputs  # noqa: E402
 
@@ -33,18 +34,22 @@ def _two_convs(cin, mid, cout, k2, stride2, padding2, pool, hw, seed):
     return torch.nn.Sequential(*net, torch.nn.Linear(out, 3)).double().eval()
 
 
+@pytest.mark.parametrize("conv_packing", ["matrix", "rows"])
 @pytest.mark.parametrize("cin,mid,cout,k2,stride2,padding2,pool,hw", [
     (1, 3, 5, 3, 1, 0, True, (13, 11)),
     (2, 3, 4, (3, 2), 2, 1, False, (9, 10)),
     (1, 4, 6, 2, (2, 1), 0, True, (12, 9))])
-def test_two_convolutions_encrypted_against_torch(rng, cin, mid, cout, k2, stride2, padding2, pool, hw):
-    """Both convolutions placed (the second on the first's scattered slots):
-    the plan equals torch exactly, the encrypted logits within the noise."""
+def test_two_convolutions_encrypted_against_torch(rng, conv_packing, cin, mid, cout, k2, stride2, padding2, pool,
+                                                  hw):
+    """Both convolutions placed (the second on the first's scattered slots;
+    the first on client-written kernel-row copies for ``"rows"``): the plan
+    equals torch exactly, the encrypted logits within the noise."""
     net = _two_convs(cin, mid, cout, k2, stride2, padding2, pool, hw, seed=cin + mid + cout)
     x = rng.uniform(-1, 1, size=(1, cin) + hw)
     calib = rng.uniform(-1, 1, size=(8, cin) + hw)
-    enc = snn.compile(net, input_shape=x.shape[1:], calibration=calib, batch_size=1, conv_packing="matrix",
-                      fold=False)
+    enc = snn.compile(net, input_shape=x.shape[1:], calibration=calib, batch_size=1,
+                      conv_packing=conv_packing, fold=False)
+    assert bool(enc.layout.gather) == (conv_packing == "rows")
     with torch.no_grad():
         ref = net(torch.tensor(x)).numpy()
     np.testing.assert_allclose(enc.simulate(x), ref, atol=1e-9 * max(1.0, np.abs(ref).max()))
@@ -109,3 +114,45 @@ def _reindexed(W, rows):
     out = np.zeros((int(rows.max()) + 1, W.shape[1]))
     out[rows] = W
     return out
+
+
+@pytest.mark.parametrize("cin,cout,k,stride,padding,dilation,hw", [
+    (1, 6, 5, 1, 0, 1, (28, 28)), (2, 3, 3, 2, 1, 1, (9, 11)), (3, 2, (3, 2), (1, 2), (2, 0), 2, (10, 7)),
+    (1, 4, 7, 3, 0, 1, (28, 28))])
+def test_row_copies_equal_the_matrix(rng, cin, cout, k, stride, padding, dilation, hw):
+    """The client's kernel-row copies times the rearranged weights equal the
+    convolution's matrix (padding, stride, dilation, channels); one copy per
+    kernel row; per output channel and copy, the weights lie on at most
+    kernel-width x input-channel shifts of the first pixel read."""
+    kh, kw = (k, k) if isinstance(k, int) else k
+    w = rng.normal(size=(cout, cin, kh, kw))
+    W, (O, Ho, Wo) = conv2d_matrix(w, (cin,) + hw, stride, padding, dilation)
+    gather, Wr = row_copies_gather(W, hw[1], hw[0] * hw[1], O)
+    x = rng.normal(size=(3, W.shape[0]))
+    padded = np.concatenate([x, np.zeros((3, 1))], axis=1)
+    np.testing.assert_allclose(padded[:, np.where(gather < 0, W.shape[0], gather)] @ Wr, x @ W, atol=1e-12)
+    copies = dilation * (kh - 1) + 1
+    assert Wr.shape[0] == gather.size and gather.size % copies == 0
+    assert gather.size <= copies * W.shape[0]
+    first = (Wr != 0).argmax(axis=0)
+    r, c = np.nonzero(Wr)
+    assert np.unique(r - first[c]).size <= cin * copies * (dilation * (kw - 1) + 1)
+
+
+def test_auto_takes_row_copies_for_lenet(rng):
+    """LeNet's first convolution at one image per ciphertext: im2col's 25 x
+    576 windows do not fit 4,096 slots; the cost model prefers the row
+    copies (5 x 672 slots) to the scattered matrix."""
+    torch.manual_seed(1)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 6, 5), Square(), torch.nn.AvgPool2d(2), torch.nn.Conv2d(6, 16, 5),
+                              Square(), torch.nn.AvgPool2d(2), torch.nn.Flatten(),
+                              torch.nn.Linear(256, 10)).double().eval()
+    x = rng.uniform(0, 1, size=(4, 1, 28, 28))
+    enc = snn.compile(net, input_shape=(1, 28, 28), calibration=x, batch_size=1)
+    assert enc.graph.nodes[0].extra["packing"] == "rows" and len(enc.layout.gather) == 5 * 672
+    matrix = snn.compile(net, input_shape=(1, 28, 28), calibration=x, batch_size=1, conv_packing="matrix")
+    assert enc.cost()["estimated_ms"] < matrix.cost()["estimated_ms"]
+    assert diagonal_count(enc.graph.nodes[0].weight) <= 5 * (6 + 5 - 1)     # kernel column x (copy - channel)
+    np.testing.assert_allclose(enc.simulate(x), matrix.simulate(x), rtol=1e-9)
+    with torch.no_grad():
+        np.testing.assert_allclose(enc.simulate(x), net(torch.tensor(x)).numpy(), rtol=1e-9, atol=1e-9)

@@ -34,7 +34,7 @@ from .errors import UnsupportedModelError
 from .fold import fold_affine, fold_domains
 from .intervals import bounds
 from .model import EncryptedModel
-from .im2col import apply_im2col
+from .im2col import apply_im2col, apply_row_copies
 from .packing import Layout
 from .placement import insert_bootstraps, place_bootstraps
 from .planner import choose_layout, choose_parameters, min_scale_bits, plan_folds, slot_plan_cost
@@ -98,8 +98,10 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
     * ``conv_packing`` (slot packing): ``"im2col"`` lays the first
       convolution's windows out on the client (one diagonal per kernel offset
       and channel, :mod:`securinfer.nn.im2col`), ``"matrix"`` treats it as a
-      matrix with scattered outputs (:mod:`securinfer.nn.scatter`); ``"auto"``
-      takes the one the planner's cost model finds cheaper.
+      matrix with scattered outputs (:mod:`securinfer.nn.scatter`), ``"rows"``
+      has the client write one copy of its image per kernel row (a partial
+      im2col for windows that do not fit, outputs scattered); ``"auto"``
+      takes the one the planner's cost model finds cheapest.
     * ``fold`` (``batch_size=1``, slot packing): dense layers followed by
       another layer compute partial sums on few diagonals and add them with
       rotations where the cost model finds it cheaper
@@ -129,8 +131,8 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
                                     "estimator")
     if not isinstance(fold, bool):
         raise ParameterError("fold must be True or False")
-    if conv_packing not in ("auto", "im2col", "matrix"):
-        raise ParameterError("conv_packing must be 'auto', 'im2col' or 'matrix'")
+    if conv_packing not in ("auto", "im2col", "rows", "matrix"):
+        raise ParameterError("conv_packing must be 'auto', 'im2col', 'rows' or 'matrix'")
     if batch_size is not None and (not is_int(batch_size) or batch_size < 1):
         raise ParameterError("batch_size must be a positive int")
     X = _rows(calibration, graph.input_size)
@@ -173,7 +175,8 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
                                    min_scale_bits=floor)
         layout = choose_layout(graph, params["poly_degree"] // 2, "slots", batch_size)
     if layout.packing == "slots":
-        graph = _convolution_packing(graph, layout, params, batch_size, conv_packing)
+        image = (int(input_shape[-1]), int(input_shape[-1]) * int(input_shape[-2])) if len(input_shape) == 3 else None
+        graph = _convolution_packing(graph, layout, params, batch_size, conv_packing, image)
         layout = choose_layout(graph, params["poly_degree"] // 2, "slots", batch_size)
         if batch_size == 1 and fold:   # one input owns every slot: dense layers may fold partial sums
             layout = Layout("slots", layout.features, layout.slots, layout.slots, layout.gather)
@@ -216,23 +219,31 @@ def _bootstrapped(graph, X, parameters, security):
     return insert_bootstraps(graph, placement, sizes, top, refresh), params, placement
 
 
-def _convolution_packing(graph, layout, params, batch_size, choice):
-    """The slot-packed plan with the cheaper convolution packing (or the
-    one asked for): scattered matrix outputs, or client-side im2col windows."""
+def _convolution_packing(graph, layout, params, batch_size, choice, image):
+    """The slot-packed plan with the cheapest convolution packing (or the
+    one asked for): scattered matrix outputs, client-side im2col windows, or
+    client-side kernel-row copies with scattered outputs."""
     slots = params["poly_degree"] // 2
     top = len(params["coeff_bits"]) - params["special_primes"] - 1
-    windows = apply_im2col(graph, slots, batch_size) if choice != "matrix" else None
-    if choice == "im2col" and windows is None:
-        raise ParameterError("conv_packing='im2col' needs a first layer that is a convolution read by nothing "
-                             f"else, whose windows fit {slots} slots for the batch")
-    # a batch of known size may spread a convolution's channels over all the slots it leaves free
-    matrix = scatter_outputs(graph, max(layout.stride, slots // batch_size) if batch_size else layout.stride)
-    if windows is None:
-        return matrix
-    windows = scatter_outputs(windows, max([windows.input_width] + [n.size for n in windows.nodes]))
-    if choice == "im2col" or slot_plan_cost(windows, slots, top) < slot_plan_cost(matrix, slots, top):
-        return windows
-    return matrix
+    windows = apply_im2col(graph, slots, batch_size) if choice in ("auto", "im2col") else None
+    rows = apply_row_copies(graph, *image, slots, batch_size) if choice in ("auto", "rows") and image else None
+    for name, found in (("im2col", windows), ("rows", rows)):
+        if choice == name and found is None:
+            raise ParameterError(f"conv_packing='{name}' needs a first layer that is a convolution read by nothing "
+                                 f"else, whose client-side layout fits {slots} slots for the batch")
+
+    def scattered(g):   # a batch of known size may spread a convolution's channels over all the slots it leaves free
+        width = max([g.input_width] + [n.size for n in g.nodes])
+        return scatter_outputs(g, max(width, slots // batch_size) if batch_size else width)
+
+    candidates = {"matrix": scattered(graph) if choice in ("auto", "matrix") else None,
+                  "im2col": scatter_outputs(windows, max([windows.input_width] + [n.size for n in windows.nodes]))
+                  if windows is not None else None,
+                  "rows": scattered(rows) if rows is not None else None}
+    if choice != "auto":
+        return candidates[choice]
+    found = {k: g for k, g in candidates.items() if g is not None}
+    return min(found.values(), key=lambda g: slot_plan_cost(g, slots, top))
 
 
 def _magnitudes(graph, X, ranges):

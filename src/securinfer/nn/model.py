@@ -255,6 +255,8 @@ class EncryptedModel:
                                                     "not inside (bound [{:.3g}, {:.3g}])".format(*node.extra["box_range"]))
             if node.op == "affine" and node.extra.get("packing") == "im2col":
                 extra += "  im2col windows (client-side layout)"
+            if node.op == "affine" and node.extra.get("packing") == "rows":
+                extra += "  kernel-row copies (client-side layout)"
             if node.op == "affine" and "fold" in node.extra:
                 extra += "  partial sums {1} x {0} slots, folded by {2} rotations".format(
                     *node.extra["fold"], int(node.extra["fold"][1]).bit_length() - 1)
