@@ -31,6 +31,7 @@ from ..errors import ParameterError, SecurityError
 from ..parameters import max_secure_modulus_bits
 from .activations import DEFAULT_MARGIN, DEFAULT_SAFETY, DEFAULT_TOLERANCE, calibrate
 from .errors import UnsupportedModelError
+from .composite import expand_composites
 from .fold import fold_affine, fold_domains
 from .intervals import bounds
 from .model import EncryptedModel
@@ -70,7 +71,7 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
             name: Optional[str] = None, input_margin: float = DEFAULT_INPUT_MARGIN, safety: float = DEFAULT_SAFETY,
             cover_input_box: bool = False, conv_packing: str = "auto", bootstrap: str = "auto",
             bootstrap_parameters: Optional[dict] = None, security: Optional[str] = "128",
-            fold: bool = True) -> EncryptedModel:
+            fold: bool = True, relu: str = "chebyshev") -> EncryptedModel:
     """Compile a trained ``torch.nn.Module`` or scikit-learn estimator.
 
     * ``input_shape``: one input's shape without the batch dimension (torch;
@@ -115,6 +116,14 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
       client makes the bootstrapping keys itself. ``bootstrap_parameters``
       (kwargs of ``si.Context.create``) replaces the preset; parameters below
       128 bits need ``security=None`` (tests only; warns).
+    * ``relu``: ``"chebyshev"`` (default) fits each ReLU by one Chebyshev
+      polynomial as any activation; ``"composite"`` computes
+      ``x (1 + s(x)) / 2`` with ``s`` a composition of degree-7 odd
+      polynomials approximating the sign on the bounded range ``[-B, B]``
+      (:mod:`securinfer.nn.composite`): error below about ``1e-4 B`` outside
+      the band ``|x| < B / 32`` and below the band's width inside, 13 levels
+      (deep: for bootstrapped plans or large rings); ``summary()`` prints
+      both errors per layer.
     * ``output``: scikit-learn classifiers: ``"decision"`` (the decision
       function) or ``"proba"`` (binary logistic models: the approximated sigmoid).
     """
@@ -140,8 +149,8 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
     ranges = InputRanges.from_calibration(X, input_margin) if X is not None else None
     box = (ranges.low, ranges.high) if ranges is not None else None
     calibrate(graph, X, margin=margin, degrees=degrees, tolerance=tolerance, safety=safety, box=box,
-              cover_input_box=cover_input_box)
-    graph = fold_domains(graph)
+              cover_input_box=cover_input_box, relu=relu)
+    graph = fold_domains(expand_composites(graph))
     if not graph.nodes:
         raise UnsupportedModelError("the model computes nothing (identity)")
     if bootstrap not in ("auto", "never", "always"):

@@ -155,6 +155,8 @@ def _run(graph, inputs, affine, elementwise):
             values.append(affine(i, node, x))
         elif node.op == "add":
             values.append([a + b for a, b in zip(x, get(node.inputs[1]))])
+        elif node.op == "mul":
+            values.append([a * b for a, b in zip(x, get(node.inputs[1]))])
         else:
             values.append([elementwise(node, c) for c in x])
     return values[-1]

@@ -1,0 +1,90 @@
+"""The composite ReLU (securinfer.nn.composite): the sign composition on a
+grid against numpy, the ``mul`` node, and a small ReLU MLP compiled with
+``relu="composite"`` end to end on a 128-bit ring, against the model's own
+numpy forward pass."""
+
+import numpy as np
+import pytest
+from numpy.polynomial import polynomial as P
+
+import securinfer.nn as snn
+from securinfer.nn.composite import F3, G3, STAGES, composite_error, composite_sign
+from securinfer.nn.graph import Graph
+
+
+def test_stages_are_the_textbook_polynomials():
+    np.testing.assert_allclose(F3 * 16, [0, 35, 0, -35, 0, 21, 0, -5])           # Cheon et al.'s f_3
+    t = np.linspace(-1, 1, 100_001)
+    for p in (F3, G3):
+        assert np.abs(P.polyval(t, p)).max() <= 1 + 1e-12                          # [-1, 1] into itself
+        np.testing.assert_allclose(P.polyval(-t, p), -P.polyval(t, p), atol=1e-15)  # odd
+
+
+@pytest.mark.parametrize("bits,claim", [(5, 2e-4), (6, 2e-6), (7, 2e-4)])
+def test_composite_sign_and_relu_on_a_grid(bits, claim):
+    """Outside the band |t| < 2^-bits the sign's error is below ``claim``;
+    ReLU's error is below claim * B / 2 there and below the band's width
+    inside it; composite_error reports what numpy measures on its own grid."""
+    t = np.linspace(-1, 1, 400_001)
+    s = composite_sign(t, STAGES[bits])
+    outside = np.abs(t) >= 2.0 ** -bits
+    assert np.abs(s - np.sign(t))[outside].max() < claim
+    assert np.abs(s).max() <= 1 + 1e-12
+    B = 7.5
+    x = B * t
+    err = np.abs(x * (1 + s) / 2 - np.maximum(x, 0))
+    assert err[outside].max() < claim * B / 2 and err[~outside].max() <= 2.0 ** -bits * B
+    out, inside = composite_error(B, bits)
+    assert abs(out - err[outside].max()) <= 0.05 * err[outside].max() + 1e-12
+    assert abs(inside - err[~outside].max()) <= 0.05 * err[~outside].max()
+
+
+def test_mul_node_runs_and_bounds(rng):
+    g = Graph(3)
+    a = g.affine(-1, rng.normal(size=(3, 4)))
+    b = g.square(a)
+    g.mul(a, b)
+    x = rng.normal(size=(5, 3))
+    h = x @ g.nodes[0].weight
+    np.testing.assert_allclose(g.run(x), h * h * h)
+    assert g.depths() == [1, 2, 3]
+    from securinfer.nn.intervals import bounds
+    lows, highs, _ = bounds(g, x.min(axis=0), x.max(axis=0))
+    assert np.all(lows[-1] <= (h ** 3).min(axis=0) + 1e-9) and np.all(highs[-1] >= (h ** 3).max(axis=0) - 1e-9)
+
+
+def _relu_logits(model, X):
+    h = X
+    for i, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
+        h = h @ W + b
+        if i < len(model.coefs_) - 1:
+            h = np.maximum(h, 0)
+    return h
+
+
+def test_small_relu_mlp_encrypted(tmp_path):
+    """A ReLU MLP (breast cancer, 6 hidden units): the composite plan is
+    within its stated error of the exact ReLU model, the encrypted run within
+    the CKKS noise of the plan, on a 128-bit ring; saved and loaded."""
+    sk = pytest.importorskip("sklearn")
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    model = MLPClassifier(hidden_layer_sizes=(6,), activation="relu", max_iter=2000, random_state=0).fit(X[:400], y[:400])
+    enc = snn.compile(model, calibration=X[:400], relu="composite", batch_size=8)
+    product = next(n for n in enc.graph.nodes if n.op == "mul")
+    assert "relu composite" in enc.summary() and "NOT secure" not in enc.summary()
+    exact = _relu_logits(model, X[400:]).ravel()
+    plan = enc.simulate(X[400:]).ravel()
+    stated = np.abs(model.coefs_[1]).sum() * max(product.extra["error_outside"], product.extra["error_inside"])
+    assert np.abs(plan - exact).max() <= stated
+    path = tmp_path / "m.npz"
+    enc.save(path)
+    loaded = snn.EncryptedModel.load(path)
+    ctx = loaded.create_context()
+    got = loaded.decrypt(ctx, loaded(loaded.encrypt(ctx, X[400:408]))).ravel()
+    np.testing.assert_allclose(got, plan[:8], atol=0.02)
+    assert np.abs(got - exact[:8]).max() <= stated + 0.02
