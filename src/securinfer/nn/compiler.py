@@ -121,7 +121,7 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
       ``x (1 + s(x)) / 2`` with ``s`` a composition of degree-7 odd
       polynomials approximating the sign on the bounded range ``[-B, B]``
       (:mod:`securinfer.nn.composite`): error below about ``1e-4 B`` outside
-      the band ``|x| < B / 32`` and below the band's width inside, 13 levels
+      the band ``|x| < B / 32`` and below the band's width inside, 14 levels
       (deep: for bootstrapped plans or large rings); ``summary()`` prints
       both errors per layer.
     * ``output``: scikit-learn classifiers: ``"decision"`` (the decision

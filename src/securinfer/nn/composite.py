@@ -4,7 +4,9 @@ Lee et al. use minimax compositions alike).
 
 A single Chebyshev fit of ReLU on ``[-B, B]`` has an error that shrinks
 only like ``B / degree`` (the kink); a composition of ``k`` degree-7
-polynomials has degree ``7^k`` for ``3k`` levels. On ``t = x / B`` the
+polynomials has degree ``7^k`` for ``3k`` levels (each stage evaluated with
+the ``"min_depth"`` plan; the first stage takes one more for ``t = x / B``,
+the product one: 14 levels for the default four stages). On ``t = x / B`` the
 stages are Cheon et al.'s ``g_3`` (slope 4.48 at 0: it pushes small
 inputs away from 0) then ``f_3(t) = (35 t - 35 t^3 + 21 t^5 - 5 t^7) / 16``
 (the sign's fixed points at +-1 are superattracting: the error is raised to
@@ -100,13 +102,13 @@ def expand_composites(graph: Graph) -> Graph:
             raise ParameterError(f"{node.name}: a composite ReLU must start with its first stage")
         src = new.inputs[0]
         new.function, new.error = "", 0.0        # a stage, not an approximation of its own
-        new.extra = {"stage": 1}
+        new.extra = {"stage": 1, "plan": "min_depth"}     # degree 7 in 3 levels (4 with the domain)
         out.nodes.append(new)
         last = len(out.nodes) - 1
         for k, p in enumerate(stages[1:], start=2):
             q = (P.polyadd([1.0], p) / 2) if k == len(stages) else p       # the last stage gives (1 + s) / 2
             last = out.poly(last, C.poly2cheb(q), (-1.0, 1.0), "chebyshev", name=f"{node.name}: stage {k}")
-            out.nodes[last].extra = {"stage": k}
+            out.nodes[last].extra = {"stage": k, "plan": "min_depth"}
         product = out.mul(src, last, name=f"{node.name}: x (1 + s) / 2")
         out.nodes[product].function = "relu"
         out.nodes[product].error = max(spec["error_outside"], spec["error_inside"])

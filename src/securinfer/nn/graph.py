@@ -185,7 +185,7 @@ class Graph:
             elif node.op in ("square", "mul"):
                 used.append(before + 1)
             elif node.op == "poly":
-                used.append(before + depth_of(node.coeffs, "chebyshev", node.domain))
+                used.append(before + depth_of(node.coeffs, "chebyshev", node.domain, plan=node.extra.get("plan", "bsgs")))
             elif node.op == "add":
                 used.append(before)
             elif node.op == "bootstrap":

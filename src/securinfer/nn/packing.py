@@ -171,7 +171,7 @@ def _elementwise(node, c):
             c = c * (1.0 / scale)
         c = c.bootstrap()
         return c * scale if scale > 1 else c   # an integer product: no level
-    return polyval(c, node.coeffs, "chebyshev", node.domain)
+    return polyval(c, node.coeffs, "chebyshev", node.domain, plan=node.extra.get("plan", "auto"))
 
 
 def run_features(graph, cts) -> list:
