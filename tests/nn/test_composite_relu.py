@@ -88,3 +88,16 @@ def test_small_relu_mlp_encrypted(tmp_path):
     got = loaded.decrypt(ctx, loaded(loaded.encrypt(ctx, X[400:408]))).ravel()
     np.testing.assert_allclose(got, plan[:8], atol=0.02)
     assert np.abs(got - exact[:8]).max() <= stated + 0.02
+
+
+def test_bad_relu_options_are_refused(rng):
+    import securinfer as si
+    from sklearn.neural_network import MLPRegressor
+
+    X = rng.normal(size=(30, 3))
+    model = MLPRegressor(hidden_layer_sizes=(2,), max_iter=50).fit(X, X[:, 0])
+    with pytest.raises(si.ParameterError, match="relu must be"):
+        snn.compile(model, calibration=X, relu="minimax")
+    for bits in (4, True, 6.5):
+        with pytest.raises(si.ParameterError, match="relu_band_bits"):
+            snn.compile(model, calibration=X, relu="composite", relu_band_bits=bits)

@@ -71,7 +71,7 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
             name: Optional[str] = None, input_margin: float = DEFAULT_INPUT_MARGIN, safety: float = DEFAULT_SAFETY,
             cover_input_box: bool = False, conv_packing: str = "auto", bootstrap: str = "auto",
             bootstrap_parameters: Optional[dict] = None, security: Optional[str] = "128",
-            fold: bool = True, relu: str = "chebyshev") -> EncryptedModel:
+            fold: bool = True, relu: str = "chebyshev", relu_band_bits: int = 7) -> EncryptedModel:
     """Compile a trained ``torch.nn.Module`` or scikit-learn estimator.
 
     * ``input_shape``: one input's shape without the batch dimension (torch;
@@ -120,10 +120,11 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
       polynomial as any activation; ``"composite"`` computes
       ``x (1 + s(x)) / 2`` with ``s`` a composition of degree-7 odd
       polynomials approximating the sign on the bounded range ``[-B, B]``
-      (:mod:`securinfer.nn.composite`): error below about ``1e-4 B`` outside
-      the band ``|x| < B / 32`` and below the band's width inside, 14 levels
-      (deep: for bootstrapped plans or large rings); ``summary()`` prints
-      both errors per layer.
+      (:mod:`securinfer.nn.composite`), accurate outside the band
+      ``|x| < 2^-relu_band_bits B`` (default 7: error below ``1e-5 B``
+      there, below the band's width inside; 17 levels; 5: ``1e-4 B``, 14
+      levels): deep, for bootstrapped plans or large rings; ``summary()``
+      prints both errors per layer.
     * ``output``: scikit-learn classifiers: ``"decision"`` (the decision
       function) or ``"proba"`` (binary logistic models: the approximated sigmoid).
     """
@@ -149,7 +150,7 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
     ranges = InputRanges.from_calibration(X, input_margin) if X is not None else None
     box = (ranges.low, ranges.high) if ranges is not None else None
     calibrate(graph, X, margin=margin, degrees=degrees, tolerance=tolerance, safety=safety, box=box,
-              cover_input_box=cover_input_box, relu=relu)
+              cover_input_box=cover_input_box, relu=relu, relu_band_bits=relu_band_bits)
     graph = fold_domains(expand_composites(graph))
     if not graph.nodes:
         raise UnsupportedModelError("the model computes nothing (identity)")

@@ -106,8 +106,8 @@ def bounds(graph: Graph, low, high, upto: Optional[int] = None) -> Tuple[List[np
                 def fn(x, c=node.coeffs, a=a, b=b):
                     return C.chebval((2 * x - a - b) / (b - a), c)
             t = np.linspace(0.0, 1.0, 257)
-            points = lo[:, None] + t[None, :] * (hi - lo)[:, None]
             with np.errstate(over="ignore", invalid="ignore"):   # far outside a stage's domain: unbounded
+                points = lo[:, None] + t[None, :] * (hi - lo)[:, None]
                 values = np.asarray(fn(points.ravel()), dtype=np.float64).reshape(points.shape)
             out = (np.where(np.isnan(values), -np.inf, values).min(axis=1),
                    np.where(np.isnan(values), np.inf, values).max(axis=1))
