@@ -101,3 +101,43 @@ def test_bad_relu_options_are_refused(rng):
     for bits in (4, True, 6.5):
         with pytest.raises(si.ParameterError, match="relu_band_bits"):
             snn.compile(model, calibration=X, relu="composite", relu_band_bits=bits)
+
+
+def test_composite_relu_bootstrapped_on_insecure_test_parameters():
+    """Two ReLU layers with the composite (band 2^-5: four stages of 3 levels)
+    on the N = 2^12 test chain (3 levels after a bootstrap), reachable only
+    with security=None: the compiler places bootstraps between the stages
+    (each node, t = x / B included, fits a refresh), and the plan is within
+    its stated error of torch's ReLU net."""
+    torch = pytest.importorskip("torch")
+    import warnings
+
+    import securinfer as si
+    from securinfer.bootstrapping import TEST_PARAMETERS
+    from securinfer.nn.placement import node_levels
+
+    torch.manual_seed(3)
+    net = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.ReLU(), torch.nn.Linear(4, 4), torch.nn.ReLU(),
+                              torch.nn.Linear(4, 2)).double().eval()
+    x = np.random.default_rng(2).uniform(-1, 1, size=(64, 5))
+    with pytest.raises(si.SecurityError):
+        snn.compile(net, input_shape=(5,), calibration=x, bootstrap_parameters=TEST_PARAMETERS, relu="composite",
+                    relu_band_bits=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        enc = snn.compile(net, input_shape=(5,), calibration=x, bootstrap_parameters=TEST_PARAMETERS,
+                          security=None, batch_size=2, relu="composite", relu_band_bits=5)
+    assert "NOT secure" in enc.summary() and enc.bootstraps >= 2     # 29 levels against 21 fresh, 3 per refresh
+    stages = [n for n in enc.graph.nodes if n.extra.get("stage") == 1]
+    assert len(stages) == 2 and all(n.domain == (-1.0, 1.0) for n in stages)
+    assert max(node_levels(enc.graph)) <= 3
+    with torch.no_grad():
+        ref = net(torch.tensor(x)).numpy()
+    products = [n for n in enc.graph.nodes if n.op == "mul"]
+    W2, W3 = net[2].weight.detach().numpy(), net[4].weight.detach().numpy()
+    e1, e2 = (max(p.extra["error_outside"], p.extra["error_inside"]) for p in products)
+    stated = np.abs(W3).sum(axis=1).max() * (e2 + np.abs(W2).sum(axis=1).max() * e1)   # propagated bound
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = enc.simulate(x)
+    assert np.abs(got - ref).max() <= stated

@@ -5,8 +5,11 @@ Lee et al. use minimax compositions alike).
 A single Chebyshev fit of ReLU on ``[-B, B]`` has an error that shrinks
 only like ``B / degree`` (the kink); a composition of ``k`` degree-7
 polynomials has degree ``7^k`` for ``3k`` levels (each stage evaluated with
-the ``"min_depth"`` plan; the first stage takes one more for ``t = x / B``,
-the product one: 14 levels for four stages, 17 for five). On ``t = x / B`` the
+the ``"min_depth"`` plan), ``t = x / B`` one (a scalar product of its own,
+so that no node needs more than 3 levels between bootstraps, and ``t`` keeps
+the precision of ``x`` divided by ``B``: folding ``1 / B`` into the layer
+before would cost ``log2 B`` bits), the product one more: 14 levels for four
+stages, 17 for five. On ``t = x / B`` the
 stages are Cheon et al.'s ``g_3`` (slope 4.48 at 0: it pushes small
 inputs away from 0) then ``f_3(t) = (35 t - 35 t^3 + 21 t^5 - 5 t^7) / 16``
 (the sign's fixed points at +-1 are superattracting: the error is raised to
@@ -101,6 +104,8 @@ def expand_composites(graph: Graph) -> Graph:
         if node.op != "poly":
             raise ParameterError(f"{node.name}: a composite ReLU must start with its first stage")
         src = new.inputs[0]
+        t = out.affine(src, np.eye(node.size) / float(spec["bound"]), name=f"{node.name}: x / B")
+        new.inputs, new.domain = [t], (-1.0, 1.0)
         new.function, new.error = "", 0.0        # a stage, not an approximation of its own
         new.extra = {"stage": 1, "plan": "min_depth"}     # degree 7 in 3 levels (4 with the domain)
         out.nodes.append(new)
