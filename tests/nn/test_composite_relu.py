@@ -108,7 +108,8 @@ def test_composite_relu_bootstrapped_on_insecure_test_parameters():
     on the N = 2^12 test chain (3 levels after a bootstrap), reachable only
     with security=None: the compiler places bootstraps between the stages
     (each node, t = x / B included, fits a refresh), and the plan is within
-    its stated error of torch's ReLU net."""
+    its stated error of torch's ReLU net; the encrypted, bootstrapped run
+    equals the plan."""
     torch = pytest.importorskip("torch")
     import warnings
 
@@ -116,10 +117,10 @@ def test_composite_relu_bootstrapped_on_insecure_test_parameters():
     from securinfer.bootstrapping import TEST_PARAMETERS
     from securinfer.nn.placement import node_levels
 
-    torch.manual_seed(3)
+    torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.ReLU(), torch.nn.Linear(4, 4), torch.nn.ReLU(),
                               torch.nn.Linear(4, 2)).double().eval()
-    x = np.random.default_rng(2).uniform(-1, 1, size=(64, 5))
+    x = np.random.default_rng(2).uniform(-2, 2, size=(64, 5))
     with pytest.raises(si.SecurityError):
         snn.compile(net, input_shape=(5,), calibration=x, bootstrap_parameters=TEST_PARAMETERS, relu="composite",
                     relu_band_bits=5)
@@ -141,3 +142,11 @@ def test_composite_relu_bootstrapped_on_insecure_test_parameters():
         warnings.simplefilter("ignore")
         got = enc.simulate(x)
     assert np.abs(got - ref).max() <= stated
+    assert np.abs(ref[0] - ref[1]).max() > 0.05                     # the ReLUs pass a signal through
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ctx = si.Context.create(**TEST_PARAMETERS, security=None)
+    ctx.generate_bootstrapping_keys()
+    ctx.generate_rotation_keys(steps=enc.required_rotations())
+    encrypted = enc.decrypt(ctx, enc(enc.encrypt(ctx, x[:2])))
+    np.testing.assert_allclose(encrypted, got[:2], atol=1e-5)          # bootstrapped run = the plan
