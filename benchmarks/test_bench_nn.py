@@ -94,12 +94,43 @@ def test_mnist_one_image_latency(benchmark, mnist, conv_packing, fold):
     enc(cts)  # prepares (encodes) the weights once for this context
     out = benchmark.pedantic(enc, args=(cts,), rounds=3, iterations=1)
     got = enc.decrypt(ctx, out)
-    _record(benchmark, packing="slots", conv_packing=enc.graph.nodes[0].extra.get("packing", "matrix"), images=1, threads=1, N=enc.parameters["poly_degree"],
+    _record(benchmark, packing="slots", conv_packing=enc.graph.nodes[0].extra.get("packing", "matrix"), images=1, threads=threads, N=enc.parameters["poly_degree"],
             galois_keys_mib=round(ctx.key_bytes["galois"] / 2**20, 1),
             max_logit_error=float(np.abs(got - logits[:1]).max()))
     print(enc.summary())
     print("max logit error", np.abs(got - logits[:1]).max())
     assert got.argmax(1)[0] == logits[0].argmax()
+
+
+@pytest.mark.parametrize("conv_packing,threads", [("auto", 1), ("matrix", 1), ("auto", 2)],
+                         ids=["auto", "matrix", "auto-2threads"])
+def test_deep_cnn_one_image_latency(benchmark, mnist, conv_packing, threads):
+    """The depth-5 LeNet-style CNN shipped in the package
+    (``securinfer.apps.mnist.load_deep()``: conv 1->6 5x5, square, pool,
+    conv 6->16 5x5, square, pool, fc 256->10), one image, one thread:
+    ``auto`` takes the kernel-row copies for conv1; ``matrix`` keeps conv1 a
+    scattered matrix. Both place conv2's outputs in the stride gaps of its
+    input blocks (securinfer.nn.scatter)."""
+    from securinfer.apps import mnist as apps_mnist
+
+    _, Xtr, Xte, _, _ = mnist
+    net = apps_mnist.load_deep()
+    si.set_num_threads(threads)
+    enc = snn.compile(net, input_shape=(1, 28, 28), calibration=Xtr[:1000], batch_size=1, conv_packing=conv_packing)
+    ctx = enc.create_context()
+    cts = enc.encrypt(ctx, Xte[:1], out_of_range="clip")
+    enc(cts)
+    out = benchmark.pedantic(enc, args=(cts,), rounds=5, iterations=1)
+    with torch.no_grad():
+        want = net(torch.tensor(enc.check(Xte[:1], "clip").reshape(1, 1, 28, 28), dtype=torch.float32)).double().numpy()
+    got = enc.decrypt(ctx, out)
+    benchmark.group = "nn: depth-5 CNN"
+    benchmark.extra_info.update(conv_packing=enc.graph.nodes[0].extra.get("packing", "matrix"), images=1, threads=threads,
+                                rotations=enc.cost()["rotations"], plain_products=enc.cost()["plain_products"],
+                                max_logit_error=float(np.abs(got - want).max()))
+    print(enc.summary())
+    print("max logit error", np.abs(got - want).max())
+    assert got.argmax(1)[0] == want.argmax(1)[0]
 
 
 def test_mnist_batch_throughput(benchmark, mnist):

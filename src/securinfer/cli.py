@@ -48,7 +48,9 @@ def _serve(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from .apps import demo
 
-    parts = demo.DEFAULT_PARTS if args.part == "all" else [args.part]
+    parts = demo.DEFAULT_PARTS if args.part == "all" else [args.part + ("-deep" if args.deep else "")]
+    if args.deep and args.part != "mnist":
+        raise SystemExit("--deep goes with: securinfer demo mnist --deep")
     demo.run(parts)
     return 0
 
@@ -61,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="encrypted face identification and medical diagnosis, end to end")
     demo.add_argument("part", nargs="?", default="all", choices=["all", "face", "diagnosis", "mnist"],
                       help="which part to run (default: all = face and diagnosis; mnist needs PyTorch)")
+    demo.add_argument("--deep", action="store_true", help="mnist: a depth-5 CNN encrypted and an 8-layer MLP "
+                      "planned with bootstraps (simulated)")
     demo.set_defaults(run=_demo)
     # serve parses its own options (securinfer.serve.command), imported only when used.
     commands.add_parser("serve", add_help=False, help="serve saved models and galleries over HTTP").set_defaults(run=_serve)

@@ -255,7 +255,69 @@ def mnist_demo() -> dict:
             "images": n, "seconds": timings}
 
 
-PARTS: Dict[str, Callable[[], object]] = {"face": face_demo, "diagnosis": diagnosis_demo, "mnist": mnist_demo}
+def mnist_deep_demo(digits: int = 5) -> dict:
+    """Deeper plans: the depth-5 LeNet-style CNN shipped in the package run
+    encrypted on ``digits`` test digits, one image per ciphertext (the
+    convolution packings and placement the compiler chose, timed); then an
+    MLP of 8 tanh layers on scikit-learn's 8x8 digits, deeper than any
+    128-bit chain: compiled with the bootstraps the compiler places, and
+    **simulated only** (its N = 2^16 bootstrapping keys need about 16 GiB)."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise ParameterError("securinfer demo mnist --deep needs PyTorch: pip install 'securinfer[torch]'") from None
+    import warnings
+
+    from sklearn.datasets import load_digits
+    from sklearn.neural_network import MLPClassifier
+
+    from .. import nn
+    from . import mnist
+
+    _say("== Deeper networks: a depth-5 CNN encrypted, an 8-layer MLP planned with bootstraps ==")
+    split = mnist.load_digits_split()
+    model = mnist.load_deep()
+    clear = mnist.predict(model, split.X_test[:digits])
+    enc = nn.compile(model, input_shape=(1, 28, 28), calibration=split.X_train[:500], batch_size=1, name="mnist-deep")
+    packings = [n.extra.get("packing", "matrix") for n in enc.graph.nodes if n.op == "affine"][:1]
+    cost = enc.cost()
+    _say(f"  depth-5 CNN: {enc!r}; conv1 packing {packings[0]}, {cost['rotations']} rotations, "
+         f"{cost['plain_products']} plaintext products per image")
+    ctx = enc.create_context()
+    enc(enc.encrypt(ctx, split.X_test[:1], out_of_range="clip"))          # prepares the weights once
+    seconds, labels = [], []
+    for image in split.X_test[:digits]:
+        cts = enc.encrypt(ctx, image[None], out_of_range="clip")
+        start = time.perf_counter()
+        out = enc(cts)
+        seconds.append(time.perf_counter() - start)
+        labels.append(int(enc.decrypt(ctx, out).argmax()))
+    agree = int(np.sum(np.array(labels) == clear))
+    _say(f"    {digits} digits one at a time: server {1000 * np.median(seconds):.0f} ms median per image; "
+         f"same digit as in the clear for {agree}/{digits}")
+
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlp = MLPClassifier(hidden_layer_sizes=(16,) * 8, activation="tanh", max_iter=500, random_state=0)
+        mlp.fit(X[:1500], y[:1500])
+    deep = nn.compile(mlp, calibration=X[:1500], batch_size=16, name="digits-tanh-8")
+    _say(f"  8 tanh layers (width 16) on 8x8 digits: depth {deep.depth} with bootstraps; the plan "
+         "(SIMULATED only: bootstrapping keys of about 16 GiB):")
+    for line in deep.summary().splitlines():
+        if "bootstrap" in line or line.lstrip().startswith(("depth", "#")):
+            _say("    " + line.strip())
+    simulated = mlp.classes_[deep.simulate(X[1500:]).argmax(axis=1)]
+    same = int(np.sum(simulated == mlp.predict(X[1500:])))
+    _say(f"    simulated plan: same digit as the model for {same}/{len(simulated)} test digits "
+         f"(model accuracy {mlp.score(X[1500:], y[1500:]):.1%})")
+    return {"cnn_ms": 1000 * float(np.median(seconds)), "cnn_agree": agree, "bootstraps": deep.bootstraps,
+            "mlp_agree": same, "mlp_digits": len(simulated)}
+
+
+PARTS: Dict[str, Callable[[], object]] = {"face": face_demo, "diagnosis": diagnosis_demo, "mnist": mnist_demo,
+                                          "mnist-deep": mnist_deep_demo}
 DEFAULT_PARTS = ["face", "diagnosis"]
 
 

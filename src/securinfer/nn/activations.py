@@ -67,9 +67,20 @@ def _number(value, name, top):
 
 def calibrate(graph: Graph, X, *, margin: float = DEFAULT_MARGIN, degrees: Optional[Dict[str, int]] = None,
               tolerance: float = DEFAULT_TOLERANCE, safety: float = DEFAULT_SAFETY,
-              box: Optional[Tuple[np.ndarray, np.ndarray]] = None, cover_input_box: bool = False) -> None:
+              box: Optional[Tuple[np.ndarray, np.ndarray]] = None, cover_input_box: bool = False,
+              relu: str = "chebyshev", relu_band_bits: int = 7) -> None:
     """Replaces every ``act`` node of ``graph`` by its polynomial, in place
-    (see the module doc; ``box``: the client's ``(low, high)`` input bounds)."""
+    (see the module doc; ``box``: the client's ``(low, high)`` input bounds).
+    ``relu="composite"``: each ReLU becomes the first stage of a composite
+    sign on ``[-B, B]`` (B the larger end of its bounded range) accurate
+    outside the band ``|x| < 2^-relu_band_bits B``, marked for
+    :func:`securinfer.nn.composite.expand_composites`."""
+    from .composite import STAGES
+
+    if relu not in ("chebyshev", "composite"):
+        raise ParameterError("relu must be 'chebyshev' or 'composite'")
+    if relu_band_bits not in STAGES or isinstance(relu_band_bits, bool):
+        raise ParameterError(f"relu_band_bits must be one of {sorted(STAGES)}")
     todo = [i for i, n in enumerate(graph.nodes) if n.op == "act"]
     if not todo:
         return
@@ -108,6 +119,9 @@ def calibrate(graph: Graph, X, *, margin: float = DEFAULT_MARGIN, degrees: Optio
                 box_range = (float(np.min(lows[src])), float(np.max(highs[src])))
             if cover_input_box:
                 fitted = (min(fitted[0], box_range[0]), max(fitted[1], box_range[1]))
+        if relu == "composite" and node.function == "relu":
+            _composite_first_stage(node, lo, hi, accurate, fitted, box_range, relu_band_bits)
+            continue
         coeffs, err = _fit(node.function, degrees.get(node.function), fitted, accurate, tolerance)
         bound, function_max = bound_on(node.function, coeffs, fitted)
         node.op, node.coeffs, node.domain, node.error = "poly", coeffs, fitted, err
@@ -116,6 +130,20 @@ def calibrate(graph: Graph, X, *, margin: float = DEFAULT_MARGIN, degrees: Optio
                            "box_range": None if box_range is None else [*box_range],
                            "box_inside": None if box_range is None else
                            bool(fitted[0] <= box_range[0] and box_range[1] <= fitted[1])})
+
+
+def _composite_first_stage(node, lo, hi, accurate, fitted, box_range, band_bits) -> None:
+    from .composite import G3, composite_error
+
+    bound = float(max(abs(fitted[0]), abs(fitted[1])))
+    outside, inside = composite_error(bound, band_bits)
+    node.op, node.coeffs, node.domain, node.error = "poly", C.poly2cheb(G3), (-bound, bound), max(outside, inside)
+    node.extra.update({"calibrated_range": [lo, hi], "accurate_on": [*accurate], "bounded_on": [-bound, bound],
+                       "composite": {"band_bits": band_bits, "bound": bound, "band": 2.0 ** -band_bits * bound,
+                                     "error_outside": outside, "error_inside": inside},
+                       "box_range": None if box_range is None else [*box_range],
+                       "box_inside": None if box_range is None else
+                       bool(-bound <= box_range[0] and box_range[1] <= bound)})
 
 
 def bound_on(function: str, coeffs, domain) -> Tuple[float, float]:

@@ -31,10 +31,11 @@ from ..errors import ParameterError, SecurityError
 from ..parameters import max_secure_modulus_bits
 from .activations import DEFAULT_MARGIN, DEFAULT_SAFETY, DEFAULT_TOLERANCE, calibrate
 from .errors import UnsupportedModelError
+from .composite import expand_composites
 from .fold import fold_affine, fold_domains
 from .intervals import bounds
 from .model import EncryptedModel
-from .im2col import apply_im2col
+from .im2col import apply_im2col, apply_row_copies
 from .packing import Layout
 from .placement import insert_bootstraps, place_bootstraps
 from .planner import choose_layout, choose_parameters, min_scale_bits, plan_folds, slot_plan_cost
@@ -70,7 +71,7 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
             name: Optional[str] = None, input_margin: float = DEFAULT_INPUT_MARGIN, safety: float = DEFAULT_SAFETY,
             cover_input_box: bool = False, conv_packing: str = "auto", bootstrap: str = "auto",
             bootstrap_parameters: Optional[dict] = None, security: Optional[str] = "128",
-            fold: bool = True) -> EncryptedModel:
+            fold: bool = True, relu: str = "chebyshev", relu_band_bits: int = 7) -> EncryptedModel:
     """Compile a trained ``torch.nn.Module`` or scikit-learn estimator.
 
     * ``input_shape``: one input's shape without the batch dimension (torch;
@@ -98,8 +99,10 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
     * ``conv_packing`` (slot packing): ``"im2col"`` lays the first
       convolution's windows out on the client (one diagonal per kernel offset
       and channel, :mod:`securinfer.nn.im2col`), ``"matrix"`` treats it as a
-      matrix with scattered outputs (:mod:`securinfer.nn.scatter`); ``"auto"``
-      takes the one the planner's cost model finds cheaper.
+      matrix with scattered outputs (:mod:`securinfer.nn.scatter`), ``"rows"``
+      has the client write one copy of its image per kernel row (a partial
+      im2col for windows that do not fit, outputs scattered); ``"auto"``
+      takes the one the planner's cost model finds cheapest.
     * ``fold`` (``batch_size=1``, slot packing): dense layers followed by
       another layer compute partial sums on few diagonals and add them with
       rotations where the cost model finds it cheaper
@@ -113,6 +116,15 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
       client makes the bootstrapping keys itself. ``bootstrap_parameters``
       (kwargs of ``si.Context.create``) replaces the preset; parameters below
       128 bits need ``security=None`` (tests only; warns).
+    * ``relu``: ``"chebyshev"`` (default) fits each ReLU by one Chebyshev
+      polynomial as any activation; ``"composite"`` computes
+      ``x (1 + s(x)) / 2`` with ``s`` a composition of degree-7 odd
+      polynomials approximating the sign on the bounded range ``[-B, B]``
+      (:mod:`securinfer.nn.composite`), accurate outside the band
+      ``|x| < 2^-relu_band_bits B`` (default 7: error below ``1e-5 B``
+      there, below the band's width inside; 17 levels; 5: ``1e-4 B``, 14
+      levels): deep, for bootstrapped plans or large rings; ``summary()``
+      prints both errors per layer.
     * ``output``: scikit-learn classifiers: ``"decision"`` (the decision
       function) or ``"proba"`` (binary logistic models: the approximated sigmoid).
     """
@@ -129,8 +141,8 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
                                     "estimator")
     if not isinstance(fold, bool):
         raise ParameterError("fold must be True or False")
-    if conv_packing not in ("auto", "im2col", "matrix"):
-        raise ParameterError("conv_packing must be 'auto', 'im2col' or 'matrix'")
+    if conv_packing not in ("auto", "im2col", "rows", "matrix"):
+        raise ParameterError("conv_packing must be 'auto', 'im2col', 'rows' or 'matrix'")
     if batch_size is not None and (not is_int(batch_size) or batch_size < 1):
         raise ParameterError("batch_size must be a positive int")
     X = _rows(calibration, graph.input_size)
@@ -138,8 +150,8 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
     ranges = InputRanges.from_calibration(X, input_margin) if X is not None else None
     box = (ranges.low, ranges.high) if ranges is not None else None
     calibrate(graph, X, margin=margin, degrees=degrees, tolerance=tolerance, safety=safety, box=box,
-              cover_input_box=cover_input_box)
-    graph = fold_domains(graph)
+              cover_input_box=cover_input_box, relu=relu, relu_band_bits=relu_band_bits)
+    graph = fold_domains(expand_composites(graph))
     if not graph.nodes:
         raise UnsupportedModelError("the model computes nothing (identity)")
     if bootstrap not in ("auto", "never", "always"):
@@ -173,7 +185,8 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
                                    min_scale_bits=floor)
         layout = choose_layout(graph, params["poly_degree"] // 2, "slots", batch_size)
     if layout.packing == "slots":
-        graph = _convolution_packing(graph, layout, params, batch_size, conv_packing)
+        image = (int(input_shape[-1]), int(input_shape[-1]) * int(input_shape[-2])) if len(input_shape) == 3 else None
+        graph = _convolution_packing(graph, layout, params, batch_size, conv_packing, image)
         layout = choose_layout(graph, params["poly_degree"] // 2, "slots", batch_size)
         if batch_size == 1 and fold:   # one input owns every slot: dense layers may fold partial sums
             layout = Layout("slots", layout.features, layout.slots, layout.slots, layout.gather)
@@ -216,23 +229,31 @@ def _bootstrapped(graph, X, parameters, security):
     return insert_bootstraps(graph, placement, sizes, top, refresh), params, placement
 
 
-def _convolution_packing(graph, layout, params, batch_size, choice):
-    """The slot-packed plan with the cheaper convolution packing (or the
-    one asked for): scattered matrix outputs, or client-side im2col windows."""
+def _convolution_packing(graph, layout, params, batch_size, choice, image):
+    """The slot-packed plan with the cheapest convolution packing (or the
+    one asked for): scattered matrix outputs, client-side im2col windows, or
+    client-side kernel-row copies with scattered outputs."""
     slots = params["poly_degree"] // 2
     top = len(params["coeff_bits"]) - params["special_primes"] - 1
-    windows = apply_im2col(graph, slots, batch_size) if choice != "matrix" else None
-    if choice == "im2col" and windows is None:
-        raise ParameterError("conv_packing='im2col' needs a first layer that is a convolution read by nothing "
-                             f"else, whose windows fit {slots} slots for the batch")
-    # a batch of known size may spread a convolution's channels over all the slots it leaves free
-    matrix = scatter_outputs(graph, max(layout.stride, slots // batch_size) if batch_size else layout.stride)
-    if windows is None:
-        return matrix
-    windows = scatter_outputs(windows, max([windows.input_width] + [n.size for n in windows.nodes]))
-    if choice == "im2col" or slot_plan_cost(windows, slots, top) < slot_plan_cost(matrix, slots, top):
-        return windows
-    return matrix
+    windows = apply_im2col(graph, slots, batch_size) if choice in ("auto", "im2col") else None
+    rows = apply_row_copies(graph, *image, slots, batch_size) if choice in ("auto", "rows") and image else None
+    for name, found in (("im2col", windows), ("rows", rows)):
+        if choice == name and found is None:
+            raise ParameterError(f"conv_packing='{name}' needs a first layer that is a convolution read by nothing "
+                                 f"else, whose client-side layout fits {slots} slots for the batch")
+
+    def scattered(g):   # a batch of known size may spread a convolution's channels over all the slots it leaves free
+        width = max([g.input_width] + [n.size for n in g.nodes])
+        return scatter_outputs(g, max(width, slots // batch_size) if batch_size else width)
+
+    candidates = {"matrix": scattered(graph) if choice in ("auto", "matrix") else None,
+                  "im2col": scatter_outputs(windows, max([windows.input_width] + [n.size for n in windows.nodes]))
+                  if windows is not None else None,
+                  "rows": scattered(rows) if rows is not None else None}
+    if choice != "auto":
+        return candidates[choice]
+    found = {k: g for k, g in candidates.items() if g is not None}
+    return min(found.values(), key=lambda g: slot_plan_cost(g, slots, top))
 
 
 def _magnitudes(graph, X, ranges):

@@ -11,6 +11,8 @@ operations on flattened feature vectors, each node reading earlier nodes
 * ``act``: an exact activation (``relu``, ``sigmoid``, ...) before calibration
   replaces it by a ``poly`` (see :mod:`securinfer.nn.activations`);
 * ``add``: the sum of two nodes (residual connections);
+* ``mul``: the slot-wise product of two nodes (one ciphertext product: the
+  composite ReLU's ``x (1 + s(x)) / 2``, :mod:`securinfer.nn.composite`);
 * ``bootstrap``: the same value refreshed to the levels a bootstrap gives
   back, placed by the compiler (:mod:`securinfer.nn.placement`).
 
@@ -41,7 +43,7 @@ from .._validation import is_int
 
 __all__ = ["Node", "Graph", "OPS"]
 
-OPS = ("affine", "square", "poly", "act", "add", "bootstrap")
+OPS = ("affine", "square", "poly", "act", "add", "mul", "bootstrap")
 
 
 @dataclass
@@ -150,6 +152,11 @@ class Graph:
             raise ParameterError(f"{name or 'add'}: cannot add vectors of {self.size_of(a)} and {self.size_of(b)}")
         return self._add(Node("add", [a, b], self.size_of(a), name))
 
+    def mul(self, a: int, b: int, name: str = "") -> int:
+        if self.size_of(a) != self.size_of(b):
+            raise ParameterError(f"{name or 'mul'}: cannot multiply vectors of {self.size_of(a)} and {self.size_of(b)}")
+        return self._add(Node("mul", [a, b], self.size_of(a), name))
+
     # ------------------------------------------------------------------ facts
     @property
     def output_size(self) -> int:
@@ -175,10 +182,10 @@ class Graph:
             before = max((used[r] if r >= 0 else 0) for r in node.inputs)
             if node.op == "affine":
                 used.append(before + 1)
-            elif node.op == "square":
+            elif node.op in ("square", "mul"):
                 used.append(before + 1)
             elif node.op == "poly":
-                used.append(before + depth_of(node.coeffs, "chebyshev", node.domain))
+                used.append(before + depth_of(node.coeffs, "chebyshev", node.domain, plan=node.extra.get("plan", "bsgs")))
             elif node.op == "add":
                 used.append(before)
             elif node.op == "bootstrap":
@@ -221,6 +228,8 @@ class Graph:
                 y = np.asarray(FUNCTIONS[node.function](x.ravel()), dtype=np.float64).reshape(x.shape)
             elif node.op == "bootstrap":   # the value itself (the producer divided it when folded)
                 y = x * node.extra["scale"] if node.extra["prescale"] == "folded" else x.copy()
+            elif node.op == "mul":
+                y = x * get(node.inputs[1])
             else:
                 y = x + get(node.inputs[1])
             values.append(y)

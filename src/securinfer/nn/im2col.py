@@ -43,7 +43,7 @@ import numpy as np
 
 from .graph import Graph
 
-__all__ = ["im2col_gather", "apply_im2col"]
+__all__ = ["im2col_gather", "apply_im2col", "row_copies_gather", "apply_row_copies"]
 
 
 def im2col_gather(W: np.ndarray, channels: int) -> Optional[Tuple[np.ndarray, np.ndarray]]:
@@ -94,4 +94,59 @@ def apply_im2col(graph: Graph, slots: int, batch_size: Optional[int]) -> Optiona
     first.weight = Wg
     first.extra = {k: v for k, v in first.extra.items() if k != "channels"}
     first.extra["packing"] = "im2col"
+    return candidate
+
+
+def row_copies_gather(W: np.ndarray, row: int, plane: int, channels: int) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+    """``(gather, W_rows)``: the client writes ``copies`` copies of its input,
+    copy ``k`` shifted by ``k`` image rows (``row`` values each) into slots
+    ``[k L, (k + 1) L)``, one copy per kernel row; a weight at kernel row
+    ``k`` reads copy ``k``. A convolution then costs one diagonal per kernel
+    column, kernel row and output channel (``k L + dx - shift``, after
+    :mod:`securinfer.nn.scatter` places the outputs), on ``copies``
+    times the input's slots instead of im2col's taps times positions: the
+    partial im2col for a first layer whose full windows do not fit (LeNet's
+    conv1: 5 copies of 672 slots instead of 25 x 576). None when the map is
+    not a convolution over rows of ``row`` values (``plane`` values per
+    input channel)."""
+    n_in, n_out = W.shape
+    if row < 1 or plane < row or channels < 1 or n_out % channels or not np.any(W):
+        return None
+    nonzero = W != 0
+    first = np.where(nonzero.any(axis=0), nonzero.argmax(axis=0), 0)   # the first pixel each output reads
+    r, c = np.nonzero(W)
+    k = ((r - first[c]) % plane) // row                                 # kernel row of each weight
+    copies = int(k.max()) + 1
+    if copies < 2:
+        return None
+    length = int((r - k * row).max()) + 1                              # slots of one copy
+    gather = np.arange(length)[None, :] + row * np.arange(copies)[:, None]
+    gather = np.where(gather < n_in, gather, -1).reshape(-1)
+    Wr = np.zeros((copies * length, n_out))
+    Wr[k * length + r - k * row, c] = W[r, c]
+    return gather, Wr
+
+
+def apply_row_copies(graph: Graph, row: int, plane: int, slots: int, batch_size: Optional[int]) -> Optional[Graph]:
+    """A copy of the graph with its first convolution on client-written row
+    copies (:func:`row_copies_gather`), or None when there is none or the
+    copies do not fit ``slots`` for the batch. The ``channels`` mark stays:
+    the outputs are scattered as before."""
+    readers = [i for i, n in enumerate(graph.nodes) if -1 in n.inputs]
+    if graph.input_gather is not None or len(readers) != 1:
+        return None
+    node = graph.nodes[readers[0]]
+    if node.op != "affine" or "channels" not in node.extra:
+        return None
+    found = row_copies_gather(node.weight, int(row), int(plane), int(node.extra["channels"]))
+    if found is None:
+        return None
+    gather, Wr = found
+    if max([gather.size] + [n.size for n in graph.nodes]) * max(1, int(batch_size or 1)) > slots:
+        return None
+    candidate = copy.deepcopy(graph)
+    candidate.input_gather = gather
+    first = candidate.nodes[readers[0]]
+    first.weight = Wr
+    first.extra["packing"] = "rows"
     return candidate

@@ -85,10 +85,12 @@ def bounds(graph: Graph, low, high, upto: Optional[int] = None) -> Tuple[List[np
         lo, hi = get(node.inputs[0])
         flag = None
         if node.op == "affine":
-            center, radius = (lo + hi) / 2, (hi - lo) / 2
-            mid = center @ node.weight + node.bias
-            spread = radius @ np.abs(node.weight)
-            out = (mid - spread, mid + spread)
+            with np.errstate(invalid="ignore", over="ignore"):   # an unbounded input gives an unbounded output
+                center, radius = (lo + hi) / 2, (hi - lo) / 2
+                mid = center @ node.weight + node.bias
+                spread = radius @ np.abs(node.weight)
+                out = (mid - spread, mid + spread)
+            out = (np.where(np.isnan(out[0]), -np.inf, out[0]), np.where(np.isnan(out[1]), np.inf, out[1]))
         elif node.op == "square":
             sq_lo, sq_hi = lo * lo, hi * hi
             out = (np.where((lo <= 0) & (hi >= 0), 0.0, np.minimum(sq_lo, sq_hi)), np.maximum(sq_lo, sq_hi))
@@ -104,9 +106,15 @@ def bounds(graph: Graph, low, high, upto: Optional[int] = None) -> Tuple[List[np
                 def fn(x, c=node.coeffs, a=a, b=b):
                     return C.chebval((2 * x - a - b) / (b - a), c)
             t = np.linspace(0.0, 1.0, 257)
-            points = lo[:, None] + t[None, :] * (hi - lo)[:, None]
-            values = np.asarray(fn(points.ravel()), dtype=np.float64).reshape(points.shape)
-            out = (values.min(axis=1), values.max(axis=1))
+            with np.errstate(over="ignore", invalid="ignore"):   # far outside a stage's domain: unbounded
+                points = lo[:, None] + t[None, :] * (hi - lo)[:, None]
+                values = np.asarray(fn(points.ravel()), dtype=np.float64).reshape(points.shape)
+            out = (np.where(np.isnan(values), -np.inf, values).min(axis=1),
+                   np.where(np.isnan(values), np.inf, values).max(axis=1))
+        elif node.op == "mul":
+            lo2, hi2 = get(node.inputs[1])
+            corners = np.stack([lo * lo2, lo * hi2, hi * lo2, hi * hi2])
+            out = (corners.min(axis=0), corners.max(axis=0))
         else:
             lo2, hi2 = get(node.inputs[1])
             out = (lo + lo2, hi + hi2)

@@ -253,8 +253,14 @@ class EncryptedModel:
                     if node.extra.get("box_inside") is not None:
                         extra += "; input box: " + ("inside" if node.extra["box_inside"] else
                                                     "not inside (bound [{:.3g}, {:.3g}])".format(*node.extra["box_range"]))
+            if node.op == "mul" and "band" in node.extra:
+                extra += ("  relu composite on [-{0:.3g}, {0:.3g}]: max error {1:.2g} for |x| >= {2:.3g}, "
+                          "{3:.2g} inside").format(node.extra["bound"], node.extra["error_outside"],
+                                                   node.extra["band"], node.extra["error_inside"])
             if node.op == "affine" and node.extra.get("packing") == "im2col":
                 extra += "  im2col windows (client-side layout)"
+            if node.op == "affine" and node.extra.get("packing") == "rows":
+                extra += "  kernel-row copies (client-side layout)"
             if node.op == "affine" and "fold" in node.extra:
                 extra += "  partial sums {1} x {0} slots, folded by {2} rotations".format(
                     *node.extra["fold"], int(node.extra["fold"][1]).bit_length() - 1)
@@ -338,6 +344,8 @@ class EncryptedModel:
                                function=str(entry["function"]), error=float(entry["error"]))
                 elif op == "add":
                     graph.add(inputs[0], inputs[1], name=name)
+                elif op == "mul":
+                    graph.mul(inputs[0], inputs[1], name=name)
                 elif op == "bootstrap":
                     extra = entry.get("extra") or {}
                     try:

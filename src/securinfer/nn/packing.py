@@ -155,6 +155,8 @@ def _run(graph, inputs, affine, elementwise):
             values.append(affine(i, node, x))
         elif node.op == "add":
             values.append([a + b for a, b in zip(x, get(node.inputs[1]))])
+        elif node.op == "mul":
+            values.append([a * b for a, b in zip(x, get(node.inputs[1]))])
         else:
             values.append([elementwise(node, c) for c in x])
     return values[-1]
@@ -169,7 +171,7 @@ def _elementwise(node, c):
             c = c * (1.0 / scale)
         c = c.bootstrap()
         return c * scale if scale > 1 else c   # an integer product: no level
-    return polyval(c, node.coeffs, "chebyshev", node.domain)
+    return polyval(c, node.coeffs, "chebyshev", node.domain, plan=node.extra.get("plan", "auto"))
 
 
 def run_features(graph, cts) -> list:

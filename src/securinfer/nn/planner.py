@@ -187,7 +187,7 @@ def estimate_cost(graph, layout: Layout, params: dict, prepared=None) -> dict:
                 counts["plain_products"] += diags
                 counts["rotations"] += rots
                 ms += diags * _COST_MS["plain_product"] * limbs + rots * _COST_MS["rotation"] * limbs
-        elif node.op == "square":
+        elif node.op in ("square", "mul"):
             counts["ct_products"] += copies
             ms += copies * _COST_MS["ct_product"] * limbs
         elif node.op == "poly":
