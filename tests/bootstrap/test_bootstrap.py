@@ -57,20 +57,6 @@ def test_bootstrap_from_a_higher_level(boot_ctx, rng):
     assert np.max(np.abs(boot_ctx.decrypt(y) - z)) < 2.0 ** -16
 
 
-def test_chain_of_bootstraps_with_products(boot_ctx, rng):
-    # x -> x * c (|c| <= 1) then bootstrap, 10 times; numpy alongside.
-    z = rng.uniform(-1, 1, 64)
-    c = rng.uniform(0.9, 1.0, 64)
-    x = boot_ctx.encrypt(z)
-    expected = z.copy()
-    for _ in range(10):
-        x = (x * c).bootstrap()
-        expected = expected * c
-    err = np.max(np.abs(boot_ctx.decrypt(x) - expected))
-    print("10 products + bootstraps: max error", err, "bits", bits(err))
-    assert bits(err) >= 14
-
-
 def test_public_context_from_bytes_bootstraps(boot_ctx, rng):
     server = si.Context.load(boot_ctx.public().serialize(), security=None)
     z = rng.uniform(-1, 1, 32)
