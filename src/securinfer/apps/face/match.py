@@ -157,7 +157,7 @@ class MatchRule:
             y = a * ((norm - 1.0) + self.column_scale() * scores) + b
         else:
             y = scores * self.column_scale() + self.offset()
-        for coeffs in self.plan._stages():
+        for coeffs in self.plan.stages():
             y = np.polynomial.polynomial.polyval(y, coeffs)
         return y
 

@@ -72,7 +72,8 @@ class StepPlan:
         """x = (s - threshold) / span keeps every score in [-1, 1] inside [-1, 1]."""
         return 1.0 + abs(self.threshold)
 
-    def _stages(self):
+    def stages(self):
+        """The coefficients of each stage of the composite step, in order."""
         last = F_COEFFS / 2
         last[0] += 0.5                      # (1 + f(y)) / 2: a bit, not a sign
         return [G_COEFFS] * self.g_steps + [F_COEFFS] * (self.f_steps - 1) + [last]
@@ -80,7 +81,7 @@ class StepPlan:
     def reference(self, scores) -> np.ndarray:
         """The plan in float64 (what the encrypted evaluation approximates)."""
         y = (np.asarray(scores, dtype=np.float64) - self.threshold) / self.span
-        for coeffs in self._stages():
+        for coeffs in self.stages():
             y = _apply(coeffs, y)
         return y
 
@@ -90,7 +91,7 @@ class StepPlan:
         from ...linalg.polynomial import polyval
 
         y = x_ct
-        for coeffs in self._stages():
+        for coeffs in self.stages():
             y = polyval(y, coeffs, plan="min_depth")
         return y
 
