@@ -94,7 +94,7 @@ def test_mnist_one_image_latency(benchmark, mnist, conv_packing, fold):
     enc(cts)  # prepares (encodes) the weights once for this context
     out = benchmark.pedantic(enc, args=(cts,), rounds=3, iterations=1)
     got = enc.decrypt(ctx, out)
-    _record(benchmark, packing="slots", conv_packing=enc.graph.nodes[0].extra.get("packing", "matrix"), images=1, threads=threads, N=enc.parameters["poly_degree"],
+    _record(benchmark, packing="slots", conv_packing=enc.graph.nodes[0].extra.get("packing", "matrix"), images=1, threads=1, N=enc.parameters["poly_degree"],
             galois_keys_mib=round(ctx.key_bytes["galois"] / 2**20, 1),
             max_logit_error=float(np.abs(got - logits[:1]).max()))
     print(enc.summary())

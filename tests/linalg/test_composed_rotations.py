@@ -14,14 +14,6 @@ from ..scheme.conftest import PARAMETER_SETS, assert_close, precision_bits
 MIN_BITS = 15
 
 
-@pytest.fixture(params=[1, 2], ids=lambda t: f"t{t}")
-def threads(request):
-    before = si.get_num_threads()
-    si.set_num_threads(request.param)
-    yield request.param
-    si.set_num_threads(before)
-
-
 def naf_weight(step, slots):
     """Non-zero digits of the non-adjacent form of step mod slots (a term
     +-slots/2 is one rotation either way; a full turn is none)."""

@@ -20,14 +20,6 @@ def ctx():
     return c
 
 
-@pytest.fixture(params=[1, 2], ids=lambda t: f"t{t}")
-def threads(request):
-    before = si.get_num_threads()
-    si.set_num_threads(request.param)
-    yield request.param
-    si.set_num_threads(before)
-
-
 def data(shape, seed):
     rng = np.random.default_rng(seed)
     return rng.uniform(-1, 1, shape[0]), rng.uniform(-1, 1, shape)

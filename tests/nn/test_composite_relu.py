@@ -66,7 +66,7 @@ def test_small_relu_mlp_encrypted(tmp_path):
     """A ReLU MLP (breast cancer, 6 hidden units): the composite plan is
     within its stated error of the exact ReLU model, the encrypted run within
     the CKKS noise of the plan, on a 128-bit ring; saved and loaded."""
-    sk = pytest.importorskip("sklearn")
+    pytest.importorskip("sklearn")
     from sklearn.datasets import load_breast_cancer
     from sklearn.neural_network import MLPClassifier
     from sklearn.preprocessing import StandardScaler
