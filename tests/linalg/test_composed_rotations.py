@@ -35,7 +35,7 @@ def fresh_context():
 def test_power_of_two_keys_match_exact_keys(threads):
     # One context, one ciphertext: first only the default keys, then the
     # exact steps added (used in preference): both against numpy, and the
-    # composed path loses no more than a bit to the exact one.
+    # composed path loses no more than two bits to the exact one.
     ctx = fresh_context()
     rng = np.random.default_rng(31)
     x, W = rng.uniform(-1, 1, 512), rng.uniform(-1, 1, (512, 512))
@@ -47,7 +47,11 @@ def test_power_of_two_keys_match_exact_keys(threads):
     exact = ctx.decrypt(lt.apply(ct))
     assert_close(composed, x @ W, MIN_BITS, "power-of-two keys")
     assert_close(exact, x @ W, MIN_BITS, "exact keys")
-    assert precision_bits(composed, x @ W) >= precision_bits(exact, x @ W) - 1
+    # The Horner chain key-switches the running sum once per giant step (16
+    # here), each switch adding its own rounding noise (sqrt(16) = 4x: 2 bits),
+    # where the exact keys' double-hoisted giant steps round once (measured:
+    # 0.3 to 1.1 bits apart, depending on the path and threads).
+    assert precision_bits(composed, x @ W) >= precision_bits(exact, x @ W) - 2
     assert not np.array_equal(composed, exact), "the two key sets take different paths"
 
 
