@@ -297,6 +297,11 @@ class Context:
             g = g * 5 % n2
         return steps
 
+    @property
+    def has_conjugation_key(self) -> bool:
+        """Whether the Galois key of complex conjugation is present (``Ciphertext.conjugate``)."""
+        return self._core.conjugation_element in set(self._keys.galois_elements())
+
     # ------------------------------------------------------------------ data
     def encrypt(self, values) -> "Ciphertext":
         """Encrypt a vector of up to ``slots`` real or complex values (padded

@@ -117,12 +117,15 @@ def checked_description(context: Mapping) -> dict:
     return out
 
 
-def context_for_server(context: Mapping, rotations: Iterable = ()) -> Context:
+def context_for_server(context: Mapping, rotations: Iterable = (), conjugation: bool = False) -> Context:
     """A fresh secret-key :class:`Context` for a server's described parameters
     (checked by :func:`checked_description` and by the 128-bit bound, both
     before any key is made), with Galois keys for ``rotations`` (at most
-    ``ALLOWED["rotations"]`` distinct int steps)."""
+    ``ALLOWED["rotations"]`` distinct int steps) and, with ``conjugation=True``,
+    the conjugation key."""
     kw = checked_description(context)
+    if not isinstance(conjugation, bool):
+        raise _refuse(f"conjugation must be True or False, got {conjugation!r}")
     steps = set()
     for step in rotations:
         if not is_int(step) or abs(step) >= 1 << 31:
@@ -138,6 +141,6 @@ def context_for_server(context: Mapping, rotations: Iterable = ()) -> Context:
         raise _refuse(str(error)) from None
     except (ParameterError, Warning) as error:
         raise _refuse(str(error)) from None
-    if steps:
-        ctx.generate_rotation_keys(steps=sorted(steps))
+    if steps or conjugation:
+        ctx.generate_rotation_keys(steps=sorted(steps), conjugation=conjugation)
     return ctx

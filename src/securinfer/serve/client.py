@@ -108,7 +108,8 @@ class Client:
                 same = [d for d in self.servables().values() if _parameter_key(d) == key]
                 # The server's word is checked: whitelist and our own 128-bit bound, before any key.
                 ctx = context_for_server(self.describe(name).get("context"),
-                                         rotations=[r for d in same for r in (d.get("rotations") or [])])
+                                         rotations=[r for d in same for r in (d.get("rotations") or [])],
+                                         conjugation=any(d.get("conjugation") is True for d in same))
                 self._contexts[key] = ctx
             return ctx
 

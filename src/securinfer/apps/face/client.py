@@ -46,7 +46,10 @@ def create_context(description: Optional[dict] = None) -> Context:
     steps = description.get("rotations") or []
     if not isinstance(steps, list) or not set(steps) <= set(EXPANSION_STEPS):
         raise ParameterError(f"a gallery asks only for the rotation keys {EXPANSION_STEPS}, got {steps!r}")
-    return context_for_server(_parameters(description), rotations=steps)
+    conjugation = description.get("conjugation", False)      # reveal="match": the server takes Re(probe)
+    if not isinstance(conjugation, bool):
+        raise ParameterError(f"a gallery's 'conjugation' is True or False, got {conjugation!r}")
+    return context_for_server(_parameters(description), rotations=steps, conjugation=conjugation)
 
 
 def _parameters(description: dict) -> dict:

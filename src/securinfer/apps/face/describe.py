@@ -44,7 +44,7 @@ def _description(name, parameters, count, encrypted_templates, match) -> dict:
         return {
             "kind": "gallery", "name": name, "reveal": "match", "match": match,
             "context": dict(parameters, coeff_bits=list(parameters["coeff_bits"])),
-            "rotations": [], "encrypted_templates": encrypted_templates,
+            "rotations": [], "conjugation": True, "encrypted_templates": encrypted_templates,
             "inputs": {"ciphertexts": EMBEDDING_SIZE, "levels": match["levels"],
                        "layout": COLUMNS_INPUT,
                        "embedding_size": EMBEDDING_SIZE},

@@ -70,7 +70,8 @@ class Gallery:
     ``answer_noise``, ``norm_check``: the match rule (:class:`~securinfer.apps.face.match.MatchRule`;
     ``norm_check=True``, the default, defeats the probe-scaling attack at one level);
     ``probe``: the probe form the gallery asks for, ``"compact"`` (default: one
-    ciphertext, rotation keys) or ``"columns"`` (128 ciphertexts, no key); both are accepted;
+    ciphertext, rotation keys) or ``"columns"`` (128 ciphertexts, no rotation key); both are accepted
+    (``reveal="match"`` thresholds the probe's real part: the conjugation key, one key switch per ciphertext);
     ``threads``: threads over blocks (default 1: the core's threads split each block);
     ``max_encoded_bytes``: memory for encoded columns (default: no limit).
     """
@@ -225,6 +226,7 @@ class Gallery:
         context, level = probe_cts[0].context, min(c.level for c in probe_cts)
         if self.rule is not None:
             self.rule.check_level(level)
+            probe_cts = self.rule.real_probe(probe_cts)      # 2 Re(p): a complex probe cheats the norm check
         if compact:
             check_rotation_keys(probe_cts[0])
             probe_cts, encoded = expand(probe_cts[0]), self._encoded_diagonals

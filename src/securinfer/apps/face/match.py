@@ -126,10 +126,34 @@ class MatchRule:
                 "norm_check": self.norm_check,
                 "step": {"g_steps": self.plan.g_steps, "f_steps": self.plan.f_steps, "error": self.plan.error}}
 
+    def real_probe(self, probe_cts) -> list:
+        """``q = p + conj(p) = 2 Re(p)`` of each probe ciphertext (one key switch
+        each, no level; needs the conjugation key, ``describe()["conjugation"]``).
+
+        The server thresholds only the real part of the probe. A slot is a
+        complex number, and a ciphertext product squares it without conjugating:
+        for p = a + ib the probe's "squared norm" sum_d p_d^2 is
+        |a|^2 - |b|^2 + 2i <a, b>, which a client can hold at 1 with |a| = lambda > 1
+        (|b|^2 = lambda^2 - 1, b orthogonal to a): the probe-scaling attack the
+        norm check closes, open again through the imaginary part."""
+        from ...errors import MissingKeyError
+
+        if not probe_cts[0].context.has_conjugation_key:
+            raise MissingKeyError("reveal='match' takes the real part of the probe: the probe's context needs "
+                                  "the conjugation key (context.generate_rotation_keys(steps=..., conjugation=True); "
+                                  "face.create_context(description) makes it)")
+        return [c + c.conjugate() for c in probe_cts]
+
     def column_scale(self) -> float:
-        """Columns are multiplied by this so the product gives (score - threshold) / span
-        plus :meth:`offset`; with the norm check, ``-2 score / threshold``, which
-        plus :meth:`norm_term` is w, and x = a w + 2 a, a = -threshold / (2 span)."""
+        """Columns are multiplied by this so that their product with the real
+        probe q = 2 Re(p) (:meth:`real_probe`) gives (score - threshold) / span
+        plus :meth:`offset`; with the norm check, ``4 (-2 score / threshold)``,
+        which plus :meth:`norm_term` is 4 w, and x = (a / 4) (4 w) + 2 a,
+        a = -threshold / (2 span)."""
+        return 2.0 * self._score_scale() if self.norm_check else self._score_scale() / 2.0
+
+    def _score_scale(self) -> float:
+        """The score's factor in w (norm check) or in x (without it)."""
         if self.norm_check:
             return -2.0 / float(self.threshold)
         return 1.0 / self.plan.span
@@ -141,12 +165,13 @@ class MatchRule:
         a = -float(self.threshold) / (2.0 * self.plan.span)
         return a, 2.0 * a
 
-    def norm_term(self, probe_cts):
-        """``n - 1`` from the 128 probe ciphertexts (each slot: its probe's squared
-        norm, minus 1), one relinearised product; added to every block's product."""
+    def norm_term(self, real_probe_cts):
+        """``4 (n - 1)`` from the real probe's ciphertexts q = 2 Re(p) (each slot:
+        4 times its probe's squared norm n, minus 4), one relinearised product;
+        added to every block's product."""
         from ...linalg import sum_of_products
 
-        return sum_of_products(probe_cts, probe_cts) - 1.0
+        return sum_of_products(real_probe_cts, real_probe_cts) - 4.0
 
     def reference(self, scores, norm: float = 1.0) -> np.ndarray:
         """What :meth:`answer` approximates, before the noise, for scores of a
@@ -154,9 +179,9 @@ class MatchRule:
         a, b = self._affine()
         scores = np.asarray(scores, dtype=np.float64)
         if self.norm_check:
-            y = a * ((norm - 1.0) + self.column_scale() * scores) + b
+            y = a * ((norm - 1.0) + self._score_scale() * scores) + b
         else:
-            y = scores * self.column_scale() + self.offset()
+            y = scores * self._score_scale() + self.offset()
         for coeffs in self.plan.stages():
             y = np.polynomial.polynomial.polyval(y, coeffs)
         return y
@@ -168,11 +193,11 @@ class MatchRule:
 
     def answer(self, ct, noise_context=None):
         """Step then noise: the bit-like ciphertext of a block from its x
-        ciphertext (the columns' product plus :meth:`offset`) or, with the norm
-        check, its w ciphertext (the columns' product plus :meth:`norm_term`)."""
+        ciphertext (the columns' product with the real probe plus :meth:`offset`) or,
+        with the norm check, its 4 w ciphertext (the product plus :meth:`norm_term`)."""
         if self.norm_check:
             a, b = self._affine()
-            ct = ct * a + b
+            ct = ct * (a / 4.0) + b
         bits = self.plan.evaluate(ct)
         return add_answer_noise(bits, self.answer_noise, noise_context)
 

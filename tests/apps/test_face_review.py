@@ -1,0 +1,80 @@
+"""Regression tests from the review of the face app (hostile clients, edge cases).
+
+Match-mode tests run the default ring's circuit (same depth, scale 2^24)
+in a ring of N = 4096: NOT 128-bit secure (``security=None``, tests only),
+16 times cheaper than test_face_match.py's secure N = 16384 ring."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import securinfer as si
+from securinfer.apps import face
+from securinfer.apps.face.match import decode_bits
+from securinfer.errors import MissingKeyError
+
+#: Same depth and circuit as test_face_match.py's TEST_RING, insecure N = 4096 (tests only).
+TEST_RING = dict(poly_degree=4096, coeff_bits=[26] + [24] * 16 + [28], scale_bits=24, special_primes=1)
+
+
+def insecure_context(description, conjugation=True):
+    """What face.create_context makes, without the 128-bit check (N = 4096)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ctx = si.Context.create(**description["context"], security=None)
+    ctx.generate_rotation_keys(steps=description["rotations"], conjugation=conjugation)
+    return ctx
+#: 12 levels of step: fits TEST_RING with the norm check.
+NORM_RULE = dict(threshold=0.6694, margin=0.08)
+
+
+def _templates_at(p0, cosines, rng):
+    other = rng.normal(size=(len(cosines), 128))
+    other -= np.outer(other @ p0, p0)
+    other /= np.linalg.norm(other, axis=1, keepdims=True)
+    return cosines[:, None] * p0 + np.sqrt(1 - cosines[:, None] ** 2) * other
+
+
+@pytest.fixture(scope="module")
+def norm_gallery_and_ctx():
+    rng = np.random.default_rng(21)
+    p0 = rng.normal(size=128)
+    p0 /= np.linalg.norm(p0)
+    cosines = np.array([0.2, 0.5, 0.55, 0.79, 0.95])
+    gallery = face.Gallery(_templates_at(p0, cosines, rng), parameters=TEST_RING, norm_check=True, **NORM_RULE)
+    ctx = insecure_context(gallery.describe())
+    return gallery, ctx, p0, cosines, rng
+
+
+def test_complex_probe_cannot_cheat_the_norm_check(norm_gallery_and_ctx):
+    """A slot is complex and a ciphertext product does not conjugate: for the
+    probe p = lambda u + i mu v (v orthogonal to u, mu^2 = lambda^2 - 1) the
+    server's encrypted "squared norm" sum_d p_d^2 is exactly 1, so before the
+    fix the norm check saw a unit probe while the real part, lambda u, compared
+    every score with threshold / lambda: at lambda = 1.5 the templates at
+    0.5 and 0.55 matched (the probe-scaling attack, reopened). The server now
+    thresholds the real part only: the decision is the AM-GM one of the probe
+    lambda u, score >= threshold (lambda + 1 / lambda) / 2 (0.725 here)."""
+    gallery, ctx, p0, cosines, rng = norm_gallery_and_ctx
+    lam = 1.5
+    v = rng.normal(size=128)
+    v -= (v @ p0) * p0
+    v /= np.linalg.norm(v)
+    p = lam * p0 + 1j * np.sqrt(lam ** 2 - 1) * v
+    assert abs(np.sum(p * p) - 1) < 1e-12                      # what the old norm check computed
+    answer = gallery([ctx.encrypt(np.tile(p, ctx.slots // 128))])     # the compact layout, bypassing encrypt_probe
+    bits = decode_bits(ctx.decrypt(answer[0])[: len(cosines)])
+    t = gallery.rule.threshold
+    assert np.array_equal(bits, cosines >= t * (lam + 1 / lam) / 2)
+    assert not np.any(bits & (cosines < t))                    # nothing the honest unit probe misses
+
+
+def test_match_gallery_asks_for_and_needs_the_conjugation_key(norm_gallery_and_ctx):
+    gallery, ctx, p0, _, _ = norm_gallery_and_ctx
+    assert gallery.describe()["conjugation"] is True and ctx.has_conjugation_key
+    assert "conjugation" not in face.Gallery(np.eye(2, 128), reveal="scores").describe()
+    assert face.create_context(face.Gallery(np.eye(2, 128), reveal="scores").describe()).has_conjugation_key is False
+    no_conj = insecure_context(gallery.describe(), conjugation=False)
+    with pytest.raises(MissingKeyError, match="conjugation"):
+        gallery(face.encrypt_probe(no_conj, p0, compact=True))
