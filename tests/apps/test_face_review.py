@@ -78,3 +78,30 @@ def test_match_gallery_asks_for_and_needs_the_conjugation_key(norm_gallery_and_c
     no_conj = insecure_context(gallery.describe(), conjugation=False)
     with pytest.raises(MissingKeyError, match="conjugation"):
         gallery(face.encrypt_probe(no_conj, p0, compact=True))
+
+
+@pytest.fixture(scope="module")
+def scores_ctx():
+    return face.create_context(face.Gallery(np.eye(1, 128), reveal="scores").describe())
+
+
+def test_probe_shorter_than_the_slots_is_refused(scores_ctx):
+    """``ctx.encrypt(probe)`` (a 128-long vector) instead of encrypt_probe used
+    to score silently wrong (error 0.36 on cosines; a length-1 columns probe
+    scored 0 for everything): every slot is read, so each probe ciphertext
+    must fill them all."""
+    from securinfer.errors import ShapeError
+
+    ctx = scores_ctx
+    rng = np.random.default_rng(3)
+    t = rng.normal(size=(5, 128))
+    t /= np.linalg.norm(t, axis=1, keepdims=True)
+    gallery = face.Gallery(t, reveal="scores")
+    good = face.decrypt_scores(ctx, gallery.describe(), gallery(face.encrypt_probe(ctx, t[2], compact=True)))
+    assert np.abs(good - t @ t[2]).max() < 1e-3
+    for bad in ([ctx.encrypt(t[2])], [ctx.encrypt(np.tile(t[2], 2))], [ctx.encrypt([v]) for v in t[2]]):
+        with pytest.raises(ShapeError, match="slots"):
+            gallery(bad)
+    enc = face.EncryptedGallery.enroll(ctx, t[:2])
+    with pytest.raises(ShapeError, match="slots"):
+        enc([ctx.encrypt([v]) for v in t[2]])

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...errors import ContextMismatchError, ParameterError
+from ...errors import ContextMismatchError, ParameterError, ShapeError
 from .params import EMBEDDING_SIZE
 
 
@@ -90,6 +90,13 @@ def check_probe(cts, parameters: dict, dim: int = EMBEDDING_SIZE, compact_ok: bo
     key = cts[0].key_id
     if any(not c.context.same_parameters(cts[0].context) or c.key_id != key for c in cts):
         raise ContextMismatchError("the probe's ciphertexts come from different contexts or keys")
+    # Every slot is read (block-wide products, the compact probe's rotations): a shorter
+    # vector (ctx.encrypt(probe) instead of encrypt_probe) would score silently wrong.
+    slots = parameters["poly_degree"] // 2
+    short = [c.size for c in cts if c.size != slots]
+    if short:
+        raise ShapeError(f"each probe ciphertext must fill all {slots} slots (face.encrypt_probe makes it); "
+                         f"got a vector of length {short[0]}")
     return len(cts) == 1
 
 
