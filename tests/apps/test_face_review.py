@@ -105,3 +105,32 @@ def test_probe_shorter_than_the_slots_is_refused(scores_ctx):
     enc = face.EncryptedGallery.enroll(ctx, t[:2])
     with pytest.raises(ShapeError, match="slots"):
         enc([ctx.encrypt([v]) for v in t[2]])
+
+
+def test_enrolment_during_a_query_leaves_no_stale_encoding(scores_ctx):
+    """A query encodes a block (outside the cache's lock) while an enrolment
+    changes it: the old encoding was cached after the enrolment's
+    forget_from, so every later query scored the new templates 0 (the probe
+    equal to template 4 scored 0 with it). Simulated deterministically: the
+    enrolment runs inside the query's encoding of block 0."""
+    ctx = scores_ctx
+    rng = np.random.default_rng(4)
+    t = rng.normal(size=(6, 128))
+    t /= np.linalg.norm(t, axis=1, keepdims=True)
+    gallery = face.Gallery(t[:3], reveal="scores", probe="columns")
+    encoded = gallery._encoded
+    columns, enrolled = encoded._columns, []
+
+    def columns_then_enrol(b):
+        out = columns(b)
+        if not enrolled:
+            enrolled.append(True)
+            gallery.add(t[3:])                  # finishes while the query is encoding the old block
+        return out
+
+    encoded._columns = columns_then_enrol
+    probe = face.encrypt_probe(ctx, t[4])
+    gallery(probe)
+    encoded._columns = columns
+    scores = face.decrypt_scores(ctx, gallery.describe(), gallery(probe))
+    assert np.abs(scores - t @ t[4]).max() < 1e-3

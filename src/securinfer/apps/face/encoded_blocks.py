@@ -35,6 +35,7 @@ class EncodedBlocks:
         self._encoded: Dict[tuple, Dict[int, EncodedColumns]] = {}
         self._bytes = 0
         self._lock = threading.Lock()      # scoring threads fill the cache concurrently
+        self._generation = 0               # bumped by forget_from: encodings begun before are stale
         self.encodings = 0                 # blocks encoded so far (a repeated query adds none)
 
     @property
@@ -46,12 +47,15 @@ class EncodedBlocks:
         with self._lock:
             cache = self._encoded.setdefault((context.parameters, level), {})
             cols = cache.get(b)
+            generation = self._generation
         if cols is None:
             cols = EncodedColumns(context, self._columns(b), level=level)     # outside the lock: slow
             with self._lock:
                 self.encodings += 1
-                if b not in cache and (self.max_encoded_bytes is None
-                                       or self._bytes + cols.nbytes <= self.max_encoded_bytes):
+                # An enrolment that changed the blocks meanwhile (forget_from) makes this
+                # encoding stale: it serves this query only and is never cached.
+                if generation == self._generation and b not in cache and (
+                        self.max_encoded_bytes is None or self._bytes + cols.nbytes <= self.max_encoded_bytes):
                     cache[b] = cols
                     self._bytes += cols.nbytes
         return cols
@@ -59,6 +63,7 @@ class EncodedBlocks:
     def forget_from(self, first: int) -> None:
         """Drop the encodings of blocks ``first`` and after (their templates changed)."""
         with self._lock:
+            self._generation += 1
             for cache in self._encoded.values():
                 for b in [b for b in cache if b >= first]:
                     self._bytes -= cache.pop(b).nbytes
