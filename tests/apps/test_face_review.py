@@ -134,3 +134,35 @@ def test_enrolment_during_a_query_leaves_no_stale_encoding(scores_ctx):
     encoded._columns = columns
     scores = face.decrypt_scores(ctx, gallery.describe(), gallery(probe))
     assert np.abs(scores - t @ t[4]).max() < 1e-3
+
+
+def test_concurrent_enrolments_lose_no_template(monkeypatch):
+    """Two ``add`` calls at once: both read the partly filled last block, and
+    the later write dropped the other's templates while keeping its labels
+    (labels and templates then disagree: 4 labels, 2 real templates, zero rows
+    for the rest, silently). The second enrolment is started while the first
+    is between its read and its write."""
+    import threading
+
+    from securinfer.apps.face import gallery as gallery_module
+
+    rng = np.random.default_rng(5)
+    t = rng.normal(size=(4, 128))
+    t /= np.linalg.norm(t, axis=1, keepdims=True)
+    gallery = face.Gallery(t[:1], labels=["a"], reveal="scores")
+    real_block_columns, other = gallery_module.block_columns, []
+
+    def block_columns_meanwhile(*args, **kwargs):
+        if not other:
+            other.append(threading.Thread(target=gallery.add, args=(t[3:], ["d"])))
+            other[0].start()
+            other[0].join(timeout=0.5)          # with the lock it waits for this enrolment to finish
+        return real_block_columns(*args, **kwargs)
+
+    monkeypatch.setattr(gallery_module, "block_columns", block_columns_meanwhile)
+    gallery.add(t[1:3], ["b", "c"])
+    other[0].join()
+    by_label = dict(zip(gallery.labels, gallery.templates))
+    assert sorted(by_label) == ["a", "b", "c", "d"] and len(gallery) == 4
+    for i, label in enumerate("abcd"):
+        assert np.abs(by_label[label] - t[i]).max() < 1e-6

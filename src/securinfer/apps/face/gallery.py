@@ -117,14 +117,16 @@ class Gallery:
         """Enroll more templates (appended after the current ones)."""
         new = as_templates(templates)
         labels = as_labels(labels, len(new))
-        first_changed = len(self) // self.slots
-        kept = self._rows(first_changed * self.slots, len(self))     # the partly filled last block
-        tail = block_columns(np.concatenate([kept, new]), self.slots)
+        # The whole read-modify-write under the lock: two enrolments that both read the
+        # old last block would each write it back without the other's templates.
         with self._lock:
+            first_changed = len(self) // self.slots
+            kept = self._rows(first_changed * self.slots, len(self))     # the partly filled last block
+            tail = block_columns(np.concatenate([kept, new]), self.slots)
             self._columns = np.concatenate([self._columns[:first_changed], tail])
             self._labels += labels
-        self._encoded.forget_from(first_changed)      # the changed blocks' encodings are stale
-        self._encoded_diagonals.forget_from(first_changed)
+            self._encoded.forget_from(first_changed)      # the changed blocks' encodings are stale
+            self._encoded_diagonals.forget_from(first_changed)
 
     def select(self, labels, *, merge: bool = False) -> "Gallery":
         """The gallery of the templates with these labels (1:1 verification
