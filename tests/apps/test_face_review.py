@@ -166,3 +166,25 @@ def test_concurrent_enrolments_lose_no_template(monkeypatch):
     assert sorted(by_label) == ["a", "b", "c", "d"] and len(gallery) == 4
     for i, label in enumerate("abcd"):
         assert np.abs(by_label[label] - t[i]).max() < 1e-6
+
+
+def test_saved_match_rule_with_a_string_number_is_refused_at_load():
+    """A saved gallery whose rule held ``"answer_noise": "0.05"`` loaded (the
+    checks called float() on it) and kept the string: every query then failed
+    with a TypeError inside the noise's arithmetic, not a securinfer error."""
+    import io
+
+    from securinfer.errors import ParameterError, SerializationError
+    from securinfer.servable import store
+
+    for field, value in (("answer_noise", "0.05"), ("threshold", "0.6694"), ("margin", True)):
+        rule = dict({"reveal": "match", "threshold": 0.6694, "margin": 0.08, "norm_check": True}, **{field: value})
+        buf = io.BytesIO()
+        store.write(buf, "gallery", {"name": "x", "parameters": TEST_RING, "labels": ["a"], "rule": rule,
+                                     "probe": "compact"}, templates=np.eye(1, 128, dtype=np.float32))
+        with pytest.raises(SerializationError, match=field):
+            face.Gallery.load(io.BytesIO(buf.getvalue()))
+        with pytest.raises(ParameterError, match=field):
+            face.Gallery(np.eye(1, 128), parameters=TEST_RING, **{k: v for k, v in rule.items() if k != "reveal"})
+    rule = face.Gallery(np.eye(1, 128), parameters=TEST_RING, threshold=np.float32(0.5), margin=1 / 8).rule
+    assert type(rule.threshold) is float and rule.threshold == 0.5

@@ -105,6 +105,13 @@ class MatchRule:
     plan: StepPlan = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
+        # Numbers only, kept as floats: a string (say from a saved file's JSON) passed
+        # float() here but failed at the first query, inside the noise's arithmetic.
+        for name in ("threshold", "margin", "answer_noise"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise ParameterError(f"the match rule's {name} must be a real number, got {value!r}")
+            object.__setattr__(self, name, float(value))
         if not isinstance(self.norm_check, bool):
             raise ParameterError("norm_check must be True or False")
         if self.norm_check and not (np.isfinite(float(self.threshold)) and float(self.threshold) > 0):
