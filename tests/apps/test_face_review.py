@@ -188,3 +188,19 @@ def test_saved_match_rule_with_a_string_number_is_refused_at_load():
             face.Gallery(np.eye(1, 128), parameters=TEST_RING, **{k: v for k, v in rule.items() if k != "reveal"})
     rule = face.Gallery(np.eye(1, 128), parameters=TEST_RING, threshold=np.float32(0.5), margin=1 / 8).rule
     assert type(rule.threshold) is float and rule.threshold == 0.5
+
+
+def test_the_probe_is_rerandomised_before_any_key_switch(norm_gallery_and_ctx):
+    """Key switching is deterministic and the keys are the client's: from a
+    probe it can predict bit for bit, a client with crafted keys chooses what
+    a switch returns (docs/face.md, "A hostile client"). The server first
+    adds a fresh encryption of 0: the same probe gives different ciphertexts
+    each time, each still 2 Re(p)."""
+    gallery, ctx, p0, _, rng = norm_gallery_and_ctx
+    p = np.tile(p0 + 0.3j * rng.normal(size=128), ctx.slots // 128)
+    probe = ctx.encrypt(p)
+    first, second = gallery.rule.real_probe([probe])[0], gallery.rule.real_probe([probe])[0]
+    assert first.serialize() != second.serialize()
+    for q in (first, second):
+        assert q.level == probe.level
+        assert np.abs(ctx.decrypt(q) - 2 * p.real).max() < 1e-3

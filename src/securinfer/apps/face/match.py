@@ -134,22 +134,41 @@ class MatchRule:
                 "step": {"g_steps": self.plan.g_steps, "f_steps": self.plan.f_steps, "error": self.plan.error}}
 
     def real_probe(self, probe_cts) -> list:
-        """``q = p + conj(p) = 2 Re(p)`` of each probe ciphertext (one key switch
-        each, no level; needs the conjugation key, ``describe()["conjugation"]``).
+        """``q = p + conj(p) = 2 Re(p)`` of each probe ciphertext p, after p is
+        re-randomised (one key switch each, no level; needs the conjugation
+        key, ``describe()["conjugation"]``).
 
-        The server thresholds only the real part of the probe. A slot is a
-        complex number, and a ciphertext product squares it without conjugating:
-        for p = a + ib the probe's "squared norm" sum_d p_d^2 is
+        Real part: the server thresholds only the real part of the probe. A slot
+        is a complex number, and a ciphertext product squares it without
+        conjugating: for p = a + ib the probe's "squared norm" sum_d p_d^2 is
         |a|^2 - |b|^2 + 2i <a, b>, which a client can hold at 1 with |a| = lambda > 1
         (|b|^2 = lambda^2 - 1, b orthogonal to a): the probe-scaling attack the
-        norm check closes, open again through the imaginary part."""
+        norm check closes, open again through the imaginary part.
+
+        Re-randomised: p plus a fresh encryption of 0 (the server's randomness)
+        before any key switch. Key switching is deterministic, and the keys are
+        the client's: from ciphertexts it can predict (its own probe, and all
+        the server derives from it before a template is mixed in) a client that
+        crafts its conjugation, rotation or relinearisation key (adding P d_i to
+        the b part of digit i: the switch then adds sum_i D_i d_i for the digits
+        D_i it predicts) sets the switched result to values of its choosing
+        (a complex "conjugate", or a squared norm of 1 for a probe scaled by
+        lambda). Once c1 includes the server's u * a (a expanded from a seed:
+        uniform), the digits are unpredictable and a crafted key only adds
+        noise the client cannot predict (docs/face.md, "A hostile client")."""
         from ...errors import MissingKeyError
 
-        if not probe_cts[0].context.has_conjugation_key:
+        context = probe_cts[0].context
+        if not context.has_conjugation_key:
             raise MissingKeyError("reveal='match' takes the real part of the probe: the probe's context needs "
                                   "the conjugation key (context.generate_rotation_keys(steps=..., conjugation=True); "
                                   "face.create_context(description) makes it)")
-        return [c + c.conjugate() for c in probe_cts]
+        zero = np.zeros(context.slots)
+        out = []
+        for c in probe_cts:
+            c = c + context.encrypt(zero).drop_to_level(c.level)
+            out.append(c + c.conjugate())
+        return out
 
     def column_scale(self) -> float:
         """Columns are multiplied by this so that their product with the real
