@@ -204,3 +204,28 @@ def test_the_probe_is_rerandomised_before_any_key_switch(norm_gallery_and_ctx):
     for q in (first, second):
         assert q.level == probe.level
         assert np.abs(ctx.decrypt(q) - 2 * p.real).max() < 1e-3
+
+
+@pytest.mark.parametrize("field, value", [("scale_bits", 2 ** 40), ("scale_bits", -(2 ** 63)), ("scale_bits", 5),
+                                          ("coeff_bits", [38, 0, 38]), ("special_primes", 3)])
+def test_saved_gallery_with_out_of_range_parameters_is_refused_at_load(scores_ctx, field, value):
+    """A saved gallery whose parameters said scale_bits = 2^40 loaded; the
+    first probe then raised OverflowError (ZeroDivisionError for -2^63) in the
+    parameter check, not a securinfer error. Found by mutating every header
+    field of saved servables (values Context.create refuses are refused at load)."""
+    import io
+
+    from securinfer.errors import SerializationError
+    from securinfer.servable import store
+
+    for gallery in (face.Gallery(np.eye(2, 128), reveal="scores"), face.EncryptedGallery.enroll(scores_ctx, np.eye(2, 128))):
+        buf = io.BytesIO()
+        gallery.save(buf)
+        meta, arrays = store.read_any(io.BytesIO(buf.getvalue()))
+        meta["parameters"][field] = value
+        kind = meta.pop("kind")
+        meta.pop("format_version")
+        crafted = io.BytesIO()
+        store.write(crafted, kind, meta, **arrays)
+        with pytest.raises(SerializationError, match="parameters"):
+            type(gallery).load(io.BytesIO(crafted.getvalue()))

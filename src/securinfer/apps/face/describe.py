@@ -92,5 +92,10 @@ def check_saved(meta: dict, kind: str, arrays: dict, names) -> None:
             or not all(isinstance(params[k], int) and not isinstance(params[k], bool) for k in ints)
             or not isinstance(params["coeff_bits"], list)
             or not all(isinstance(b, int) and not isinstance(b, bool) for b in params["coeff_bits"])
-            or params["poly_degree"] not in (4096, 8192, 16384, 32768, 65536)):
+            or params["poly_degree"] not in (4096, 8192, 16384, 32768, 65536)
+            # The ranges Context.create takes: a saved scale of 2^(2^40) loaded, then the
+            # first probe hit OverflowError (ZeroDivisionError for a negative one).
+            or not 10 <= params["scale_bits"] <= 60
+            or not all(20 <= b <= 60 for b in params["coeff_bits"])
+            or not 1 <= params["special_primes"] < len(params["coeff_bits"])):
         raise SerializationError("saved gallery parameters are malformed")
