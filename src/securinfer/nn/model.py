@@ -357,6 +357,8 @@ class EncryptedModel:
                 graph.nodes[-1].extra = dict(entry.get("extra") or {})
                 if graph.nodes[-1].size != int(entry["size"]):
                     raise SerializationError(f"node {i}: size does not match its weights")
+            if not graph.nodes:      # the run returns the last node's value: an empty plan failed with IndexError
+                raise SerializationError("the plan has no operation")
             if layout.features != graph.input_size:
                 raise SerializationError("the layout does not match the plan")
             params = plan["parameters"]
