@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--keep-alive", type=int, default=5, help="idle seconds a connection is kept between requests")
     g.add_argument("--max-connections", type=int, default=4096, help="connections at once (503 beyond)")
     g.add_argument("--max-header-kib", type=int, default=16, help="KiB of request line and headers")
+    q = p.add_argument_group("query budget (docs/face.md): queries to galleries, counted per session and per "
+                             "token; without it a client may ask without limit")
+    q.add_argument("--queries-per-session", type=int, default=None)
+    q.add_argument("--queries-per-token", type=int, default=None)
+    q.add_argument("--query-window", type=float, default=None,
+                   help="seconds of the token's sliding window (default: the service's life)")
     p.add_argument("--log-level", default="info")
     return p
 
@@ -73,6 +79,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     from .config import ServiceConfig
     from .discovery import discover
     from .protocol import ServerLimits, uvicorn_config
+    from .query_budget import QueryBudget
 
     args = _parser().parse_args(argv)
     servables = discover(args.models)
@@ -89,7 +96,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         max_bodies_per_token=args.max_bodies_per_token, body_timeout=args.body_timeout, api_docs=args.api_docs)
     limits = ServerLimits(header_timeout=args.header_timeout, keep_alive_timeout=args.keep_alive,
                           max_connections=args.max_connections, max_header_bytes=args.max_header_kib << 10)
-    app = create_app(servables, config)
+    budget = None
+    if (args.queries_per_session, args.queries_per_token, args.query_window) != (None, None, None):
+        budget = QueryBudget(per_session=args.queries_per_session, per_token=args.queries_per_token,
+                             window=args.query_window)
+    elif any(QueryBudget().applies(s) for s in servables):
+        print("securinfer serve: galleries are served without a query budget; every answer leaks something "
+              "(docs/face.md): consider --queries-per-token", file=sys.stderr)
+    app = create_app(servables, config, query_budget=budget)
     scheme = "https" if args.tls_cert else "http"
     print(f"securinfer serve: {len(servables)} servable(s) on {scheme}://{args.host}:{args.port} "
           f"({', '.join(app.state.catalog.names())})", file=sys.stderr, flush=True)
