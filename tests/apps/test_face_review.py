@@ -229,3 +229,24 @@ def test_saved_gallery_with_out_of_range_parameters_is_refused_at_load(scores_ct
         store.write(crafted, kind, meta, **arrays)
         with pytest.raises(SerializationError, match="parameters"):
             type(gallery).load(io.BytesIO(crafted.getvalue()))
+
+
+def test_probe_with_a_crafted_scale_is_answered_as_a_scaled_probe(norm_gallery_and_ctx):
+    """A probe whose serialized scale is not its level's (crafted bytes: the
+    values read 1 / factor times larger) loses a level when re-randomised;
+    the columns were encoded at the probe's original level, so the query
+    failed with a LevelError from deep inside combine_plain. It is now
+    answered like the probe scaled by lambda = 1.25: the norm check's
+    AM-GM threshold (0.686) decides."""
+    import struct
+
+    gallery, ctx, p0, cosines, _ = norm_gallery_and_ctx
+    probe = ctx.encrypt(np.tile(p0, ctx.slots // 128))
+    data = bytearray(probe.serialize())
+    at = bytes(data).find(struct.pack("<d", probe.scale))
+    data[at:at + 8] = struct.pack("<d", probe.scale / 1.25)
+    crafted = si.Ciphertext.load(bytes(data), ctx)
+    assert np.abs(ctx.decrypt(crafted)[:128].real - 1.25 * p0).max() < 1e-4
+    bits = decode_bits(ctx.decrypt(gallery([crafted])[0])[: len(cosines)])
+    t = gallery.rule.threshold
+    assert np.array_equal(bits, cosines >= t * (1.25 + 1 / 1.25) / 2)

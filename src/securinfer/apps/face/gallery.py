@@ -225,12 +225,18 @@ class Gallery:
         compact = check_probe(probe_cts, self.parameters, compact_ok=True)
         if not len(self):
             raise ParameterError("the gallery is empty")
-        context, level = probe_cts[0].context, min(c.level for c in probe_cts)
-        if self.rule is not None:
-            self.rule.check_level(level)
-            probe_cts = self.rule.real_probe(probe_cts)      # 2 Re(p): a complex probe cheats the norm check
+        context = probe_cts[0].context
         if compact:
             check_rotation_keys(probe_cts[0])
+        if self.rule is not None:
+            self.rule.check_level(min(c.level for c in probe_cts))
+            probe_cts = self.rule.real_probe(probe_cts)      # 2 Re(p): a complex probe cheats the norm check
+        # After real_probe: a probe whose scale is not its level's (crafted bytes) spends a
+        # level there, and the columns must be encoded at the level the products run at.
+        level = min(c.level for c in probe_cts)
+        if self.rule is not None:
+            self.rule.check_level(level)
+        if compact:
             probe_cts, encoded = expand(probe_cts[0]), self._encoded_diagonals
         else:
             encoded = self._encoded
