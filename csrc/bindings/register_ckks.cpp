@@ -192,7 +192,7 @@ void register_ckks(py::module_& parent) {
       });
 
   m.def("max_secure_modulus_bits", &ckks::max_secure_modulus_bits);
-  m.def("rotation_plan", &ckks::rotation_plan);
+  m.def("rotation_plan", static_cast<std::vector<long long> (*)(std::size_t, long long)>(&ckks::rotation_plan));
 
   py::class_<KeySet>(m, "KeySet")
       .def(py::init([](const ContextPtr& ctx) { return KeySet::generate(ctx); }), Release())

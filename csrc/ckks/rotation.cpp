@@ -88,6 +88,28 @@ std::vector<long long> rotation_plan(std::size_t slots, long long step) {
   return out;
 }
 
+std::vector<long long> rotation_plan(const KeySet& keys, const Context& ctx, long long step) {
+  const std::size_t slots = ctx.slots();
+  const auto available = [&](const std::vector<long long>& plan) {
+    for (long long t : plan)
+      if (!keys.has_galois_key(ring::rotation_galois_element(ctx.degree(), t))) return false;
+    return true;
+  };
+  auto best = rotation_plan(slots, step);
+  if (available(best)) return best;
+  // One direction only (say the keys of steps 1, 2, 4, ... without -1, -2, ...):
+  // the binary digits of the step, or of its complement, rotated the other way.
+  const long long r = normalise(step, slots);
+  for (const long long sign : {1LL, -1LL}) {
+    long long rest = sign > 0 ? r : static_cast<long long>(slots) - r;
+    std::vector<long long> plan;
+    for (long long power = 1; rest != 0; power <<= 1, rest >>= 1)
+      if (rest & 1) plan.push_back(sign * power);
+    if (available(plan)) return plan;
+  }
+  return best;
+}
+
 Ciphertext rotate(const KeySet& keys, const Ciphertext& a_in, long long step) {
   keys.require_usable_with(*a_in.context, a_in.key_id);
   const Ciphertext a = as_full_vector(a_in, "rotate");
@@ -96,7 +118,7 @@ Ciphertext rotate(const KeySet& keys, const Ciphertext& a_in, long long step) {
   if (normalise(step, slots) == 0) return a;
   const std::uint64_t g = ring::rotation_galois_element(ctx.degree(), step);
   if (keys.has_galois_key(g)) return apply_galois(keys, a, g);
-  const auto plan = rotation_plan(slots, step);
+  const auto plan = rotation_plan(keys, ctx, step);
   for (auto t : plan) {
     const std::uint64_t gt = ring::rotation_galois_element(ctx.degree(), t);
     if (!keys.has_galois_key(gt))

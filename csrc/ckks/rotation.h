@@ -30,4 +30,10 @@ Ciphertext sum_slots(const KeySet& keys, const Ciphertext& a, std::size_t span);
 // The power-of-two steps (with sign) whose keys compose `step`, fewest first.
 std::vector<long long> rotation_plan(std::size_t slots, long long step);
 
+// The plan ckks::rotate follows with these keys: the fewest-term plan above
+// when its keys are all present, else the all-positive (binary digits of the
+// step) or all-negative (of slots - step) plan when those keys are, else the
+// fewest-term plan again (its first missing key is the one to name).
+std::vector<long long> rotation_plan(const KeySet& keys, const Context& ctx, long long step);
+
 }  // namespace securinfer::ckks

@@ -29,7 +29,7 @@ bool has_step_key(const KeySet& keys, const ckks::Context& ctx, std::size_t step
 std::size_t rotation_cost(const KeySet& keys, const ckks::Context& ctx, std::size_t step) {
   if (step % ctx.slots() == 0) return 0;
   if (has_step_key(keys, ctx, step)) return 1;
-  const auto plan = ckks::rotation_plan(ctx.slots(), static_cast<long long>(step));
+  const auto plan = ckks::rotation_plan(keys, ctx, static_cast<long long>(step));
   for (long long t : plan)
     if (!keys.has_galois_key(ring::rotation_galois_element(ctx.degree(), t))) return kCannotCompose;
   return plan.size();

@@ -35,7 +35,7 @@ long long centred(long long step, std::size_t slots) {
 void check_rotation_keys(const KeySet& keys, const ckks::Context& ctx, const std::vector<long long>& steps) {
   for (long long step : steps) {
     if (keys.has_galois_key(ring::rotation_galois_element(ctx.degree(), step))) continue;
-    for (long long t : ckks::rotation_plan(ctx.slots(), step))
+    for (long long t : ckks::rotation_plan(keys, ctx, step))
       if (!keys.has_galois_key(ring::rotation_galois_element(ctx.degree(), t)))
         throw MissingKeyError("the matrix product needs rotation step " + std::to_string(step) +
                               " (no key for it, nor for step " + std::to_string(t) +
