@@ -250,3 +250,19 @@ def test_probe_with_a_crafted_scale_is_answered_as_a_scaled_probe(norm_gallery_a
     bits = decode_bits(ctx.decrypt(gallery([crafted])[0])[: len(cosines)])
     t = gallery.rule.threshold
     assert np.array_equal(bits, cosines >= t * (1.25 + 1 / 1.25) / 2)
+
+
+@pytest.mark.parametrize("kwargs", [dict(threads="2"), dict(threads=2.5), dict(threads=0),
+                                    dict(max_encoded_bytes="1e9"), dict(max_encoded_bytes=-5)])
+def test_gallery_settings_are_checked_when_given(kwargs):
+    """``threads="2"`` or ``max_encoded_bytes="1e9"`` were kept as given and the
+    first query raised TypeError ('<=' between str and int) inside the block
+    loop; threads=2.5 or -1 ran silently one block at a time."""
+    from securinfer.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=next(iter(kwargs))):
+        face.Gallery(np.eye(2, 128), reveal="scores", **kwargs)
+    gallery = face.Gallery(np.eye(2, 128), reveal="scores", threads=2, max_encoded_bytes=0)
+    if "max_encoded_bytes" in kwargs:
+        with pytest.raises(ParameterError):
+            gallery.max_encoded_bytes = kwargs["max_encoded_bytes"]

@@ -42,6 +42,7 @@ from typing import List, Optional
 import numpy as np
 
 from ...errors import ParameterError, SerializationError
+from ..._validation import require_int
 from ...servable import register, store
 from ...linalg import combine_plain
 from .blocks import map_blocks
@@ -100,7 +101,10 @@ class Gallery:
         self.rule = MatchRule(**rule) if reveal == "match" else None
         default = MATCH_PARAMETERS if reveal == "match" else FACE_PARAMETERS
         self.parameters = dict(default if parameters is None else parameters)
-        self.threads = threads
+        # Checked here: a str or float only failed at the first query (TypeError in map_blocks).
+        self.threads = None if threads is None else require_int(threads, "threads", minimum=1)
+        if max_encoded_bytes is not None:
+            max_encoded_bytes = require_int(max_encoded_bytes, "max_encoded_bytes", minimum=0)
         self._labels: List[str] = []
         # The templates, stored only in block layout: (blocks, 128, slots), zero-padded.
         self._columns = np.zeros((0, EMBEDDING_SIZE, self.slots), dtype=np.float32)
@@ -190,6 +194,7 @@ class Gallery:
 
     @max_encoded_bytes.setter
     def max_encoded_bytes(self, value: Optional[int]) -> None:
+        value = None if value is None else require_int(value, "max_encoded_bytes", minimum=0)
         self._encoded.max_encoded_bytes = value
         self._encoded_diagonals.max_encoded_bytes = value
 
