@@ -2,7 +2,10 @@
 returns bit-like values, so the client learns which templates matched and
 (within the bound below) nothing else.
 
-Per block of ``slots`` templates the server computes, all under encryption:
+Once per query the server re-randomises the probe and keeps its real part
+(:meth:`MatchRule.real_probe`: complex probes and crafted keys cannot cheat
+the norm check). Per block of ``slots`` templates it then computes, all
+under encryption:
 
 1. x_j = (<probe, t_j> - threshold) / span: the scaled columns' products
    minus a constant (one level, as the scores mode). With the norm check
