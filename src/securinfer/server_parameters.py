@@ -35,7 +35,7 @@ from .errors import ParameterError, SecurityError
 from .presets import PRESETS, parameters_for_depth
 from ._validation import is_int
 
-__all__ = ["ALLOWED", "checked_description", "context_for_server"]
+__all__ = ["ALLOWED", "checked_description", "context_for_server", "check_key_budget"]
 
 #: What a server may ask for. Ring degrees from the smallest useful secure ring
 #: to the largest whose keys a client makes in seconds; primes our kernels take.
@@ -49,6 +49,10 @@ ALLOWED = {
     "dnum": (1, 8),
     "presets": tuple(sorted(PRESETS)),
     "rotations": 256,                # distinct rotation steps a server may ask keys for
+    # Memory of the evaluation keys (relinearisation and Galois) a server may make a client
+    # generate: 256 rotation keys at N = 16384 are 12 GiB, at N = 32768 tens of GiB (the
+    # client runs out of memory); the face match mode's compact probe needs about 2 GiB.
+    "key_bytes": 4 << 30,
 }
 
 _FIELDS = {"preset", "depth", "dnum", "poly_degree", "coeff_bits", "scale_bits", "special_primes"}
@@ -141,6 +145,21 @@ def context_for_server(context: Mapping, rotations: Iterable = (), conjugation: 
         raise _refuse(str(error)) from None
     except (ParameterError, Warning) as error:
         raise _refuse(str(error)) from None
+    check_key_budget(ctx, len(steps) + int(conjugation))
     if steps or conjugation:
         ctx.generate_rotation_keys(steps=sorted(steps), conjugation=conjugation)
     return ctx
+
+
+def check_key_budget(context: Context, galois_keys: int) -> None:
+    """``SecurityError`` unless the relinearisation key and ``galois_keys``
+    Galois keys of ``context``'s parameters take at most ``ALLOWED["key_bytes"]``
+    of memory (each: dnum digits of two polynomials over all primes): called
+    before a client makes the Galois keys a server asked for."""
+    p = context.parameters
+    per_key = p.dnum * 2 * (len(p.q_primes) + len(p.p_primes)) * p.poly_degree * 8
+    total = (int(galois_keys) + 1) * per_key
+    if total > ALLOWED["key_bytes"]:
+        raise _refuse(f"{galois_keys} Galois keys of {per_key / 2 ** 20:.0f} MiB each (and the relinearisation key) "
+                      f"make {total / 2 ** 30:.1f} GiB; a server may ask for at most "
+                      f"{ALLOWED['key_bytes'] / 2 ** 30:.1f} GiB of keys")

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..context import Context
 from ..errors import ParameterError
-from ..server_parameters import context_for_server
+from ..server_parameters import check_key_budget, context_for_server
 from .packing import Layout
 from .ranges import InputRanges
 
@@ -77,6 +77,10 @@ class Client:
         # A description may come from a remote server: whitelisted, 128-bit checked, before any key.
         ctx = context_for_server(self.context_parameters, rotations=self.rotations)
         if self.bootstraps:   # a plan deeper than its chain: the compiler placed bootstraps
+            from ..bootstrapping import bootstrapper_for
+
+            # Its keys too are the server's request: within the same budget before any is made.
+            check_key_budget(ctx, len(set(bootstrapper_for(ctx).galois_elements())) + len(set(self.rotations)))
             ctx.generate_bootstrapping_keys()
         return ctx
 
