@@ -263,6 +263,12 @@ def test_gallery_settings_are_checked_when_given(kwargs):
     with pytest.raises(ParameterError, match=next(iter(kwargs))):
         face.Gallery(np.eye(2, 128), reveal="scores", **kwargs)
     gallery = face.Gallery(np.eye(2, 128), reveal="scores", threads=2, max_encoded_bytes=0)
+    import io
+
+    saved = io.BytesIO()
+    gallery.save(saved)
+    with pytest.raises(ParameterError, match=next(iter(kwargs))):       # the caller's error, not the file's
+        face.Gallery.load(io.BytesIO(saved.getvalue()), **kwargs)
     if "max_encoded_bytes" in kwargs:
         with pytest.raises(ParameterError):
             gallery.max_encoded_bytes = kwargs["max_encoded_bytes"]

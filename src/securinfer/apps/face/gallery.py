@@ -277,6 +277,10 @@ class Gallery:
         validated, safe on untrusted files)."""
         from .describe import check_saved
 
+        # The caller's settings first: their errors are not the file's (the rule's are, below).
+        threads = None if threads is None else require_int(threads, "threads", minimum=1)
+        if max_encoded_bytes is not None:
+            max_encoded_bytes = require_int(max_encoded_bytes, "max_encoded_bytes", minimum=0)
         meta, arrays = store.read_any(source)
         check_saved(meta, cls.kind, arrays, ["templates"])
         templates = arrays["templates"]
