@@ -63,8 +63,8 @@ def choose_parameters(depth: int, precision_bits: int = 16, magnitudes: Optional
     if magnitudes is None:
         magnitudes = [(used, 127.0) for used in range(depth + 1)]
     for n in _DEGREES:
-        if n // 2 < min_slots:
-            continue
+        if n // 2 < min_slots or scale * depth + 2 * (scale + 2) > max_secure_modulus_bits(n):
+            continue       # too few slots, or even the smallest chain of this depth is not 128-bit here
         log_scales, log_primes = _level_scales(n, scale, depth)
         base = scale + 2
         for used, mag in magnitudes:
@@ -159,9 +159,12 @@ _COST_MS = {"scalar_product": 0.17, "combine_term": 0.02, "add": 0.02, "ct_produ
 _BOOTSTRAP_MS = 3500.0
 
 
-def estimate_cost(graph, layout: Layout, params: dict, prepared=None) -> dict:
+def estimate_cost(graph, layout: Layout, params: dict, transforms=None) -> dict:
     """Operation counts and a rough latency (ms) for one group (features) or
-    one ciphertext (slots) of inputs."""
+    one ciphertext (slots) of inputs. ``transforms``: ``{node: (diagonals,
+    rotations)}`` of the slot packing's transforms as built
+    (:func:`securinfer.nn.packing.plan_transforms`); without it a dense
+    count is guessed."""
     n = params["poly_degree"]
     top = len(params["coeff_bits"]) - params["special_primes"] - 1
     depths = graph.depths()
@@ -180,10 +183,11 @@ def estimate_cost(graph, layout: Layout, params: dict, prepared=None) -> dict:
                 counts["additions"] += nnz
                 ms += (nnz * _COST_MS["combine_term"] + node.size * _COST_MS["scalar_product"]) * limbs
             else:
-                lt = prepared[i][0] if prepared else None
-                diags = lt.plaintext_count if lt is not None else node.weight.shape[0] + node.size - 1
-                rots = len(lt.required_rotations()) if lt is not None else 2 * int(math.sqrt(diags))
-                rots += len(prepared[i][2]) if prepared else 0
+                if transforms:
+                    diags, rots = transforms[i]
+                else:
+                    diags = node.weight.shape[0] + node.size - 1
+                    rots = 2 * int(math.sqrt(diags))
                 counts["plain_products"] += diags
                 counts["rotations"] += rots
                 ms += diags * _COST_MS["plain_product"] * limbs + rots * _COST_MS["rotation"] * limbs
