@@ -37,7 +37,7 @@ from ..errors import ContextMismatchError, ParameterError, SerializationError
 from ..servable import register, store
 from .client import Client
 from .graph import Graph
-from .packing import Layout, checked_fold, prepare_slots, run_features, run_slots
+from .packing import Layout, checked_fold, plan_transforms, prepare_slots, run_features, run_slots
 from .planner import estimate_cost
 from .ranges import InputRanges
 
@@ -80,8 +80,9 @@ class EncryptedModel:
         self._cache = LRU(_CACHE_SIZE)       # prepared weights by context parameters
         self._lock = threading.Lock()
         self._rotations = rotations
+        self._transforms = None       # {affine node: (diagonals, rotations)}, when planned here
         if self._rotations is None:
-            self._rotations = self._plan_rotations()
+            self._rotations, self._transforms = self._plan_transforms()
 
     # ------------------------------------------------------------------ facts
     @property
@@ -178,19 +179,15 @@ class EncryptedModel:
             return run_features(self.graph, cts)
         return run_slots(self.graph, self.prepared(ctx), self.layout, cts)
 
-    def _plan_rotations(self) -> List[int]:
+    def _plan_transforms(self):
         if self.packing == "features":
-            return []
+            return [], None
         p = self.parameters
         secure = sum(p["coeff_bits"]) <= max_secure_modulus_bits(p["poly_degree"])
         with warnings.catch_warnings():   # test parameters (compiled with security=None): planning only, no key;
             warnings.simplefilter("ignore")   # a client still refuses them (its own 128-bit check)
-            ctx = Context.for_planning(**p, security="128" if secure else None)   # encodes the diagonals
-        steps = set()
-        for lt, _, folds in self.prepared(ctx).values():
-            steps.update(lt.required_rotations())
-            steps.update(folds)
-        return sorted(steps)
+            ctx = Context.for_planning(**p, security="128" if secure else None)
+        return plan_transforms(self.graph, ctx, self.layout)
 
     # ------------------------------------------------------------------ plaintext tools
     def simulate(self, X) -> np.ndarray:
@@ -215,11 +212,14 @@ class EncryptedModel:
 
     def cost(self) -> dict:
         """Operation counts and a rough server latency per batch unit."""
-        prepared = None
-        if self.packing == "slots":
+        transforms = self._transforms
+        if self.packing == "slots" and transforms is None:     # a loaded model: from its prepared weights, if any
             with self._lock:
                 prepared = next(iter(self._cache.values()), None)
-        return estimate_cost(self.graph, self.layout, self.parameters, prepared)
+            if prepared:
+                transforms = {i: (lt.plaintext_count, len(lt.required_rotations()) + len(steps))
+                              for i, (lt, _, steps) in prepared.items()}
+        return estimate_cost(self.graph, self.layout, self.parameters, transforms)
 
     def key_bytes(self) -> dict:
         """Sizes of the evaluation keys the client sends (computed from the parameters)."""
