@@ -38,7 +38,7 @@ from ..servable import register, store
 from .client import Client
 from .graph import Graph
 from .packing import Layout, checked_fold, plan_transforms, prepare_slots, run_features, run_slots
-from .planner import estimate_cost
+from .planner import estimate_cost, node_costs
 from .ranges import InputRanges
 
 __all__ = ["EncryptedModel"]
@@ -212,14 +212,47 @@ class EncryptedModel:
 
     def cost(self) -> dict:
         """Operation counts and a rough server latency per batch unit."""
-        transforms = self._transforms
-        if self.packing == "slots" and transforms is None:     # a loaded model: from its prepared weights, if any
-            with self._lock:
-                prepared = next(iter(self._cache.values()), None)
-            if prepared:
-                transforms = {i: (lt.plaintext_count, len(lt.required_rotations()) + len(steps))
-                              for i, (lt, _, steps) in prepared.items()}
-        return estimate_cost(self.graph, self.layout, self.parameters, transforms)
+        return estimate_cost(self.graph, self.layout, self.parameters, self._known_transforms())
+
+    def _known_transforms(self):
+        """``{affine node: (diagonals, rotations)}`` as planned, or for a loaded
+        model from its prepared weights once it has run; else None (guessed)."""
+        if self.packing != "slots" or self._transforms is not None:
+            return self._transforms
+        with self._lock:
+            prepared = next(iter(self._cache.values()), None)
+        if not prepared:
+            return None
+        return {i: (lt.plaintext_count, len(lt.required_rotations()) + len(steps))
+                for i, (lt, _, steps) in prepared.items()}
+
+    def plan(self) -> List[dict]:
+        """The compiled plan as data (what ``summary()`` prints, for tables
+        and pictures), one dict per node in order: ``op``, ``name``,
+        ``size`` (values per input), ``inputs`` (node indices; -1 is the
+        input), ``level`` (levels left after the node), ``levels_used``
+        (negative for a bootstrap: the levels it gives back) and
+        ``estimated_ms`` (rough, one thread, per group or ciphertext).
+
+        Example:
+            >>> import numpy as np, securinfer.nn as snn
+            >>> from sklearn.neural_network import MLPClassifier
+            >>> X = np.random.default_rng(1).normal(size=(40, 4)); y = (X[:, 0] > 0).astype(int)
+            >>> mlp = MLPClassifier((3,), activation="tanh", max_iter=2000, random_state=0).fit(X, y)
+            >>> [(n["op"], n["level"], n["levels_used"]) for n in snn.compile(mlp, calibration=X).plan()]
+            [('affine', 7, 1), ('poly', 1, 6), ('affine', 0, 1)]
+        """
+        p = self.parameters
+        top = len(p["coeff_bits"]) - p["special_primes"] - 1
+        depths = self.graph.depths()
+        costs = node_costs(self.graph, self.layout, p, self._known_transforms())
+        rows = []
+        for i, (node, (_, ms)) in enumerate(zip(self.graph.nodes, costs)):
+            before = top - max(depths[j] if j >= 0 else 0 for j in node.inputs)
+            rows.append({"op": node.op, "name": node.name, "size": int(node.size), "inputs": list(node.inputs),
+                         "level": top - depths[i], "levels_used": before - (top - depths[i]),
+                         "estimated_ms": round(ms, 1)})
+        return rows
 
     def key_bytes(self) -> dict:
         """Sizes of the evaluation keys the client sends (computed from the parameters)."""
