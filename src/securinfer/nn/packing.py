@@ -236,7 +236,16 @@ def plan_transforms(graph, ctx, layout: Layout) -> Tuple[List[int], Dict[int, Tu
     without keeping any encoding: each transform is built alone at level 1
     (two limbs; its baby-step giant-step split does not depend on the
     level), so planning a model for N = 2^16 takes the memory of one layer's
-    diagonals at two limbs, not that of all its weights at full levels."""
+    diagonals at two limbs, not that of all its weights at full levels.
+
+    Example (a cyclic shift of 4 values, one input per 4 slots):
+        >>> import numpy as np, securinfer as si
+        >>> from securinfer.nn.graph import Graph
+        >>> g = Graph(4); _ = g.affine(-1, np.roll(np.eye(4), 1, axis=1))
+        >>> ctx = si.Context.for_planning(8192, [60, 40, 40, 60], 40)
+        >>> plan_transforms(g, ctx, Layout("slots", 4, 4096, 4))   # steps; node 0: 2 diagonals, 2 rotations
+        ([-1, 3], {0: (2, 2)})
+    """
     steps, transforms = set(), {}
     for i, node in enumerate(graph.nodes):
         if node.op != "affine":

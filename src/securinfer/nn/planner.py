@@ -166,7 +166,19 @@ def node_costs(graph, layout: Layout, params: dict, transforms=None) -> list:
     refresh), scaled from N = 8192 by N log N. ``transforms``: ``{node:
     (diagonals, rotations)}`` of the slot packing's transforms as built
     (:func:`securinfer.nn.packing.plan_transforms`); without it a dense
-    count is guessed."""
+    count is guessed.
+
+    Example (a 2-diagonal layer, then a square, at N = 8192 with 3 levels):
+        >>> import numpy as np
+        >>> from securinfer.nn.graph import Graph
+        >>> from securinfer.nn.packing import Layout
+        >>> g = Graph(4); g.square(g.affine(-1, np.roll(np.eye(4), 1, axis=1)))
+        1
+        >>> params = dict(poly_degree=8192, coeff_bits=[60, 40, 40, 60], scale_bits=40, special_primes=1)
+        >>> [(c["rotations"], round(ms, 2)) for c, ms in node_costs(g, Layout("slots", 4, 4096, 4), params,
+        ...                                                          {0: (2, 2)})]
+        [(2, 7.38), (0, 2.6)]
+    """
     n = params["poly_degree"]
     top = len(params["coeff_bits"]) - params["special_primes"] - 1
     depths = graph.depths()
