@@ -11,7 +11,9 @@ the benchmarks are skipped without it), inputs x/255 from
   same run;
 * throughput: the feature packing (one ciphertext per pixel, 4,096 images
   per batch, no rotation), two threads;
-* TenSEAL's own tutorial-4 pipeline on one image, one thread, for comparison.
+* TenSEAL's own tutorial-4 pipeline on one image, one thread, for comparison;
+* the depth-5 CNN and LeNet-5 (degree-2 ReLU approximations) shipped in
+  ``securinfer.apps.mnist``, one image.
 
 Run from the repository root::
 
@@ -127,6 +129,38 @@ def test_deep_cnn_one_image_latency(benchmark, mnist, conv_packing, threads):
     benchmark.group = "nn: depth-5 CNN"
     benchmark.extra_info.update(conv_packing=enc.graph.nodes[0].extra.get("packing", "matrix"), images=1, threads=threads,
                                 rotations=enc.cost()["rotations"], plain_products=enc.cost()["plain_products"],
+                                max_logit_error=float(np.abs(got - want).max()))
+    print(enc.summary())
+    print("max logit error", np.abs(got - want).max())
+    assert got.argmax(1)[0] == want.argmax(1)[0]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_lenet5_one_image_latency(benchmark, mnist, threads):
+    """LeNet-5 with degree-2 ReLU approximations trained in
+    (``securinfer.apps.mnist.load_lenet5("poly2")``, 98.5% on the 1,000 test
+    digits), one image per ciphertext: the compiler finds depth 9 and places
+    no bootstrap (N = 2^14, 128-bit). The composite-ReLU LeNet-5 it would
+    bootstrap (6 per ciphertext at N = 2^16) needs 59 GiB of rotation keys:
+    planned and simulated only (docs/nn.md, "LeNet-5")."""
+    from securinfer.apps import mnist as apps_mnist
+
+    _, Xtr, Xte, _, _ = mnist
+    net = apps_mnist.load_lenet5("poly2")
+    si.set_num_threads(threads)
+    enc = snn.compile(net, input_shape=(1, 28, 28), calibration=Xtr[:1000], batch_size=1)
+    ctx = enc.create_context()
+    x = enc.check(Xte[:1], "clip")
+    cts = enc.encrypt(ctx, x)
+    enc(cts)  # prepares (encodes) the weights once for this context
+    out = benchmark.pedantic(enc, args=(cts,), rounds=3, iterations=1)
+    with torch.no_grad():
+        want = net(torch.tensor(x.reshape(1, 1, 28, 28), dtype=torch.float32)).double().numpy()
+    got = enc.decrypt(ctx, out)
+    benchmark.group = "nn: LeNet-5"
+    benchmark.extra_info.update(images=1, threads=threads, N=enc.parameters["poly_degree"], bootstraps=enc.bootstraps,
+                                rotations=enc.cost()["rotations"], plain_products=enc.cost()["plain_products"],
+                                galois_keys_mib=round(ctx.key_bytes["galois"] / 2**20, 1),
                                 max_logit_error=float(np.abs(got - want).max()))
     print(enc.summary())
     print("max logit error", np.abs(got - want).max())

@@ -354,3 +354,57 @@ def test_client_makes_the_bootstrapping_keys_of_a_bootstrapped_plan(monkeypatch)
     y = ctx.encrypt(np.linspace(-0.5, 0.5, 8)).drop_to_level(0).bootstrap()   # the keys are there
     assert y.level == ctx.levels_after_bootstrap
     np.testing.assert_allclose(ctx.decrypt(y), np.linspace(-0.5, 0.5, 8), atol=1e-4)
+
+
+def _deep_conv_net(hidden_layers=10):
+    """A small LeNet-like conv net with he_friendly's degree-2 activations
+    (evaluated exactly by the plan): conv 1->2 3x3 on 6x6, activation,
+    average pooling, then Linear + activation pairs: 2 + 2 x 11 levels."""
+    from securinfer.nn.he_friendly import PolyActivation
+
+    torch.manual_seed(3)
+
+    def act():
+        return PolyActivation([0.0, 1.0, 0.2], 1.0)
+
+    layers = [torch.nn.Conv2d(1, 2, 3), act(), torch.nn.AvgPool2d(2), torch.nn.Flatten(), torch.nn.Linear(8, 4), act()]
+    for _ in range(hidden_layers - 1):
+        layers += [torch.nn.Linear(4, 4), act()]
+    net = torch.nn.Sequential(*layers, torch.nn.Linear(4, 3))
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, torch.nn.Linear):
+                m.weight.mul_(2.0)         # the signal neither dies nor explodes over the 11 layers
+    return net.double().eval()
+
+
+def test_bootstrapped_conv_net_equals_torch(boot_ctx):
+    """A conv net deeper than the test chain's 21 fresh levels: the compiler
+    places the bootstrap (3 levels after it; the convolution on im2col
+    windows, one image per ciphertext); the plan equals torch on two
+    images and the encrypted logits of one equal torch's."""
+    from securinfer.bootstrapping import TEST_PARAMETERS
+
+    net = _deep_conv_net()
+    x = np.random.default_rng(4).uniform(0, 1, size=(32, 1, 6, 6))
+    with pytest.warns(UserWarning, match="128-bit"):
+        enc = snn.compile(net, input_shape=(1, 6, 6), calibration=x, bootstrap_parameters=TEST_PARAMETERS,
+                          security=None, batch_size=1)
+    plain = _plan_without_bootstraps(enc.graph)
+    assert enc.packing == "slots" and plain.depth > 21
+    assert enc.bootstraps == place_bootstraps(plain, 21, 3).count >= 1
+    rows = enc.plan()                                      # the plan as data (the notebooks draw it)
+    assert [r["op"] for r in rows] == [n.op for n in enc.graph.nodes]
+    assert [r["level"] for r in rows if r["op"] == "bootstrap"] == [3] * enc.bootstraps
+    assert rows[0]["level"] == 21 - rows[0]["levels_used"] and min(r["level"] for r in rows) >= 0
+    assert all((r["levels_used"] < 0) == (r["op"] == "bootstrap") for r in rows)
+    assert sum(r["estimated_ms"] for r in rows) == pytest.approx(enc.cost()["estimated_ms"], abs=1)
+    with torch.no_grad():
+        ref = net(torch.tensor(x[:2])).numpy()
+    assert np.abs(ref[0] - ref[1]).max() > 0.05              # the inputs still differ at the logits
+    np.testing.assert_allclose(enc.simulate(x[:2].reshape(2, -1)), ref, atol=1e-9)
+    boot_ctx.generate_rotation_keys(steps=enc.required_rotations())
+    got = enc.decrypt(boot_ctx, enc(enc.encrypt(boot_ctx, x[:1])))     # one image: a bootstrap takes seconds
+    print(enc.summary())
+    print("bootstraps", enc.bootstraps, "max error", np.abs(got - ref[:1]).max(), "logits", ref[0])
+    np.testing.assert_allclose(got, ref[:1], atol=1e-4)

@@ -80,3 +80,13 @@ def test_bad_inputs_at_run_time():
     other = si.Context.create(preset="fast")
     with pytest.raises(si.ContextMismatchError):
         enc([other.encrypt([1.0])] * 3)
+
+
+def test_a_plan_deeper_than_every_ring_raises_parameter_error():
+    """Depth 80 at a 26-bit scale exceeds every 128-bit chain (N = 65536
+    holds 1747 bits): a ParameterError (what compile catches to bootstrap
+    instead), not an arithmetic error from a chain that could never fit."""
+    from securinfer.nn.planner import choose_parameters
+
+    with pytest.raises(si.ParameterError, match="does not fit"):
+        choose_parameters(80, 16)

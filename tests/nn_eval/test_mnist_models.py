@@ -91,6 +91,32 @@ def test_deep_network_shipped_weights(split):
     assert np.mean(want == split.y_test) >= 0.975
 
 
+def lenet5_reference(state, x, activation):
+    """LeNet-5's forward, written out; poly2: sum_k c_k (x s)^k per activation."""
+    def act(h, name):
+        if activation == "relu":
+            return torch.relu(h)
+        c, t = state[f"{name}.weight"], h * state[f"{name}.scale"]
+        return c[0] + c[1] * t + c[2] * t * t
+
+    h = F.avg_pool2d(act(F.conv2d(x, state["conv1.weight"], state["conv1.bias"]), "act1"), 2)
+    h = F.avg_pool2d(act(F.conv2d(h, state["conv2.weight"], state["conv2.bias"]), "act2"), 2).flatten(1)
+    h = act(F.linear(h, state["fc1.weight"], state["fc1.bias"]), "act3")
+    h = act(F.linear(h, state["fc2.weight"], state["fc2.bias"]), "act4")
+    return F.linear(h, state["fc3.weight"], state["fc3.bias"])
+
+
+@pytest.mark.parametrize("activation,accuracy", [("relu", 0.983), ("poly2", 0.985)])
+def test_lenet5_shipped_weights(split, activation, accuracy):
+    model = mnist.load_lenet5(activation)
+    with torch.no_grad():
+        want = lenet5_reference(model.state_dict(), torch.from_numpy(split.X_test), activation).argmax(1).numpy()
+    np.testing.assert_array_equal(mnist.predict(model, split.X_test), want)
+    assert np.mean(want == split.y_test) == pytest.approx(accuracy)
+    with pytest.raises(si.ParameterError, match="activation"):
+        mnist.lenet5_net("gelu")
+
+
 def test_bad_inputs_raise_parameter_errors(tmp_path):
     with pytest.raises(si.ParameterError):
         mnist.load_tutorial4(tmp_path / "absent.pt")

@@ -26,6 +26,7 @@ from typing import Dict, Optional, Sequence
 import numpy as np
 
 from ..bootstrapping import parameters_for_bootstrap
+from ..bootstrapping import prepare as prepare_bootstrap
 from ..context import Context
 from ..errors import ParameterError, SecurityError
 from ..parameters import max_secure_modulus_bits
@@ -221,6 +222,7 @@ def _bootstrapped(graph, X, parameters, security):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # the warning above said it once
         plan_ctx = Context.for_planning(**params, security=None if not secure else "128")
+    prepare_bootstrap(plan_ctx, keep_plaintexts=False)   # its levels only: no DFT diagonals held (3 GiB at N = 2^16)
     top, refresh = plan_ctx.max_level, plan_ctx.levels_after_bootstrap
     trace: list = []
     graph.run(X, trace=trace)

@@ -92,7 +92,8 @@ def bounds(graph: Graph, low, high, upto: Optional[int] = None) -> Tuple[List[np
                 out = (mid - spread, mid + spread)
             out = (np.where(np.isnan(out[0]), -np.inf, out[0]), np.where(np.isnan(out[1]), np.inf, out[1]))
         elif node.op == "square":
-            sq_lo, sq_hi = lo * lo, hi * hi
+            with np.errstate(over="ignore"):     # a bound past the doubles is unbounded: inf (deep chains of squares)
+                sq_lo, sq_hi = lo * lo, hi * hi
             out = (np.where((lo <= 0) & (hi >= 0), 0.0, np.minimum(sq_lo, sq_hi)), np.maximum(sq_lo, sq_hi))
         elif node.op == "poly" and node.function:
             out_lo, out_hi, flag = poly_range(node.coeffs, node.domain, lo, hi)

@@ -37,8 +37,8 @@ from ..errors import ContextMismatchError, ParameterError, SerializationError
 from ..servable import register, store
 from .client import Client
 from .graph import Graph
-from .packing import Layout, checked_fold, prepare_slots, run_features, run_slots
-from .planner import estimate_cost
+from .packing import Layout, checked_fold, plan_transforms, prepare_slots, run_features, run_slots
+from .planner import estimate_cost, node_costs
 from .ranges import InputRanges
 
 __all__ = ["EncryptedModel"]
@@ -80,8 +80,9 @@ class EncryptedModel:
         self._cache = LRU(_CACHE_SIZE)       # prepared weights by context parameters
         self._lock = threading.Lock()
         self._rotations = rotations
+        self._transforms = None       # {affine node: (diagonals, rotations)}, when planned here
         if self._rotations is None:
-            self._rotations = self._plan_rotations()
+            self._rotations, self._transforms = self._plan_transforms()
 
     # ------------------------------------------------------------------ facts
     @property
@@ -178,19 +179,15 @@ class EncryptedModel:
             return run_features(self.graph, cts)
         return run_slots(self.graph, self.prepared(ctx), self.layout, cts)
 
-    def _plan_rotations(self) -> List[int]:
+    def _plan_transforms(self):
         if self.packing == "features":
-            return []
+            return [], None
         p = self.parameters
         secure = sum(p["coeff_bits"]) <= max_secure_modulus_bits(p["poly_degree"])
         with warnings.catch_warnings():   # test parameters (compiled with security=None): planning only, no key;
             warnings.simplefilter("ignore")   # a client still refuses them (its own 128-bit check)
-            ctx = Context.for_planning(**p, security="128" if secure else None)   # encodes the diagonals
-        steps = set()
-        for lt, _, folds in self.prepared(ctx).values():
-            steps.update(lt.required_rotations())
-            steps.update(folds)
-        return sorted(steps)
+            ctx = Context.for_planning(**p, security="128" if secure else None)
+        return plan_transforms(self.graph, ctx, self.layout)
 
     # ------------------------------------------------------------------ plaintext tools
     def simulate(self, X) -> np.ndarray:
@@ -215,11 +212,47 @@ class EncryptedModel:
 
     def cost(self) -> dict:
         """Operation counts and a rough server latency per batch unit."""
-        prepared = None
-        if self.packing == "slots":
-            with self._lock:
-                prepared = next(iter(self._cache.values()), None)
-        return estimate_cost(self.graph, self.layout, self.parameters, prepared)
+        return estimate_cost(self.graph, self.layout, self.parameters, self._known_transforms())
+
+    def _known_transforms(self):
+        """``{affine node: (diagonals, rotations)}`` as planned, or for a loaded
+        model from its prepared weights once it has run; else None (guessed)."""
+        if self.packing != "slots" or self._transforms is not None:
+            return self._transforms
+        with self._lock:
+            prepared = next(iter(self._cache.values()), None)
+        if not prepared:
+            return None
+        return {i: (lt.plaintext_count, len(lt.required_rotations()) + len(steps))
+                for i, (lt, _, steps) in prepared.items()}
+
+    def plan(self) -> List[dict]:
+        """The compiled plan as data (what ``summary()`` prints, for tables
+        and pictures), one dict per node in order: ``op``, ``name``,
+        ``size`` (values per input), ``inputs`` (node indices; -1 is the
+        input), ``level`` (levels left after the node), ``levels_used``
+        (negative for a bootstrap: the levels it gives back) and
+        ``estimated_ms`` (rough, one thread, per group or ciphertext).
+
+        Example:
+            >>> import numpy as np, securinfer.nn as snn
+            >>> from sklearn.neural_network import MLPClassifier
+            >>> X = np.random.default_rng(1).normal(size=(40, 4)); y = (X[:, 0] > 0).astype(int)
+            >>> mlp = MLPClassifier((3,), activation="tanh", max_iter=2000, random_state=0).fit(X, y)
+            >>> [(n["op"], n["level"], n["levels_used"]) for n in snn.compile(mlp, calibration=X).plan()]
+            [('affine', 7, 1), ('poly', 1, 6), ('affine', 0, 1)]
+        """
+        p = self.parameters
+        top = len(p["coeff_bits"]) - p["special_primes"] - 1
+        depths = self.graph.depths()
+        costs = node_costs(self.graph, self.layout, p, self._known_transforms())
+        rows = []
+        for i, (node, (_, ms)) in enumerate(zip(self.graph.nodes, costs)):
+            before = top - max(depths[j] if j >= 0 else 0 for j in node.inputs)
+            rows.append({"op": node.op, "name": node.name, "size": int(node.size), "inputs": list(node.inputs),
+                         "level": top - depths[i], "levels_used": before - (top - depths[i]),
+                         "estimated_ms": round(ms, 1)})
+        return rows
 
     def key_bytes(self) -> dict:
         """Sizes of the evaluation keys the client sends (computed from the parameters)."""

@@ -24,7 +24,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import List, Tuple
+from typing import Dict, List, Tuple
 
 import numpy as np
 
@@ -33,7 +33,7 @@ from ..linalg import LinearTransform, combine
 from ..linalg.polynomial import polyval
 from .fold_sum import fold_steps, partial_matrix
 
-__all__ = ["Layout", "prepare_slots", "run_features", "run_slots", "PACKINGS", "checked_fold"]
+__all__ = ["Layout", "prepare_slots", "plan_transforms", "run_features", "run_slots", "PACKINGS", "checked_fold"]
 
 PACKINGS = ("features", "slots")
 
@@ -228,6 +228,38 @@ def prepare_slots(graph, ctx, layout: Layout) -> dict:
                 bias[b * layout.stride: b * layout.stride + node.size] = node.bias
         prepared[i] = (lt, bias if np.any(node.bias) else None, steps)
     return prepared
+
+
+def plan_transforms(graph, ctx, layout: Layout) -> Tuple[List[int], Dict[int, Tuple[int, int]]]:
+    """The rotation steps the slot-packed plan uses, and for each affine
+    node ``(diagonals, rotations)`` (its fold's rotations included), found
+    without keeping any encoding: each transform is built alone at level 1
+    (two limbs; its baby-step giant-step split does not depend on the
+    level), so planning a model for N = 2^16 takes the memory of one layer's
+    diagonals at two limbs, not that of all its weights at full levels.
+
+    Example (a cyclic shift of 4 values, one input per 4 slots):
+        >>> import numpy as np, securinfer as si
+        >>> from securinfer.nn.graph import Graph
+        >>> g = Graph(4); _ = g.affine(-1, np.roll(np.eye(4), 1, axis=1))
+        >>> ctx = si.Context.for_planning(8192, [60, 40, 40, 60], 40)
+        >>> plan_transforms(g, ctx, Layout("slots", 4, 4096, 4))   # steps; node 0: 2 diagonals, 2 rotations
+        ([-1, 3], {0: (2, 2)})
+    """
+    steps, transforms = set(), {}
+    for i, node in enumerate(graph.nodes):
+        if node.op != "affine":
+            continue
+        weight, folds = node.weight, []
+        if "fold" in node.extra:
+            step, copies = checked_fold(node, layout)
+            weight, folds = partial_matrix(weight, step, copies), fold_steps(step, copies)
+        lt = LinearTransform(ctx, weight, 1, batch=layout.per_ciphertext, stride=layout.stride)
+        rotations = lt.required_rotations()
+        steps.update(rotations)
+        steps.update(folds)
+        transforms[i] = (lt.plaintext_count, len(rotations) + len(folds))
+    return sorted(steps), transforms
 
 
 def run_slots(graph, prepared, layout: Layout, cts) -> list:

@@ -32,7 +32,7 @@ from .fold_sum import fold_steps
 from .packing import Layout
 from .._validation import is_int
 
-__all__ = ["choose_parameters", "choose_layout", "estimate_cost", "min_scale_bits", "HEADROOM_BITS",
+__all__ = ["choose_parameters", "choose_layout", "estimate_cost", "node_costs", "min_scale_bits", "HEADROOM_BITS",
            "transform_cost", "bsgs_rotations", "slot_plan_cost", "best_fold", "plan_folds"]
 
 HEADROOM_BITS = 10
@@ -63,8 +63,8 @@ def choose_parameters(depth: int, precision_bits: int = 16, magnitudes: Optional
     if magnitudes is None:
         magnitudes = [(used, 127.0) for used in range(depth + 1)]
     for n in _DEGREES:
-        if n // 2 < min_slots:
-            continue
+        if n // 2 < min_slots or scale * depth + 2 * (scale + 2) > max_secure_modulus_bits(n):
+            continue       # too few slots, or even the smallest chain of this depth is not 128-bit here
         log_scales, log_primes = _level_scales(n, scale, depth)
         base = scale + 2
         for used, mag in magnitudes:
@@ -159,17 +159,34 @@ _COST_MS = {"scalar_product": 0.17, "combine_term": 0.02, "add": 0.02, "ct_produ
 _BOOTSTRAP_MS = 3500.0
 
 
-def estimate_cost(graph, layout: Layout, params: dict, prepared=None) -> dict:
-    """Operation counts and a rough latency (ms) for one group (features) or
-    one ciphertext (slots) of inputs."""
+def node_costs(graph, layout: Layout, params: dict, transforms=None) -> list:
+    """For each node of the plan, ``(operation counts, estimated ms)`` for one
+    group (features) or one ciphertext (slots) of inputs: the operations it
+    runs, priced per limb of the level it runs at (a bootstrap: a whole
+    refresh), scaled from N = 8192 by N log N. ``transforms``: ``{node:
+    (diagonals, rotations)}`` of the slot packing's transforms as built
+    (:func:`securinfer.nn.packing.plan_transforms`); without it a dense
+    count is guessed.
+
+    Example (a 2-diagonal layer, then a square, at N = 8192 with 3 levels):
+        >>> import numpy as np
+        >>> from securinfer.nn.graph import Graph
+        >>> from securinfer.nn.packing import Layout
+        >>> g = Graph(4); g.square(g.affine(-1, np.roll(np.eye(4), 1, axis=1)))
+        1
+        >>> params = dict(poly_degree=8192, coeff_bits=[60, 40, 40, 60], scale_bits=40, special_primes=1)
+        >>> [(c["rotations"], round(ms, 2)) for c, ms in node_costs(g, Layout("slots", 4, 4096, 4), params,
+        ...                                                          {0: (2, 2)})]
+        [(2, 7.38), (0, 2.6)]
+    """
     n = params["poly_degree"]
     top = len(params["coeff_bits"]) - params["special_primes"] - 1
     depths = graph.depths()
     factor = (n / 8192) * (math.log2(n) / 13)
-    counts = {"ct_products": 0, "scalar_products": 0, "plain_products": 0, "rotations": 0, "additions": 0,
-              "bootstraps": 0}
-    ms = 0.0
+    out = []
     for i, node in enumerate(graph.nodes):
+        counts = dict.fromkeys(("ct_products", "scalar_products", "plain_products", "rotations", "additions",
+                                "bootstraps"), 0)
         src = node.inputs[0]
         limbs = top - (depths[src] if src >= 0 else 0) + 1
         copies = node.size if layout.packing == "features" else 1
@@ -178,32 +195,47 @@ def estimate_cost(graph, layout: Layout, params: dict, prepared=None) -> dict:
                 nnz = int((node.weight != 0).sum())
                 counts["scalar_products"] += nnz
                 counts["additions"] += nnz
-                ms += (nnz * _COST_MS["combine_term"] + node.size * _COST_MS["scalar_product"]) * limbs
+                ms = (nnz * _COST_MS["combine_term"] + node.size * _COST_MS["scalar_product"]) * limbs
             else:
-                lt = prepared[i][0] if prepared else None
-                diags = lt.plaintext_count if lt is not None else node.weight.shape[0] + node.size - 1
-                rots = len(lt.required_rotations()) if lt is not None else 2 * int(math.sqrt(diags))
-                rots += len(prepared[i][2]) if prepared else 0
+                if transforms:
+                    diags, rots = transforms[i]
+                else:
+                    diags = node.weight.shape[0] + node.size - 1
+                    rots = 2 * int(math.sqrt(diags))
                 counts["plain_products"] += diags
                 counts["rotations"] += rots
-                ms += diags * _COST_MS["plain_product"] * limbs + rots * _COST_MS["rotation"] * limbs
+                ms = diags * _COST_MS["plain_product"] * limbs + rots * _COST_MS["rotation"] * limbs
         elif node.op in ("square", "mul"):
             counts["ct_products"] += copies
-            ms += copies * _COST_MS["ct_product"] * limbs
+            ms = copies * _COST_MS["ct_product"] * limbs
         elif node.op == "poly":
             degree = len(node.coeffs) - 1
             products = 2 * int(math.ceil(math.sqrt(degree + 1))) + int(math.ceil(math.log2(degree + 1)))
             counts["ct_products"] += copies * products
             counts["scalar_products"] += copies * (degree + 1)
-            ms += copies * (products * _COST_MS["ct_product"] + (degree + 1) * _COST_MS["scalar_product"]) * limbs
+            ms = copies * (products * _COST_MS["ct_product"] + (degree + 1) * _COST_MS["scalar_product"]) * limbs
         elif node.op == "bootstrap":
             counts["bootstraps"] += copies
-            ms += copies * _BOOTSTRAP_MS
+            ms = copies * _BOOTSTRAP_MS
         else:
             counts["additions"] += copies
-            ms += copies * _COST_MS["add"] * limbs
-    counts["estimated_ms"] = round(ms * factor, 1)
-    return counts
+            ms = copies * _COST_MS["add"] * limbs
+        out.append((counts, ms * factor))
+    return out
+
+
+def estimate_cost(graph, layout: Layout, params: dict, transforms=None) -> dict:
+    """Operation counts and a rough latency (ms) for one group (features) or
+    one ciphertext (slots) of inputs: the sums of :func:`node_costs`."""
+    total = dict.fromkeys(("ct_products", "scalar_products", "plain_products", "rotations", "additions",
+                           "bootstraps"), 0)
+    ms = 0.0
+    for counts, node_ms in node_costs(graph, layout, params, transforms):
+        for k, v in counts.items():
+            total[k] += v
+        ms += node_ms
+    total["estimated_ms"] = round(ms, 1)
+    return total
 
 
 def best_fold(W: np.ndarray, slots: int) -> Optional[Tuple[int, int]]:
