@@ -222,16 +222,24 @@ def test_the_scaling_attack_and_the_norm_check(match_ctx, norm_check):
     other /= np.linalg.norm(other, axis=1, keepdims=True)
     templates = cosines[:, None] * p0 + np.sqrt(1 - cosines[:, None] ** 2) * other
     rule = NORM_RULE if norm_check else TEST_RULE
-    gallery = face.Gallery(templates, parameters=TEST_RING, probe="columns", norm_check=norm_check, **rule)
+    scales = (0.8, 1.0, 1.25, 2.0)
+    n = len(cosines)
+    # One query asks all four scales: probe k fills slots k*n .. k*n + n - 1
+    # (a slot-varying probe, docs/face.md), each slot computed as in its own query.
+    gallery = face.Gallery(np.tile(templates, (len(scales), 1)), parameters=TEST_RING, probe="columns",
+                           norm_check=norm_check, **rule)
     assert gallery.rule.levels == (14 if norm_check else 16)
     t, margin = gallery.rule.threshold, gallery.rule.margin
     honest = cosines >= t
-    for scale in (0.8, 1.0, 1.25, 2.0):
+    coords = np.zeros((128, match_ctx.slots))
+    for k, scale in enumerate(scales):
+        coords[:, k * n:(k + 1) * n] = scale * p0[:, None]
+    answer = match_ctx.decrypt(gallery([match_ctx.encrypt(c) for c in coords])[0])   # bypasses encrypt_probe
+    for k, scale in enumerate(scales):
         # the textbook decision of each design, and no template inside its band
         gap = scale * cosines - (t * (1 + scale ** 2) / 2 if norm_check else t)
         assert np.all(np.abs(gap) >= margin)
-        probe = [match_ctx.encrypt(np.full(match_ctx.slots, scale * v)) for v in p0]   # bypasses encrypt_probe
-        bits = decode_bits(match_ctx.decrypt(gallery(probe)[0])[:len(cosines)])
+        bits = decode_bits(answer[k * n:(k + 1) * n])
         assert np.array_equal(bits, gap >= 0)
         if norm_check:
             assert np.array_equal(bits, cosines >= t * (scale + 1 / scale) / 2)    # the AM-GM threshold
