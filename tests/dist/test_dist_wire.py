@@ -87,3 +87,42 @@ def test_probe_context_and_shard_and_servable_checks(ctx):
         build_shard("npy", "/nonexistent/x.npy", {"poly_degree": 4096})
     with pytest.raises(si.ParameterError, match="unknown servable kind"):
         tasks.run_servable("id", "os.system", b"", 1, context_key(ctx), public_bytes(ctx), pack([]))
+
+
+def test_a_context_claiming_another_clients_key_id_gets_its_own_worker_entry(ctx):
+    """A context's key id is what its bytes claim: anyone can write another
+    client's key id into their own keys. Workers key and verify contexts by
+    the digest of their public bytes, so such a context neither receives the
+    victim's cached context nor poisons the victim's later tasks."""
+    import struct
+
+    victim = ctx
+    other = si.Context.create(preset="fast")
+    data = public_bytes(other)
+    forged_bytes = data.replace(struct.pack("<Q", other.key_id), struct.pack("<Q", victim.key_id))
+    forged = load_public(forged_bytes)
+    assert forged.key_id == victim.key_id and forged.same_parameters(victim)   # the claim loads
+    assert context_key(forged) != context_key(victim)
+
+    for first, second in ((victim, forged), (forged, victim)):
+        worker = WorkerState()
+        a = worker.context(context_key(first), public_bytes(first))
+        b = worker.context(context_key(second), public_bytes(second))
+        assert a is not b
+        x = victim.encrypt(np.arange(4.0))
+        on_victims = unpack(pack([x]), worker.context(context_key(victim), None))[0]
+        np.testing.assert_allclose(victim.decrypt(on_victims * on_victims)[:4], [0, 1, 4, 9], atol=1e-3)
+
+
+def test_context_bytes_must_match_the_digest_the_task_names(ctx):
+    other = si.Context.create(preset="fast")
+    with pytest.raises(si.SerializationError, match="do not match"):
+        WorkerState().context(context_key(ctx), public_bytes(other))
+
+
+def test_the_context_key_follows_keys_added_later():
+    c = si.Context.create(preset="fast")
+    before = context_key(c)
+    c.generate_rotation_keys(steps=[3])
+    after = context_key(c)
+    assert before != after and after == context_key(c, public_bytes(c))

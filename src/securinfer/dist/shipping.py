@@ -37,7 +37,7 @@ def broadcast(client, data: bytes, workers: Sequence[str]):
 
 
 class ContextShipper:
-    """Public contexts scattered to workers, remembered by (parameters, key id)."""
+    """Public contexts scattered to workers, remembered by (parameters, key id, content digest)."""
 
     def __init__(self, client):
         self.client = client
@@ -49,7 +49,9 @@ class ContextShipper:
         hit = self._shipped.get(key)
         if hit is not None and hit[1] >= frozenset(workers):
             return key, hit[0]
-        future = broadcast(self.client, public_bytes(context), workers)
+        data = public_bytes(context)
+        key = context_key(context, data)     # the digest of exactly the bytes sent
+        future = broadcast(self.client, data, workers)
         self._shipped.put(key, (future, frozenset(workers)), replace=True)
         return key, future
 

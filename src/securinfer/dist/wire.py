@@ -28,18 +28,41 @@ Example:
 
 from __future__ import annotations
 
-from typing import Sequence, Tuple
+import hashlib
+import weakref
+from typing import Optional, Sequence, Tuple
 
 from ..ciphertext import Ciphertext
 from ..context import Context
 from ..errors import ContextMismatchError, ParameterError, SecurityError, SerializationError
 
-ContextKey = Tuple[bytes, int]
+ContextKey = Tuple[bytes, int, bytes]
+
+# Context -> (its key set's shape, SHA-256 of its public bytes): serializing a
+# context's keys for every task would cost more than the task.
+_DIGESTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def context_key(context: Context) -> ContextKey:
-    """``(canonical parameter bytes, key id)``: what identifies a context's parameters and keys."""
-    return (context.parameters.canonical_bytes, int(context.key_id))
+def _key_shape(context: Context) -> tuple:
+    """What changes when keys are added to a context (rotation, conjugation, bootstrapping keys)."""
+    return (tuple(context.rotation_steps), context.has_conjugation_key, tuple(sorted(context.key_bytes.items())))
+
+
+def context_key(context: Context, data: Optional[bytes] = None) -> ContextKey:
+    """``(canonical parameter bytes, key id, SHA-256 of the public bytes)``:
+    what identifies a context's parameters and keys. The key id alone is only
+    what a context's bytes claim (anyone can write another client's key id
+    into their own keys), so workers cache and verify contexts by the digest
+    of their content. ``data``: the context's :func:`public_bytes`, when the
+    caller has them already."""
+    shape = _key_shape(context)
+    cached = _DIGESTS.get(context) if data is None else None
+    if cached is not None and cached[0] == shape:
+        digest = cached[1]
+    else:
+        digest = hashlib.sha256(public_bytes(context) if data is None else data).digest()
+        _DIGESTS[context] = (shape, digest)
+    return (context.parameters.canonical_bytes, int(context.key_id), digest)
 
 
 def public_bytes(context: Context) -> bytes:
@@ -69,7 +92,8 @@ def probe_context(cts: Sequence[Ciphertext]) -> Context:
         raise ParameterError("expected a non-empty list of securinfer.Ciphertext")
     if not all(isinstance(c, Ciphertext) for c in cts):
         raise ParameterError("expected securinfer.Ciphertext objects only")
-    key = context_key(cts[0].context)
-    if any(context_key(c.context) != key for c in cts[1:]):
+    first = cts[0].context
+    key = context_key(first)
+    if any(c.context is not first and context_key(c.context) != key for c in cts[1:]):
         raise ContextMismatchError("the ciphertexts come from different contexts or keys")
     return cts[0].context

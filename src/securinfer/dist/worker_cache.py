@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from typing import Callable, Dict, Optional
 
@@ -49,14 +50,16 @@ class WorkerState:
     def context(self, key: ContextKey, data: Optional[bytes]) -> Context:
         """The cached public context ``key``, loaded from ``data`` (its
         public bytes) the first time; never one holding a secret key."""
-        key = (bytes(key[0]), int(key[1]))
+        key = (bytes(key[0]), int(key[1]), bytes(key[2]))
         hit = self._contexts.get(key)
         if hit is not None:
             return hit
         if data is None:
             raise SerializationError("this worker has not received the context of these ciphertexts")
+        if hashlib.sha256(data).digest() != key[2]:
+            raise SerializationError("the context bytes do not match the context named by the task")
         context = load_public(data)
-        if context_key(context) != key:
+        if context_key(context, data) != key:
             raise SerializationError("the context bytes do not match the context named by the task")
         return self._contexts.put(key, context)
 
