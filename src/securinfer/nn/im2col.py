@@ -69,18 +69,29 @@ def im2col_gather(W: np.ndarray, channels: int) -> Optional[Tuple[np.ndarray, np
     return gather.reshape(-1), Wg
 
 
-def apply_im2col(graph: Graph, slots: int, batch_size: Optional[int]) -> Optional[Graph]:
-    """A copy of the graph with its first convolution on client-laid-out
-    windows, or None when there is no such convolution or ``batch_size``
-    inputs would not fit ``slots``. The convolution's ``channels`` mark is
-    dropped (its outputs are already dense: nothing to scatter). The compiler
-    keeps it only when the cost model prefers it."""
+def _first_convolution(graph: Graph):
+    """``(index, node)`` of the one node reading the input when it is a
+    convolution (an affine node marked with its channels) and the input is
+    not gathered yet; else None."""
     readers = [i for i, n in enumerate(graph.nodes) if -1 in n.inputs]
     if graph.input_gather is not None or len(readers) != 1:
         return None
     node = graph.nodes[readers[0]]
     if node.op != "affine" or "channels" not in node.extra:
         return None
+    return readers[0], node
+
+
+def apply_im2col(graph: Graph, slots: int, batch_size: Optional[int]) -> Optional[Graph]:
+    """A copy of the graph with its first convolution on client-laid-out
+    windows, or None when there is no such convolution or ``batch_size``
+    inputs would not fit ``slots``. The convolution's ``channels`` mark is
+    dropped (its outputs are already dense: nothing to scatter). The compiler
+    keeps it only when the cost model prefers it."""
+    found_first = _first_convolution(graph)
+    if found_first is None:
+        return None
+    index, node = found_first
     found = im2col_gather(node.weight, int(node.extra["channels"]))
     if found is None:
         return None
@@ -90,7 +101,7 @@ def apply_im2col(graph: Graph, slots: int, batch_size: Optional[int]) -> Optiona
         return None
     candidate = copy.deepcopy(graph)
     candidate.input_gather = gather
-    first = candidate.nodes[readers[0]]
+    first = candidate.nodes[index]
     first.weight = Wg
     first.extra = {k: v for k, v in first.extra.items() if k != "channels"}
     first.extra["packing"] = "im2col"
@@ -132,12 +143,10 @@ def apply_row_copies(graph: Graph, row: int, plane: int, slots: int, batch_size:
     copies (:func:`row_copies_gather`), or None when there is none or the
     copies do not fit ``slots`` for the batch. The ``channels`` mark stays:
     the outputs are scattered as before."""
-    readers = [i for i, n in enumerate(graph.nodes) if -1 in n.inputs]
-    if graph.input_gather is not None or len(readers) != 1:
+    found_first = _first_convolution(graph)
+    if found_first is None:
         return None
-    node = graph.nodes[readers[0]]
-    if node.op != "affine" or "channels" not in node.extra:
-        return None
+    index, node = found_first
     found = row_copies_gather(node.weight, int(row), int(plane), int(node.extra["channels"]))
     if found is None:
         return None
@@ -146,7 +155,7 @@ def apply_row_copies(graph: Graph, row: int, plane: int, slots: int, batch_size:
         return None
     candidate = copy.deepcopy(graph)
     candidate.input_gather = gather
-    first = candidate.nodes[readers[0]]
+    first = candidate.nodes[index]
     first.weight = Wr
     first.extra["packing"] = "rows"
     return candidate
