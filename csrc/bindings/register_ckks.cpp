@@ -71,7 +71,10 @@ ckks::Padding parse_padding(const std::string& name) {
 py::tuple testing_secret_values_in_freed_pool(const ContextPtr& context, const KeySet& keys, const std::string& what,
                                               const Ciphertext* ct) {
   // Copy the freed blocks first: computing the reference may reuse them.
+  std::size_t freed_words = 0;
+  testing_scan_freed_blocks([&](const std::uint64_t*, std::size_t count) { freed_words += count; });
   std::vector<std::uint64_t> freed;
+  freed.reserve(freed_words);  // one allocation: the pool may hold 512 MiB
   testing_scan_freed_blocks([&](const std::uint64_t* w, std::size_t count) { freed.insert(freed.end(), w, w + count); });
   std::unordered_set<std::uint64_t> wanted;
   const std::size_t n = context->degree();
@@ -273,6 +276,9 @@ void register_ckks(py::module_& parent) {
         "ct; 'public_key' / 'relin': a s of the keys; 'decryption': c0 + c1 s of ct, coefficient form, and "
         "at level 0 the decoder's doubles; 'ciphertext': ct's own c0, a public control) lie in the blocks "
         "freed to the buffer cache.");
+  m.def("_testing_release_freed_pool", &testing_release_freed_blocks,
+        "TEST ONLY. Returns the buffer cache's freed blocks to the C allocator (the scan above then sees only "
+        "what was freed since).");
   m.def("add", &ckks::add, Release());
   m.def("sub", &ckks::sub, Release());
   m.def("negate", &ckks::negate, Release());

@@ -35,6 +35,13 @@ class BlockCache {
     cached_ += bytes;
     return true;
   }
+  void release() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [bytes, blocks] : free_)
+      for (void* p : blocks) std::free(p);
+    free_.clear();
+    cached_ = 0;
+  }
   void scan(void (*visit)(const std::uint64_t*, std::size_t, void*), void* state) {
     std::lock_guard<std::mutex> lock(mutex_);
     for (const auto& [bytes, blocks] : free_)
@@ -67,6 +74,8 @@ void* allocate_aligned(std::size_t bytes) {
 void testing_scan_freed_blocks_impl(void (*visit)(const std::uint64_t*, std::size_t, void*), void* state) {
   cache().scan(visit, state);
 }
+
+void testing_release_freed_blocks() { cache().release(); }
 
 void deallocate_aligned(void* p, std::size_t bytes) noexcept {
   if (!p) return;

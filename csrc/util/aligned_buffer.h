@@ -25,6 +25,9 @@ void deallocate_aligned(void* p, std::size_t bytes) noexcept;
 template <class Visit>
 void testing_scan_freed_blocks(Visit&& visit);
 void testing_scan_freed_blocks_impl(void (*visit)(const std::uint64_t*, std::size_t, void*), void* state);
+// TEST ONLY: returns every cached block to the C allocator, so a test scans
+// only what the operations it checks freed (and not the pool of earlier tests).
+void testing_release_freed_blocks();
 template <class Visit>
 void testing_scan_freed_blocks(Visit&& visit) {
   testing_scan_freed_blocks_impl(

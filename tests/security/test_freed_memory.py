@@ -10,10 +10,13 @@ of the ciphertext) shows that the scan does find what is there.
 
 A leak shows as a large share of the words (measured at N = 8192 with the
 wipes removed: 24,516 of 24,516 for a*s, 32,682 of 98,071 for key generation,
-8,190 of 12,286 for decryption at level 0; with them: 0, 0 and 0). After a
-long test session the freed pool holds hundreds of MiB of other residues
-modulo the same 30- to 49-bit primes, so a few words may match by chance
-(the hook counts only words of 33 bits or more); fewer than 1 in 100 is the bar.
+8,190 of 12,286 for decryption at level 0; with them: 0, 0 and 0). Each test
+starts from an empty pool (``_testing_release_freed_pool``): blocks freed by
+earlier tests hold other keys' values, which the scan could only match by
+chance, and scanning them (up to 512 MiB) cost seconds per call. The pool
+still holds other residues modulo the same 30- to 49-bit primes, so a few
+words may match by chance (the hook counts only words of 33 bits or more);
+fewer than 1 in 100 is the bar.
 """
 
 import gc
@@ -33,6 +36,7 @@ def no_leak(found: int, total: int) -> bool:
 
 @pytest.fixture(params=["fast", "face"])
 def ctx(request):
+    _ckks._testing_release_freed_pool()
     if request.param == "face":  # N = 4096: one limb is exactly the cache's smallest block (32 KiB)
         return si.Context.create(poly_degree=4096, coeff_bits=[38, 30, 38], scale_bits=30)
     return si.Context.create(preset="fast")
