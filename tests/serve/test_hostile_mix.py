@@ -23,7 +23,7 @@ def _module():
 def test_short_hostile_mix():
     mix = _module()
     limits = mix.Limits(body_timeout=2.0, header_timeout=1.0)
-    r = mix.run(clients=4, baseline=3.0, duration=8.0, limits=limits, slow_loris=50, held_uploads=4, sample=0.5)
+    r = mix.run(clients=4, baseline=1.5, duration=4.0, limits=limits, slow_loris=50, held_uploads=4, sample=0.5)
     assert r["server_alive"] and r["threads_left"] == 0
     assert r["requests"]["baseline"] > 0 and r["requests"]["attack"] > 0
     assert r["wrong"] == 0 and r["failed"] == 0 and r["lost_sessions"] == 0, r["errors"]
