@@ -95,8 +95,8 @@ def test_lfw_matches_identical_to_plaintext(default_ctx):
     desc = gallery.describe()
     variants = lfw_variant_embeddings()
     probes = [variants[3, 2], astronaut_embeddings()[0]]
-    for probe in probes:
-        answer = gallery(face.encrypt_probe(match_ctx, probe))
+    for probe in probes:      # the compact probe, the default form (the 128-ciphertext one: TEST_RING tests below)
+        answer = gallery(face.encrypt_probe(match_ctx, probe, compact=True))
         assert len(answer) == 1 and answer[0].level == 0
         want = [f"p{i}" for i in np.flatnonzero(base @ (probe / np.linalg.norm(probe)) >= gallery.rule.threshold)]
         assert face.decrypt_matches(match_ctx, desc, answer, gallery.labels) == want
@@ -113,11 +113,11 @@ def test_one_to_one_verification_returns_one_value(match_ctx):
     base = lfw_embeddings()[:10]
     gallery = small_gallery(base, labels=[f"p{i}" for i in range(10)])
     claimed = gallery.select("p4")
-    probe_cts = face.encrypt_probe(match_ctx, lfw_variant_embeddings()[4, 1])
+    probe_cts = face.encrypt_probe(match_ctx, lfw_variant_embeddings()[4, 1], compact=True)
     answer = claimed(probe_cts)
     assert claimed.describe()["outputs"]["templates"] == 1
     assert face.decrypt_matches(match_ctx, claimed.describe(), answer) == [0]
-    impostor = face.encrypt_probe(match_ctx, lfw_variant_embeddings()[5, 1])
+    impostor = face.encrypt_probe(match_ctx, lfw_variant_embeddings()[5, 1], compact=True)
     assert face.decrypt_matches(match_ctx, claimed.describe(), claimed(impostor)) == []
     # Several templates of one person merge into one (their normalised mean): one value back.
     twice = small_gallery(np.vstack([base, lfw_variant_embeddings()[4, 2]]), labels=[f"p{i}" for i in range(10)] + ["p4"])
