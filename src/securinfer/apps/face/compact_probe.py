@@ -20,11 +20,13 @@ instead of 127); 62 blocks (a million templates), B = 128 (no giant step).
 The plaintext side, ``rot_{-gB}(diag_{gB+b})``, is encoded once per block
 (:func:`giant_diagonals`), the same 128 plaintexts per block as before.
 
-Keys: the 7 power-of-two rotations 1, 2, ..., 64 (``EXPANSION_STEPS``),
-whatever B: baby rotation b is built from rotation ``b - highest_bit(b)``
-(children of one parent hoisted: one decomposition) and the giant step is
-the key of B. B = 16 uses 5 of them; the fixed set lets a gallery change B
-as it grows (``choose_baby_step``) without asking its clients for new keys.
+Keys: power-of-two rotations only (:func:`baby_step_keys`): baby rotation b
+is built from rotation ``b - highest_bit(b)`` (children of one parent
+hoisted: one decomposition) with the keys 1, 2, ..., B / 2, and the giant
+step is the key of B. A gallery asks its clients for the keys of the B its
+block count calls for (B = 16: 1, 2, 4, 8, 16; 5 keys of 242 MB each at
+N = 32768, against 7 for all B); a gallery that has grown since uses the
+best B those keys allow (slower, never wrong).
 
 Example:
     >>> import numpy as np
@@ -52,7 +54,7 @@ import numpy as np
 from ...errors import ParameterError
 from .params import EMBEDDING_SIZE
 
-#: The rotation keys the server needs: the baby and giant steps of every B.
+#: The rotation keys of every B (a gallery asks for those of its B: ``baby_step_keys``).
 EXPANSION_STEPS = [1 << k for k in range(EMBEDDING_SIZE.bit_length() - 1)]
 
 #: Baby steps B considered (powers of two: their giant step is one key).
@@ -90,13 +92,29 @@ def giant_diagonals(columns: np.ndarray, slots: int, baby: int, giant: int) -> n
     return np.ascontiguousarray(columns[rows, source[None, :]])
 
 
-def choose_baby_step(blocks: int) -> int:
+def baby_step_keys(baby: int) -> List[int]:
+    """The rotation keys a baby step B uses: 1, 2, ..., B / 2 for the baby
+    rotations, and B for the giant steps (none when B = 128)."""
+    steps = [s for s in EXPANSION_STEPS if s < baby]
+    return steps + ([baby] if baby < EMBEDDING_SIZE else [])
+
+
+def choose_baby_step(blocks: int, keys=None) -> int:
     """The B of least estimated cost for ``blocks`` blocks: B - 1 baby
-    rotations per probe plus ``blocks * (128 / B - 1)`` giant ones (ties: the larger B)."""
+    rotations per probe plus ``blocks * (128 / B - 1)`` giant ones (ties: the
+    larger B); with ``keys`` (rotation steps a context holds), among the B
+    whose :func:`baby_step_keys` it has (``MissingKeyError`` if none)."""
+    from ...errors import MissingKeyError
+
     if blocks < 1:
         raise ParameterError("a gallery scores at least one block")
-    cost = {b: (b - 1) + blocks * (EMBEDDING_SIZE // b - 1) * GIANT_COST for b in BABY_STEPS}
-    return min(BABY_STEPS, key=lambda b: (cost[b], -b))
+    usable = [b for b in BABY_STEPS if keys is None or set(baby_step_keys(b)) <= set(keys)]
+    if not usable:
+        want = baby_step_keys(choose_baby_step(blocks))
+        raise MissingKeyError(f"the compact probe needs rotation keys for steps {want} "
+                              f"(the gallery's describe()['rotations']); the probe's context has {sorted(keys)}")
+    cost = {b: (b - 1) + blocks * (EMBEDDING_SIZE // b - 1) * GIANT_COST for b in usable}
+    return min(usable, key=lambda b: (cost[b], -b))
 
 
 def baby_rotations(probe_ct, baby: int) -> List:

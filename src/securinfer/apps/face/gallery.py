@@ -41,16 +41,16 @@ from typing import List, Optional
 
 import numpy as np
 
-from ...errors import ParameterError, SerializationError
+from ...errors import MissingKeyError, ParameterError, SerializationError
 from ..._validation import require_int
 from ...servable import register, store
 from ...linalg import combine_plain
 from .blocks import map_blocks
 from .compact_blocks import CompactBlocks
-from .compact_probe import EXPANSION_STEPS, baby_rotations, choose_baby_step
+from .compact_probe import baby_rotations, baby_step_keys, choose_baby_step
 from .encoded_blocks import EncodedBlocks
 from .gallery_client import GalleryClient
-from .layout import as_labels, as_templates, block_columns, check_context, check_probe, check_rotation_keys
+from .layout import as_labels, as_templates, block_columns, check_context, check_probe
 from .match import MatchRule, MATCH_PARAMETERS
 from .params import EMBEDDING_SIZE, FACE_PARAMETERS
 
@@ -215,7 +215,10 @@ class Gallery:
         check_context(context, self.parameters)
         level = context.max_level if level is None else level
         if (probe or self.probe) == "compact":
-            baby = choose_baby_step(max(self.blocks, 1))
+            try:         # the B a probe of this context will use
+                baby = choose_baby_step(max(self.blocks, 1), context.rotation_steps)
+            except MissingKeyError:
+                baby = choose_baby_step(max(self.blocks, 1))
             map_blocks(lambda b: self._encoded_diagonals.prepare(context, level, baby, b), self.blocks, self.threads)
         else:
             map_blocks(lambda b: self._encoded.get(context, level, b), self.blocks, self.threads)
@@ -234,8 +237,8 @@ class Gallery:
         if not len(self):
             raise ParameterError("the gallery is empty")
         context = probe_cts[0].context
-        if compact:
-            check_rotation_keys(probe_cts[0])
+        # The compact probe's B: the best the probe's keys allow (MissingKeyError if none).
+        baby = choose_baby_step(self.blocks, context.rotation_steps) if compact else None
         if self.rule is not None:
             self.rule.check_level(min(c.level for c in probe_cts))
             probe_cts = self.rule.real_probe(probe_cts)      # 2 Re(p): a complex probe cheats the norm check
@@ -245,7 +248,7 @@ class Gallery:
         if self.rule is not None:
             self.rule.check_level(level)
         if compact:      # baby rotations once per probe, giant ones per block (compact_probe.py)
-            return self._score_compact(probe_cts[0], context, level)
+            return self._score_compact(probe_cts[0], context, level, baby)
         if self.rule is None:
             return map_blocks(lambda b: combine_plain(probe_cts, self._encoded.get(context, level, b)),
                               self.blocks, self.threads)
@@ -254,12 +257,12 @@ class Gallery:
         return map_blocks(lambda b: self.rule.answer(combine_plain(probe_cts, self._encoded.get(context, level, b))
                                                      + extra), self.blocks, self.threads)
 
-    def _score_compact(self, probe_ct, context, level: int) -> list:
+    def _score_compact(self, probe_ct, context, level: int, baby: int) -> list:
         """The compact probe by baby-step giant-step. With the norm check, the
         squares of the baby rotations join every giant step's partial product,
         so the giant steps also sum the probe's squares over its 128 coordinates
         (4 n, no rotation of its own); -4 then makes it 4 (n - 1), as :meth:`MatchRule.norm_term`."""
-        babies = baby_rotations(probe_ct, choose_baby_step(self.blocks))
+        babies = baby_rotations(probe_ct, baby)
         rule = self.rule
         squares = rule.squares(babies) if rule is not None and rule.norm_check else None
 
@@ -273,14 +276,17 @@ class Gallery:
 
     # ------------------------------------------------------------------ servable contract
     def required_rotations(self) -> List[int]:
-        """The compact probe's expansion keys (``probe="compact"``), none for ``"columns"``."""
-        return list(EXPANSION_STEPS) if self.probe == "compact" else []
+        """The compact probe's keys (``probe="compact"``): those of the baby
+        step its block count calls for (1, 2, 4, 8, 16 up to 16,384 templates
+        at N = 32768); none for ``"columns"``."""
+        return baby_step_keys(choose_baby_step(max(self.blocks, 1))) if self.probe == "compact" else []
 
     def describe(self) -> dict:
         from .describe import description
 
         return description(self.name, self.parameters, len(self), encrypted_templates=False,
-                           match=None if self.rule is None else self.rule.as_dict(), probe=self.probe)
+                           match=None if self.rule is None else self.rule.as_dict(), probe=self.probe,
+                           rotations=self.required_rotations())
 
     def save(self, target) -> None:
         """Templates, labels, parameters and the match rule to one file of
