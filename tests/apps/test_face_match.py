@@ -53,6 +53,26 @@ def test_step_design_meets_its_bound_outside_the_band():
         design(0.5, 1e-6)        # no plan of 8 stages is that sharp
 
 
+def test_each_step_stage_equals_numpy_in_three_levels():
+    """odd_degree7 (4 relinearisations, Chebyshev division by T4) against numpy's power-basis value,
+    for g, f and the last stage (with its constant 1/2), in a ring whose primes are not the scale."""
+    import securinfer as si
+    from securinfer.apps.face.threshold import odd_degree7
+
+    with pytest.warns(UserWarning, match="security=None"):       # a small test ring (depth 3)
+        ctx = si.Context.create(poly_degree=4096, coeff_bits=[36, 30, 30, 30, 36], scale_bits=30, security=None)
+    x = np.linspace(-1, 1, 101)
+    ct = ctx.encrypt(x)
+    for coeffs in design(0.6694, 0.0053).stages()[-1:] + [G_COEFFS, F_COEFFS]:
+        y = odd_degree7(ct, coeffs)
+        assert y.level == ct.level - 3
+        err = np.max(np.abs(ctx.decrypt(y).real - np.polynomial.polynomial.polyval(x, coeffs)))
+        print(f"stage error 2^{np.log2(err):.1f}")
+        assert err < 2.0 ** -12
+    with pytest.raises(ParameterError):
+        odd_degree7(ct, [0, 1, 1])                # an even term
+
+
 def test_sface_lfw_margin_holds():
     """The default threshold and margin come from these scores: every same-person
     copy above threshold + margin, every other person below threshold - margin."""
