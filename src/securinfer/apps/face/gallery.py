@@ -277,7 +277,7 @@ class Gallery:
     # ------------------------------------------------------------------ servable contract
     def required_rotations(self) -> List[int]:
         """The compact probe's keys (``probe="compact"``): those of the baby
-        step its block count calls for (1, 2, 4, 8, 16 up to 16,384 templates
+        step its block count calls for (1, 2, 4, 8, 16 up to 3 blocks, 49,152 templates
         at N = 32768); none for ``"columns"``."""
         return baby_step_keys(choose_baby_step(max(self.blocks, 1))) if self.probe == "compact" else []
 
