@@ -20,7 +20,8 @@ minimum depth, in the Chebyshev basis (:func:`odd_degree7`): 5 ciphertext
 products but 4 relinearisations, the last two products summed before one
 (the generic :func:`~securinfer.linalg.polynomial.polyval` relinearises each of
 its 5; the relinearisation's key switch is most of a product's cost at
-N = 32768, measured 15 to 20 % less per stage, same error).
+N = 32768: measured 6 % less for the whole step, same error;
+``benchmarks/face_match_profile.py``).
 
 :func:`design` picks the fewest stages for a margin and error, checked on a
 dense grid in numpy; :meth:`StepPlan.evaluate` runs the plan on a ciphertext.
