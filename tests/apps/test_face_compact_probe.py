@@ -1,6 +1,7 @@
-"""The compact probe: one ciphertext per probe, expanded by the server, gives
-the same scores (numpy's cosine similarities) and the same decisions as the
-128-ciphertext probe, in both reveal modes."""
+"""The compact probe: one ciphertext per probe, scored by the server by
+baby-step giant-step, gives the same scores (numpy's cosine similarities)
+and the same decisions as the 128-ciphertext probe, in both reveal modes,
+for every baby step B and with whatever keys the client made."""
 
 import json
 
@@ -9,7 +10,9 @@ import pytest
 
 import securinfer as si
 from securinfer.apps import face
-from securinfer.apps.face.compact_probe import EXPANSION_STEPS, diagonals, expand, replicate
+from securinfer.apps.face.compact_blocks import CompactBlocks
+from securinfer.apps.face.compact_probe import (BABY_STEPS, EXPANSION_STEPS, baby_rotations, baby_step_keys,
+                                                choose_baby_step, diagonals, expand, giant_diagonals, replicate)
 from securinfer.apps.face.match import decode_bits
 
 # The match mechanics run in the smaller ring of test_face_match.py (same circuit, N = 16384).
@@ -40,6 +43,54 @@ def test_diagonals_match_a_direct_loop():
     rep = replicate(p, 256)
     got = sum(np.roll(rep, -r) * d[r] for r in range(128))
     assert np.allclose(got, cols.T @ p)
+
+
+def test_giant_diagonals_are_the_rotated_diagonals():
+    rng = np.random.default_rng(11)
+    cols = rng.normal(size=(128, 512))
+    d = diagonals(cols, 512)
+    for baby in (2, 16, 128):
+        for giant in range(0, 128 // baby, max(1, 128 // baby // 3)):
+            g = giant_diagonals(cols, 512, baby, giant)
+            for b in (0, baby - 1):
+                assert np.array_equal(g[b], np.roll(d[giant * baby + b], giant * baby))
+
+
+@pytest.mark.parametrize("baby", [2, 16, 128])
+def test_baby_step_giant_step_block_score_equals_numpy(ctx, baby):
+    """sum_g rot_{gB}(sum_b rot_b(p) * rot_{-gB}(diag_{gB+b})): the inner product, slot by slot, for each B."""
+    rng = np.random.default_rng(12)
+    cols = rng.normal(size=(1, 128, ctx.slots))
+    p = rng.normal(size=128)
+    babies = baby_rotations(ctx.encrypt(replicate(p, ctx.slots)), baby)
+    assert len(babies) == baby
+    got = ctx.decrypt(CompactBlocks(lambda b: cols[b], ctx.slots).score(babies, ctx, ctx.max_level, 0))
+    assert np.abs(got - p @ cols[0]).max() < 1e-3
+
+
+def test_choose_baby_step_and_its_keys():
+    assert choose_baby_step(1) == 16 and choose_baby_step(62) == 128       # 15 + 7 rotations; the full expansion
+    assert choose_baby_step(4) == 32
+    assert baby_step_keys(16) == [1, 2, 4, 8, 16] and baby_step_keys(128) == EXPANSION_STEPS
+    assert choose_baby_step(62, keys=[1, 2, 4, 8, 16]) == 16                # the best these keys allow
+    with pytest.raises(si.MissingKeyError, match=r"\[1, 2, 4, 8, 16\]"):
+        choose_baby_step(1, keys=[2, 4, 8, 16, 32, 64])                      # no key 1: no baby step at all
+    assert set(BABY_STEPS) == {2, 4, 8, 16, 32, 64, 128}
+
+
+def test_a_grown_gallery_answers_with_the_keys_its_clients_made():
+    """Keys follow B from the block count; a gallery that grew past them uses the best B its client's keys allow."""
+    rng = np.random.default_rng(13)
+    templates = rng.normal(size=(4 * 2048, 128))
+    gallery = face.Gallery(templates[:100], reveal="scores")
+    assert gallery.required_rotations() == [1, 2, 4, 8, 16]
+    cctx = face.create_context(gallery.describe())
+    assert cctx.rotation_steps == [1, 2, 4, 8, 16]
+    gallery.add(templates[100:])                                            # 4 blocks: B = 32 preferred
+    assert gallery.required_rotations() == [1, 2, 4, 8, 16, 32]
+    probe = templates[5000] + 0.1 * rng.normal(size=128)
+    got = face.decrypt_scores(cctx, gallery.describe(), gallery(face.encrypt_probe(cctx, probe, compact=True)))
+    assert np.abs(got - unit(templates) @ unit(probe)).max() < 1e-3
 
 
 def test_expand_gives_every_rotation(ctx):
@@ -90,7 +141,7 @@ def test_compact_match_mode_decisions_equal_plaintext():
     templates[11] = unit(probe + 0.06 * rng.normal(size=128))
     gallery = face.Gallery(templates, parameters=SMALL_MATCH, **rule)
     mctx = face.create_context(gallery.describe())
-    assert mctx.rotation_steps == EXPANSION_STEPS
+    assert mctx.rotation_steps == gallery.required_rotations() == [1, 2, 4, 8, 16]     # B = 16, one block
     cos = templates @ probe
     assert np.all(np.abs(cos - rule["threshold"]) > rule["margin"])   # no template in the band
     want = [int(i) for i in np.flatnonzero(cos >= rule["threshold"])]

@@ -142,8 +142,8 @@ def test_servable_contract(kind, ctx, rng):
     gallery = make_gallery(kind, ctx, rng.normal(size=(3, 128)), ["a", "b", "c"])
     d = gallery.describe()
     assert json.loads(json.dumps(d)) == d
-    # A plaintext gallery asks for the compact probe (one ciphertext, the 7 power-of-two keys).
-    steps = [1, 2, 4, 8, 16, 32, 64] if kind == "plain" else []
+    # A plaintext gallery asks for the compact probe (one ciphertext; one block: B = 16, 5 power-of-two keys).
+    steps = [1, 2, 4, 8, 16] if kind == "plain" else []
     assert d["kind"] == "gallery" and d["rotations"] == gallery.required_rotations() == steps
     assert d["encrypted_templates"] == (kind == "encrypted")
     assert d["inputs"]["ciphertexts"] == (1 if kind == "plain" else 128) and d["outputs"]["templates"] == 3

@@ -53,6 +53,26 @@ def test_step_design_meets_its_bound_outside_the_band():
         design(0.5, 1e-6)        # no plan of 8 stages is that sharp
 
 
+def test_each_step_stage_equals_numpy_in_three_levels():
+    """odd_degree7 (4 relinearisations, Chebyshev division by T4) against numpy's power-basis value,
+    for g, f and the last stage (with its constant 1/2), in a ring whose primes are not the scale."""
+    import securinfer as si
+    from securinfer.apps.face.threshold import odd_degree7
+
+    with pytest.warns(UserWarning, match="security=None"):       # a small test ring (depth 3)
+        ctx = si.Context.create(poly_degree=4096, coeff_bits=[36, 30, 30, 30, 36], scale_bits=30, security=None)
+    x = np.linspace(-1, 1, 101)
+    ct = ctx.encrypt(x)
+    for coeffs in design(0.6694, 0.0053).stages()[-1:] + [G_COEFFS, F_COEFFS]:
+        y = odd_degree7(ct, coeffs)
+        assert y.level == ct.level - 3
+        err = np.max(np.abs(ctx.decrypt(y).real - np.polynomial.polynomial.polyval(x, coeffs)))
+        print(f"stage error 2^{np.log2(err):.1f}")
+        assert err < 2.0 ** -12
+    with pytest.raises(ParameterError):
+        odd_degree7(ct, [0, 1, 1])                # an even term
+
+
 def test_sface_lfw_margin_holds():
     """The default threshold and margin come from these scores: every same-person
     copy above threshold + margin, every other person below threshold - margin."""
@@ -95,8 +115,8 @@ def test_lfw_matches_identical_to_plaintext(default_ctx):
     desc = gallery.describe()
     variants = lfw_variant_embeddings()
     probes = [variants[3, 2], astronaut_embeddings()[0]]
-    for probe in probes:
-        answer = gallery(face.encrypt_probe(match_ctx, probe))
+    for probe in probes:      # the compact probe, the default form (the 128-ciphertext one: TEST_RING tests below)
+        answer = gallery(face.encrypt_probe(match_ctx, probe, compact=True))
         assert len(answer) == 1 and answer[0].level == 0
         want = [f"p{i}" for i in np.flatnonzero(base @ (probe / np.linalg.norm(probe)) >= gallery.rule.threshold)]
         assert face.decrypt_matches(match_ctx, desc, answer, gallery.labels) == want
@@ -113,11 +133,11 @@ def test_one_to_one_verification_returns_one_value(match_ctx):
     base = lfw_embeddings()[:10]
     gallery = small_gallery(base, labels=[f"p{i}" for i in range(10)])
     claimed = gallery.select("p4")
-    probe_cts = face.encrypt_probe(match_ctx, lfw_variant_embeddings()[4, 1])
+    probe_cts = face.encrypt_probe(match_ctx, lfw_variant_embeddings()[4, 1], compact=True)
     answer = claimed(probe_cts)
     assert claimed.describe()["outputs"]["templates"] == 1
     assert face.decrypt_matches(match_ctx, claimed.describe(), answer) == [0]
-    impostor = face.encrypt_probe(match_ctx, lfw_variant_embeddings()[5, 1])
+    impostor = face.encrypt_probe(match_ctx, lfw_variant_embeddings()[5, 1], compact=True)
     assert face.decrypt_matches(match_ctx, claimed.describe(), claimed(impostor)) == []
     # Several templates of one person merge into one (their normalised mean): one value back.
     twice = small_gallery(np.vstack([base, lfw_variant_embeddings()[4, 2]]), labels=[f"p{i}" for i in range(10)] + ["p4"])

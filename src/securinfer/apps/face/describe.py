@@ -23,15 +23,16 @@ COMPACT_INPUT = ("one ciphertext: slot j holds coordinate j mod 128 of the unit-
 
 
 def description(name: str, parameters: dict, count: int, *, encrypted_templates: bool,
-                match: Optional[dict] = None, probe: str = "columns") -> dict:
+                match: Optional[dict] = None, probe: str = "columns", rotations=None) -> dict:
     """The servable contract's dict for a gallery of ``count`` templates
     (``match``: the match rule of a ``reveal="match"`` gallery; ``probe``:
-    ``"compact"`` for one probe ciphertext, ``"columns"`` for 128)."""
+    ``"compact"`` for one probe ciphertext, ``"columns"`` for 128;
+    ``rotations``: the compact probe's keys, default all 7 power-of-two steps)."""
     from .compact_probe import EXPANSION_STEPS
 
     d = _description(name, parameters, count, encrypted_templates, match)
     if probe == "compact":
-        d["rotations"] = list(EXPANSION_STEPS)
+        d["rotations"] = list(EXPANSION_STEPS if rotations is None else rotations)
         d["inputs"].update(ciphertexts=1, layout=COMPACT_INPUT, form="compact")
     else:
         d["inputs"]["form"] = "columns"

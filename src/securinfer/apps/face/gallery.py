@@ -2,8 +2,8 @@
 
 The server holds the templates (it enrolled them) and never sees the probe or
 the scores: the client sends its embedding as ONE ciphertext (``probe="compact"``,
-the default: :mod:`~securinfer.apps.face.compact_probe`, the server expands it
-with 127 rotations once per query and needs the 7 power-of-two rotation keys)
+the default: :mod:`~securinfer.apps.face.compact_probe`, the server scores it by
+baby-step giant-step, 15 + 7 rotations for one block, and needs the 7 power-of-two rotation keys)
 or as 128 ciphertexts (``probe="columns"``: no rotation key, a 128 times larger
 upload; see :mod:`~securinfer.apps.face.layout`); a gallery takes both forms.
 The server returns one ciphertext per
@@ -41,15 +41,16 @@ from typing import List, Optional
 
 import numpy as np
 
-from ...errors import ParameterError, SerializationError
+from ...errors import MissingKeyError, ParameterError, SerializationError
 from ..._validation import require_int
 from ...servable import register, store
 from ...linalg import combine_plain
 from .blocks import map_blocks
-from .compact_probe import EXPANSION_STEPS, diagonals, expand
+from .compact_blocks import CompactBlocks
+from .compact_probe import baby_rotations, baby_step_keys, choose_baby_step
 from .encoded_blocks import EncodedBlocks
 from .gallery_client import GalleryClient
-from .layout import as_labels, as_templates, block_columns, check_context, check_probe, check_rotation_keys
+from .layout import as_labels, as_templates, block_columns, check_context, check_probe
 from .match import MatchRule, MATCH_PARAMETERS
 from .params import EMBEDDING_SIZE, FACE_PARAMETERS
 
@@ -109,9 +110,8 @@ class Gallery:
         # The templates, stored only in block layout: (blocks, 128, slots), zero-padded.
         self._columns = np.zeros((0, EMBEDDING_SIZE, self.slots), dtype=np.float32)
         self._encoded = EncodedBlocks(self._scaled_columns, max_encoded_bytes)
-        # The same blocks as diagonals, for the compact probe (each form encoded at its first use).
-        self._encoded_diagonals = EncodedBlocks(lambda b: diagonals(self._scaled_columns(b), self.slots),
-                                                max_encoded_bytes)
+        # The same blocks as giant-step diagonals, for the compact probe (each form encoded at its first use).
+        self._encoded_diagonals = CompactBlocks(self._scaled_columns, self.slots, max_encoded_bytes)
         self._lock = threading.Lock()      # enrolment replaces the columns under it
         if templates is not None:
             self.add(templates, labels)
@@ -214,8 +214,14 @@ class Gallery:
         form (default: the gallery's)."""
         check_context(context, self.parameters)
         level = context.max_level if level is None else level
-        encoded = self._encoded_diagonals if (probe or self.probe) == "compact" else self._encoded
-        map_blocks(lambda b: encoded.get(context, level, b), self.blocks, self.threads)
+        if (probe or self.probe) == "compact":
+            try:         # the B a probe of this context will use
+                baby = choose_baby_step(max(self.blocks, 1), context.rotation_steps)
+            except MissingKeyError:
+                baby = choose_baby_step(max(self.blocks, 1))
+            map_blocks(lambda b: self._encoded_diagonals.prepare(context, level, baby, b), self.blocks, self.threads)
+        else:
+            map_blocks(lambda b: self._encoded.get(context, level, b), self.blocks, self.threads)
 
     def _scaled_columns(self, b: int) -> np.ndarray:
         """Block ``b``'s columns, scaled by the match rule's threshold map."""
@@ -231,8 +237,8 @@ class Gallery:
         if not len(self):
             raise ParameterError("the gallery is empty")
         context = probe_cts[0].context
-        if compact:
-            check_rotation_keys(probe_cts[0])
+        # The compact probe's B: the best the probe's keys allow (MissingKeyError if none).
+        baby = choose_baby_step(self.blocks, context.rotation_steps) if compact else None
         if self.rule is not None:
             self.rule.check_level(min(c.level for c in probe_cts))
             probe_cts = self.rule.real_probe(probe_cts)      # 2 Re(p): a complex probe cheats the norm check
@@ -241,28 +247,46 @@ class Gallery:
         level = min(c.level for c in probe_cts)
         if self.rule is not None:
             self.rule.check_level(level)
-        if compact:
-            probe_cts, encoded = expand(probe_cts[0]), self._encoded_diagonals
-        else:
-            encoded = self._encoded
+        if compact:      # baby rotations once per probe, giant ones per block (compact_probe.py)
+            return self._score_compact(probe_cts[0], context, level, baby)
         if self.rule is None:
-            return map_blocks(lambda b: combine_plain(probe_cts, encoded.get(context, level, b)),
+            return map_blocks(lambda b: combine_plain(probe_cts, self._encoded.get(context, level, b)),
                               self.blocks, self.threads)
         # n - 1 once per probe (the norm check, match.py), or the threshold's constant
         extra = self.rule.norm_term(probe_cts) if self.rule.norm_check else self.rule.offset()
-        return map_blocks(lambda b: self.rule.answer(combine_plain(probe_cts, encoded.get(context, level, b))
+        return map_blocks(lambda b: self.rule.answer(combine_plain(probe_cts, self._encoded.get(context, level, b))
                                                      + extra), self.blocks, self.threads)
+
+    def _score_compact(self, probe_ct, context, level: int, baby: int) -> list:
+        """The compact probe by baby-step giant-step. With the norm check, the
+        squares of the baby rotations join every giant step's partial product,
+        so the giant steps also sum the probe's squares over its 128 coordinates
+        (4 n, no rotation of its own); -4 then makes it 4 (n - 1), as :meth:`MatchRule.norm_term`."""
+        babies = baby_rotations(probe_ct, baby)
+        rule = self.rule
+        squares = rule.squares(babies) if rule is not None and rule.norm_check else None
+
+        def product(b):
+            return self._encoded_diagonals.score(babies, context, level, b, add=squares)
+
+        if rule is None:
+            return map_blocks(product, self.blocks, self.threads)
+        extra = -4.0 if rule.norm_check else rule.offset()
+        return map_blocks(lambda b: rule.answer(product(b) + extra), self.blocks, self.threads)
 
     # ------------------------------------------------------------------ servable contract
     def required_rotations(self) -> List[int]:
-        """The compact probe's expansion keys (``probe="compact"``), none for ``"columns"``."""
-        return list(EXPANSION_STEPS) if self.probe == "compact" else []
+        """The compact probe's keys (``probe="compact"``): those of the baby
+        step its block count calls for (1, 2, 4, 8, 16 up to 3 blocks, 49,152 templates
+        at N = 32768); none for ``"columns"``."""
+        return baby_step_keys(choose_baby_step(max(self.blocks, 1))) if self.probe == "compact" else []
 
     def describe(self) -> dict:
         from .describe import description
 
         return description(self.name, self.parameters, len(self), encrypted_templates=False,
-                           match=None if self.rule is None else self.rule.as_dict(), probe=self.probe)
+                           match=None if self.rule is None else self.rule.as_dict(), probe=self.probe,
+                           rotations=self.required_rotations())
 
     def save(self, target) -> None:
         """Templates, labels, parameters and the match rule to one file of

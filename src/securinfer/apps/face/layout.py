@@ -99,13 +99,3 @@ def check_probe(cts, parameters: dict, dim: int = EMBEDDING_SIZE, compact_ok: bo
                          f"got a vector of length {short[0]}")
     return len(cts) == 1
 
-
-def check_rotation_keys(ct) -> None:
-    """``MissingKeyError`` unless ``ct``'s context holds the compact probe's rotation keys."""
-    from ...errors import MissingKeyError
-    from .compact_probe import EXPANSION_STEPS
-
-    missing = sorted(set(EXPANSION_STEPS) - set(ct.context.rotation_steps))
-    if missing:
-        raise MissingKeyError(f"the compact probe needs rotation keys for steps {EXPANSION_STEPS} "
-                              f"(context.generate_rotation_keys(steps=...)); missing {missing}")

@@ -195,12 +195,19 @@ class MatchRule:
         return a, 2.0 * a
 
     def norm_term(self, real_probe_cts):
-        """``4 (n - 1)`` from the real probe's ciphertexts q = 2 Re(p) (each slot:
+        """``4 (n - 1)`` from the real probe's 128 ciphertexts q = 2 Re(p) (each slot:
         4 times its probe's squared norm n, minus 4), one relinearised product;
-        added to every block's product."""
+        added to every block's product. The compact probe adds
+        :meth:`squares` of its baby rotations to every giant step's partial
+        product instead, and ``-4`` to the block's sum."""
+        return self.squares(real_probe_cts) - 4.0
+
+    @staticmethod
+    def squares(cts):
+        """``sum_i cts[i] ** 2``, relinearised once."""
         from ...linalg import sum_of_products
 
-        return sum_of_products(real_probe_cts, real_probe_cts) - 4.0
+        return sum_of_products(cts, cts)
 
     def reference(self, scores, norm: float = 1.0) -> np.ndarray:
         """What :meth:`answer` approximates, before the noise, for scores of a
