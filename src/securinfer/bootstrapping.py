@@ -358,7 +358,9 @@ class Bootstrapper:
         gap = n // sparse
         if len(level_budget) != 2 or min(level_budget) < 1:
             raise ParameterError("level_budget is (CoeffsToSlots levels, SlotsToCoeffs levels), each >= 1")
-        self.k_range = modular_range(n_deg, self.encapsulation) if k_range is None else int(k_range)
+        # Two passes are two modular reductions: each at half the failure bound.
+        target = _FAILURE_LOG2 - (self.passes - 1)
+        self.k_range = modular_range(n_deg, self.encapsulation, target) if k_range is None else int(k_range)
         if double_angles is None:
             double_angles = _fewest_levels(self.k_range, cheapest=self.encapsulation is not None)
         self.double_angles = int(double_angles)

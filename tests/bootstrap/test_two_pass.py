@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from securinfer._core import bootstrap as _boot
-from securinfer.bootstrapping import Bootstrapper
+from securinfer.bootstrapping import Bootstrapper, failure_log2
 from securinfer.errors import ParameterError
 
 from .helpers import at_level_zero
@@ -27,6 +27,8 @@ def test_two_passes_cut_the_error_by_the_error_scale(enc_ctx, rng):
     y1 = x.bootstrap()  # the context's one-pass plan
     y2 = x._new(two.bootstrap_core(ctx._keys, x._core, enc))
     assert y1.level == y2.level == ctx.levels_after_bootstrap
+    # Two modular reductions, each within half the 2^-40 failure bound.
+    assert failure_log2(ctx.poly_degree, 32, two.k_range) <= -41
     e1 = bits(np.abs(ctx.decrypt(y1, complex=True) - reference))
     e2 = bits(np.abs(ctx.decrypt(y2, complex=True) - reference))
     print(f"one pass {e1:.2f} bits, two passes {e2:.2f} bits (against the decrypted input)")
