@@ -409,10 +409,30 @@ class Bootstrapper:
         stc[0] = {k: v * beta for k, v in stc[0].items()}
         tile = lambda g: {k: np.tile(v, gap) for k, v in g.items()}
         # keep_plaintexts False: diagonals encoded at each use (~25x less memory at N = 2^16).
-        make = lambda g, level: _boot.ComplexTransform(core_context, tile(g), level, 0, keep_plaintexts)
-        self._cts = [make(g, top - i) for i, g in enumerate(cts)]
+        build = lambda d, level: _boot.ComplexTransform(core_context, d, level, 0, keep_plaintexts)
+        make = lambda g, level: build(tile(g), level)
         stc_top = top - cts_budget - em_depth
-        self._stc = [make(g, stc_top - i) for i, g in enumerate(stc)]
+        # Sparse slots pack the real and imaginary parts into one EvalMod
+        # (gap >= 2: the slots hold gap copies of the vector, in blocks of
+        # `slots`): the last CoeffsToSlots group writes the even blocks only
+        # (an output mask, folded into its diagonals); the imaginary part is
+        # rotated into the odd blocks. After EvalMod, y = u + i rot(u, slots)
+        # holds the vector z in the even blocks and i conj(z) in the odd ones,
+        # so the first SlotsToCoeffs group reads y in the even blocks and
+        # i conj(y) in the odd ones (input masks, also folded into diagonals).
+        self.packed = gap >= 2
+        self._stc_even = self._stc_odd = None
+        if self.packed:
+            even = ((np.arange(n) // sparse) % 2 == 0).astype(float)
+            last = {k: v * even for k, v in tile(cts[-1]).items()}
+            self._cts = [make(g, top - i) for i, g in enumerate(cts[:-1])] + [build(last, top - len(cts) + 1)]
+            first = tile(stc[0])
+            self._stc_even = build({k: v * np.roll(even, -k) for k, v in first.items()}, stc_top)
+            self._stc_odd = build({k: v * np.roll(1.0 - even, -k) * 1j for k, v in first.items()}, stc_top)
+            self._stc = [None] + [make(g, stc_top - i) for i, g in enumerate(stc) if i > 0]
+        else:
+            self._cts = [make(g, top - i) for i, g in enumerate(cts)]
+            self._stc = [make(g, stc_top - i) for i, g in enumerate(stc)]
         # The second pass's first SlotsToCoeffs group also divides by
         # 2^error_scale_bits (free: folded into its diagonals).
         self._stc_fine = None
@@ -425,7 +445,7 @@ class Bootstrapper:
     def rotation_steps(self) -> List[int]:
         """The rotation steps the transforms use (conjugation comes on top)."""
         steps = set(self._subsum)
-        for t in self._cts + self._stc:
+        for t in self._transforms():
             steps.update(t.required_rotations())
         return sorted(steps)
 
@@ -434,7 +454,11 @@ class Bootstrapper:
 
     @property
     def plaintext_bytes(self) -> int:
-        return sum(t.byte_size for t in self._cts + self._stc + ([self._stc_fine] if self._stc_fine else []))
+        return sum(t.byte_size for t in self._transforms())
+
+    def _transforms(self):
+        extra = [self._stc_fine, self._stc_even, self._stc_odd]
+        return [t for t in self._cts + self._stc + extra if t is not None]
 
     # The stages, for tests and profiling.
     def coeffs_to_slots(self, keys, ct, encapsulation_keys=None):
@@ -478,6 +502,10 @@ class Bootstrapper:
         """SlotsToCoeffs; ``fine``: the second pass's, which also divides by
         2^error_scale_bits."""
         for i, t in enumerate(self._stc):
+            if i == 0 and self.packed:
+                # ct = u + i rot(u, slots): the vector in the even blocks, i conj of it in the odd ones.
+                ct = _ckks.add(self._stc_even.apply(keys, ct), self._stc_odd.apply(keys, _ckks.conjugate(keys, ct)))
+                continue
             ct = (self._stc_fine if fine and i == 0 else t).apply(keys, ct)
         return ct
 
@@ -527,9 +555,14 @@ class Bootstrapper:
         wc = _ckks.conjugate(keys, w)
         re = _ckks.add(w, wc)
         im = _boot.multiply_by_i(_ckks.sub(w, wc), True)
-        re = self.eval_mod(keys, re, 1.0 / ratio)
-        im = self.eval_mod(keys, im, 1.0 / ratio)
-        y = _ckks.add(re, _boot.multiply_by_i(im, False))
+        if self.packed:
+            # One EvalMod: the real parts in the even blocks, the imaginary in the odd.
+            u = self.eval_mod(keys, _ckks.add(re, _ckks.rotate(keys, im, self.slots)), 1.0 / ratio)
+            y = _ckks.add(u, _boot.multiply_by_i(_ckks.rotate(keys, u, self.slots), False))
+        else:
+            re = self.eval_mod(keys, re, 1.0 / ratio)
+            im = self.eval_mod(keys, im, 1.0 / ratio)
+            y = _ckks.add(re, _boot.multiply_by_i(im, False))
         out = self.slots_to_coeffs(keys, y, fine)
         return out if fold else _boot.with_scale(out, out.scale * ratio)
 
