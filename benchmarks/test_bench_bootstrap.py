@@ -6,7 +6,8 @@ this 24 GiB shared machine can hold, dense secret). The N = 2^16 preset needs
 about 16 GiB (39 Galois keys of 0.32 GiB, 10 digits each, and 3.2 GiB of DFT
 plaintexts); it runs only with ``SECURINFER_BENCH_BOOTSTRAP_FULL=1``.
 ``SECURINFER_BENCH_BOOTSTRAP_N16_ENCAP=1``: N = 2^16 with sparse-secret
-encapsulation (128-bit, 1713 bits, about 7 GiB);
+encapsulation (128-bit, 1713 bits, about 7 GiB), one pass and two passes
+(``65536-encap-2pass``), and 2^12 sparse slots;
 ``SECURINFER_BENCH_BOOTSTRAP_N16_LOWMEM=1``: N = 2^16 dense, insecure, ~6 GiB. OpenFHE's N = 2^16 bootstrap
 (the anchors' ``openfhe_bootstrap.py``, named by ``SECURINFER_OPENFHE_SCRIPT``)
 runs in a subprocess when ``SECURINFER_OPENFHE_PYTHON`` names a Python 3.10

@@ -13,6 +13,10 @@ The pipeline (Cheon-Han-Kim-Kim-Song 2018, Bossuat et al. 2021), all slots::
     SlotsToCoeffs   the special FFT, `level_budget[1]` groups, times
                     q0 / (2 pi Delta): the original slots again
 
+Sparse slots run one EvalMod on both parts (packed in alternate blocks of
+the replicated vector). ``passes=2`` (meta-bootstrapping) bootstraps the
+first result's error, scaled up by 2^error_scale_bits, and subtracts it.
+
 The bit reversal of the FFT cancels between the two transforms (EvalMod acts
 slot-wise), so neither transform permutes. K bounds |I|: for a secret of
 Hamming weight h, I is within 1/2 of a sum of h independent terms uniform on
