@@ -39,10 +39,11 @@ void sum_products_shoup_avx512(std::uint64_t* out, const std::uint64_t* y, std::
     }
     acc = v::sub_if_ge(acc, vc);
     if (multiple) {
-      // [m B]_c from the table by the multiple's index; acc - it, modulo c.
-      const __m512i idx = _mm512_cvtepu8_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(multiple + k)));
-      const __m512i m = _mm512_i64gather_epi64(idx, reinterpret_cast<const long long*>(multiples), 8);
-      const __m512i d = _mm512_sub_epi64(acc, m);
+      // [m B]_c from the table by the multiple's index (looked up per lane:
+      // the emulation build has no gather); acc minus it, modulo c.
+      std::uint64_t lanes[8];
+      for (std::size_t l = 0; l < 8; ++l) lanes[l] = multiples[multiple[k + l]];
+      const __m512i d = _mm512_sub_epi64(acc, v::load(lanes));
       acc = _mm512_min_epu64(d, _mm512_add_epi64(d, vc));  // d wrapped below 0: d + c is the residue
     }
     v::store(out + k, acc);
