@@ -21,6 +21,12 @@ void lift_single_fma_avx2(std::uint64_t* out, const std::uint64_t* in, std::size
 void sum_products_fma_avx2(std::uint64_t* out, const std::uint64_t* y, std::size_t nf, std::size_t n,
                            const std::uint64_t* hat, std::uint64_t c, const std::uint8_t* multiple,
                            std::uint64_t big);
+// AVX-512 F/DQ, any source primes, a target c < 2^61: out[k] = (sum_i
+// y[i n + k] hat[i] - multiples[multiple[k]]) mod c, hat_shoup[i] =
+// floor(hat[i] 2^64 / c), multiples[m] = [m B]_c; multiple may be null (then 0).
+void sum_products_shoup_avx512(std::uint64_t* out, const std::uint64_t* y, std::size_t nf, std::size_t n,
+                               const std::uint64_t* hat, const std::uint64_t* hat_shoup, std::uint64_t c,
+                               const std::uint8_t* multiple, const std::uint64_t* multiples);
 #endif
 
 }  // namespace securinfer::eltwise

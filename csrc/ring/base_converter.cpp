@@ -49,6 +49,13 @@ BaseConverter::BaseConverter(PrimeList from, PrimeList to) : from_(std::move(fro
   for (std::size_t j = 0; j < nt; ++j)
     on_doubles_[j] = sources_fit && to_[j]->value() < simd::kFmaModulusBound &&
                      to_[j]->ntt.path() != simd::SimdPath::scalar;
+  // Larger primes on an AVX-512 path: the Shoup loop on 8 lanes (several sources only).
+  on_avx512_.resize(nt);
+  for (std::size_t j = 0; j < nt; ++j) {
+    const auto path = to_[j]->ntt.path();
+    on_avx512_[j] = !on_doubles_[j] && nf > 1 && to_[j]->value() < (std::uint64_t(1) << 61) &&
+                    (path == simd::SimdPath::avx512 || path == simd::SimdPath::ifma);
+  }
 }
 
 void BaseConverter::convert(const std::uint64_t* in, std::uint64_t* out, std::size_t n) const {
@@ -108,6 +115,11 @@ void BaseConverter::convert_to(const Prepared& x, std::size_t j, std::uint64_t* 
     return eltwise::sum_products_fma_avx2(o, x.y.data(), nf, n, hat_mod_to_.data() + j * nf, c,
                                           x.centered ? x.multiple.data() : nullptr, big);
   }
+  if (on_avx512_[j])
+    return eltwise::sum_products_shoup_avx512(o, x.y.data(), nf, n, hat_mod_to_.data() + j * nf,
+                                              hat_mod_to_shoup_.data() + j * nf, c,
+                                              x.centered ? x.multiple.data() : nullptr,
+                                              product_multiples_.data() + j * (nf + 1));
 #endif
   if (nf == 1) {
     // One source prime b: out = x mod c (x - b when centred and x > b/2), a

@@ -50,6 +50,7 @@ class BaseConverter {
   std::vector<std::uint64_t> hat_mod_to_, hat_mod_to_shoup_;     // [B/b_i]_{c_j}, row j
   std::vector<std::uint64_t> product_multiples_;                  // m [B]_{c_j}, m = 0..|B|, row j
   std::vector<double> inverse_from_;                              // 1 / b_i
+  std::vector<bool> on_avx512_;                                   // per target: the AVX-512 Shoup loop applies
   std::vector<bool> on_doubles_;                                  // per target: FMA loops apply
 
   void convert_impl(const std::uint64_t* in, std::uint64_t* out, std::size_t n, bool centered) const;

@@ -184,6 +184,8 @@ def distinct_primes(bits_list, n):
     ([45] * 9, [45, 36]),        # more sources than one lazy run of 8 products
     ([55, 40], [40, 49]),        # a source at or above 2^50: the scalar loops
     ([40], [60, 40]),            # a target above 2^50
+    ([60] * 7, [60, 58, 59]),    # bootstrapping's ModUp of a 7-prime digit: the AVX-512 Shoup loop
+    ([59, 60], [60, 60, 58, 40]),  # its ModDown + rescale from special primes
 ])
 def test_base_conversion_matches_exact_crt_and_scalar(path, n, source_bits, target_bits, rng):
     if path == "ifma" and max(source_bits + target_bits) > 50:
