@@ -46,6 +46,7 @@ from numpy.polynomial import chebyshev as C
 
 from ._core import bootstrap as _boot
 from ._core import ckks as _ckks
+from ._validation import require_int
 from .errors import LevelError, MissingKeyError, ParameterError, SecurityError
 
 __all__ = ["Bootstrapper", "bootstrapper_for", "prepare", "generate_keys", "parameters_for_bootstrap", "TEST_PARAMETERS",
@@ -342,14 +343,11 @@ class Bootstrapper:
                  encapsulation: Optional[int] = None, keep_plaintexts: bool = True, arcsine: bool = False,
                  passes: int = 1, error_scale_bits: int = 12):
         self._ctx = core_context
-        if passes not in (1, 2):
-            raise ParameterError(f"bootstrapping passes must be 1 or 2; got {passes}")
-        if not 1 <= int(error_scale_bits) <= 29:
-            raise ParameterError(f"error_scale_bits must be in [1, 29]; got {error_scale_bits}")
         # Two passes (meta-bootstrapping, Bae et al. 2022): the second
         # bootstraps the first's error, times 2^error_scale_bits (docs/bootstrapping.md).
-        self.passes = int(passes)
-        self.error_scale_bits = int(error_scale_bits)
+        # Integers only: passes=True or error_scale_bits=12.7 must not pass as 1 and 12.
+        self.passes = require_int(passes, "bootstrapping passes", minimum=1, maximum=2)
+        self.error_scale_bits = require_int(error_scale_bits, "error_scale_bits", minimum=1, maximum=29)
         # Hamming weight of the ephemeral sparse secret (None: no encapsulation).
         self.encapsulation = None if encapsulation is None else int(encapsulation)
         if self.encapsulation is not None:

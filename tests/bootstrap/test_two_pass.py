@@ -45,7 +45,9 @@ def test_two_passes_cut_the_error_by_the_error_scale(enc_ctx, rng):
 
 
 @pytest.mark.parametrize("kwargs", [dict(passes=3), dict(passes=2, error_scale_bits=0),
-                                    dict(passes=2, error_scale_bits=40), dict(passes=2, slots=1024)])
+                                    dict(passes=2, error_scale_bits=40), dict(passes=2, slots=1024),
+                                    dict(passes=True), dict(passes=2.0), dict(passes=2, error_scale_bits=12.7),
+                                    dict(passes="2")])
 def test_two_pass_options_are_checked(enc_ctx, kwargs):
     with pytest.raises(ParameterError):
         Bootstrapper(enc_ctx._core, encapsulation=32, **kwargs)
