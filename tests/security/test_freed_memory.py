@@ -92,3 +92,29 @@ def test_the_hook_refuses_what_it_cannot_check(ctx):
         scan(ctx._core, ctx._keys, "everything")
     with pytest.raises(si.ParameterError):
         scan(ctx._core, ctx._keys, "encryption")       # needs a ciphertext
+
+
+def test_releasing_the_pool_while_other_threads_compute_is_safe():
+    """The test-only release returns only blocks nobody holds (under the
+    cache's lock): products computed while another thread releases the pool
+    over and over stay right, and nothing crashes."""
+    import threading
+
+    ctx = si.Context.create(preset="fast")
+    x = np.linspace(-1, 1, 64)
+    ct = ctx.encrypt(x)
+    stop = threading.Event()
+
+    def release_in_a_loop():
+        while not stop.is_set():
+            _ckks._testing_release_freed_pool()
+
+    releaser = threading.Thread(target=release_in_a_loop)
+    releaser.start()
+    try:
+        products = [ct * ct for _ in range(20)]
+    finally:
+        stop.set()
+        releaser.join()
+    for p in products:
+        np.testing.assert_allclose(ctx.decrypt(p)[:64], x * x, atol=1e-4)
