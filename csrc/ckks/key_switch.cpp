@@ -1,5 +1,6 @@
 #include "ckks/key_switch.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <thread>
@@ -123,25 +124,36 @@ void inner_product(const Context& context, const std::vector<ring::RnsPoly>& dig
   SECURINFER_CHECK(digits.size() <= key.b.size(), ParameterError, "key has too few digits");
   acc0 = ring::RnsPoly::uninitialized(n, ext_limbs);
   acc1 = ring::RnsPoly::uninitialized(n, ext_limbs);
-  parallel_for(0, ext_limbs, [&](std::size_t e) {
+  // Each limb cut into one piece per thread: limbs of primes above 2^50 cost
+  // several times the others (128-bit products), so whole limbs per task left
+  // one thread waiting for the other.
+  const std::size_t threads = static_cast<std::size_t>(get_num_threads());
+  const std::size_t pieces = threads > 1 ? std::min(threads, std::max<std::size_t>(1, n / 2048)) : 1;
+  const std::size_t step = ((n + pieces - 1) / pieces + 7) / 8 * 8;
+  parallel_for(0, ext_limbs * pieces, [&](std::size_t task) {
+    const std::size_t e = task / pieces, begin = (task % pieces) * step, end = std::min(n, begin + step);
+    if (begin >= end) return;
+    const std::size_t len = end - begin;
     const std::size_t key_limb = e <= level ? e : L + 1 + (e - level - 1);
     const ring::RnsPrime& p = *ext[e];
     // A hoisted automorphism reads each digit through the permutation.
-    AlignedVector<std::uint64_t> permuted(permutation ? digits.size() * n : 0);
+    AlignedVector<std::uint64_t> permuted(permutation ? digits.size() * len : 0);
     std::vector<const std::uint64_t*> x(digits.size()), kb(digits.size()), ka(digits.size());
     for (std::size_t j = 0; j < digits.size(); ++j) {
       x[j] = digits[j].limb(e);
       if (permutation) {
-        std::uint64_t* dst = permuted.data() + j * n;
-        for (std::size_t k = 0; k < n; ++k) dst[k] = x[j][permutation[k]];
+        std::uint64_t* dst = permuted.data() + j * len;
+        for (std::size_t k = 0; k < len; ++k) dst[k] = x[j][permutation[begin + k]];
         x[j] = dst;
+      } else {
+        x[j] += begin;
       }
-      kb[j] = key.b[j].limb(key_limb);
-      ka[j] = key.a[j].limb(key_limb);
+      kb[j] = key.b[j].limb(key_limb) + begin;
+      ka[j] = key.a[j].limb(key_limb) + begin;
     }
     // One reduction per coefficient for the whole digit sum.
-    eltwise::dot_accumulate(acc0.limb(e), x.data(), kb.data(), digits.size(), n, p.modulus);
-    eltwise::dot_accumulate(acc1.limb(e), x.data(), ka.data(), digits.size(), n, p.modulus);
+    eltwise::dot_accumulate(acc0.limb(e) + begin, x.data(), kb.data(), digits.size(), len, p.modulus);
+    eltwise::dot_accumulate(acc1.limb(e) + begin, x.data(), ka.data(), digits.size(), len, p.modulus);
   });
 }
 

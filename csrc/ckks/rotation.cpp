@@ -30,6 +30,21 @@ Ciphertext as_full_vector(const Ciphertext& a, const char* what) {
   return r;
 }
 
+// The rotated ciphertext (c0, c1) of `a`: a full vector, no seed (c1 is no
+// longer the seed's expansion).
+Ciphertext rotated_like(const Ciphertext& a, ring::RnsPoly c0, ring::RnsPoly c1) {
+  Ciphertext r;
+  r.context = a.context;
+  r.key_id = a.key_id;
+  r.level = a.level;
+  r.scale = a.scale;
+  r.slots_used = a.context->slots();
+  r.is_complex = a.is_complex;
+  r.polys.push_back(std::move(c0));
+  r.polys.push_back(std::move(c1));
+  return r;
+}
+
 }  // namespace
 
 Ciphertext apply_galois_hoisted(const Ciphertext& a, const std::vector<ring::RnsPoly>& digits, std::uint64_t g,
@@ -42,16 +57,7 @@ Ciphertext apply_galois_hoisted(const Ciphertext& a, const std::vector<ring::Rns
   auto c0 = ring::RnsPoly::uninitialized(ctx.degree(), a.level + 1);
   ring::permute(c0, a.polys[0], perm.data(), primes);
   ring::add(c0, c0, k0, primes);
-  Ciphertext r;
-  r.context = a.context;
-  r.key_id = a.key_id;
-  r.level = a.level;
-  r.scale = a.scale;
-  r.slots_used = ctx.slots();
-  r.is_complex = a.is_complex;
-  r.polys.push_back(std::move(c0));
-  r.polys.push_back(std::move(k1));
-  return r;
+  return rotated_like(a, std::move(c0), std::move(k1));
 }
 
 namespace {
@@ -60,8 +66,22 @@ Ciphertext apply_galois(const KeySet& keys, const Ciphertext& a, std::uint64_t g
   SECURINFER_CHECK(a.size() == 2, ParameterError, "ciphertext must be relinearised");
   keys.require_usable_with(*a.context, a.key_id);
   auto key = keys.galois_key(g);
-  auto digits = decompose(*a.context, a.polys[1], a.level);
-  return apply_galois_hoisted(a, digits, g, *key);
+  // One rotation: permute c1 first and decompose the result, so the key
+  // switch reads its digits in place (the automorphism commutes with the
+  // centred digit decomposition, so the words equal the hoisted route's, which
+  // must permute every digit on every limb of the extended basis instead).
+  const Context& ctx = *a.context;
+  const auto& perm = ctx.galois_permutation(g);
+  const auto& primes = ctx.level_primes(a.level);
+  auto c1 = ring::RnsPoly::uninitialized(ctx.degree(), a.level + 1);
+  ring::permute(c1, a.polys[1], perm.data(), primes);
+  const auto digits = decompose(ctx, c1, a.level);
+  ring::RnsPoly k0, k1;
+  apply_switch_key(ctx, digits, a.level, *key, nullptr, k0, k1);
+  auto c0 = ring::RnsPoly::uninitialized(ctx.degree(), a.level + 1);
+  ring::permute(c0, a.polys[0], perm.data(), primes);
+  ring::add(c0, c0, k0, primes);
+  return rotated_like(a, std::move(c0), std::move(k1));
 }
 
 }  // namespace

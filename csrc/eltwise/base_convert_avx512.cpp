@@ -26,6 +26,71 @@ std::uint64_t sum_products_one(const std::uint64_t* y, std::size_t nf, std::size
 
 }  // namespace
 
+void lift_single_shoup_avx512(std::uint64_t* out, const std::uint64_t* in, std::size_t n, std::uint64_t b,
+                              std::uint64_t c, bool centered) {
+  // x mod c as x * 1 by Shoup (any x < 2^64): one prime digits and the special
+  // prime lifted to primes of any size, the scalar loop's residues.
+  const std::uint64_t one_shoup = static_cast<std::uint64_t>((u128(1) << 64) / c);
+  const std::uint64_t b_mod = b % c, half = b >> 1;
+  const __m512i vc = v::set1(c), two_c = v::set1(2 * c), one = v::set1(1), vb_mod = v::set1(b_mod);
+  const __m512i vhalf_up = v::set1(half + 1);  // x > b/2: x >= b/2 + 1 (the emulation build lacks cmpgt_epu64)
+  const v::Split ws = v::split(one_shoup);
+  std::size_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    const __m512i x = v::load(in + k);
+    __m512i r = v::sub_if_ge(v::mul_shoup_lazy(x, one, ws, vc, two_c), vc);
+    if (centered) {
+      // x > b/2 stands for x - b: subtract [b]_c modulo c in those lanes.
+      const __mmask8 above = _mm512_cmpge_epu64_mask(x, vhalf_up);
+      const __m512i d = _mm512_sub_epi64(r, vb_mod);
+      r = _mm512_mask_min_epu64(r, above, d, _mm512_add_epi64(d, vc));
+    }
+    v::store(out + k, r);
+  }
+  for (; k < n; ++k) {
+    const std::uint64_t r = in[k] % c;
+    out[k] = centered && in[k] > half ? (r >= b_mod ? r - b_mod : r + c - b_mod) : r;
+  }
+}
+
+void centred_multiple_avx512(std::uint8_t* multiple, const std::uint64_t* y, std::size_t nf, std::size_t n,
+                             const double* inverse) {
+  // The scalar loop's roundings exactly: double(y) rounded once (the two
+  // 32-bit halves are exact, and hi * 2^32 too, so their sum rounds once),
+  // then one rounding per product and per sum, in the same order. This file
+  // is compiled with -ffp-contract=off: a fused multiply-add would round once
+  // where the scalar loop rounds twice.
+  const __m512i low_mask = v::set1(0xffffffffULL), two52_bits = v::set1(0x4330000000000000ULL);
+  const __m512d two52 = _mm512_set1_pd(4503599627370496.0), two32 = _mm512_set1_pd(4294967296.0);
+  const __m512d half = _mm512_set1_pd(0.5), one = _mm512_set1_pd(1.0);
+  const auto exact = [&](__m512i words) {  // words < 2^52 to doubles, exactly
+    return _mm512_sub_pd(_mm512_castsi512_pd(_mm512_or_si512(words, two52_bits)), two52);
+  };
+  std::uint64_t lanes[8] = {}, padded[8];
+  for (std::size_t k = 0; k < n; k += 8) {
+    const std::size_t width = n - k < 8 ? n - k : 8;
+    __m512d acc = _mm512_setzero_pd();
+    for (std::size_t i = 0; i < nf; ++i) {
+      const std::uint64_t* row = y + i * n + k;
+      if (width < 8) {  // the tail: the same lanes, zero padded
+        for (std::size_t l = 0; l < 8; ++l) padded[l] = l < width ? row[l] : 0;
+        row = padded;
+      }
+      const __m512i w = v::load(row);
+      const __m512d d = _mm512_add_pd(_mm512_mul_pd(exact(_mm512_srli_epi64(w, 32)), two32),
+                                      exact(_mm512_and_si512(w, low_mask)));
+      acc = _mm512_add_pd(acc, _mm512_mul_pd(d, _mm512_set1_pd(inverse[i])));
+    }
+    // Truncation of acc + 0.5 (>= 0, small): round to nearest by 2^52, then
+    // one less where that went up.
+    const __m512d t = _mm512_add_pd(acc, half);
+    __m512d r = _mm512_sub_pd(_mm512_add_pd(t, two52), two52);
+    r = _mm512_mask_sub_pd(r, _mm512_cmp_pd_mask(r, t, _CMP_GT_OQ), r, one);
+    v::store(lanes, _mm512_xor_si512(_mm512_castpd_si512(_mm512_add_pd(r, two52)), two52_bits));
+    for (std::size_t l = 0; l < width; ++l) multiple[k + l] = static_cast<std::uint8_t>(lanes[l]);
+  }
+}
+
 void sum_products_shoup_avx512(std::uint64_t* out, const std::uint64_t* y, std::size_t nf, std::size_t n,
                                const std::uint64_t* hat, const std::uint64_t* hat_shoup, std::uint64_t c,
                                const std::uint8_t* multiple, const std::uint64_t* multiples) {

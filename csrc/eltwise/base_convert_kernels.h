@@ -21,6 +21,15 @@ void lift_single_fma_avx2(std::uint64_t* out, const std::uint64_t* in, std::size
 void sum_products_fma_avx2(std::uint64_t* out, const std::uint64_t* y, std::size_t nf, std::size_t n,
                            const std::uint64_t* hat, std::uint64_t c, const std::uint8_t* multiple,
                            std::uint64_t big);
+// AVX-512 F/DQ, one source prime b, a target c < 2^61 (lift_single's
+// formula for primes of any size up to that).
+void lift_single_shoup_avx512(std::uint64_t* out, const std::uint64_t* in, std::size_t n, std::uint64_t b,
+                              std::uint64_t c, bool centered);
+// AVX-512 F/DQ: multiple[k] = (uint8) (sum_i double(y[i n + k]) * inverse[i]
+// + 0.5), the scalar loop's products and sums in its order (no FMA), so the
+// bytes are the scalar path's.
+void centred_multiple_avx512(std::uint8_t* multiple, const std::uint64_t* y, std::size_t nf, std::size_t n,
+                             const double* inverse);
 // AVX-512 F/DQ, any source primes, a target c < 2^61: out[k] = (sum_i
 // y[i n + k] hat[i] - multiples[multiple[k]]) mod c, hat_shoup[i] =
 // floor(hat[i] 2^64 / c), multiples[m] = [m B]_c; multiple may be null (then 0).

@@ -38,27 +38,32 @@ void dot_accumulate_scalar(std::uint64_t* out, const std::uint64_t* const* a, co
       // A run of at most `per` products on top of a reduced accumulator.
       const std::size_t run_end = std::min(terms, t + per);
       while (t < run_end) {
-        // Four products per pass: the accumulator is loaded and stored once
-        // for four multiplies instead of once per multiply.
-        if (run_end - t >= 4) {
-          const std::uint64_t *__restrict x0 = a[t] + k0, *__restrict x1 = a[t + 1] + k0,
-                                *__restrict x2 = a[t + 2] + k0, *__restrict x3 = a[t + 3] + k0;
-          const std::uint64_t *__restrict y0 = b[t] + k0, *__restrict y1 = b[t + 1] + k0,
-                                *__restrict y2 = b[t + 2] + k0, *__restrict y3 = b[t + 3] + k0;
-          for (std::size_t k = 0; k < len; ++k) {
-            u128 s = first ? 0 : acc[k];
-            s += u128(x0[k]) * y0[k];
-            s += u128(x1[k]) * y1[k];
-            s += u128(x2[k]) * y2[k];
-            s += u128(x3[k]) * y3[k];
-            acc[k] = s;
-          }
-          t += 4;
-        } else {
-          const std::uint64_t *__restrict x = a[t] + k0, *__restrict y = b[t] + k0;
-          for (std::size_t k = 0; k < len; ++k) acc[k] = (first ? 0 : acc[k]) + u128(x[k]) * y[k];
-          t += 1;
+        // Up to four products per pass: the accumulator is loaded and stored
+        // once for them instead of once per multiply (key switching's digit
+        // sums are often 2 or 3 terms long).
+        const std::size_t group = std::min<std::size_t>(4, run_end - t);
+        const std::uint64_t *__restrict x0 = a[t] + k0, *__restrict y0 = b[t] + k0;
+        const std::uint64_t *__restrict x1 = a[t + (group > 1)] + k0, *__restrict y1 = b[t + (group > 1)] + k0;
+        const std::uint64_t *__restrict x2 = a[t + 2 * (group > 2)] + k0, *__restrict y2 = b[t + 2 * (group > 2)] + k0;
+        const std::uint64_t *__restrict x3 = a[t + 3 * (group > 3)] + k0, *__restrict y3 = b[t + 3 * (group > 3)] + k0;
+        switch (group) {
+          case 4:
+            for (std::size_t k = 0; k < len; ++k)
+              acc[k] = (first ? 0 : acc[k]) + u128(x0[k]) * y0[k] + u128(x1[k]) * y1[k] + u128(x2[k]) * y2[k] +
+                       u128(x3[k]) * y3[k];
+            break;
+          case 3:
+            for (std::size_t k = 0; k < len; ++k)
+              acc[k] = (first ? 0 : acc[k]) + u128(x0[k]) * y0[k] + u128(x1[k]) * y1[k] + u128(x2[k]) * y2[k];
+            break;
+          case 2:
+            for (std::size_t k = 0; k < len; ++k)
+              acc[k] = (first ? 0 : acc[k]) + u128(x0[k]) * y0[k] + u128(x1[k]) * y1[k];
+            break;
+          default:
+            for (std::size_t k = 0; k < len; ++k) acc[k] = (first ? 0 : acc[k]) + u128(x0[k]) * y0[k];
         }
+        t += group;
         first = false;
       }
       if (t < terms)

@@ -49,11 +49,16 @@ BaseConverter::BaseConverter(PrimeList from, PrimeList to) : from_(std::move(fro
   for (std::size_t j = 0; j < nt; ++j)
     on_doubles_[j] = sources_fit && to_[j]->value() < simd::kFmaModulusBound &&
                      to_[j]->ntt.path() != simd::SimdPath::scalar;
-  // Larger primes on an AVX-512 path: the Shoup loop on 8 lanes (several sources only).
+  sources_on_avx512_ = true;
+  for (const auto* b : from_) {
+    const auto path = b->ntt.path();
+    sources_on_avx512_ = sources_on_avx512_ && (path == simd::SimdPath::avx512 || path == simd::SimdPath::ifma);
+  }
+  // Larger primes on an AVX-512 path: the Shoup loops on 8 lanes.
   on_avx512_.resize(nt);
   for (std::size_t j = 0; j < nt; ++j) {
     const auto path = to_[j]->ntt.path();
-    on_avx512_[j] = !on_doubles_[j] && nf > 1 && to_[j]->value() < (std::uint64_t(1) << 61) &&
+    on_avx512_[j] = !on_doubles_[j] && to_[j]->value() < (std::uint64_t(1) << 61) &&
                     (path == simd::SimdPath::avx512 || path == simd::SimdPath::ifma);
   }
 }
@@ -67,15 +72,14 @@ void BaseConverter::convert_centered(const std::uint64_t* in, std::uint64_t* out
 }
 
 void BaseConverter::compute_y(Prepared& x, std::size_t i) const {
-  const std::uint64_t q = from_[i]->value();
-  const std::uint64_t w = hat_inverse_[i], ws = hat_inverse_shoup_[i];
   const std::uint64_t* in = x.in + i * x.n;
   std::uint64_t* yi = x.y.data() + i * x.n;
-  if (w == 1) {
+  if (hat_inverse_[i] == 1) {
     std::copy(in, in + x.n, yi);
     return;
   }
-  for (std::size_t k = 0; k < x.n; ++k) yi[k] = arith::mul_shoup(in[k], w, ws, q);
+  // The prime's own element-wise kernel (vector paths bit-exact with scalar).
+  from_[i]->ops->mul_scalar(yi, in, hat_inverse_[i], hat_inverse_shoup_[i], x.n, from_[i]->modulus);
 }
 
 BaseConverter::Prepared BaseConverter::prepare(const std::uint64_t* in, std::size_t n, bool centered) const {
@@ -97,6 +101,10 @@ void BaseConverter::compute_multiple(Prepared& x) const {
   // an integer in [0, |B|].
   const std::size_t nf = from_.size(), n = x.n;
   x.multiple.resize(n);
+#if defined(SECURINFER_X86_KERNELS)
+  if (sources_on_avx512_)
+    return eltwise::centred_multiple_avx512(x.multiple.data(), x.y.data(), nf, n, inverse_from_.data());
+#endif
   for (std::size_t k = 0; k < n; ++k) {
     double v = 0;
     for (std::size_t i = 0; i < nf; ++i) v += static_cast<double>(x.y[i * n + k]) * inverse_from_[i];
@@ -115,6 +123,7 @@ void BaseConverter::convert_to(const Prepared& x, std::size_t j, std::uint64_t* 
     return eltwise::sum_products_fma_avx2(o, x.y.data(), nf, n, hat_mod_to_.data() + j * nf, c,
                                           x.centered ? x.multiple.data() : nullptr, big);
   }
+  if (on_avx512_[j] && nf == 1) return eltwise::lift_single_shoup_avx512(o, x.in, n, from_[0]->value(), c, x.centered);
   if (on_avx512_[j])
     return eltwise::sum_products_shoup_avx512(o, x.y.data(), nf, n, hat_mod_to_.data() + j * nf,
                                               hat_mod_to_shoup_.data() + j * nf, c,

@@ -52,6 +52,7 @@ class BaseConverter {
   std::vector<double> inverse_from_;                              // 1 / b_i
   std::vector<bool> on_avx512_;                                   // per target: the AVX-512 Shoup loop applies
   std::vector<bool> on_doubles_;                                  // per target: FMA loops apply
+  bool sources_on_avx512_ = false;                                // the centring multiple on 8 lanes
 
   void convert_impl(const std::uint64_t* in, std::uint64_t* out, std::size_t n, bool centered) const;
   void compute_y(Prepared& x, std::size_t source) const;

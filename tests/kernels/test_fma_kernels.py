@@ -111,7 +111,7 @@ def test_eltwise_products_match_exact_integers(path, bits, rng):
 
 @pytest.mark.parametrize("path", path_params())
 @pytest.mark.parametrize("bits", [20, 40, 49, 50, 55, 60])
-@pytest.mark.parametrize("terms", [0, 1, 3, 8, 9, 17, 40])
+@pytest.mark.parametrize("terms", [0, 1, 2, 3, 5, 8, 9, 17, 40])
 def test_dot_accumulate_matches_exact_integers(path, bits, terms, rng):
     # Key switching's inner product: one reduction per coefficient (scalar,
     # 128-bit sums) or a lazily reduced double accumulator (q < 2^50), which
@@ -175,6 +175,26 @@ def distinct_primes(bits_list, n):
 
 
 @pytest.mark.parametrize("path", path_params())
+@pytest.mark.parametrize("source_bits,target_bits", [([40, 49], [40, 40]), ([60, 60], [60, 40]), ([60] * 3, [58])])
+def test_centred_conversion_equals_scalar_even_next_to_half_the_base(path, source_bits, target_bits, rng):
+    # The centring multiple round(sum_i y_i / b_i) is found in floating point;
+    # right next to B/2 either representative is valid, and the vector loops
+    # must still pick the scalar loop's (same roundings, no fused multiply-add).
+    if path == "ifma" and max(source_bits + target_bits) > 50:
+        pytest.skip("the ifma path holds primes below 2^50 only")
+    n = 1024
+    primes = distinct_primes(source_bits + target_bits, 1024)
+    from_primes, to_primes = primes[: len(source_bits)], primes[len(source_bits):]
+    big = int(np.prod([int(b) for b in from_primes], dtype=object))
+    values = [int(v) for v in rng.integers(0, 2**62, n - 64)] + [big // 2 + d for d in range(-32, 32)]
+    limbs = [np.array([v % b for v in values], dtype=np.uint64) for b in from_primes]
+    got = kernels.base_convert(limbs, from_primes, to_primes, centered=True, path=path)
+    want = kernels.base_convert(limbs, from_primes, to_primes, centered=True, path="scalar")
+    for j in range(len(to_primes)):
+        assert np.array_equal(got[j], want[j]), (j, to_primes[j])
+
+
+@pytest.mark.parametrize("path", path_params())
 @pytest.mark.parametrize("n", [1024, 2])  # 2: only the scalar tail of the vector loops
 @pytest.mark.parametrize("source_bits,target_bits", [
     ([49], [40, 40, 49]),        # ModUp of a one-prime digit
@@ -184,6 +204,9 @@ def distinct_primes(bits_list, n):
     ([45] * 9, [45, 36]),        # more sources than one lazy run of 8 products
     ([55, 40], [40, 49]),        # a source at or above 2^50: the scalar loops
     ([40], [60, 40]),            # a target above 2^50
+    ([60], [40, 40, 60]),        # ModUp of a 60-bit digit: the AVX-512 one-source Shoup loop
+    ([60], [59]),                # ... a source above the target, both large
+    ([40], [60, 59]),            # ... and the special prime's ModDown, from a smaller prime
     ([60] * 7, [60, 58, 59]),    # bootstrapping's ModUp of a 7-prime digit: the AVX-512 Shoup loop
     ([59, 60], [60, 60, 58, 40]),  # its ModDown + rescale from special primes
 ])

@@ -107,6 +107,16 @@ def test_composed_and_hoisted_rotations(ctx_fast):
         assert_close(ctx_fast.decrypt(rotated), np.roll(x, -step), 16, f"hoisted {step}")
 
 
+def test_one_rotation_is_bit_identical_to_the_hoisted_route(ctx_fast):
+    # A single rotation permutes c1 before decomposing it; the hoisted route
+    # permutes every digit after. The automorphism commutes with the centred
+    # decomposition, so both give the same words, not only close values.
+    (x,) = vectors(ctx_fast, 1)
+    a = ctx_fast.encrypt(x) * 1.5  # one level down, not a fresh (seeded) ciphertext
+    for step, hoisted in zip((1, 2, -16), a.rotate_many([1, 2, -16])):
+        assert a.rotate(step).serialize() == hoisted.serialize(), step
+
+
 def test_missing_rotation_key_names_the_step():
     ctx = si.Context.create(preset="fast")
     ctx.generate_rotation_keys(steps=[1])
