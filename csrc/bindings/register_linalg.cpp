@@ -61,6 +61,7 @@ void register_linalg(py::module_& parent) {
       .def_property_readonly("plaintext_count", &LinearTransform::plaintext_count)
       .def_property_readonly("output_slots", &LinearTransform::output_slots)
       .def_property_readonly("plaintext_scale", &LinearTransform::plaintext_scale)
+      .def_property_readonly("run_length", &LinearTransform::run_length)
       .def_property_readonly("byte_size", &LinearTransform::byte_size);
   // (independent, Horner) key switches of a giant-step sum under these keys.
   m.def("giant_key_switches", [](const ckks::KeySet& k, const ckks::ContextPtr& c, const std::vector<std::size_t>& s,

@@ -14,6 +14,7 @@
 #include "linalg/composed_rotations.h"
 #include "ring/automorphism.h"
 #include "ring/rns_ops.h"
+#include "util/aligned_buffer.h"
 #include "util/errors.h"
 #include "util/thread_pool.h"
 
@@ -40,6 +41,44 @@ void check_rotation_keys(const KeySet& keys, const ckks::Context& ctx, const std
         throw MissingKeyError("the matrix product needs rotation step " + std::to_string(step) +
                               " (no key for it, nor for step " + std::to_string(t) +
                               " to compose it); generate the keys of required_rotations()");
+  }
+}
+
+// The longest run r <= limit (powers of two) such that the words come in runs
+// of r equal words.
+std::size_t equal_runs(const std::uint64_t* words, std::size_t n, std::size_t limit) {
+  std::size_t r = limit;
+  const auto runs_of = [&](std::size_t len) {
+    for (std::size_t k = 0; k < n; k += len)
+      for (std::size_t i = 1; i < len; ++i)
+        if (words[k + i] != words[k]) return false;
+    return true;
+  };
+  while (r > 1 && !runs_of(r)) r /= 2;
+  return r;
+}
+
+// dot_accumulate over plaintexts kept one word per run: each block of
+// coefficients expands its runs into a small buffer first (cache resident),
+// so the products are the full-length ones, word for word. `compact` points
+// at the word of full[t][0]'s run; n is a power of two (a chunk), so is run.
+void dot_accumulate_runs(std::uint64_t* out, const std::vector<const std::uint64_t*>& compact,
+                         const std::vector<const std::uint64_t*>& full, std::size_t run, std::size_t n,
+                         const arith::Modulus& q) {
+  const std::size_t terms = compact.size(), block = std::min<std::size_t>(256, n);
+  AlignedVector<std::uint64_t> expanded(terms * block);
+  std::vector<const std::uint64_t*> a(terms), b(terms);
+  for (std::size_t k0 = 0; k0 < n; k0 += block) {
+    for (std::size_t t = 0; t < terms; ++t) {
+      std::uint64_t* dst = expanded.data() + t * block;
+      const std::size_t len = std::min(run, block);  // both powers of two
+      for (std::size_t k = 0; k < block; k += len) std::fill_n(dst + k, len, compact[t][(k0 + k) / run]);
+      // (k0 + k) / run counts runs from the chunk's start: when run exceeds
+      // the chunk, the whole chunk lies in one run, word 0.
+      a[t] = dst;
+      b[t] = full[t] + k0;
+    }
+    eltwise::dot_accumulate(out + k0, a.data(), b.data(), terms, block, q);
   }
 }
 
@@ -93,6 +132,23 @@ LinearTransform::LinearTransform(const ckks::ContextPtr& context, const Diagonal
     giants_[job.giant].terms[job.term].pt =
         std::move(ckks::encode(context_, v.data(), slots, level_, plaintext_scale_).poly);
   });
+  // One word per run of equal NTT words, the run common to every plaintext
+  // (checked on the words themselves, so it is exact whatever the encoding's
+  // rounding did).
+  const std::size_t n = ctx.degree();
+  run_length_ = n;
+  for (const auto& giant : giants_)
+    for (const auto& term : giant.terms)
+      for (std::size_t e = 0; e <= level_; ++e) run_length_ = equal_runs(term.pt.limb(e), n, run_length_);
+  if (run_length_ > 1) {
+    parallel_for(0, jobs.size(), [&](std::size_t j) {
+      ring::RnsPoly& pt = giants_[jobs[j].giant].terms[jobs[j].term].pt;
+      auto compact = ring::RnsPoly::uninitialized(n / run_length_, level_ + 1);
+      for (std::size_t e = 0; e <= level_; ++e)
+        for (std::size_t k = 0; k < n / run_length_; ++k) compact.limb(e)[k] = pt.limb(e)[k * run_length_];
+      pt = std::move(compact);
+    });
+  }
 }
 
 std::size_t LinearTransform::plaintext_count() const {
@@ -139,33 +195,46 @@ Ciphertext LinearTransform::apply(const KeySet& keys, const Ciphertext& x_in) co
   // the others built from power-of-two keys (composed_rotations.h).
   const std::vector<Ciphertext> babies = baby_rotations(keys, x, {}, babies_);
 
-  // Giant steps: products summed unreduced, one per thread; then rotated and
-  // summed (composed_rotations.h: on the extended basis with exact keys,
-  // else independently or by Horner's rule, whichever needs fewer key switches).
+  // Giant steps: products summed unreduced; then rotated and summed
+  // (composed_rotations.h: on the extended basis with exact keys, else
+  // independently or by Horner's rule, whichever needs fewer key switches).
+  // The products run chunk by chunk of coefficients, every giant step on one
+  // chunk before the next: the babies' chunk stays in cache for all of them,
+  // where whole limbs giant by giant streamed every baby from memory once
+  // per giant step.
   const auto& primes = ctx.level_primes(level_);
-  const std::size_t n = ctx.degree();
+  const std::size_t n = ctx.degree(), chunk = std::min<std::size_t>(n, 1024), chunks = n / chunk;
   std::vector<Ciphertext> partial(giants_.size());
-  parallel_for(0, giants_.size(), [&](std::size_t gi) {
-    const Giant& giant = giants_[gi];
-    Ciphertext r;
+  for (auto& r : partial) {
     r.context = context_;
     r.key_id = x.key_id;
     r.level = level_;
     r.scale = x.scale * plaintext_scale_;
     r.slots_used = ctx.slots();
-    std::vector<const std::uint64_t*> a(giant.terms.size()), b(giant.terms.size());
-    for (std::size_t c = 0; c < 2; ++c) {
-      auto out = ring::RnsPoly::uninitialized(n, level_ + 1);
-      for (std::size_t e = 0; e <= level_; ++e) {
+    r.polys.push_back(ring::RnsPoly::uninitialized(n, level_ + 1));
+    r.polys.push_back(ring::RnsPoly::uninitialized(n, level_ + 1));
+  }
+  parallel_for(0, (level_ + 1) * chunks, [&](std::size_t task) {
+    const std::size_t e = task / chunks, k0 = (task % chunks) * chunk;
+    std::vector<const std::uint64_t*> a, b;
+    for (std::size_t gi = 0; gi < giants_.size(); ++gi) {
+      const Giant& giant = giants_[gi];
+      a.resize(giant.terms.size());
+      b.resize(giant.terms.size());
+      for (std::size_t c = 0; c < 2; ++c) {
+        // The plaintexts keep one word per run: word k0 of the chunk is their
+        // word k0 / run (chunk and run are powers of two).
         for (std::size_t t = 0; t < giant.terms.size(); ++t) {
-          a[t] = giant.terms[t].pt.limb(e);
-          b[t] = babies[giant.terms[t].baby].polys[c].limb(e);
+          a[t] = giant.terms[t].pt.limb(e) + k0 / run_length_;
+          b[t] = babies[giant.terms[t].baby].polys[c].limb(e) + k0;
         }
-        eltwise::dot_accumulate(out.limb(e), a.data(), b.data(), a.size(), n, primes[e]->modulus);
+        std::uint64_t* out = partial[gi].polys[c].limb(e) + k0;
+        if (run_length_ > 1)
+          dot_accumulate_runs(out, a, b, run_length_, chunk, primes[e]->modulus);
+        else
+          eltwise::dot_accumulate(out, a.data(), b.data(), a.size(), chunk, primes[e]->modulus);
       }
-      r.polys.push_back(std::move(out));
     }
-    partial[gi] = std::move(r);
   });
 
   Ciphertext y;

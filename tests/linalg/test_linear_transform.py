@@ -86,6 +86,13 @@ def test_batched(ctx, threads):
     lt = linalg.LinearTransform(ctx, W, batch=batch, stride=stride)
     y = ctx.decrypt(lt.apply(ctx.encrypt(X.reshape(-1))))
     assert_close(y.reshape(batch, cols), X @ W, MIN_BITS, f"batched {batch} x {rows}x{cols}")
+    # Diagonals that repeat every `stride` slots are polynomials in
+    # X^(slots / stride): their NTT words come in equal runs, kept once each.
+    full = lt.plaintext_count * (lt.level + 1) * ctx.poly_degree * 8
+    assert batch * stride == ctx.slots
+    assert lt.nbytes * (ctx.slots // stride) == full
+    single = linalg.LinearTransform(ctx, W)  # zeros past the output: nothing repeats
+    assert single.nbytes == single.plaintext_count * (single.level + 1) * ctx.poly_degree * 8
 
 
 def test_batched_rectangular(ctx):
