@@ -21,6 +21,13 @@ void lift_single_fma_avx2(std::uint64_t* out, const std::uint64_t* in, std::size
 void sum_products_fma_avx2(std::uint64_t* out, const std::uint64_t* y, std::size_t nf, std::size_t n,
                            const std::uint64_t* hat, std::uint64_t c, const std::uint8_t* multiple,
                            std::uint64_t big);
+// AVX2, one source prime b < 2^63, a target c < 2^60: lift_single's formula
+// by Shoup products, for primes of 50 bits and more.
+void lift_single_shoup_avx2(std::uint64_t* out, const std::uint64_t* in, std::size_t n, std::uint64_t b,
+                            std::uint64_t c, bool centered);
+// AVX2: centred_multiple_avx512's result on 4 lanes.
+void centred_multiple_avx2(std::uint8_t* multiple, const std::uint64_t* y, std::size_t nf, std::size_t n,
+                           const double* inverse);
 // AVX-512 F/DQ, one source prime b, a target c < 2^61 (lift_single's
 // formula for primes of any size up to that).
 void lift_single_shoup_avx512(std::uint64_t* out, const std::uint64_t* in, std::size_t n, std::uint64_t b,

@@ -49,11 +49,18 @@ BaseConverter::BaseConverter(PrimeList from, PrimeList to) : from_(std::move(fro
   for (std::size_t j = 0; j < nt; ++j)
     on_doubles_[j] = sources_fit && to_[j]->value() < simd::kFmaModulusBound &&
                      to_[j]->ntt.path() != simd::SimdPath::scalar;
-  sources_on_avx512_ = true;
+  sources_on_avx512_ = sources_on_avx2_ = true;
   for (const auto* b : from_) {
     const auto path = b->ntt.path();
     sources_on_avx512_ = sources_on_avx512_ && (path == simd::SimdPath::avx512 || path == simd::SimdPath::ifma);
+    sources_on_avx2_ = sources_on_avx2_ && path == simd::SimdPath::avx2;
   }
+  // One source prime and a target too large for the loops on doubles, on the
+  // avx2 path: the 4-lane Shoup loop.
+  wide_on_avx2_.resize(nt);
+  for (std::size_t j = 0; j < nt; ++j)
+    wide_on_avx2_[j] = !on_doubles_[j] && nf == 1 && to_[j]->ntt.path() == simd::SimdPath::avx2 &&
+                       to_[j]->value() < (std::uint64_t(1) << 60) && from_[0]->value() < (std::uint64_t(1) << 63);
   // Larger primes on an AVX-512 path: the Shoup loops on 8 lanes.
   on_avx512_.resize(nt);
   for (std::size_t j = 0; j < nt; ++j) {
@@ -104,6 +111,8 @@ void BaseConverter::compute_multiple(Prepared& x) const {
 #if defined(SECURINFER_X86_KERNELS)
   if (sources_on_avx512_)
     return eltwise::centred_multiple_avx512(x.multiple.data(), x.y.data(), nf, n, inverse_from_.data());
+  if (sources_on_avx2_)
+    return eltwise::centred_multiple_avx2(x.multiple.data(), x.y.data(), nf, n, inverse_from_.data());
 #endif
   for (std::size_t k = 0; k < n; ++k) {
     double v = 0;
@@ -124,6 +133,7 @@ void BaseConverter::convert_to(const Prepared& x, std::size_t j, std::uint64_t* 
                                           x.centered ? x.multiple.data() : nullptr, big);
   }
   if (on_avx512_[j] && nf == 1) return eltwise::lift_single_shoup_avx512(o, x.in, n, from_[0]->value(), c, x.centered);
+  if (wide_on_avx2_[j]) return eltwise::lift_single_shoup_avx2(o, x.in, n, from_[0]->value(), c, x.centered);
   if (on_avx512_[j])
     return eltwise::sum_products_shoup_avx512(o, x.y.data(), nf, n, hat_mod_to_.data() + j * nf,
                                               hat_mod_to_shoup_.data() + j * nf, c,

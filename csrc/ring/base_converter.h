@@ -52,7 +52,9 @@ class BaseConverter {
   std::vector<double> inverse_from_;                              // 1 / b_i
   std::vector<bool> on_avx512_;                                   // per target: the AVX-512 Shoup loop applies
   std::vector<bool> on_doubles_;                                  // per target: FMA loops apply
+  std::vector<bool> wide_on_avx2_;                                // per target: the AVX2 one-source Shoup loop
   bool sources_on_avx512_ = false;                                // the centring multiple on 8 lanes
+  bool sources_on_avx2_ = false;                                  // ... on 4 lanes
 
   void convert_impl(const std::uint64_t* in, std::uint64_t* out, std::size_t n, bool centered) const;
   void compute_y(Prepared& x, std::size_t source) const;

@@ -195,6 +195,7 @@ class _Linalg:
         plaintext_count: int
         output_slots: int
         plaintext_scale: float
+        run_length: int
         byte_size: int
 
     class EncodedColumns:
