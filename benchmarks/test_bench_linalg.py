@@ -9,6 +9,8 @@ scale 2^40, 1 and 2 threads.
   power-of-two keys (baby steps built from one another, giant steps by
   Horner's rule: ``csrc/linalg/composed_rotations.h``); the target is within
   1.3x of ``apply``.
+- ``apply, "fast" preset``: the same product on the preset's chain [49, 40,
+  40] + [49] (every prime below 2^50: the products and NTTs on doubles).
 - ``x @ W``: the operator, through the cache (a hit after the first call).
 - TenSEAL's ``mm`` beside (its default Galois keys), ``--bench-slow-rounds`` rounds:
   seconds per call.
@@ -80,6 +82,27 @@ def test_apply(benchmark, setup, threads):
 def test_apply_default_keys(benchmark, setup_default_keys, threads):
     ctx, W, x, lt = setup_default_keys
     op = f"enc {SIZE}-vec x plain {SIZE}x{SIZE}, default keys"
+    _info(benchmark, threads, op, lt, group_op=f"enc {SIZE}-vec x plain {SIZE}x{SIZE} (prepared)")
+    ct = ctx.encrypt(x)
+    y = benchmark(lt.apply, ct)
+    assert_close(ctx.decrypt(y), x @ W)
+
+
+@pytest.fixture(scope="module")
+def setup_fast_preset():
+    """The same product on the "fast" preset's chain, exact keys."""
+    ctx = si.Context.create(preset="fast")
+    rng = np.random.default_rng(20240601)
+    W = rng.uniform(-1, 1, (SIZE, SIZE))
+    x = rng.uniform(-1, 1, SIZE)
+    lt = linalg.LinearTransform(ctx, W)
+    ctx.generate_rotation_keys(steps=lt.required_rotations())
+    return ctx, W, x, lt
+
+
+def test_apply_fast_preset(benchmark, setup_fast_preset, threads):
+    ctx, W, x, lt = setup_fast_preset
+    op = f"enc {SIZE}-vec x plain {SIZE}x{SIZE}, fast preset {ctx.coeff_bits}"
     _info(benchmark, threads, op, lt, group_op=f"enc {SIZE}-vec x plain {SIZE}x{SIZE} (prepared)")
     ct = ctx.encrypt(x)
     y = benchmark(lt.apply, ct)
