@@ -177,6 +177,37 @@ CrtPlan make_crt_plan(const std::vector<Modulus>& primes) {
   return p;
 }
 
+// The usual case first: decrypted values far below q_0 / 2. The centred
+// residue x' modulo q_0 is the value x when it agrees with every other
+// residue: then x' = x modulo every prime, hence modulo Q, and both lie in
+// (-Q/2, Q/2). One reduction per coefficient and prime, where Garner's digits
+// take O(primes^2) products. False (nothing written that counts) when some
+// coefficient of the block disagrees or a residue is unreduced: the exact
+// lift below then decides, and reports the unreduced residue.
+bool lift_from_first_prime(const CrtPlan& p, const u64* residues, std::size_t stride, std::size_t b0,
+                           std::size_t m, double* out) {
+  const auto& primes = *p.primes;
+  const u64 q0 = primes[0].value(), half = q0 >> 1;
+  const u64* r0 = residues + b0;
+  bool agree = true;
+  for (std::size_t k = 0; k < m; ++k) agree &= r0[k] < q0;
+  for (std::size_t i = 1; i < p.count && agree; ++i) {
+    const Modulus& mod = primes[i];
+    const u64 qi = mod.value(), q0_mod = arith::barrett_reduce_64(q0, mod);
+    const u64* ri = residues + i * stride + b0;
+    for (std::size_t k = 0; k < m; ++k) {
+      // x' mod q_i: r_0 mod q_i, less q_0 mod q_i where x' = r_0 - q_0.
+      const u64 v = arith::barrett_reduce_64(r0[k], mod);
+      const u64 want = r0[k] > half ? arith::sub_mod(v, q0_mod, qi) : v;
+      if (want != ri[k]) return false;
+    }
+  }
+  if (!agree) return false;
+  for (std::size_t k = 0; k < m; ++k)
+    out[b0 + k] = r0[k] > half ? -static_cast<double>(q0 - r0[k]) : static_cast<double>(r0[k]);
+  return true;
+}
+
 // Centered lift of coefficients [begin, end) to doubles (not yet divided by
 // scale). Column-major: each step runs over a block of coefficients with the
 // prime's constants fixed, which keeps the loops tight.
@@ -202,6 +233,7 @@ void crt_lift(const CrtPlan& p, const u64* residues, std::size_t stride, std::si
   std::vector<u64> value(words);
   for (std::size_t b0 = begin; b0 < end; b0 += kBlock) {
     const std::size_t m = std::min(kBlock, end - b0);
+    if (lift_from_first_prime(p, residues, stride, b0, m, out)) continue;
     // Garner digits: d_i = (r_i - sum_{j<i} d_j * p_mod[i][j]) * inv_i mod q_i.
     for (std::size_t i = 0; i < count; ++i) {
       const Modulus& mod = primes[i];

@@ -90,6 +90,21 @@ def test_polynomial_with_automatic_level_alignment(ctx_fast):
     assert_close(ctx_fast.decrypt(z), x**3 + x, 15, "x^3 + x")
 
 
+@pytest.mark.parametrize("magnitude", [1.0, 2.0**22, 2.0**60])
+def test_decryption_of_values_near_and_past_the_first_prime(magnitude):
+    # Decryption lifts from q_0 alone when every other residue agrees (values
+    # far below q_0 / 2), else by the exact CRT: scale 2^40 times 2^22 is past
+    # the 60-bit q_0, and 2^60 past q_0 q_1 too; one block of each kind next
+    # to small values.
+    ctx = si.Context.create(poly_degree=8192, coeff_bits=[60, 40, 40, 60], scale_bits=40)
+    x = np.random.default_rng(5).uniform(-1, 1, ctx.slots)
+    x[:256] *= magnitude
+    got = ctx.decrypt(ctx.encrypt(x))
+    # (the encoding's doubles hold 53 bits of the largest coefficient: the
+    # error is relative to the largest value)
+    assert np.max(np.abs(got - x)) < 2.0**-20 * max(1.0, np.max(np.abs(x)))
+
+
 def test_rotation_matches_numpy_roll(ctx_any):
     (x,) = vectors(ctx_any, 1)
     a = ctx_any.encrypt(x)
