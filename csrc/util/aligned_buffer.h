@@ -68,9 +68,19 @@ template <class T>
 using AlignedVector = std::vector<T, AlignedAllocator<T>>;
 
 // Overwrites memory in a way the optimiser may not elide (for secret keys).
+// memset at full speed, then an empty asm that may read the memory: the
+// compiler must keep the stores (explicit_bzero's idiom). The volatile byte
+// loop it replaces ran at a byte per cycle: 65 us for one decrypted
+// polynomial of N = 8192 at three limbs.
 inline void secure_wipe(void* data, std::size_t bytes) noexcept {
+  if (bytes == 0) return;
+#if defined(__GNUC__) || defined(__clang__)
+  std::memset(data, 0, bytes);
+  __asm__ __volatile__("" : : "r"(data) : "memory");
+#else
   volatile unsigned char* p = static_cast<volatile unsigned char*>(data);
   while (bytes--) *p++ = 0;
+#endif
 }
 
 }  // namespace securinfer
