@@ -325,8 +325,12 @@ Ciphertext multiply(const KeySet& keys, const Ciphertext& a_in, const Ciphertext
   // one's scale (not merely dropped), so products of canonical operands stay
   // canonical and later additions need no extra level to align scales.
   const std::size_t level = std::min(a_in.level, b_in.level);
-  const Ciphertext a = a_in.level == level ? a_in : adjust_to(a_in, level, b_in.scale);
-  const Ciphertext b = b_in.level == level ? b_in : adjust_to(b_in, level, a_in.scale);
+  // References, not copies: an operand already at the level is read in place.
+  Ciphertext a_adjusted, b_adjusted;
+  if (a_in.level != level) a_adjusted = adjust_to(a_in, level, b_in.scale);
+  if (b_in.level != level) b_adjusted = adjust_to(b_in, level, a_in.scale);
+  const Ciphertext& a = a_in.level == level ? a_in : a_adjusted;
+  const Ciphertext& b = b_in.level == level ? b_in : b_adjusted;
   check_level_for_product(a);
   const auto& primes = a.context->level_primes(level);
   const std::size_t n = a.context->degree();

@@ -132,10 +132,12 @@ std::vector<long long> rotation_plan(const KeySet& keys, const Context& ctx, lon
 
 Ciphertext rotate(const KeySet& keys, const Ciphertext& a_in, long long step) {
   keys.require_usable_with(*a_in.context, a_in.key_id);
-  const Ciphertext a = as_full_vector(a_in, "rotate");
+  // Rotated results are full vectors (rotated_like); a_in is read in place.
+  require_defined_padding(a_in, "rotate");
+  const Ciphertext& a = a_in;
   const Context& ctx = *a.context;
   const std::size_t slots = ctx.slots();
-  if (normalise(step, slots) == 0) return a;
+  if (normalise(step, slots) == 0) return as_full_vector(a_in, "rotate");
   const std::uint64_t g = ring::rotation_galois_element(ctx.degree(), step);
   if (keys.has_galois_key(g)) return apply_galois(keys, a, g);
   const auto plan = rotation_plan(keys, ctx, step);
@@ -146,8 +148,10 @@ Ciphertext rotate(const KeySet& keys, const Ciphertext& a_in, long long step) {
                             std::to_string(t) + " needed to compose it from power-of-two keys; generate it with "
                             "generate_rotation_keys(steps=[" + std::to_string(step) + "])");
   }
-  Ciphertext r = a;
-  for (auto t : plan) r = apply_galois(keys, r, ring::rotation_galois_element(ctx.degree(), t));
+  SECURINFER_CHECK(!plan.empty(), ParameterError, "internal: empty rotation plan for a nonzero step");
+  Ciphertext r = apply_galois(keys, a, ring::rotation_galois_element(ctx.degree(), plan.front()));
+  for (std::size_t i = 1; i < plan.size(); ++i)
+    r = apply_galois(keys, r, ring::rotation_galois_element(ctx.degree(), plan[i]));
   return r;
 }
 
