@@ -338,10 +338,7 @@ Ciphertext multiply(const KeySet& keys, const Ciphertext& a_in, const Ciphertext
   set_layout_of_product(r, a, b);
   auto d0 = ring::RnsPoly::uninitialized(n, level + 1), d1 = ring::RnsPoly::uninitialized(n, level + 1),
        d2 = ring::RnsPoly::uninitialized(n, level + 1);
-  ring::multiply(d0, a.polys[0], b.polys[0], primes);
-  ring::multiply(d1, a.polys[0], b.polys[1], primes);
-  ring::multiply_add(d1, a.polys[1], b.polys[0], primes);
-  ring::multiply(d2, a.polys[1], b.polys[1], primes);
+  ring::tensor_product(d0, d1, d2, a.polys[0], a.polys[1], b.polys[0], b.polys[1], primes);
   // Relinearise and rescale in one step (one division by P q_level).
   auto digits = decompose(*a.context, d2, level);
   ring::RnsPoly c0, c1;

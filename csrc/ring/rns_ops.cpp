@@ -99,6 +99,24 @@ void multiply_add(RnsPoly& out, const RnsPoly& a, const RnsPoly& b, const PrimeL
   });
 }
 
+void tensor_product(RnsPoly& d0, RnsPoly& d1, RnsPoly& d2, const RnsPoly& a0, const RnsPoly& a1, const RnsPoly& b0,
+                    const RnsPoly& b1, const PrimeList& primes) {
+  for (const RnsPoly* p : {&a0, &a1, &b0, &b1}) check_limbs(*p, primes);
+  for (RnsPoly* d : {&d0, &d1, &d2}) shape_like(*d, a0, primes);
+  const std::size_t n = a0.degree();
+  // One parallel region for the four products, each piece finished by one
+  // thread: the pieces of a limb stay in that thread's cache.
+  for_each_piece(primes.size(), n, [&](std::size_t i, std::size_t k, std::size_t end) {
+    const auto& ops = *primes[i]->ops;
+    const auto& q = primes[i]->modulus;
+    const std::size_t len = end - k;
+    ops.mul(d0.limb(i) + k, a0.limb(i) + k, b0.limb(i) + k, len, q);
+    ops.mul(d1.limb(i) + k, a0.limb(i) + k, b1.limb(i) + k, len, q);
+    ops.mul_add(d1.limb(i) + k, a1.limb(i) + k, b0.limb(i) + k, len, q);
+    ops.mul(d2.limb(i) + k, a1.limb(i) + k, b1.limb(i) + k, len, q);
+  });
+}
+
 void multiply_constant(RnsPoly& out, const RnsPoly& a, const std::uint64_t* c, const PrimeList& primes) {
   check_limbs(a, primes);
   if (&out != &a) shape_like(out, a, primes);

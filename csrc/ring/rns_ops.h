@@ -21,6 +21,10 @@ void multiply(RnsPoly& out, const RnsPoly& a, const RnsPoly& b, const PrimeList&
 // out += a * b pointwise.
 void multiply_add(RnsPoly& out, const RnsPoly& a, const RnsPoly& b, const PrimeList& primes);
 // out = a * c where c[i] < primes[i] is one constant per limb.
+// (d0, d1, d2) = (a0 b0, a0 b1 + a1 b0, a1 b1): a ciphertext product's tensor,
+// in one pass. The outputs are (re)shaped; they must not alias the inputs.
+void tensor_product(RnsPoly& d0, RnsPoly& d1, RnsPoly& d2, const RnsPoly& a0, const RnsPoly& a1, const RnsPoly& b0,
+                    const RnsPoly& b1, const PrimeList& primes);
 void multiply_constant(RnsPoly& out, const RnsPoly& a, const std::uint64_t* c, const PrimeList& primes);
 // out = a + c where c[i] < primes[i] is one constant per limb (in NTT form a
 // constant polynomial is the same value at every point).
