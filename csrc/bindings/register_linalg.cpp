@@ -92,6 +92,7 @@ void register_linalg(py::module_& parent) {
       .def_property_readonly("scale", &linalg::EncodedColumns::scale)
       .def_property_readonly("byte_size", &linalg::EncodedColumns::byte_size);
   m.def("combine_plain", &linalg::combine_plain, py::call_guard<py::gil_scoped_release>());
+  m.def("combine_plain_many", &linalg::combine_plain_many, py::call_guard<py::gil_scoped_release>());
   m.def("sum_of_products", &linalg::sum_of_products, py::call_guard<py::gil_scoped_release>());
 }
 

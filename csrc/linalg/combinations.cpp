@@ -200,40 +200,63 @@ std::size_t EncodedColumns::byte_size() const {
   return words * 8;
 }
 
-Ciphertext combine_plain(const CiphertextRefs& xs_in, const EncodedColumns& columns) {
+std::vector<Ciphertext> combine_plain_many(const CiphertextRefs& xs_in, const std::vector<const EncodedColumns*>& blocks) {
   check_operands(xs_in, "combine_plain");
-  SECURINFER_CHECK(xs_in.size() == columns.count(), ParameterError,
-                   "combine_plain: " + std::to_string(xs_in.size()) + " ciphertexts for " +
-                       std::to_string(columns.count()) + " columns");
-  ckks::require_same_parameters(*xs_in.front()->context, *columns.context(), "combine_plain: ciphertexts and columns");
-  const std::size_t level = columns.level();
+  SECURINFER_CHECK(!blocks.empty(), ParameterError, "combine_plain: no columns");
+  const EncodedColumns& first = *blocks.front();
+  const std::size_t level = first.level();
+  for (const EncodedColumns* columns : blocks) {
+    SECURINFER_CHECK(xs_in.size() == columns->count(), ParameterError,
+                     "combine_plain: " + std::to_string(xs_in.size()) + " ciphertexts for " +
+                         std::to_string(columns->count()) + " columns");
+    ckks::require_same_parameters(*xs_in.front()->context, *columns->context(),
+                                  "combine_plain: ciphertexts and columns");
+    SECURINFER_CHECK(columns->level() == level, LevelError, "combine_plain: column sets at different levels");
+  }
   for (const Ciphertext* x : xs_in)
     SECURINFER_CHECK(x->level >= level, LevelError,
                      "combine_plain: ciphertext at level " + std::to_string(x->level) + " is below the level " +
                          std::to_string(level) + " the columns were encoded for");
-  const auto& ctx = *columns.context();
+  const auto& ctx = *first.context();
   const auto xs = aligned_at(xs_in, level, ctx.level_scale(level), "combine_plain");
   const auto& primes = ctx.level_primes(level);
   const std::size_t limbs = level + 1, n = ctx.degree(), k = xs.at.size();
 
-  Ciphertext y = empty_like(xs[0], level, xs[0].scale * columns.scale(),
-                            std::max(max_slots_used(xs), columns.width()));
-  // Each column is zero past its width, so every product is: zeros past the result.
-  y.padding = ckks::Padding::zeros;
-  for (const Ciphertext* x : xs.at) y.is_complex = y.is_complex || x->is_complex;
-  y.polys.push_back(ring::RnsPoly::uninitialized(n, limbs));
-  y.polys.push_back(ring::RnsPoly::uninitialized(n, limbs));
-  parallel_for(0, 2 * limbs, [&](std::size_t job) {
-    const std::size_t c = job / limbs, e = job % limbs;
-    std::vector<const std::uint64_t*> a(k), b(k);
+  std::vector<Ciphertext> ys(blocks.size());
+  for (std::size_t b = 0; b < blocks.size(); ++b) {
+    Ciphertext& y = ys[b];
+    y = empty_like(xs[0], level, xs[0].scale * blocks[b]->scale(), std::max(max_slots_used(xs), blocks[b]->width()));
+    // Each column is zero past its width, so every product is: zeros past the result.
+    y.padding = ckks::Padding::zeros;
+    for (const Ciphertext* x : xs.at) y.is_complex = y.is_complex || x->is_complex;
+    y.polys.push_back(ring::RnsPoly::uninitialized(n, limbs));
+    y.polys.push_back(ring::RnsPoly::uninitialized(n, limbs));
+  }
+  // Chunk by chunk of coefficients, every block on a chunk before the next:
+  // the ciphertexts' chunk (read by every block) stays in cache, and each
+  // column chunk is read from memory once for both polynomials. Block by
+  // block over whole limbs, the ciphertexts came from memory again for every
+  // block: three times the columns' own traffic for a 128-coordinate probe.
+  const std::size_t chunk = std::min<std::size_t>(n, 512), chunks = n / chunk;
+  parallel_for(0, limbs * chunks, [&](std::size_t job) {
+    const std::size_t e = job / chunks, k0 = (job % chunks) * chunk;
+    std::vector<const std::uint64_t*> a(k), x0(k), x1(k);
     for (std::size_t t = 0; t < k; ++t) {
-      a[t] = columns.column(t).limb(e);
-      b[t] = xs[t].polys[c].limb(e);
+      x0[t] = xs[t].polys[0].limb(e) + k0;
+      x1[t] = xs[t].polys[1].limb(e) + k0;
     }
-    eltwise::dot_accumulate(y.polys[c].limb(e), a.data(), b.data(), k, n, primes[e]->modulus);
+    for (std::size_t b = 0; b < blocks.size(); ++b) {
+      for (std::size_t t = 0; t < k; ++t) a[t] = blocks[b]->column(t).limb(e) + k0;
+      eltwise::dot_accumulate(ys[b].polys[0].limb(e) + k0, a.data(), x0.data(), k, chunk, primes[e]->modulus);
+      eltwise::dot_accumulate(ys[b].polys[1].limb(e) + k0, a.data(), x1.data(), k, chunk, primes[e]->modulus);
+    }
   });
-  ckks::rescale_in_place(y);
-  return y;
+  for (auto& y : ys) ckks::rescale_in_place(y);
+  return ys;
+}
+
+Ciphertext combine_plain(const CiphertextRefs& xs, const EncodedColumns& columns) {
+  return std::move(combine_plain_many(xs, {&columns}).front());
 }
 
 Ciphertext sum_of_products(const ckks::KeySet& keys, const CiphertextRefs& as_in, const CiphertextRefs& bs_in) {

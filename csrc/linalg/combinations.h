@@ -3,6 +3,7 @@
 //
 //   combine_scalars(xs, W, n_out)   y_j = sum_i W[j][i] x_i      (real scalar weights)
 //   combine_plain(xs, columns)      y   = sum_i x_i (.) column_i (pre-encoded plaintexts)
+//   combine_plain_many(xs, blocks)  y_b = combine_plain(xs, blocks[b]) for every b
 //   sum_of_products(keys, as, bs)   y   = sum_i a_i * b_i        (relinearised once)
 //
 // Why: a layer or a gallery block written as many separate products pays a
@@ -65,6 +66,10 @@ class EncodedColumns {
 // xs.size() == columns.count(); inputs above the columns' level are brought
 // down to it (canonical scale), inputs below raise LevelError.
 ckks::Ciphertext combine_plain(const CiphertextRefs& xs, const EncodedColumns& columns);
+// The same for several column sets (a gallery's blocks) at one level, one
+// result each: the ciphertexts are read once for all of them.
+std::vector<ckks::Ciphertext> combine_plain_many(const CiphertextRefs& xs,
+                                                 const std::vector<const EncodedColumns*>& blocks);
 
 ckks::Ciphertext sum_of_products(const ckks::KeySet& keys, const CiphertextRefs& as, const CiphertextRefs& bs);
 

@@ -211,6 +211,9 @@ class _Linalg:
     @staticmethod
     def combine_plain(xs: List["_Ckks.Ciphertext"], columns: "_Linalg.EncodedColumns") -> "_Ckks.Ciphertext": ...
     @staticmethod
+    def combine_plain_many(xs: List["_Ckks.Ciphertext"],
+                           blocks: List["_Linalg.EncodedColumns"]) -> List["_Ckks.Ciphertext"]: ...
+    @staticmethod
     def sum_of_products(keys: "_Ckks.KeySet", a: List["_Ckks.Ciphertext"],
                         b: List["_Ckks.Ciphertext"]) -> "_Ckks.Ciphertext": ...
     @staticmethod

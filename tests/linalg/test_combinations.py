@@ -72,6 +72,28 @@ def test_combine_plain_matches_numpy(ctx, count):
     assert_close(ctx.decrypt(y), (P * G).sum(axis=0), 12, f"combine_plain {count}")
 
 
+def test_combine_plain_many_equals_one_set_at_a_time(ctx):
+    # The chunked pass over every set gives the very words of separate calls.
+    rng = np.random.default_rng(11)
+    P = rng.uniform(-1, 1, (40, 64))
+    Gs = [rng.uniform(-1, 1, (40, w)) for w in (64, 10, 64)]
+    sets = [si.linalg.EncodedColumns(ctx, G) for G in Gs]
+    xs = encrypt_rows(ctx, P)
+    many = si.linalg.combine_plain_many(xs, sets)
+    assert len(many) == len(sets)
+    for y, cols in zip(many, sets):
+        assert y.serialize() == si.linalg.combine_plain(xs, cols).serialize()
+    assert_close(ctx.decrypt(many[1])[:10], (P[:, :10] * Gs[1]).sum(axis=0), 12, "combine_plain_many")
+    with pytest.raises(si.ParameterError, match="no column sets"):
+        si.linalg.combine_plain_many(xs, [])
+    with pytest.raises(si.ParameterError, match="columns"):
+        si.linalg.combine_plain_many(xs, [sets[0], si.linalg.EncodedColumns(ctx, np.ones((3, 4)))])
+    with pytest.raises(si.LevelError, match="different levels"):
+        si.linalg.combine_plain_many(xs, [sets[0], si.linalg.EncodedColumns(ctx, np.ones((40, 4)), level=1)])
+    with pytest.raises(si.ParameterError, match="EncodedColumns"):
+        si.linalg.combine_plain_many(xs, [sets[0], np.ones((40, 4))])
+
+
 def test_combine_plain_at_a_lower_level(ctx):
     rng = np.random.default_rng(3)
     P, G = rng.uniform(-1, 1, (2, 5, 32))

@@ -129,6 +129,33 @@ def combine_plain(cts: Sequence["Ciphertext"], columns: EncodedColumns) -> "Ciph
     return cts[0]._new(core)
 
 
+def combine_plain_many(cts: Sequence["Ciphertext"], blocks: Sequence[EncodedColumns]) -> List["Ciphertext"]:
+    """``[combine_plain(cts, columns) for columns in blocks]``, the same words,
+    with the ciphertexts read from memory once for all the column sets (a
+    gallery's blocks) instead of once per set. Every set must be at one level.
+
+    Example:
+        >>> import numpy as np, securinfer as si
+        >>> from securinfer.linalg import EncodedColumns, combine_plain_many
+        >>> ctx = si.Context.create(preset="fast")
+        >>> cts = [ctx.encrypt(np.full(4, v)) for v in (1.0, 2.0)]
+        >>> sets = [EncodedColumns(ctx, np.ones((2, 4))), EncodedColumns(ctx, np.eye(2, 4))]
+        >>> [np.round(ctx.decrypt(y)[:4], 3) + 0.0 for y in combine_plain_many(cts, sets)]
+        [array([3., 3., 3., 3.]), array([1., 2., 0., 0.])]
+    """
+    cts = _ciphertexts(cts, "combine_plain")
+    blocks = list(blocks)
+    if not blocks:
+        raise ParameterError("combine_plain_many: no column sets")
+    for columns in blocks:
+        if not isinstance(columns, EncodedColumns):
+            raise ParameterError(f"combine_plain_many: expected EncodedColumns, got {type(columns).__name__}")
+        if not columns._context.same_parameters(cts[0]._context):
+            raise ContextMismatchError("combine_plain_many: ciphertexts and columns come from different parameters")
+    cores = _linalg.combine_plain_many([c._core for c in cts], [columns._core for columns in blocks])
+    return [cts[0]._new(core) for core in cores]
+
+
 def sum_of_products(a_cts: Sequence["Ciphertext"], b_cts: Sequence["Ciphertext"]) -> "Ciphertext":
     """``sum_i a_cts[i] * b_cts[i]`` of ciphertexts, relinearised and rescaled once
     (needs the relinearisation key, which every context has)."""

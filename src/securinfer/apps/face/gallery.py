@@ -44,7 +44,7 @@ import numpy as np
 from ...errors import MissingKeyError, ParameterError, SerializationError
 from ..._validation import require_int
 from ...servable import register, store
-from ...linalg import combine_plain
+from ...linalg import combine_plain, combine_plain_many
 from .blocks import map_blocks
 from .compact_blocks import CompactBlocks
 from .compact_probe import baby_rotations, baby_step_keys, choose_baby_step
@@ -250,12 +250,21 @@ class Gallery:
         if compact:      # baby rotations once per probe, giant ones per block (compact_probe.py)
             return self._score_compact(probe_cts[0], context, level, baby)
         if self.rule is None:
-            return map_blocks(lambda b: combine_plain(probe_cts, self._encoded.get(context, level, b)),
-                              self.blocks, self.threads)
+            return self._scores(probe_cts, context, level)
         # n - 1 once per probe (the norm check, match.py), or the threshold's constant
         extra = self.rule.norm_term(probe_cts) if self.rule.norm_check else self.rule.offset()
         return map_blocks(lambda b: self.rule.answer(combine_plain(probe_cts, self._encoded.get(context, level, b))
                                                      + extra), self.blocks, self.threads)
+
+    def _scores(self, probe_cts, context, level: int) -> list:
+        """Every block's scores, ``threads`` groups of consecutive blocks each
+        scored in one core call (combine_plain_many): the probe's 128
+        ciphertexts are read from memory once per group, not once per block."""
+        encoded = [self._encoded.get(context, level, b) for b in range(self.blocks)]
+        groups = max(1, min(self.threads or 1, self.blocks))
+        bounds = [self.blocks * g // groups for g in range(groups + 1)]
+        parts = map_blocks(lambda g: combine_plain_many(probe_cts, encoded[bounds[g]:bounds[g + 1]]), groups, groups)
+        return [y for part in parts for y in part]
 
     def _score_compact(self, probe_ct, context, level: int, baby: int) -> list:
         """The compact probe by baby-step giant-step. With the norm check, the
