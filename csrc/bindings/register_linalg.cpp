@@ -94,6 +94,7 @@ void register_linalg(py::module_& parent) {
   m.def("combine_plain", &linalg::combine_plain, py::call_guard<py::gil_scoped_release>());
   m.def("combine_plain_many", &linalg::combine_plain_many, py::call_guard<py::gil_scoped_release>());
   m.def("sum_of_products", &linalg::sum_of_products, py::call_guard<py::gil_scoped_release>());
+  m.def("sum_of_products_many", &linalg::sum_of_products_many, py::call_guard<py::gil_scoped_release>());
 }
 
 }  // namespace securinfer::bindings

@@ -1,6 +1,7 @@
 #include "linalg/combinations.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <complex>
 #include <string>
@@ -259,57 +260,83 @@ Ciphertext combine_plain(const CiphertextRefs& xs, const EncodedColumns& columns
   return std::move(combine_plain_many(xs, {&columns}).front());
 }
 
-Ciphertext sum_of_products(const ckks::KeySet& keys, const CiphertextRefs& as_in, const CiphertextRefs& bs_in) {
+std::vector<Ciphertext> sum_of_products_many(const ckks::KeySet& keys, const CiphertextRefs& as_in,
+                                             const std::vector<CiphertextRefs>& blocks) {
   check_operands(as_in, "sum_of_products");
-  check_operands(bs_in, "sum_of_products");
-  ckks::check_compatible(*as_in.front(), *bs_in.front());
-  SECURINFER_CHECK(as_in.size() == bs_in.size(), ParameterError,
-                   "sum_of_products: " + std::to_string(as_in.size()) + " and " + std::to_string(bs_in.size()) +
-                       " ciphertexts");
+  SECURINFER_CHECK(!blocks.empty(), ParameterError, "sum_of_products: no ciphertexts to multiply by");
   keys.require_usable_with(*as_in.front()->context, as_in.front()->key_id);
-  std::vector<Ciphertext> products;
-  for (std::size_t t = 0; t < as_in.size(); ++t) products.push_back(ckks::layout_of_product(*as_in[t], *bs_in[t]));
-  Ciphertext state;
-  ckks::set_layout_of_sum_of(state, products, "sum_of_products");
-  const std::size_t level = std::min(lowest_level(as_in), lowest_level(bs_in));
+  std::size_t level = lowest_level(as_in);
+  std::vector<Ciphertext> states(blocks.size());
+  for (std::size_t b = 0; b < blocks.size(); ++b) {
+    const CiphertextRefs& bs_in = blocks[b];
+    check_operands(bs_in, "sum_of_products");
+    ckks::check_compatible(*as_in.front(), *bs_in.front());
+    SECURINFER_CHECK(as_in.size() == bs_in.size(), ParameterError,
+                     "sum_of_products: " + std::to_string(as_in.size()) + " and " + std::to_string(bs_in.size()) +
+                         " ciphertexts");
+    std::vector<Ciphertext> products;
+    for (std::size_t t = 0; t < as_in.size(); ++t) products.push_back(ckks::layout_of_product(*as_in[t], *bs_in[t]));
+    ckks::set_layout_of_sum_of(states[b], products, "sum_of_products");
+    level = std::min(level, lowest_level(bs_in));
+  }
   check_level(level);
   const auto& ctx = *as_in.front()->context;
   const auto as = aligned_at(as_in, level, ctx.level_scale(level), "sum_of_products");
-  const auto bs = aligned_at(bs_in, level, ctx.level_scale(level), "sum_of_products");
+  std::vector<Aligned> bss;
+  for (const CiphertextRefs& bs_in : blocks) bss.push_back(aligned_at(bs_in, level, ctx.level_scale(level), "sum_of_products"));
   const auto& primes = ctx.level_primes(level);
   const std::size_t limbs = level + 1, n = ctx.degree(), k = as.at.size();
 
-  // d0 = sum a0 b0, d1 = sum (a0 b1 + a1 b0), d2 = sum a1 b1: one job per (part, limb).
-  ring::RnsPoly d[3] = {ring::RnsPoly::uninitialized(n, limbs), ring::RnsPoly::uninitialized(n, limbs),
-                        ring::RnsPoly::uninitialized(n, limbs)};
-  parallel_for(0, 3 * limbs, [&](std::size_t job) {
-    const std::size_t part = job / limbs, e = job % limbs;
-    std::vector<const std::uint64_t*> a, b;
-    for (std::size_t t = 0; t < k; ++t) {
-      if (part == 0 || part == 1) {
-        a.push_back(as[t].polys[0].limb(e));
-        b.push_back(bs[t].polys[part].limb(e));
-      }
-      if (part == 1 || part == 2) {
-        a.push_back(as[t].polys[1].limb(e));
-        b.push_back(bs[t].polys[part - 1].limb(e));
+  // d0 = sum a0 b0, d1 = sum (a0 b1 + a1 b0), d2 = sum a1 b1 for every
+  // block, chunk by chunk of coefficients: the chunk of the a's (read by
+  // every block) stays in cache, and each block's chunk is read from memory
+  // once for its three sums.
+  std::vector<std::array<ring::RnsPoly, 3>> d(blocks.size());
+  for (auto& parts : d)
+    for (auto& part : parts) part = ring::RnsPoly::uninitialized(n, limbs);
+  const std::size_t chunk = std::min<std::size_t>(n, 512), chunks = n / chunk;
+  parallel_for(0, limbs * chunks, [&](std::size_t job) {
+    const std::size_t e = job / chunks, k0 = (job % chunks) * chunk;
+    std::vector<const std::uint64_t*> a(2 * k), b(2 * k);
+    for (std::size_t bl = 0; bl < blocks.size(); ++bl) {
+      const Aligned& bs = bss[bl];
+      for (std::size_t part = 0; part < 3; ++part) {
+        std::size_t terms = 0;
+        for (std::size_t t = 0; t < k; ++t) {
+          if (part <= 1) {
+            a[terms] = as[t].polys[0].limb(e) + k0;
+            b[terms++] = bs[t].polys[part].limb(e) + k0;
+          }
+          if (part >= 1) {
+            a[terms] = as[t].polys[1].limb(e) + k0;
+            b[terms++] = bs[t].polys[part - 1].limb(e) + k0;
+          }
+        }
+        eltwise::dot_accumulate(d[bl][part].limb(e) + k0, a.data(), b.data(), terms, chunk, primes[e]->modulus);
       }
     }
-    eltwise::dot_accumulate(d[part].limb(e), a.data(), b.data(), a.size(), n, primes[e]->modulus);
   });
-  // Relinearise and rescale in one step, as a single product does.
-  auto digits = ckks::decompose(ctx, d[2], level);
-  Ciphertext y = empty_like(as[0], level - 1, as[0].scale * bs[0].scale /
-                                                       static_cast<double>(ctx.params().q_primes[level]),
-                            state.slots_used);
-  y.padding = state.padding;
-  y.period = state.period;
-  y.is_complex = state.is_complex;
-  ring::RnsPoly c0, c1;
-  ckks::apply_switch_key_rescale(ctx, digits, level, keys.relin_key(), d[0], d[1], c0, c1);
-  y.polys.push_back(std::move(c0));
-  y.polys.push_back(std::move(c1));
-  return y;
+  // Relinearise and rescale each in one step, as a single product does.
+  std::vector<Ciphertext> ys(blocks.size());
+  for (std::size_t bl = 0; bl < blocks.size(); ++bl) {
+    auto digits = ckks::decompose(ctx, d[bl][2], level);
+    Ciphertext& y = ys[bl];
+    y = empty_like(as[0], level - 1,
+                   as[0].scale * bss[bl][0].scale / static_cast<double>(ctx.params().q_primes[level]),
+                   states[bl].slots_used);
+    y.padding = states[bl].padding;
+    y.period = states[bl].period;
+    y.is_complex = states[bl].is_complex;
+    ring::RnsPoly c0, c1;
+    ckks::apply_switch_key_rescale(ctx, digits, level, keys.relin_key(), d[bl][0], d[bl][1], c0, c1);
+    y.polys.push_back(std::move(c0));
+    y.polys.push_back(std::move(c1));
+  }
+  return ys;
+}
+
+Ciphertext sum_of_products(const ckks::KeySet& keys, const CiphertextRefs& as, const CiphertextRefs& bs) {
+  return std::move(sum_of_products_many(keys, as, {bs}).front());
 }
 
 }  // namespace securinfer::linalg

@@ -72,5 +72,10 @@ std::vector<ckks::Ciphertext> combine_plain_many(const CiphertextRefs& xs,
                                                  const std::vector<const EncodedColumns*>& blocks);
 
 ckks::Ciphertext sum_of_products(const ckks::KeySet& keys, const CiphertextRefs& as, const CiphertextRefs& bs);
+// The same for several lists of b's (an encrypted gallery's blocks), one
+// result each, all at the lowest level among them: the a's are read once for
+// all of them.
+std::vector<ckks::Ciphertext> sum_of_products_many(const ckks::KeySet& keys, const CiphertextRefs& as,
+                                                   const std::vector<CiphertextRefs>& blocks);
 
 }  // namespace securinfer::linalg

@@ -217,6 +217,9 @@ class _Linalg:
     def sum_of_products(keys: "_Ckks.KeySet", a: List["_Ckks.Ciphertext"],
                         b: List["_Ckks.Ciphertext"]) -> "_Ckks.Ciphertext": ...
     @staticmethod
+    def sum_of_products_many(keys: "_Ckks.KeySet", a: List["_Ckks.Ciphertext"],
+                             blocks: List[List["_Ckks.Ciphertext"]]) -> List["_Ckks.Ciphertext"]: ...
+    @staticmethod
     def giant_key_switches(keys: "_Ckks.KeySet", context: "_Ckks.CkksContext", steps: List[int],
                            chains: int = 1) -> Tuple[int, int]: ...
 

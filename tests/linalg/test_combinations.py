@@ -94,6 +94,22 @@ def test_combine_plain_many_equals_one_set_at_a_time(ctx):
         si.linalg.combine_plain_many(xs, [sets[0], np.ones((40, 4))])
 
 
+def test_sum_of_products_many_equals_one_block_at_a_time(ctx):
+    rng = np.random.default_rng(12)
+    A = rng.uniform(-1, 1, (3, 16))
+    Bs = [rng.uniform(-1, 1, (3, 16)) for _ in range(3)]
+    a = encrypt_rows(ctx, A)
+    blocks = [encrypt_rows(ctx, B) for B in Bs]
+    many = si.linalg.sum_of_products_many(a, blocks)
+    for y, b, B in zip(many, blocks, Bs):
+        assert y.serialize() == si.linalg.sum_of_products(a, b).serialize()
+        assert_close(ctx.decrypt(y)[:16], (A * B).sum(axis=0), 12, "sum_of_products_many")
+    with pytest.raises(si.ParameterError, match="no blocks"):
+        si.linalg.sum_of_products_many(a, [])
+    with pytest.raises(si.ParameterError, match="3 and 2"):
+        si.linalg.sum_of_products_many(a, [blocks[0], blocks[1][:2]])
+
+
 def test_combine_plain_at_a_lower_level(ctx):
     rng = np.random.default_rng(3)
     P, G = rng.uniform(-1, 1, (2, 5, 32))

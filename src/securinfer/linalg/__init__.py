@@ -21,7 +21,8 @@ Example:
 """
 
 from .blocks import BlockLinearTransform, EncryptedVector, block_cache_clear, block_cache_info
-from .combinations import EncodedColumns, combine, combine_plain, combine_plain_many, sum_of_products
+from .combinations import (EncodedColumns, combine, combine_plain, combine_plain_many, sum_of_products,
+                           sum_of_products_many)
 from .matmul import MatrixProduct, encrypted_matmul, encrypted_plain_matmul, plain_encrypted_matmul
 from .polynomial import FUNCTIONS, approximate, depth_of, polyval
 from .product import cache_clear, cache_info
@@ -30,7 +31,7 @@ from .tiled import EncryptedMatrix, tile_rotations
 from .transform import LinearTransform
 
 __all__ = ["LinearTransform", "cache_info", "cache_clear", "BlockLinearTransform", "EncryptedVector",
-           "block_cache_info", "block_cache_clear", "combine", "EncodedColumns", "combine_plain", "combine_plain_many", "sum_of_products",
+           "block_cache_info", "block_cache_clear", "combine", "EncodedColumns", "combine_plain", "combine_plain_many", "sum_of_products", "sum_of_products_many",
            "MatrixProduct", "encrypted_matmul", "plain_encrypted_matmul", "encrypted_plain_matmul", "EncryptedMatrix",
            "tile_rotations", "polyval", "approximate", "depth_of", "FUNCTIONS", "block_sum", "block_sum_steps",
            "packed_dot", "replicate", "replicate_steps"]

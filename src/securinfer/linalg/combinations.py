@@ -168,3 +168,32 @@ def sum_of_products(a_cts: Sequence["Ciphertext"], b_cts: Sequence["Ciphertext"]
     core = _linalg.sum_of_products(a_cts[0]._keys(), [c._core for c in a_cts], [c._core for c in b_cts])
     out = a_cts[0]._new(core)
     return out
+
+
+
+def sum_of_products_many(a_cts: Sequence["Ciphertext"], blocks: Sequence[Sequence["Ciphertext"]]) -> List["Ciphertext"]:
+    """``[sum_of_products(a_cts, b_cts) for b_cts in blocks]`` (an encrypted
+    gallery's blocks), with ``a_cts`` read from memory once for all the blocks
+    instead of once per block; all results at the lowest level among them.
+
+    Example:
+        >>> import numpy as np, securinfer as si
+        >>> from securinfer.linalg import sum_of_products_many
+        >>> ctx = si.Context.create(preset="fast")
+        >>> a = [ctx.encrypt(np.full(2, v)) for v in (1.0, 2.0)]
+        >>> blocks = [[ctx.encrypt(np.ones(2)), ctx.encrypt(np.ones(2))], [ctx.encrypt(np.zeros(2)), a[0]]]
+        >>> [np.round(ctx.decrypt(y)[:2], 3) + 0.0 for y in sum_of_products_many(a, blocks)]
+        [array([3., 3.]), array([2., 2.])]
+    """
+    a_cts = _ciphertexts(a_cts, "sum_of_products")
+    blocks = [_ciphertexts(b_cts, "sum_of_products") for b_cts in blocks]
+    if not blocks:
+        raise ParameterError("sum_of_products_many: no blocks")
+    for b_cts in blocks:
+        if len(a_cts) != len(b_cts):
+            raise ParameterError(f"sum_of_products: {len(a_cts)} and {len(b_cts)} ciphertexts")
+        if not a_cts[0]._context.same_parameters(b_cts[0]._context):
+            raise ContextMismatchError("sum_of_products: ciphertexts come from different parameters")
+    cores = _linalg.sum_of_products_many(a_cts[0]._keys(), [c._core for c in a_cts],
+                                         [[c._core for c in b_cts] for b_cts in blocks])
+    return [a_cts[0]._new(core) for core in cores]

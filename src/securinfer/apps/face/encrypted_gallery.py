@@ -31,7 +31,7 @@ import numpy as np
 
 from ...errors import ContextMismatchError, ParameterError, SerializationError
 from ...servable import register, store
-from ...linalg import sum_of_products
+from ...linalg import sum_of_products_many
 from .blocks import map_blocks
 from .gallery_client import GalleryClient
 from .layout import as_labels, as_templates, block_columns, check_context, check_probe
@@ -145,7 +145,13 @@ class EncryptedGallery:
         of the probe with template ``b * slots + j`` (one level consumed)."""
         check_probe(probe_cts, self.parameters)
         self.bind(probe_cts[0].context)
-        return map_blocks(lambda b: sum_of_products(probe_cts, self._blocks[b]), self.blocks, self.threads)
+        # ``threads`` groups of consecutive blocks, each in one core call: the
+        # probe's 128 ciphertexts are read from memory once per group.
+        groups = max(1, min(self.threads or 1, self.blocks))
+        bounds = [self.blocks * g // groups for g in range(groups + 1)]
+        parts = map_blocks(lambda g: sum_of_products_many(probe_cts, self._blocks[bounds[g]:bounds[g + 1]]),
+                           groups, groups)
+        return [y for part in parts for y in part]
 
     # ------------------------------------------------------------------ servable contract
     def required_rotations(self) -> List[int]:
