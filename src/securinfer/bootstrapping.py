@@ -70,14 +70,17 @@ def parameters_for_bootstrap(poly_degree: int, levels_after: int, level_budget: 
     levels of ``scale_bits`` after each bootstrap, for ``Context.create(**...)``.
 
     From the bottom: q0 of scale_bits + headroom bits (default 7 at N = 2^12
-    down to 5 at 2^16, with encapsulation 10 down to 8: the measured optimum between the sine's cubic error,
-    which grows with the headroom's inverse, and EvalMod's noise, which the
+    down to 5 at 2^16, with encapsulation 10 at 2^12 down to 6 at 2^16: the
+    measured optimum between the sine's cubic error, which grows with the
+    headroom's inverse, and EvalMod's noise, which the
     headroom multiplies; coefficients shrink as 1/sqrt(N)), the computing
     levels, SlotsToCoeffs primes of `stc_bits` (default 60 with encapsulation:
     the canonical scales of EvalMod's last levels then stay near 2^57, worth
     1.8 bits at N = 2^14; else scale_bits + 5, which fits the dense chain in 1747 bits),
     EvalMod primes of `eval_mod_bits` (60, or 59 with encapsulation; its noise sets the precision),
     CoeffsToSlots primes of 58 bits, then ``special_primes`` 60-bit primes.
+    At N = 2^16 with encapsulation, ``scale_bits=43`` still fits (1741 bits)
+    and lifts the rounding of every rescale 3 bits below the 24-bit target.
 
     Example:
         >>> p = parameters_for_bootstrap(65536, 9)
@@ -87,9 +90,13 @@ def parameters_for_bootstrap(poly_degree: int, levels_after: int, level_budget: 
     if q0_headroom_bits is None:
         # With encapsulation EvalMod has no double angles to amplify noise, so
         # the optimum moves up (measured at N = 2^13, 2^14: 18.9 bits at 5,
-        # 22.4 at 8 to 11 for 2^13; 20.6 at 6, 20.8 at 8 and 10 for 2^14).
-        top = 10 if encapsulation is not None else 7
-        q0_headroom_bits = int(round(top - (math.log2(poly_degree) - 12) / 2))
+        # 22.4 at 8 to 11 for 2^13; 20.6 at 6, 20.8 at 8 and 10 for 2^14), and
+        # falls by a bit per doubling of N (at 2^16, one pass: 19.9 bits at 4,
+        # 21.4 at 5 and 6, 20.5 at 7, 19.6 at 8).
+        if encapsulation is not None:
+            q0_headroom_bits = 22 - int(math.log2(poly_degree))
+        else:
+            q0_headroom_bits = int(round(7 - (math.log2(poly_degree) - 12) / 2))
     if stc_bits is None:
         stc_bits = 60 if encapsulation is not None else scale_bits + 5
     if eval_mod_bits is None:
