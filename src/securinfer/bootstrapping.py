@@ -427,17 +427,24 @@ class Bootstrapper:
         # (an output mask, folded into its diagonals); the imaginary part is
         # rotated into the odd blocks. After EvalMod, y = u + i rot(u, slots)
         # holds the vector z in the even blocks and i conj(z) in the odd ones,
-        # so the first SlotsToCoeffs group reads y in the even blocks and
-        # i conj(y) in the odd ones (input masks, also folded into diagonals).
+        # so the first SlotsToCoeffs group is E(y) + O(conj y): E reads the
+        # even blocks, O the odd ones (input masks folded into diagonals).
+        # u is real (EvalMod of a real vector), so conj y = u - i rot(u, slots)
+        # and that is one transform of u: diagonals e_k + o_k at k and
+        # i (e_k - o_k) at k + slots. No conjugation, no rotation to unpack,
+        # one baby-step giant-step transform instead of two.
         self.packed = gap >= 2
-        self._stc_even = self._stc_odd = None
+        self._stc_packed = None
         if self.packed:
             even = ((np.arange(n) // sparse) % 2 == 0).astype(float)
             last = {k: v * even for k, v in tile(cts[-1]).items()}
             self._cts = [make(g, top - i) for i, g in enumerate(cts[:-1])] + [build(last, top - len(cts) + 1)]
-            first = tile(stc[0])
-            self._stc_even = build({k: v * np.roll(even, -k) for k, v in first.items()}, stc_top)
-            self._stc_odd = build({k: v * np.roll(1.0 - even, -k) * 1j for k, v in first.items()}, stc_top)
+            packed: Dict[int, np.ndarray] = {}
+            for k, v in tile(stc[0]).items():
+                e, o = v * np.roll(even, -k), v * np.roll(1.0 - even, -k) * 1j
+                for index, diagonal in ((k, e + o), ((k + sparse) % n, 1j * (e - o))):
+                    packed[index] = packed.get(index, 0) + diagonal
+            self._stc_packed = build(packed, stc_top)
             self._stc = [None] + [make(g, stc_top - i) for i, g in enumerate(stc) if i > 0]
         else:
             self._cts = [make(g, top - i) for i, g in enumerate(cts)]
@@ -466,7 +473,7 @@ class Bootstrapper:
         return sum(t.byte_size for t in self._transforms())
 
     def _transforms(self):
-        extra = [self._stc_fine, self._stc_even, self._stc_odd]
+        extra = [self._stc_fine, self._stc_packed]
         return [t for t in self._cts + self._stc + extra if t is not None]
 
     # The stages, for tests and profiling.
@@ -509,13 +516,10 @@ class Bootstrapper:
 
     def slots_to_coeffs(self, keys, ct, fine: bool = False):
         """SlotsToCoeffs; ``fine``: the second pass's, which also divides by
-        2^error_scale_bits."""
+        2^error_scale_bits. Packed (sparse) plans take EvalMod's real output:
+        the real parts in the even blocks, the imaginary parts in the odd."""
         for i, t in enumerate(self._stc):
-            if i == 0 and self.packed:
-                # ct = u + i rot(u, slots): the vector in the even blocks, i conj of it in the odd ones.
-                ct = _ckks.add(self._stc_even.apply(keys, ct), self._stc_odd.apply(keys, _ckks.conjugate(keys, ct)))
-                continue
-            ct = (self._stc_fine if fine and i == 0 else t).apply(keys, ct)
+            ct = (self._stc_packed if self.packed and i == 0 else self._stc_fine if fine and i == 0 else t).apply(keys, ct)
         return ct
 
     def bootstrap_core(self, keys, ct, encapsulation_keys=None):
@@ -566,8 +570,7 @@ class Bootstrapper:
         im = _boot.multiply_by_i(_ckks.sub(w, wc), True)
         if self.packed:
             # One EvalMod: the real parts in the even blocks, the imaginary in the odd.
-            u = self.eval_mod(keys, _ckks.add(re, _ckks.rotate(keys, im, self.slots)), 1.0 / ratio)
-            y = _ckks.add(u, _boot.multiply_by_i(_ckks.rotate(keys, u, self.slots), False))
+            y = self.eval_mod(keys, _ckks.add(re, _ckks.rotate(keys, im, self.slots)), 1.0 / ratio)
         else:
             re = self.eval_mod(keys, re, 1.0 / ratio)
             im = self.eval_mod(keys, im, 1.0 / ratio)
