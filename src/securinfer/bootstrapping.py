@@ -518,8 +518,9 @@ class Bootstrapper:
         """SlotsToCoeffs; ``fine``: the second pass's, which also divides by
         2^error_scale_bits. Packed (sparse) plans take EvalMod's real output:
         the real parts in the even blocks, the imaginary parts in the odd."""
-        for i, t in enumerate(self._stc):
-            ct = (self._stc_packed if self.packed and i == 0 else self._stc_fine if fine and i == 0 else t).apply(keys, ct)
+        first = self._stc_packed if self.packed else self._stc_fine if fine else self._stc[0]
+        for t in [first] + self._stc[1:]:
+            ct = t.apply(keys, ct)
         return ct
 
     def bootstrap_core(self, keys, ct, encapsulation_keys=None):
