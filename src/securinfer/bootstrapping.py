@@ -70,14 +70,17 @@ def parameters_for_bootstrap(poly_degree: int, levels_after: int, level_budget: 
     levels of ``scale_bits`` after each bootstrap, for ``Context.create(**...)``.
 
     From the bottom: q0 of scale_bits + headroom bits (default 7 at N = 2^12
-    down to 5 at 2^16, with encapsulation 10 down to 8: the measured optimum between the sine's cubic error,
-    which grows with the headroom's inverse, and EvalMod's noise, which the
+    down to 5 at 2^16, with encapsulation 10 at 2^12 down to 6 at 2^16: the
+    measured optimum between the sine's cubic error, which grows with the
+    headroom's inverse, and EvalMod's noise, which the
     headroom multiplies; coefficients shrink as 1/sqrt(N)), the computing
     levels, SlotsToCoeffs primes of `stc_bits` (default 60 with encapsulation:
     the canonical scales of EvalMod's last levels then stay near 2^57, worth
     1.8 bits at N = 2^14; else scale_bits + 5, which fits the dense chain in 1747 bits),
     EvalMod primes of `eval_mod_bits` (60, or 59 with encapsulation; its noise sets the precision),
     CoeffsToSlots primes of 58 bits, then ``special_primes`` 60-bit primes.
+    At N = 2^16 with encapsulation, ``scale_bits=43`` still fits (1741 bits)
+    and lifts the rounding of every rescale 3 bits below the 24-bit target.
 
     Example:
         >>> p = parameters_for_bootstrap(65536, 9)
@@ -87,9 +90,13 @@ def parameters_for_bootstrap(poly_degree: int, levels_after: int, level_budget: 
     if q0_headroom_bits is None:
         # With encapsulation EvalMod has no double angles to amplify noise, so
         # the optimum moves up (measured at N = 2^13, 2^14: 18.9 bits at 5,
-        # 22.4 at 8 to 11 for 2^13; 20.6 at 6, 20.8 at 8 and 10 for 2^14).
-        top = 10 if encapsulation is not None else 7
-        q0_headroom_bits = int(round(top - (math.log2(poly_degree) - 12) / 2))
+        # 22.4 at 8 to 11 for 2^13; 20.6 at 6, 20.8 at 8 and 10 for 2^14), and
+        # falls by a bit per doubling of N (at 2^16, one pass: 19.9 bits at 4,
+        # 21.4 at 5 and 6, 20.5 at 7, 19.6 at 8).
+        if encapsulation is not None:
+            q0_headroom_bits = 22 - int(math.log2(poly_degree))
+        else:
+            q0_headroom_bits = int(round(7 - (math.log2(poly_degree) - 12) / 2))
     if stc_bits is None:
         stc_bits = 60 if encapsulation is not None else scale_bits + 5
     if eval_mod_bits is None:
@@ -420,17 +427,24 @@ class Bootstrapper:
         # (an output mask, folded into its diagonals); the imaginary part is
         # rotated into the odd blocks. After EvalMod, y = u + i rot(u, slots)
         # holds the vector z in the even blocks and i conj(z) in the odd ones,
-        # so the first SlotsToCoeffs group reads y in the even blocks and
-        # i conj(y) in the odd ones (input masks, also folded into diagonals).
+        # so the first SlotsToCoeffs group is E(y) + O(conj y): E reads the
+        # even blocks, O the odd ones (input masks folded into diagonals).
+        # u is real (EvalMod of a real vector), so conj y = u - i rot(u, slots)
+        # and that is one transform of u: diagonals e_k + o_k at k and
+        # i (e_k - o_k) at k + slots. No conjugation, no rotation to unpack,
+        # one baby-step giant-step transform instead of two.
         self.packed = gap >= 2
-        self._stc_even = self._stc_odd = None
+        self._stc_packed = None
         if self.packed:
             even = ((np.arange(n) // sparse) % 2 == 0).astype(float)
             last = {k: v * even for k, v in tile(cts[-1]).items()}
             self._cts = [make(g, top - i) for i, g in enumerate(cts[:-1])] + [build(last, top - len(cts) + 1)]
-            first = tile(stc[0])
-            self._stc_even = build({k: v * np.roll(even, -k) for k, v in first.items()}, stc_top)
-            self._stc_odd = build({k: v * np.roll(1.0 - even, -k) * 1j for k, v in first.items()}, stc_top)
+            packed: Dict[int, np.ndarray] = {}
+            for k, v in tile(stc[0]).items():
+                e, o = v * np.roll(even, -k), v * np.roll(1.0 - even, -k) * 1j
+                for index, diagonal in ((k, e + o), ((k + sparse) % n, 1j * (e - o))):
+                    packed[index] = packed.get(index, 0) + diagonal
+            self._stc_packed = build(packed, stc_top)
             self._stc = [None] + [make(g, stc_top - i) for i, g in enumerate(stc) if i > 0]
         else:
             self._cts = [make(g, top - i) for i, g in enumerate(cts)]
@@ -459,7 +473,7 @@ class Bootstrapper:
         return sum(t.byte_size for t in self._transforms())
 
     def _transforms(self):
-        extra = [self._stc_fine, self._stc_even, self._stc_odd]
+        extra = [self._stc_fine, self._stc_packed]
         return [t for t in self._cts + self._stc + extra if t is not None]
 
     # The stages, for tests and profiling.
@@ -502,13 +516,11 @@ class Bootstrapper:
 
     def slots_to_coeffs(self, keys, ct, fine: bool = False):
         """SlotsToCoeffs; ``fine``: the second pass's, which also divides by
-        2^error_scale_bits."""
-        for i, t in enumerate(self._stc):
-            if i == 0 and self.packed:
-                # ct = u + i rot(u, slots): the vector in the even blocks, i conj of it in the odd ones.
-                ct = _ckks.add(self._stc_even.apply(keys, ct), self._stc_odd.apply(keys, _ckks.conjugate(keys, ct)))
-                continue
-            ct = (self._stc_fine if fine and i == 0 else t).apply(keys, ct)
+        2^error_scale_bits. Packed (sparse) plans take EvalMod's real output:
+        the real parts in the even blocks, the imaginary parts in the odd."""
+        first = self._stc_packed if self.packed else self._stc_fine if fine else self._stc[0]
+        for t in [first] + self._stc[1:]:
+            ct = t.apply(keys, ct)
         return ct
 
     def bootstrap_core(self, keys, ct, encapsulation_keys=None):
@@ -559,8 +571,7 @@ class Bootstrapper:
         im = _boot.multiply_by_i(_ckks.sub(w, wc), True)
         if self.packed:
             # One EvalMod: the real parts in the even blocks, the imaginary in the odd.
-            u = self.eval_mod(keys, _ckks.add(re, _ckks.rotate(keys, im, self.slots)), 1.0 / ratio)
-            y = _ckks.add(u, _boot.multiply_by_i(_ckks.rotate(keys, u, self.slots), False))
+            y = self.eval_mod(keys, _ckks.add(re, _ckks.rotate(keys, im, self.slots)), 1.0 / ratio)
         else:
             re = self.eval_mod(keys, re, 1.0 / ratio)
             im = self.eval_mod(keys, im, 1.0 / ratio)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import securinfer as si
-from securinfer.bootstrapping import failure_log2, modular_range, prepare
+from securinfer.bootstrapping import failure_log2, modular_range, parameters_for_bootstrap, prepare
 
 
 @pytest.mark.parametrize("h", [8, 32])
@@ -58,3 +58,15 @@ def test_encapsulation_weight_below_32_refused_at_2_to_15():
         prepare(ctx, encapsulation=16)
     with pytest.raises(si.LevelError):  # weight 32 passes the check; the chain is too short
         prepare(ctx, encapsulation=32)
+
+
+def test_encapsulated_n16_chain_takes_43_bit_levels_within_the_standard():
+    # The benchmark's chain: 9 computing levels of 43 bits (a rescale's rounding
+    # 3 bits under the 24-bit target) fit the 1747 bits of the standard's
+    # uniform ternary bound; 44-bit levels do not, and are refused.
+    fits = parameters_for_bootstrap(65536, 9, encapsulation=32, special_primes=7, scale_bits=43)
+    assert sum(fits["coeff_bits"]) == 1741 and fits["coeff_bits"][:11] == [49] + [43] * 9 + [60]
+    plan = si.Context.for_planning(**fits)  # the 128-bit check, without keys
+    assert [round(math.log2(plan.level_scale(level)), 2) for level in (0, 9)] == [43, 43]
+    with pytest.raises(si.SecurityError):
+        si.Context.for_planning(**parameters_for_bootstrap(65536, 9, encapsulation=32, special_primes=7, scale_bits=44))
