@@ -48,19 +48,18 @@ def _table(header, rows) -> str:
 
 
 def ckks_tables(benches) -> list:
-    # (N, threads) -> op -> {"securinfer": {variant: median}, "tenseal": {variant: median}}
+    # (N, chain, threads) -> op -> {"securinfer": {variant: median}, "tenseal": {variant: median}};
+    # one table per chain, so a preset's rows meet TenSEAL on the same chain.
     sections: "OrderedDict" = OrderedDict()
-    coeff = {}
     for b in benches:
         info = b.get("extra_info", {})
-        key = (int(info["N"]), int(info.get("threads", 1)))
-        coeff[key[0]] = info.get("coeff_bits")
+        key = (int(info["N"]), tuple(info.get("coeff_bits") or ()), int(info.get("threads", 1)))
         ops = sections.setdefault(key, OrderedDict())
         entry = ops.setdefault(info.get("op", b.get("group")), {"securinfer": OrderedDict(), "tenseal": OrderedDict()})
         entry.setdefault(info.get("library", "securinfer"), OrderedDict())[info.get("variant", "")] = _median(b)
 
     out = []
-    for (n, threads), ops in sorted(sections.items()):
+    for (n, chain, threads), ops in sorted(sections.items(), key=lambda kv: (kv[0][0], kv[0][2], -len(kv[0][1]))):
         rows = []
         for op, entry in ops.items():
             theirs = entry.get("tenseal") or {}
@@ -73,7 +72,7 @@ def ckks_tables(benches) -> list:
                     label += f" (TenSEAL: {their_label})"
                 ratio = f"{their / mine:.2f}×" if (their and mine) else "—"
                 rows.append([label, _fmt(mine and mine * 1e3), _fmt(their and their * 1e3), ratio])
-        title = f"### CKKS N={n}, coeff_bits {coeff.get(n)}, {threads} thread{'s' if threads != 1 else ''}"
+        title = f"### CKKS N={n}, coeff_bits {list(chain)}, {threads} thread{'s' if threads != 1 else ''}"
         out.append(title + "\n\n" + _table(["operation", "securinfer (ms)", "TenSEAL (ms)", "TenSEAL / securinfer"], rows))
     return out
 
