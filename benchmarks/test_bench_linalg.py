@@ -35,15 +35,19 @@ N = 8192
 SIZE = 512
 
 
-@pytest.fixture(scope="module")
-def setup():
-    ctx = si.Context.create(**CKKS_PARAMS[N])
+def _prepared_with_exact_keys(ctx):
+    """(ctx, W, x, lt): the benchmark's matrix and vector, prepared on ctx with exactly its keys."""
     rng = np.random.default_rng(20240601)
     W = rng.uniform(-1, 1, (SIZE, SIZE))
     x = rng.uniform(-1, 1, SIZE)
     lt = linalg.LinearTransform(ctx, W)
     ctx.generate_rotation_keys(steps=lt.required_rotations())
     return ctx, W, x, lt
+
+
+@pytest.fixture(scope="module")
+def setup():
+    return _prepared_with_exact_keys(si.Context.create(**CKKS_PARAMS[N]))
 
 
 @pytest.fixture(scope="module")
@@ -91,13 +95,7 @@ def test_apply_default_keys(benchmark, setup_default_keys, threads):
 @pytest.fixture(scope="module")
 def setup_fast_preset():
     """The same product on the "fast" preset's chain, exact keys."""
-    ctx = si.Context.create(preset="fast")
-    rng = np.random.default_rng(20240601)
-    W = rng.uniform(-1, 1, (SIZE, SIZE))
-    x = rng.uniform(-1, 1, SIZE)
-    lt = linalg.LinearTransform(ctx, W)
-    ctx.generate_rotation_keys(steps=lt.required_rotations())
-    return ctx, W, x, lt
+    return _prepared_with_exact_keys(si.Context.create(preset="fast"))
 
 
 def test_apply_fast_preset(benchmark, setup_fast_preset, threads):
