@@ -37,6 +37,29 @@ def test_avgpool_matrix_matches_torch(rng, k, stride, padding, include):
     np.testing.assert_allclose(x.reshape(3, -1) @ W, ref.reshape(3, -1), atol=1e-12)
 
 
+def test_layers_too_large_for_a_dense_matrix_are_refused_before_allocating():
+    # A ResNet-20 stage (16 channels of 32 x 32) would be a 16384 x 16384
+    # matrix per convolution, 2 GiB each: compiling one such network was
+    # killed for memory on a 24 GiB machine. A clear error instead, at once.
+    with pytest.raises(si.ParameterError, match="dense 16384 x 16384 matrix"):
+        conv2d_matrix(np.ones((16, 16, 3, 3)), (16, 32, 32), padding=1)
+    with pytest.raises(si.ParameterError, match="pooling"):
+        avgpool2d_matrix((64, 128, 128), 1)
+
+    class Stage(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(16, 16, 3, padding=1)
+
+        def forward(self, x):
+            return self.conv(x)
+
+    with pytest.raises(si.ParameterError, match="does not compile layers this large"):
+        snn.compile(Stage().eval(), (16, 32, 32), calibration=np.zeros((1, 16, 32, 32)))
+    W, _ = conv2d_matrix(np.ones((16, 16, 3, 3)), (16, 16, 16), padding=1)  # 4096 x 4096: still dense
+    assert W.shape == (4096, 4096)
+
+
 def test_batchnorm_affine_matches_torch(rng):
     bn = torch.nn.BatchNorm2d(3).double().eval()
     bn.running_mean[:] = _t(rng.normal(size=3))

@@ -40,6 +40,22 @@ def pair(value, name: str) -> Tuple[int, int]:
     return a, b
 
 
+# The largest layer matrix the frontend writes out dense: 2^27 float64 entries
+# (1 GiB). A ResNet stage on 16 x 32 x 32 values would need 2 GiB per
+# convolution, and a whole ResNet-20 more than this machine's memory (the
+# process was killed before this check); such layers need a convolution
+# packing that never forms the matrix.
+MAX_DENSE_ENTRIES = 2**27
+
+
+def _check_dense_size(rows: int, cols: int, what: str) -> None:
+    if rows * cols > MAX_DENSE_ENTRIES:
+        raise ParameterError(
+            f"{what} on {rows} input values to {cols} output values would be a dense {rows} x {cols} matrix "
+            f"({rows * cols * 8 / 2**30:.1f} GiB; the limit is {MAX_DENSE_ENTRIES * 8 / 2**30:.0f} GiB): "
+            "securinfer.nn does not compile layers this large; use smaller feature maps or fewer channels")
+
+
 def _out_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int:
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
@@ -63,6 +79,7 @@ def conv2d_matrix(weight, input_shape: Sequence[int], stride=1, padding=0, dilat
     Ho, Wo = _out_size(H, kh, sh, ph, dh), _out_size(Wd, kw, sw, pw, dw)
     if Ho < 1 or Wo < 1:
         raise ParameterError(f"a {kh}x{kw} kernel does not fit a {H}x{Wd} input")
+    _check_dense_size(C * H * Wd, O * Ho * Wo, f"a {kh}x{kw} convolution {C} -> {O} channels")
     mat = np.zeros((C * H * Wd, O * Ho * Wo))
     oy, ox = np.meshgrid(np.arange(Ho), np.arange(Wo), indexing="ij")
     out_pos = (oy * Wo + ox).ravel()
@@ -97,6 +114,7 @@ def avgpool2d_matrix(input_shape: Sequence[int], kernel_size, stride=None, paddi
     Ho, Wo = _out_size(H, kh, sh, ph), _out_size(Wd, kw, sw, pw)
     if Ho < 1 or Wo < 1:
         raise ParameterError(f"a {kh}x{kw} pooling window does not fit a {H}x{Wd} input")
+    _check_dense_size(C * H * Wd, C * Ho * Wo, f"a {kh}x{kw} pooling on {C} channels")
     mat = np.zeros((C * H * Wd, C * Ho * Wo))
     for oy in range(Ho):
         for ox in range(Wo):
