@@ -25,7 +25,15 @@ void shape_like(RnsPoly& out, const RnsPoly& a, const PrimeList& primes) {
 // a third of the time. Pieces keep at least 2048 coefficients (multiples of 8,
 // so the vector loops have no tails but the last).
 template <typename Body>
-void for_each_piece(std::size_t limbs, std::size_t n, const Body& body) {
+void for_each_piece(std::size_t limbs, std::size_t n, const Body& body, std::size_t passes = 1) {
+  // Below this many words (times the passes the body makes over them) an
+  // element-wise pass takes a few microseconds: a parallel region's hand-over
+  // costs more than the second thread saves.
+  constexpr std::size_t kSerialWords = std::size_t(1) << 15;
+  if (limbs * n * passes < kSerialWords) {
+    for (std::size_t i = 0; i < limbs; ++i) body(i, 0, n);
+    return;
+  }
   const std::size_t threads = static_cast<std::size_t>(get_num_threads());
   std::size_t pieces = 1;
   if (threads > 1 && limbs % threads != 0) {
@@ -114,7 +122,7 @@ void tensor_product(RnsPoly& d0, RnsPoly& d1, RnsPoly& d2, const RnsPoly& a0, co
     ops.mul(d1.limb(i) + k, a0.limb(i) + k, b1.limb(i) + k, len, q);
     ops.mul_add(d1.limb(i) + k, a1.limb(i) + k, b0.limb(i) + k, len, q);
     ops.mul(d2.limb(i) + k, a1.limb(i) + k, b1.limb(i) + k, len, q);
-  });
+  }, /*passes=*/4);
 }
 
 void multiply_constant(RnsPoly& out, const RnsPoly& a, const std::uint64_t* c, const PrimeList& primes) {
@@ -149,7 +157,7 @@ void permute(RnsPoly& out, const RnsPoly& a, const std::uint32_t* perm, const Pr
     const std::uint64_t* src = a.limb(i);
     std::uint64_t* dst = out.limb(i);
     for (std::size_t k = begin; k < end; ++k) dst[k] = src[perm[k]];
-  });
+  }, /*passes=*/4);  // a gather: about four adds' worth per word
 }
 
 }  // namespace securinfer::ring
