@@ -104,6 +104,13 @@ def test_sum_of_products_many_equals_one_block_at_a_time(ctx):
     for y, b, B in zip(many, blocks, Bs):
         assert y.serialize() == si.linalg.sum_of_products(a, b).serialize()
         assert_close(ctx.decrypt(y)[:16], (A * B).sum(axis=0), 12, "sum_of_products_many")
+    # Blocks at different levels: every result comes at the lowest one, with
+    # the right values (not a block multiplied at the wrong scale).
+    low = [ct * 1.0 for ct in blocks[2]]
+    mixed = si.linalg.sum_of_products_many(a, [blocks[0], low])
+    assert mixed[0].level == mixed[1].level == low[0].level - 1
+    assert_close(ctx.decrypt(mixed[0])[:16], (A * Bs[0]).sum(axis=0), 12, "block at the top level")
+    assert_close(ctx.decrypt(mixed[1])[:16], (A * Bs[2]).sum(axis=0), 12, "block one level down")
     with pytest.raises(si.ParameterError, match="no blocks"):
         si.linalg.sum_of_products_many(a, [])
     with pytest.raises(si.ParameterError, match="3 and 2"):
