@@ -14,19 +14,40 @@ namespace py = pybind11;
 namespace securinfer::bindings {
 namespace {
 
-// An owned copy of a bytes-like object, so parsing can run without the GIL
-// while the caller's buffer could change.
-std::string owned_bytes(const py::handle& obj) {
-  if (py::isinstance<py::bytes>(obj)) return std::string(py::reinterpret_borrow<py::bytes>(obj));
-  if (PyObject_CheckBuffer(obj.ptr())) {
+// The input of a parse that runs without the GIL: immutable bytes are read
+// in place (a public context is gigabytes; a copy would double them), a
+// bytearray or memoryview is copied first, since its owner could change it
+// meanwhile. Destroy it with the GIL held (it may hold a reference).
+class InputBytes {
+ public:
+  explicit InputBytes(const py::handle& obj) {
+    if (py::isinstance<py::bytes>(obj)) {
+      keep_ = py::reinterpret_borrow<py::object>(obj);
+      data_ = reinterpret_cast<const std::uint8_t*>(PyBytes_AS_STRING(obj.ptr()));
+      size_ = static_cast<std::size_t>(PyBytes_GET_SIZE(obj.ptr()));
+      return;
+    }
+    if (!PyObject_CheckBuffer(obj.ptr()))
+      throw SerializationError("expected bytes, bytearray or memoryview, got " +
+                               std::string(py::str(py::type::of(obj).attr("__name__"))));
     py::buffer_info info = py::reinterpret_borrow<py::buffer>(obj).request();
     if (info.ndim != 1 || info.itemsize != 1 || info.strides[0] != 1)
       throw SerializationError("expected contiguous bytes");
-    return std::string(static_cast<const char*>(info.ptr), static_cast<std::size_t>(info.size));
+    copy_.assign(static_cast<const char*>(info.ptr), static_cast<std::size_t>(info.size));
+    data_ = reinterpret_cast<const std::uint8_t*>(copy_.data());
+    size_ = copy_.size();
   }
-  throw SerializationError("expected bytes, bytearray or memoryview, got " +
-                           std::string(py::str(py::type::of(obj).attr("__name__"))));
-}
+  const std::uint8_t* data() const { return data_; }
+  std::size_t size() const { return size_; }
+  // Wipes what this object owns (a copy); the caller's bytes are the caller's.
+  void wipe_copy() { secure_wipe(copy_.data(), copy_.size()); }
+
+ private:
+  py::object keep_;
+  std::string copy_;
+  const std::uint8_t* data_ = nullptr;
+  std::size_t size_ = 0;
+};
 
 py::bytes to_py(const io::Bytes& b) { return py::bytes(reinterpret_cast<const char*>(b.data()), b.size()); }
 
@@ -46,9 +67,9 @@ void register_io(py::module_& parent) {
     return to_py(b);
   });
   m.def("load_ciphertext", [](const py::handle& data, const ckks::ContextPtr& ctx, const ckks::KeySet& keys) {
-    std::string bytes = owned_bytes(data);
+    InputBytes bytes(data);
     py::gil_scoped_release release;
-    return io::load_ciphertext(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), ctx, keys.key_id());
+    return io::load_ciphertext(bytes.data(), bytes.size(), ctx, keys.key_id());
   });
   m.def("save_context", [](const ckks::Context& ctx, const ckks::KeySet& keys, bool include_secret) {
     io::Bytes b;
@@ -61,13 +82,13 @@ void register_io(py::module_& parent) {
     return out;
   });
   m.def("load_context", [](const py::handle& data) {
-    std::string bytes = owned_bytes(data);
+    InputBytes bytes(data);
     std::pair<ckks::ContextPtr, ckks::KeySet> loaded;
     {
       py::gil_scoped_release release;
-      loaded = io::load_context(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+      loaded = io::load_context(bytes.data(), bytes.size());
     }
-    secure_wipe(bytes.data(), bytes.size());
+    bytes.wipe_copy();
     return py::make_tuple(std::const_pointer_cast<ckks::Context>(loaded.first), loaded.second);
   });
 }

@@ -23,6 +23,9 @@ class ByteWriter {
   }
   void put_bytes(const std::uint8_t* p, std::size_t n) { bytes_.insert(bytes_.end(), p, p + n); }
   std::size_t size() const { return bytes_.size(); }
+  // Room for `n` bytes up front: a context's gigabytes of keys would
+  // otherwise leave the vector up to twice their size while it grows.
+  void reserve(std::size_t n) { bytes_.reserve(n); }
   std::vector<std::uint8_t>& bytes() { return bytes_; }
   // Overwrites 8 bytes at `offset` (a size field written once the size is known).
   void patch_u64(std::size_t offset, std::uint64_t v) {

@@ -37,9 +37,10 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 import weakref
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from numpy.polynomial import chebyshev as C
@@ -50,7 +51,8 @@ from ._validation import require_int
 from .errors import LevelError, MissingKeyError, ParameterError, SecurityError
 
 __all__ = ["Bootstrapper", "bootstrapper_for", "prepare", "generate_keys", "parameters_for_bootstrap", "TEST_PARAMETERS",
-           "special_fft_stages", "modular_range", "failure_log2", "check_encapsulation_security"]
+           "special_fft_stages", "modular_range", "failure_log2", "check_encapsulation_security",
+           "default_encapsulation"]
 
 #: Small insecure parameters (use with ``security=None``) for tests: N = 2^12,
 #: q0 of 47 bits (2^7 above the 2^40 scale: the measured optimum between
@@ -309,6 +311,7 @@ def _chebyshev_depth(degree: int) -> int:
     return ev(degree)
 
 
+@functools.lru_cache(maxsize=None)
 def _fewest_levels(k_range: int, cheapest: bool = False) -> int:
     """The number of double angles r whose EvalMod (series + r) is shallowest;
     ties go to the fewer double angles (each doubles the error), or with
@@ -328,6 +331,41 @@ def _fewest_levels(k_range: int, cheapest: bool = False) -> int:
     if best is None:
         raise ParameterError(f"no EvalMod plan for K = {k_range}")
     return best[1]
+
+
+def _eval_mod_levels(poly_degree: int, encapsulation: Optional[int]) -> int:
+    """EvalMod's levels for the default series and double angles."""
+    k_range = modular_range(poly_degree, encapsulation)
+    r = _fewest_levels(k_range, cheapest=encapsulation is not None)
+    return _chebyshev_depth(len(_cosine_series(k_range, r)[0]) - 1) + r
+
+
+def default_encapsulation(core_context, level_budget: Sequence[int] = (3, 3)) -> Optional[int]:
+    """The encapsulation a plan for this chain takes when none is named: the
+    one whose bootstrap lands exactly on the top of the chain's computing
+    levels (the levels above q0 at the base scale), as
+    :func:`parameters_for_bootstrap` lays them out: None (the dense secret's
+    own modular reduction, 14 EvalMod levels at N = 2^16) or weight 32
+    (sparse-secret encapsulation, 9; the chain of ``preset="bootstrap"``).
+    A chain that fits neither exactly keeps the dense plan. Decided from the
+    parameters alone, so a client and a server holding them agree.
+
+    Example:
+        >>> import securinfer as si
+        >>> default_encapsulation(si.Context.for_planning(**si.presets.PRESETS["bootstrap"])._core)
+        32
+    """
+    base = core_context.level_scale(0)
+    computing = 0
+    while computing < core_context.max_level and \
+            abs(math.log2(core_context.level_scale(computing + 1) / base)) < 0.01:
+        computing += 1
+    spare = core_context.max_level - int(level_budget[0]) - int(level_budget[1])
+    n = core_context.poly_degree
+    if spare - _eval_mod_levels(n, None) != computing and \
+            spare - _eval_mod_levels(n, _EPHEMERAL_MIN_WEIGHT) == computing:
+        return _EPHEMERAL_MIN_WEIGHT
+    return None
 
 
 # ---------------------------------------------------------------- the plan
@@ -599,18 +637,38 @@ def bootstrapper_for(context, slots: Optional[int] = None) -> Bootstrapper:
     plans = _CACHE.setdefault(context, {})
     key = context.slots if slots is None else int(slots)
     if key not in plans:
-        plans[key] = Bootstrapper(context._core, slots=key, encapsulation=_installed_weight(context))
+        plans[key] = Bootstrapper(context._core, slots=key, encapsulation=_default_weight(context))
     return plans[key]
 
 
+def _default_weight(context) -> Optional[int]:
+    """The encapsulation of an unprepared plan: the installed keys' weight,
+    else what the chain is laid out for."""
+    weight = _installed_weight(context)
+    return default_encapsulation(context._core) if weight is None else weight
+
+
+def _plan_for_keys(context, slots: int) -> Bootstrapper:
+    """The context's plan for `slots` if one is prepared, else one that only
+    lists keys: its diagonals are not encoded (a client that makes the keys
+    need not hold the 2.8 GiB a bootstrapping server keeps at N = 2^16), and
+    it is not cached (the first bootstrap prepares the plan it runs)."""
+    plans = _CACHE.get(context, {})
+    if slots in plans:
+        return plans[slots]
+    return Bootstrapper(context._core, slots=slots, encapsulation=_default_weight(context), keep_plaintexts=False)
+
+
 def prepare(context, slots: Optional[int] = None, level_budget: Sequence[int] = (3, 3),
-            encapsulation: Optional[int] = None, keep_plaintexts: bool = True,
+            encapsulation: Union[int, None, str] = "auto", keep_plaintexts: bool = True,
             double_angles: Optional[int] = None, arcsine: bool = False, passes: int = 1,
             error_scale_bits: int = 12) -> Bootstrapper:
     """Prepares (or re-prepares) the context's bootstrapping for `slots` with
     another level budget, before keys are made: more CoeffsToSlots /
     SlotsToCoeffs levels mean fewer diagonals, keys and plaintexts.
-    ``encapsulation=32``: sparse-secret encapsulation with an ephemeral
+    ``encapsulation``: ``"auto"`` (default) as :func:`default_encapsulation`
+    decides from the chain (or the weight of the encapsulation keys the
+    context already holds), None for none, ``32``: sparse-secret encapsulation with an ephemeral
     secret of that Hamming weight (Bossuat et al. 2022): K ~ 16 instead of
     ~500, fewer EvalMod levels, more precision; its two keys serialize with
     the public context (a server loaded from those bytes bootstraps the same
@@ -627,6 +685,12 @@ def prepare(context, slots: Optional[int] = None, level_budget: Sequence[int] = 
     Example:
         >>> plan = prepare(ctx, level_budget=(4, 4)); ctx.generate_bootstrapping_keys()   # doctest: +SKIP
     """
+    if isinstance(encapsulation, str):
+        if encapsulation != "auto":
+            raise ParameterError(f"encapsulation is 'auto', None or a Hamming weight; got {encapsulation!r}")
+        encapsulation = _installed_weight(context)
+        if encapsulation is None:
+            encapsulation = default_encapsulation(context._core, level_budget)
     plans = _CACHE.setdefault(context, {})
     key = context.slots if slots is None else int(slots)
     plans[key] = Bootstrapper(context._core, level_budget=level_budget, slots=key, encapsulation=encapsulation,
@@ -651,7 +715,7 @@ def generate_keys(context, slots: Optional[Iterable[int]] = None, full: bool = T
     needed = set()
     weights = set()
     for count in counts:
-        plan = bootstrapper_for(context, count)
+        plan = _plan_for_keys(context, count)
         needed.update(plan.galois_elements())
         if plan.encapsulation is not None:
             weights.add(plan.encapsulation)
@@ -688,4 +752,11 @@ def bootstrap(ciphertext, slots: Optional[int] = None):
 
 
 def levels_after(context) -> int:
-    return bootstrapper_for(context).levels_after
+    """The level a bootstrap returns at, without preparing a plan (which
+    encodes gigabytes of diagonals at N = 2^16) when none is prepared."""
+    plans = _CACHE.get(context, {})
+    if context.slots in plans:
+        return plans[context.slots].levels_after
+    core = context._core
+    after = core.max_level - 6 - _eval_mod_levels(core.poly_degree, _default_weight(context))
+    return after if after >= 0 else bootstrapper_for(context).levels_after   # the latter raises LevelError

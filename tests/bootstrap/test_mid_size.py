@@ -1,6 +1,6 @@
 """A mid-size bootstrap: N = 2^13 (insecure size) with the preset's chain layout
-and 9 computing levels, full slots (the 128-bit N = 2^16 preset needs ~16 GiB:
-benchmarks/test_bench_bootstrap.py)."""
+and 9 computing levels, full slots (the 128-bit N = 2^16 preset:
+tests/bootstrap/test_preset.py)."""
 
 import warnings
 

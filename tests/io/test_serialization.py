@@ -124,3 +124,16 @@ def test_format_fixtures_keep_loading():
     server = si.Context.load(ctx.public().serialize())
     x = np.linspace(-1, 1, 64)
     assert np.allclose(ctx.decrypt(si.Ciphertext.load(server.encrypt(x).serialize(), ctx)), x, atol=1e-4)
+
+
+def test_packed_limbs_match_the_format_fixture_byte_for_byte():
+    """The packer writes 64 bits at a time now; the bytes must be the ones
+    the byte-wise packer of format v1 wrote (limbs of 38, 30 and 40 bits:
+    words straddle every byte and 64-bit boundary). The secret key's packed
+    limbs close both files."""
+    old = (DATA / "context_v1_secret.bin").read_bytes()
+    ctx = si.Context.load(old)
+    again = ctx.serialize(secret_key=True)
+    primes = list(ctx._core.q_primes) + list(ctx._core.p_primes)
+    packed = sum((ctx.poly_degree * q.bit_length() + 7) // 8 for q in primes)
+    assert packed > 50_000 and again[-packed:] == old[-packed:]

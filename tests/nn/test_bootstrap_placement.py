@@ -208,10 +208,10 @@ def test_test_parameters_need_security_none():
 
 
 def test_secure_default_plan_places_bootstraps_for_the_preset():
-    """bootstrap="always": the preset's N = 2^16 chain (29 levels fresh, 9
-    after each bootstrap), planned and simulated (not run: its keys need
-    about 16 GiB)."""
-    net2 = _residual_net(blocks=4)           # 54 levels: past the 29 of a fresh input
+    """bootstrap="always": the preset's N = 2^16 chain (24 levels fresh, 9
+    after each bootstrap), planned and simulated (not run here: its keys
+    take 4.9 GiB)."""
+    net2 = _residual_net(blocks=4)           # 54 levels: past the 24 of a fresh input
     x = np.random.default_rng(1).uniform(-1, 1, size=(8, 5))
     enc = snn.compile(net2, input_shape=(5,), calibration=x, bootstrap="always", batch_size=8)
     assert enc.parameters["poly_degree"] == 65536 and enc.bootstraps >= 3
@@ -220,8 +220,10 @@ def test_secure_default_plan_places_bootstraps_for_the_preset():
     with torch.no_grad():
         ref = net2(torch.tensor(x)).numpy()
     np.testing.assert_allclose(enc.simulate(x), ref, atol=1e-9)
-    with pytest.warns(UserWarning, match="enters the bootstrap"):
-        enc.simulate(5 * x)                                   # far outside the calibrated values
+    # Far outside the calibrated values (this net's bootstrapped values stay
+    # near 0.25 up to 12x; at 20x its polynomial activations overflow).
+    with pytest.warns(UserWarning, match="enters the bootstrap"), np.errstate(all="ignore"):
+        enc.simulate(20 * x)
 
 
 @pytest.fixture(scope="module")

@@ -25,11 +25,11 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 
-from ..bootstrapping import parameters_for_bootstrap
 from ..bootstrapping import prepare as prepare_bootstrap
 from ..context import Context
 from ..errors import ParameterError, SecurityError
 from ..parameters import max_secure_modulus_bits
+from ..presets import PRESETS
 from .activations import DEFAULT_MARGIN, DEFAULT_SAFETY, DEFAULT_TOLERANCE, calibrate
 from .errors import UnsupportedModelError
 from .composite import expand_composites
@@ -200,7 +200,7 @@ def _bootstrapped(graph, X, parameters, security):
     """The plan with bootstraps placed for bootstrapping parameters (the
     preset's, or the given ones, checked against the 128-bit bound unless
     ``security=None``)."""
-    params = dict(parameters) if parameters is not None else parameters_for_bootstrap(65536, 9)
+    params = dict(parameters) if parameters is not None else dict(PRESETS["bootstrap"])
     try:
         params = {k: params[k] for k in ("poly_degree", "coeff_bits", "scale_bits", "special_primes")}
     except KeyError as e:
