@@ -52,7 +52,7 @@ from .errors import LevelError, MissingKeyError, ParameterError, SecurityError
 
 __all__ = ["Bootstrapper", "bootstrapper_for", "prepare", "generate_keys", "parameters_for_bootstrap", "TEST_PARAMETERS",
            "special_fft_stages", "modular_range", "failure_log2", "check_encapsulation_security",
-           "default_encapsulation"]
+           "default_encapsulation", "required_galois_elements"]
 
 #: Small insecure parameters (use with ``security=None``) for tests: N = 2^12,
 #: q0 of 47 bits (2^7 above the 2^40 scale: the measured optimum between
@@ -697,6 +697,12 @@ def prepare(context, slots: Optional[int] = None, level_budget: Sequence[int] = 
                               keep_plaintexts=keep_plaintexts, double_angles=double_angles, arcsine=arcsine,
                               passes=passes, error_scale_bits=error_scale_bits)
     return plans[key]
+
+
+def required_galois_elements(context, slots: Optional[int] = None) -> List[int]:
+    """The Galois elements a bootstrap of `slots` (default: all) needs keys
+    for, without encoding any diagonal (a client sizing its keys)."""
+    return _plan_for_keys(context, context.slots if slots is None else int(slots)).galois_elements()
 
 
 def generate_keys(context, slots: Optional[Iterable[int]] = None, full: bool = True) -> None:

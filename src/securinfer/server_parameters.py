@@ -28,14 +28,14 @@ Example:
 from __future__ import annotations
 
 import warnings
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Optional
 
 from .context import Context
 from .errors import ParameterError, SecurityError
 from .presets import PRESETS, parameters_for_depth
 from ._validation import is_int
 
-__all__ = ["ALLOWED", "checked_description", "context_for_server", "check_key_budget"]
+__all__ = ["ALLOWED", "checked_description", "context_for_server", "check_key_budget", "key_bytes"]
 
 #: What a server may ask for. Ring degrees from the smallest useful secure ring
 #: to the largest whose keys a client makes in seconds; primes our kernels take.
@@ -121,12 +121,14 @@ def checked_description(context: Mapping) -> dict:
     return out
 
 
-def context_for_server(context: Mapping, rotations: Iterable = (), conjugation: bool = False) -> Context:
+def context_for_server(context: Mapping, rotations: Iterable = (), conjugation: bool = False,
+                       max_key_bytes: Optional[int] = None) -> Context:
     """A fresh secret-key :class:`Context` for a server's described parameters
     (checked by :func:`checked_description` and by the 128-bit bound, both
     before any key is made), with Galois keys for ``rotations`` (at most
     ``ALLOWED["rotations"]`` distinct int steps) and, with ``conjugation=True``,
-    the conjugation key."""
+    the conjugation key; their memory at most ``max_key_bytes`` (default
+    ``ALLOWED["key_bytes"]``: a client that expects more raises it itself)."""
     kw = checked_description(context)
     if not isinstance(conjugation, bool):
         raise _refuse(f"conjugation must be True or False, got {conjugation!r}")
@@ -145,21 +147,31 @@ def context_for_server(context: Mapping, rotations: Iterable = (), conjugation: 
         raise _refuse(str(error)) from None
     except (ParameterError, Warning) as error:
         raise _refuse(str(error)) from None
-    check_key_budget(ctx, len(steps) + int(conjugation))
+    check_key_budget(ctx, len(steps) + int(conjugation), max_key_bytes)
     if steps or conjugation:
         ctx.generate_rotation_keys(steps=sorted(steps), conjugation=conjugation)
     return ctx
 
 
-def check_key_budget(context: Context, galois_keys: int) -> None:
-    """``SecurityError`` unless the relinearisation key and ``galois_keys``
-    Galois keys of ``context``'s parameters take at most ``ALLOWED["key_bytes"]``
-    of memory (each: dnum digits of two polynomials over all primes): called
-    before a client makes the Galois keys a server asked for."""
+def key_bytes(context: Context, galois_keys: int) -> int:
+    """The memory of ``galois_keys`` Galois keys of ``context``'s parameters
+    (each: dnum digits of two polynomials over all primes)."""
     p = context.parameters
-    per_key = p.dnum * 2 * (len(p.q_primes) + len(p.p_primes)) * p.poly_degree * 8
+    return int(galois_keys) * p.dnum * 2 * (len(p.q_primes) + len(p.p_primes)) * p.poly_degree * 8
+
+
+def check_key_budget(context: Context, galois_keys: int, limit: Optional[int] = None) -> None:
+    """``SecurityError`` unless the relinearisation key and ``galois_keys``
+    Galois keys of ``context``'s parameters take at most ``limit`` bytes
+    (default ``ALLOWED["key_bytes"]``): called before a client makes the
+    Galois keys a server asked for."""
+    if limit is None:
+        limit = ALLOWED["key_bytes"]
+    if not is_int(limit) or limit < 0:
+        raise ParameterError(f"max_key_bytes must be a non-negative int, got {limit!r}")
+    per_key = key_bytes(context, 1)
     total = (int(galois_keys) + 1) * per_key
-    if total > ALLOWED["key_bytes"]:
+    if total > limit:
         raise _refuse(f"{galois_keys} Galois keys of {per_key / 2 ** 20:.0f} MiB each (and the relinearisation key) "
-                      f"make {total / 2 ** 30:.1f} GiB; a server may ask for at most "
-                      f"{ALLOWED['key_bytes'] / 2 ** 30:.1f} GiB of keys")
+                      f"make {total / 2 ** 30:.1f} GiB; this client accepts at most {limit / 2 ** 30:.1f} GiB of "
+                      "keys (max_key_bytes=... raises it)")

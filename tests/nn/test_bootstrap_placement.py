@@ -344,7 +344,7 @@ def test_client_makes_the_bootstrapping_keys_of_a_bootstrapped_plan(monkeypatch)
         enc = snn.compile(net, input_shape=(5,), calibration=x, bootstrap_parameters=TEST_PARAMETERS,
                           security=None, batch_size=2)
 
-    def insecure(params, rotations=()):
+    def insecure(params, rotations=(), max_key_bytes=None):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ctx = si.Context.create(**params, security=None)
@@ -410,3 +410,18 @@ def test_bootstrapped_conv_net_equals_torch(boot_ctx):
     print(enc.summary())
     print("bootstraps", enc.bootstraps, "max error", np.abs(got - ref[:1]).max(), "logits", ref[0])
     np.testing.assert_allclose(got, ref[:1], atol=1e-4)
+
+
+def test_a_preset_plan_is_described_by_name_and_its_keys_are_budgeted():
+    """A plan on the bootstrap preset names the preset (a client takes
+    N = 2^16 only as that chain), and a remote client counts its
+    bootstrapping keys (5.6 GiB) against its key budget: refused under the
+    default 4 GiB before any Galois key is made; raising ``max_key_bytes``
+    is the client's own decision."""
+    net = _residual_net(blocks=4)
+    x = np.random.default_rng(1).uniform(-1, 1, size=(8, 5))
+    enc = snn.compile(net, input_shape=(5,), calibration=x, bootstrap="always", batch_size=8)
+    description = enc.describe()
+    assert description["context"] == {"preset": "bootstrap"} and description["bootstraps"] == enc.bootstraps
+    with pytest.raises(si.SecurityError, match="max_key_bytes"):
+        snn.Client(description).create_context()

@@ -54,7 +54,7 @@ def test_bootstrapping_keys_a_server_asks_for_count_against_the_key_budget(monke
                           security=None)
     description = dict(enc.describe(), bootstraps=1)      # what a server deeper than its chain says
 
-    def insecure(params, rotations=()):     # the test chain is below 128 bits: the client's factory refuses it
+    def insecure(params, rotations=(), max_key_bytes=None):     # the test chain is below 128 bits: refused
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ctx = si.Context.create(**params, security=None)

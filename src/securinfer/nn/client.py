@@ -26,6 +26,7 @@ calibration rows) checks nothing; one from before ranges were recorded
 from __future__ import annotations
 
 import warnings
+from typing import Optional
 
 import numpy as np
 
@@ -71,16 +72,26 @@ class Client:
                                  f"{self.inputs.features}")
         return ranges
 
-    def create_context(self) -> Context:
+    def create_context(self, max_key_bytes: Optional[int] = None) -> Context:
         """A secret-key context with the model's parameters and exactly the
-        rotation keys it uses (none for the feature packing)."""
-        # A description may come from a remote server: whitelisted, 128-bit checked, before any key.
-        ctx = context_for_server(self.context_parameters, rotations=self.rotations)
-        if self.bootstraps:   # a plan deeper than its chain: the compiler placed bootstraps
-            from ..bootstrapping import bootstrapper_for
+        rotation keys it uses (none for the feature packing), and the
+        bootstrapping keys of a plan that bootstraps.
 
-            # Its keys too are the server's request: within the same budget before any is made.
-            check_key_budget(ctx, len(set(bootstrapper_for(ctx).galois_elements())) + len(set(self.rotations)))
+        A description may come from a remote server, so the parameters pass
+        the whitelist and the 128-bit check before any key exists, and all
+        the keys it asks for, bootstrapping keys included, are held to
+        ``max_key_bytes`` (default ``ALLOWED["key_bytes"]``, 4 GiB): a client
+        that expects a bootstrapped plan raises it itself (its keys are 5.6
+        GiB with ``preset="bootstrap"``), before any key is made."""
+        # A description may come from a remote server: whitelisted, 128-bit checked, before any key.
+        ctx = context_for_server(self.context_parameters, rotations=self.rotations, max_key_bytes=max_key_bytes)
+        if self.bootstraps:   # a plan deeper than its chain: the compiler placed bootstraps
+            from ..bootstrapping import required_galois_elements
+
+            # Its keys too are the server's request: within the same budget before any is made
+            # (and the key back from encapsulation; some rotations may coincide: an upper bound).
+            boot = len(set(required_galois_elements(ctx))) + 1
+            check_key_budget(ctx, boot + len(set(self.rotations)), max_key_bytes)
             ctx.generate_bootstrapping_keys()
         return ctx
 

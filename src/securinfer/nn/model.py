@@ -33,6 +33,7 @@ from .._archive import ARCHIVE_ERRORS, read_npz
 from .._lru import LRU
 from ..context import Context
 from ..parameters import max_secure_modulus_bits
+from ..presets import PRESETS
 from ..errors import ContextMismatchError, ParameterError, SerializationError
 from ..servable import register, store
 from .client import Client
@@ -48,6 +49,8 @@ MAX_MEMBER_BYTES = 1 << 30
 # The layout of files saved before the one servable store (still read).
 _LEGACY_FORMAT = "securinfer.nn/1"
 _CACHE_SIZE = 2
+# The key budget of a model compiled in this process: its own plan, no server to distrust.
+_OWN_MODEL_KEY_BYTES = 1 << 62
 
 
 @register
@@ -115,7 +118,9 @@ class EncryptedModel:
         inputs["shape"] = list(self.input_shape)
         if self.ranges_recorded:
             inputs["ranges"] = self.input_ranges.to_dict() if self.input_ranges is not None else None
-        out = {"kind": "model", "name": self.name, "context": dict(self.parameters),
+        # The bootstrap preset by name: a client accepts N = 2^16 only as that chain.
+        context = {"preset": "bootstrap"} if dict(self.parameters) == PRESETS["bootstrap"] else dict(self.parameters)
+        out = {"kind": "model", "name": self.name, "context": context,
                "rotations": self.required_rotations(), "inputs": inputs, "outputs": outputs,
                "depth": self.depth}
         if self.bootstraps:
@@ -126,9 +131,12 @@ class EncryptedModel:
     def _client(self) -> Client:
         return Client(self.describe())
 
-    def create_context(self) -> Context:
-        """A secret-key context with exactly the evaluation keys this model needs."""
-        return self._client().create_context()
+    def create_context(self, max_key_bytes: Optional[int] = None) -> Context:
+        """A secret-key context with exactly the evaluation keys this model
+        needs. The model is this process's own (no server described it), so
+        no key budget applies unless ``max_key_bytes`` sets one (a remote
+        client's :meth:`Client.create_context` holds a server to 4 GiB)."""
+        return self._client().create_context(_OWN_MODEL_KEY_BYTES if max_key_bytes is None else max_key_bytes)
 
     def encrypt(self, ctx: Context, X, out_of_range: str = "raise") -> list:
         """Ciphertexts of a batch (rows of inputs, any shape ``(batch, *input_shape)``),
