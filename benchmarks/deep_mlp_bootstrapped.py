@@ -1,7 +1,6 @@
 """The 8-layer tanh MLP of issue "Deep encrypted networks" run encrypted with
 the bootstraps the compiler places (``preset="bootstrap"``, N = 2^16):
-scikit-learn's 8x8 digits scaled to [0, 1], trained on the first 1,500,
-width 16, ``random_state=0``; batches of 16 test digits, one ciphertext per
+``securinfer.apps.mnist.digits_tanh_mlp()``; batches of 16 test digits, one ciphertext per
 batch. One line per batch: server seconds, digits equal to the model's,
 largest logit difference from the plan (``simulate``); then keys and peak
 memory. About 45 s per batch on 2 cores and 10.4 GiB at peak.
@@ -14,14 +13,12 @@ from __future__ import annotations
 import argparse
 import resource
 import time
-import warnings
 
 import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.neural_network import MLPClassifier
 
 import securinfer as si
 import securinfer.nn as nn
+from securinfer.apps.mnist import digits_tanh_mlp
 
 
 def main() -> None:
@@ -30,12 +27,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     si.set_num_threads(args.threads)
-    X, y = load_digits(return_X_y=True)
-    X = X / 16.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        mlp = MLPClassifier(hidden_layer_sizes=(16,) * 8, activation="tanh", max_iter=500, random_state=0)
-        mlp.fit(X[:1500], y[:1500])
+    mlp, X, _ = digits_tanh_mlp()
     start = time.perf_counter()
     deep = nn.compile(mlp, calibration=X[:1500], batch_size=16, name="digits-tanh-8")
     print(f"compile {time.perf_counter() - start:.1f} s: depth {deep.depth}, {deep.bootstraps} bootstraps, "

@@ -425,3 +425,17 @@ def test_a_preset_plan_is_described_by_name_and_its_keys_are_budgeted():
     assert description["context"] == {"preset": "bootstrap"} and description["bootstraps"] == enc.bootstraps
     with pytest.raises(si.SecurityError, match="max_key_bytes"):
         snn.Client(description).create_context()
+
+
+def test_a_loaded_model_keeps_the_key_budget(tmp_path):
+    """Only a model compiled in this process makes its keys without a budget;
+    one loaded from a file (someone else's plan) is held to the client's."""
+    net = _residual_net(blocks=4)
+    x = np.random.default_rng(1).uniform(-1, 1, size=(8, 5))
+    enc = snn.compile(net, input_shape=(5,), calibration=x, bootstrap="always", batch_size=8)
+    assert enc.compiled_here
+    enc.save(tmp_path / "deep.npz")
+    loaded = snn.EncryptedModel.load(tmp_path / "deep.npz")
+    assert not loaded.compiled_here and loaded.describe() == enc.describe()
+    with pytest.raises(si.SecurityError, match="max_key_bytes"):
+        loaded.create_context()

@@ -269,15 +269,10 @@ def mnist_deep_demo(digits: int = 5, bootstrapped: bool = True) -> dict:
         import torch  # noqa: F401
     except ImportError:
         raise ParameterError("securinfer demo mnist --deep needs PyTorch: pip install 'securinfer[torch]'") from None
-    import warnings
-
-    from sklearn.datasets import load_digits
-    from sklearn.neural_network import MLPClassifier
-
     from .. import nn
     from . import mnist
 
-    _say("== Deeper networks: a depth-5 CNN encrypted, an 8-layer MLP planned with bootstraps ==")
+    _say("== Deeper networks: a depth-5 CNN encrypted, an 8-layer MLP bootstrapped ==")
     split = mnist.load_digits_split()
     model = mnist.load_deep()
     clear = mnist.predict(model, split.X_test[:digits])
@@ -299,12 +294,7 @@ def mnist_deep_demo(digits: int = 5, bootstrapped: bool = True) -> dict:
     _say(f"    {digits} digits one at a time: server {1000 * np.median(seconds):.0f} ms median per image; "
          f"same digit as in the clear for {agree}/{digits}")
 
-    X, y = load_digits(return_X_y=True)
-    X = X / 16.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        mlp = MLPClassifier(hidden_layer_sizes=(16,) * 8, activation="tanh", max_iter=500, random_state=0)
-        mlp.fit(X[:1500], y[:1500])
+    mlp, X, y = mnist.digits_tanh_mlp()
     deep = nn.compile(mlp, calibration=X[:1500], batch_size=16, name="digits-tanh-8")
     _say(f"  8 tanh layers (width 16) on 8x8 digits: depth {deep.depth} with bootstraps; the plan:")
     for line in deep.summary().splitlines():

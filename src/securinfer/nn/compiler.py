@@ -193,7 +193,7 @@ def compile(model, input_shape: Optional[Sequence[int]] = None, calibration=None
             layout = Layout("slots", layout.features, layout.slots, layout.slots, layout.gather)
             graph = plan_folds(graph, layout.slots)
     return EncryptedModel(graph, layout, params, name=name or type(model).__name__, input_shape=input_shape,
-                          info=info, input_ranges=ranges)
+                          info=info, input_ranges=ranges, compiled_here=True)
 
 
 def _bootstrapped(graph, X, parameters, security):

@@ -63,8 +63,11 @@ class EncryptedModel:
 
     def __init__(self, graph: Graph, layout: Layout, parameters: dict, *, name: str = "model",
                  input_shape=None, info: Optional[dict] = None, rotations: Optional[List[int]] = None,
-                 input_ranges: Optional[InputRanges] = None, ranges_recorded: bool = True):
+                 input_ranges: Optional[InputRanges] = None, ranges_recorded: bool = True,
+                 compiled_here: bool = False):
         self.graph = graph
+        # Compiled in this process (not loaded from a file someone handed over): its key needs are its own.
+        self.compiled_here = bool(compiled_here)
         self.layout = layout
         self.parameters = dict(parameters)
         self.name = name
@@ -133,10 +136,13 @@ class EncryptedModel:
 
     def create_context(self, max_key_bytes: Optional[int] = None) -> Context:
         """A secret-key context with exactly the evaluation keys this model
-        needs. The model is this process's own (no server described it), so
-        no key budget applies unless ``max_key_bytes`` sets one (a remote
-        client's :meth:`Client.create_context` holds a server to 4 GiB)."""
-        return self._client().create_context(_OWN_MODEL_KEY_BYTES if max_key_bytes is None else max_key_bytes)
+        needs. A model compiled in this process is its own (no server
+        described it): no key budget applies unless ``max_key_bytes`` sets
+        one. A loaded model is held to :meth:`Client.create_context`'s
+        budget (4 GiB by default), like a server's description."""
+        if max_key_bytes is None and self.compiled_here:
+            max_key_bytes = _OWN_MODEL_KEY_BYTES
+        return self._client().create_context(max_key_bytes)
 
     def encrypt(self, ctx: Context, X, out_of_range: str = "raise") -> list:
         """Ciphertexts of a batch (rows of inputs, any shape ``(batch, *input_shape)``),
