@@ -72,13 +72,26 @@ void register_io(py::module_& parent) {
     return io::load_ciphertext(bytes.data(), bytes.size(), ctx, keys.key_id());
   });
   m.def("save_context", [](const ckks::Context& ctx, const ckks::KeySet& keys, bool include_secret) {
-    io::Bytes b;
+    // Sized first, then written straight into the bytes object: a public
+    // context at N = 2^16 is 2.35 GB, and a vector plus its copy doubled it.
+    std::size_t size;
     {
       py::gil_scoped_release release;
-      b = io::save_context(ctx, keys, include_secret);
+      size = io::context_size(ctx, keys, include_secret);
     }
-    py::bytes out = to_py(b);
-    secure_wipe(b.data(), b.size());
+    py::bytes out = py::reinterpret_steal<py::bytes>(PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(size)));
+    if (!out) throw py::error_already_set();
+    auto* buffer = reinterpret_cast<std::uint8_t*>(PyBytes_AS_STRING(out.ptr()));
+    {
+      // No other reference to `out` exists yet: nothing reads it while it is written.
+      py::gil_scoped_release release;
+      try {
+        io::save_context_into(buffer, size, ctx, keys, include_secret);
+      } catch (...) {
+        secure_wipe(buffer, size);  // it may hold part of a secret key
+        throw;
+      }
+    }
     return out;
   });
   m.def("load_context", [](const py::handle& data) {

@@ -10,9 +10,20 @@
 
 namespace securinfer::io {
 
+// Writes into a growing vector (the default), into a caller's buffer of a
+// known size (a Python bytes object: no second copy of a context's
+// gigabytes), or nowhere, counting the bytes (to size that buffer first).
 class ByteWriter {
  public:
-  void put_u8(std::uint8_t v) { bytes_.push_back(v); }
+  ByteWriter() = default;
+  ByteWriter(std::uint8_t* buffer, std::size_t capacity) : external_(buffer), capacity_(capacity) {}
+  static ByteWriter counting() {
+    ByteWriter w;
+    w.counting_ = true;
+    return w;
+  }
+
+  void put_u8(std::uint8_t v) { put_le(v, 1); }
   void put_u16(std::uint16_t v) { put_le(v, 2); }
   void put_u32(std::uint32_t v) { put_le(v, 4); }
   void put_u64(std::uint64_t v) { put_le(v, 8); }
@@ -21,22 +32,51 @@ class ByteWriter {
     std::memcpy(&bits, &v, 8);
     put_u64(bits);
   }
-  void put_bytes(const std::uint8_t* p, std::size_t n) { bytes_.insert(bytes_.end(), p, p + n); }
-  std::size_t size() const { return bytes_.size(); }
+  void put_bytes(const std::uint8_t* p, std::size_t n) {
+    if (std::uint8_t* dst = grow(n)) std::memcpy(dst, p, n);
+  }
+  // `n` more bytes, zeroed, to fill in place; nullptr when counting.
+  std::uint8_t* grow_zeroed(std::size_t n) {
+    std::uint8_t* dst = grow(n);
+    if (dst) std::memset(dst, 0, n);
+    return dst;
+  }
+  std::size_t size() const { return size_; }
   // Room for `n` bytes up front: a context's gigabytes of keys would
   // otherwise leave the vector up to twice their size while it grows.
-  void reserve(std::size_t n) { bytes_.reserve(n); }
+  void reserve(std::size_t n) {
+    if (!external_ && !counting_) bytes_.reserve(n);
+  }
+  // The written bytes (vector mode).
   std::vector<std::uint8_t>& bytes() { return bytes_; }
   // Overwrites 8 bytes at `offset` (a size field written once the size is known).
   void patch_u64(std::size_t offset, std::uint64_t v) {
-    for (int i = 0; i < 8; ++i) bytes_[offset + i] = static_cast<std::uint8_t>(v >> (8 * i));
+    std::uint8_t* base = data();
+    if (!base) return;
+    for (int i = 0; i < 8; ++i) base[offset + i] = static_cast<std::uint8_t>(v >> (8 * i));
   }
 
  private:
+  std::uint8_t* data() { return counting_ ? nullptr : external_ ? external_ : bytes_.data(); }
+  std::uint8_t* grow(std::size_t n) {
+    const std::size_t at = size_;
+    size_ += n;
+    if (counting_) return nullptr;
+    if (external_) {
+      if (size_ > capacity_) throw SerializationError("serialization overran its sized buffer");
+      return external_ + at;
+    }
+    bytes_.resize(size_);
+    return bytes_.data() + at;
+  }
   void put_le(std::uint64_t v, int n) {
-    for (int i = 0; i < n; ++i) bytes_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    if (std::uint8_t* dst = grow(static_cast<std::size_t>(n)))
+      for (int i = 0; i < n; ++i) dst[i] = static_cast<std::uint8_t>(v >> (8 * i));
   }
   std::vector<std::uint8_t> bytes_;
+  std::uint8_t* external_ = nullptr;
+  std::size_t capacity_ = 0, size_ = 0;
+  bool counting_ = false;
 };
 
 class ByteReader {

@@ -8,7 +8,6 @@
 #include "ckks/bootstrap_encapsulation.h"
 #include "ckks/slot_layout.h"
 #include "io/header.h"
-#include "io/serialized_size.h"
 #include "ring/rns_ops.h"
 #include "util/errors.h"
 #include "util/thread_pool.h"
@@ -297,22 +296,14 @@ Ciphertext load_ciphertext(const std::uint8_t* data, std::size_t size, const Con
 }
 
 // --------------------------------------------------------------- contexts
-Bytes save_context(const Context& ctx, const KeySet& keys, bool include_secret) {
+namespace {
+
+void write_context(ByteWriter& out, const Context& ctx, const KeySet& keys, bool include_secret) {
   keys.require_usable_with(ctx, keys.key_id());
   const ckks::CkksParameters& fp = ctx.params();
   const std::uint64_t id = keys.key_id();
   const auto encapsulation = keys.encapsulation_keys();
   const std::uint32_t flags = (include_secret ? kFlagHasSecret : 0u) | (encapsulation ? kFlagHasEncapsulation : 0u);
-  ByteWriter out;
-  {
-    // At least the exact public size; the encapsulation keys (one switching
-    // key over Q P, one over two primes) and the secret key fit in the margin.
-    const std::size_t n = fp.poly_degree, all = fp.q_primes.size() + fp.p_primes.size();
-    std::size_t room = public_context_bytes(fp, keys.galois_keys().size()) + (1u << 20);
-    if (encapsulation) room += galois_key_bytes(fp) + 4 * 8 * n;
-    if (include_secret) room += 8 * n * all;
-    out.reserve(room);
-  }
   const std::size_t at = begin_object(out, header_for(ObjectType::context, flags, fp, id));
   const std::size_t start = out.size();
   write_parameters(out, ctx.params());
@@ -345,7 +336,21 @@ Bytes save_context(const Context& ctx, const KeySet& keys, bool include_secret) 
     end_object(out, k, s);
   }
   end_object(out, at, start);
-  return std::move(out.bytes());
+}
+
+}  // namespace
+
+std::size_t context_size(const Context& ctx, const KeySet& keys, bool include_secret) {
+  ByteWriter count = ByteWriter::counting();
+  write_context(count, ctx, keys, include_secret);
+  return count.size();
+}
+
+void save_context_into(std::uint8_t* buffer, std::size_t size, const Context& ctx, const KeySet& keys,
+                       bool include_secret) {
+  ByteWriter out(buffer, size);
+  write_context(out, ctx, keys, include_secret);
+  if (out.size() != size) throw SerializationError("serialized context size changed while writing");
 }
 
 std::pair<ContextPtr, KeySet> load_context(const std::uint8_t* data, std::size_t size) {

@@ -24,8 +24,13 @@ Bytes save_ciphertext(const ckks::Ciphertext& ct);
 ckks::Ciphertext load_ciphertext(const std::uint8_t* data, std::size_t size, const ckks::ContextPtr& context,
                                  std::uint64_t key_id);
 
-// Parameters and every key the set holds; the secret key only when asked.
-Bytes save_context(const ckks::Context& context, const ckks::KeySet& keys, bool include_secret);
+// Parameters and every key the set holds; the secret key only when asked:
+// its exact size in bytes, then written into a buffer of that size (a
+// caller's, such as a Python bytes object, so gigabytes of keys are not
+// copied twice).
+std::size_t context_size(const ckks::Context& context, const ckks::KeySet& keys, bool include_secret);
+void save_context_into(std::uint8_t* buffer, std::size_t size, const ckks::Context& context,
+                       const ckks::KeySet& keys, bool include_secret);
 std::pair<ckks::ContextPtr, ckks::KeySet> load_context(const std::uint8_t* data, std::size_t size);
 
 }  // namespace securinfer::io
