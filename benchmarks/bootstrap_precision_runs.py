@@ -8,6 +8,7 @@ max- and mean-error bits against numpy, against what the input decrypts to
 (two passes) per run on this machine.
 
     python benchmarks/bootstrap_precision_runs.py --passes 2 --runs 10
+    python benchmarks/bootstrap_precision_runs.py --arcsine --runs 100    # one pass at 24 bits
 """
 
 from __future__ import annotations
@@ -30,11 +31,14 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=1)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--scale-bits", type=int, default=43)
+    parser.add_argument("--arcsine", action="store_true",
+                        help="the 24-bit one-pass chain: arcsine correction, 5 special primes, q0 2^2 above the scale")
     args = parser.parse_args()
     si.set_num_threads(1)
-    ctx = si.Context.create(**parameters_for_bootstrap(65536, 9, encapsulation=32, special_primes=7,
-                                                       scale_bits=args.scale_bits))
-    prepare(ctx, encapsulation=32, keep_plaintexts=False, passes=args.passes)
+    special = 5 if args.arcsine else 7
+    ctx = si.Context.create(**parameters_for_bootstrap(65536, 9, encapsulation=32, special_primes=special,
+                                                       scale_bits=args.scale_bits, arcsine=args.arcsine))
+    prepare(ctx, encapsulation=32, keep_plaintexts=False, passes=args.passes, arcsine=args.arcsine)
     ctx.generate_bootstrapping_keys()
     ones = np.ones(ctx.slots)
     for run in range(args.runs):

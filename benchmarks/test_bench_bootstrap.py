@@ -2,13 +2,17 @@
 ``SECURINFER_BENCH_THREADS`` threads when it is set), with OpenFHE beside it.
 
 Sizes: N = 2^13 and 2^14 with full slots run by default (``security=None``:
-the same chain layout as the 128-bit ``preset="bootstrap"``, at ring sizes
-this 24 GiB shared machine can hold, dense secret). The N = 2^16 preset needs
-about 16 GiB (39 Galois keys of 0.32 GiB, 10 digits each, and 3.2 GiB of DFT
-plaintexts); it runs only with ``SECURINFER_BENCH_BOOTSTRAP_FULL=1``.
+the dense chain layout of ``parameters_for_bootstrap``, at ring sizes this
+shared machine holds in seconds). The dense N = 2^16 chain
+(``parameters_for_bootstrap(65536, 9)``) needs about 16 GiB (39 Galois keys
+of 0.32 GiB, 10 digits each, and 3.2 GiB of DFT plaintexts); it runs only
+with ``SECURINFER_BENCH_BOOTSTRAP_FULL=1``.
 ``SECURINFER_BENCH_BOOTSTRAP_N16_ENCAP=1``: N = 2^16 with sparse-secret
-encapsulation (128-bit, 43-bit computing levels, 1741 bits, about 7 GiB), one pass and two passes
-(``65536-encap-2pass``), and 2^12 sparse slots;
+encapsulation, 128-bit: ``preset="bootstrap"`` (43-bit computing levels,
+1741 bits, about 7 GiB) with one pass and two passes (``65536-encap-2pass``),
+2^12 sparse slots, and the 24-bit one-pass chain with the arcsine correction
+(``65536-arcsine``: 5 special primes, q0 2^2 above the scale, 1735 bits,
+about 10 GiB);
 ``SECURINFER_BENCH_BOOTSTRAP_N16_LOWMEM=1``: N = 2^16 dense, insecure, ~6 GiB. OpenFHE's N = 2^16 bootstrap
 (the anchors' ``openfhe_bootstrap.py``, named by ``SECURINFER_OPENFHE_SCRIPT``)
 runs in a subprocess when ``SECURINFER_OPENFHE_PYTHON`` names a Python 3.10
@@ -46,13 +50,16 @@ ENCAP = os.environ.get("SECURINFER_BENCH_BOOTSTRAP_N16_ENCAP") == "1"
 # 43-bit computing levels (and q0 2^6 above them): 1741 of the 1747 bits the
 # standard allows; a rescale's rounding (2^-23.7 max at 2^40) is 2^-26.7 there.
 ENCAP_PARAMS = parameters_for_bootstrap(65536, 9, encapsulation=32, special_primes=7, scale_bits=43)
+# One pass at 24 bits: the arcsine correction (two more levels, paid by two
+# special primes fewer) and q0 only 2^2 above the scale.
+ARCSINE_PARAMS = parameters_for_bootstrap(65536, 9, encapsulation=32, special_primes=5, scale_bits=43, arcsine=True)
 # The full-slot bootstraps' thread count (the issue's two-thread target: SECURINFER_BENCH_THREADS=2).
 THREADS = int(os.environ.get("SECURINFER_BENCH_THREADS", "1"))
 
 
 def _context(size):
-    if size == "65536":
-        return si.Context.create(preset="bootstrap"), (3, 3)
+    if size == "65536-arcsine":
+        return si.Context.create(**ARCSINE_PARAMS), (3, 3)
     if size.startswith("65536-encap"):
         # Sparse-secret encapsulation, 128-bit: the main key passes the
         # standard's check (1741 bits), the key to the weight-32 ephemeral
@@ -61,6 +68,8 @@ def _context(size):
         return si.Context.create(**ENCAP_PARAMS), (3, 3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        if size == "65536-dense":
+            return si.Context.create(**parameters_for_bootstrap(65536, 9)), (3, 3)
         if size == "65536-lowmem":
             return si.Context.create(**parameters_for_bootstrap(65536, 3, (4, 4), special_primes=9),
                                      security=None), (4, 4)
@@ -78,13 +87,15 @@ def _level_zero(ctx, values):
     return x
 
 
-@pytest.mark.parametrize("size", SIZES + (["65536"] if FULL else []) + (["65536-lowmem"] if LOWMEM else [])
-                         + (["65536-encap", "65536-encap-2pass"] if ENCAP else []))
+@pytest.mark.parametrize("size", SIZES + (["65536-dense"] if FULL else []) + (["65536-lowmem"] if LOWMEM else [])
+                         + (["65536-encap", "65536-encap-2pass", "65536-arcsine"] if ENCAP else []))
 def test_bootstrap_full_slots(benchmark, size):
     si.set_num_threads(THREADS)
     ctx, budget = _context(size)
-    plan = prepare(ctx, level_budget=budget, encapsulation=32 if size.startswith("65536-encap") else None,
-                   keep_plaintexts=not size.startswith("65536"), passes=2 if size.endswith("2pass") else 1)
+    encapsulated = size.startswith(("65536-encap", "65536-arcsine"))
+    plan = prepare(ctx, level_budget=budget, encapsulation=32 if encapsulated else None,
+                   keep_plaintexts=not size.startswith("65536"), passes=2 if size.endswith("2pass") else 1,
+                   arcsine=size == "65536-arcsine")
     ctx.generate_bootstrapping_keys()
     z = np.random.default_rng(0).uniform(-1, 1, ctx.slots)
     x = _level_zero(ctx, z)
