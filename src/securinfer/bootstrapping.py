@@ -52,7 +52,7 @@ from .errors import LevelError, MissingKeyError, ParameterError, SecurityError
 
 __all__ = ["Bootstrapper", "bootstrapper_for", "prepare", "generate_keys", "parameters_for_bootstrap", "TEST_PARAMETERS",
            "special_fft_stages", "modular_range", "failure_log2", "check_encapsulation_security",
-           "default_encapsulation", "required_galois_elements"]
+           "default_encapsulation", "default_options", "required_galois_elements"]
 
 #: Small insecure parameters (use with ``security=None``) for tests: N = 2^12,
 #: q0 of 47 bits (2^7 above the 2^40 scale: the measured optimum between
@@ -345,32 +345,55 @@ def _eval_mod_levels(poly_degree: int, encapsulation: Optional[int]) -> int:
     return _chebyshev_depth(len(_cosine_series(k_range, r)[0]) - 1) + r
 
 
+def _computing_levels(core_context) -> int:
+    """The levels above q0 at the base scale (the chain's computing levels)."""
+    base = core_context.level_scale(0)
+    computing = 0
+    while computing < core_context.max_level and \
+            abs(math.log2(core_context.level_scale(computing + 1) / base)) < 0.01:
+        computing += 1
+    return computing
+
+
+def default_options(core_context, level_budget: Sequence[int] = (3, 3),
+                    encapsulation: Union[int, None, str] = "auto") -> Tuple[Optional[int], bool]:
+    """``(encapsulation, arcsine)`` for a plan of this chain when they are not
+    named: the plan whose bootstrap lands exactly on the top of the chain's
+    computing levels (the levels above q0 at the base scale), as
+    :func:`parameters_for_bootstrap` lays them out. Encapsulation: None (the
+    dense secret's own modular reduction, 14 EvalMod levels at N = 2^16) or
+    weight 32 (sparse-secret encapsulation, 9; ``preset="bootstrap"``);
+    arcsine: two levels more after EvalMod. A chain that fits none exactly
+    keeps the dense plan without arcsine. Decided from the parameters alone
+    (and a given ``encapsulation``, the installed keys' weight on a server),
+    so a client and a server holding them agree.
+
+    Example:
+        >>> import securinfer as si
+        >>> default_options(si.Context.for_planning(**si.presets.PRESETS["bootstrap"])._core)
+        (32, False)
+    """
+    computing = _computing_levels(core_context)
+    spare = core_context.max_level - int(level_budget[0]) - int(level_budget[1])
+    n = core_context.poly_degree
+    arcsine_levels = _chebyshev_depth(len(_ARCSINE_SERIES) - 1)
+    weights = [None, _EPHEMERAL_MIN_WEIGHT] if encapsulation == "auto" else [encapsulation]
+    for arcsine in (False, True):
+        for weight in weights:
+            if spare - _eval_mod_levels(n, weight) - (arcsine_levels if arcsine else 0) == computing:
+                return weight, arcsine
+    return weights[0], False
+
+
 def default_encapsulation(core_context, level_budget: Sequence[int] = (3, 3)) -> Optional[int]:
-    """The encapsulation a plan for this chain takes when none is named: the
-    one whose bootstrap lands exactly on the top of the chain's computing
-    levels (the levels above q0 at the base scale), as
-    :func:`parameters_for_bootstrap` lays them out: None (the dense secret's
-    own modular reduction, 14 EvalMod levels at N = 2^16) or weight 32
-    (sparse-secret encapsulation, 9; the chain of ``preset="bootstrap"``).
-    A chain that fits neither exactly keeps the dense plan. Decided from the
-    parameters alone, so a client and a server holding them agree.
+    """The encapsulation of :func:`default_options`.
 
     Example:
         >>> import securinfer as si
         >>> default_encapsulation(si.Context.for_planning(**si.presets.PRESETS["bootstrap"])._core)
         32
     """
-    base = core_context.level_scale(0)
-    computing = 0
-    while computing < core_context.max_level and \
-            abs(math.log2(core_context.level_scale(computing + 1) / base)) < 0.01:
-        computing += 1
-    spare = core_context.max_level - int(level_budget[0]) - int(level_budget[1])
-    n = core_context.poly_degree
-    if spare - _eval_mod_levels(n, None) != computing and \
-            spare - _eval_mod_levels(n, _EPHEMERAL_MIN_WEIGHT) == computing:
-        return _EPHEMERAL_MIN_WEIGHT
-    return None
+    return default_options(core_context, level_budget)[0]
 
 
 # ---------------------------------------------------------------- the plan
@@ -647,15 +670,16 @@ def bootstrapper_for(context, slots: Optional[int] = None) -> Bootstrapper:
     plans = _CACHE.setdefault(context, {})
     key = context.slots if slots is None else int(slots)
     if key not in plans:
-        plans[key] = Bootstrapper(context._core, slots=key, encapsulation=_default_weight(context))
+        weight, arcsine = _defaults(context)
+        plans[key] = Bootstrapper(context._core, slots=key, encapsulation=weight, arcsine=arcsine)
     return plans[key]
 
 
-def _default_weight(context) -> Optional[int]:
-    """The encapsulation of an unprepared plan: the installed keys' weight,
-    else what the chain is laid out for."""
+def _defaults(context, level_budget: Sequence[int] = (3, 3)) -> Tuple[Optional[int], bool]:
+    """(encapsulation, arcsine) of an unprepared plan: the installed keys'
+    weight if any, and what the chain is laid out for."""
     weight = _installed_weight(context)
-    return default_encapsulation(context._core) if weight is None else weight
+    return default_options(context._core, level_budget, "auto" if weight is None else weight)
 
 
 def _plan_for_keys(context, slots: int) -> Bootstrapper:
@@ -666,12 +690,13 @@ def _plan_for_keys(context, slots: int) -> Bootstrapper:
     plans = _CACHE.get(context, {})
     if slots in plans:
         return plans[slots]
-    return Bootstrapper(context._core, slots=slots, encapsulation=_default_weight(context), keep_plaintexts=False)
+    weight, arcsine = _defaults(context)
+    return Bootstrapper(context._core, slots=slots, encapsulation=weight, arcsine=arcsine, keep_plaintexts=False)
 
 
 def prepare(context, slots: Optional[int] = None, level_budget: Sequence[int] = (3, 3),
             encapsulation: Union[int, None, str] = "auto", keep_plaintexts: bool = True,
-            double_angles: Optional[int] = None, arcsine: bool = False, passes: int = 1,
+            double_angles: Optional[int] = None, arcsine: Union[bool, str] = "auto", passes: int = 1,
             error_scale_bits: int = 12) -> Bootstrapper:
     """Prepares (or re-prepares) the context's bootstrapping for `slots` with
     another level budget, before keys are made: more CoeffsToSlots /
@@ -687,7 +712,9 @@ def prepare(context, slots: Optional[int] = None, level_budget: Sequence[int] = 
     ``keep_plaintexts=False`` encodes the DFT diagonals at each bootstrap
     instead of holding them (3 GiB less at N = 2^16, some seconds more).
     ``arcsine=True``: the arcsine correction after EvalMod (two levels), for
-    inputs with large encoded coefficients (near-constant vectors near 1).
+    inputs with large encoded coefficients (near-constant vectors near 1),
+    and with q0 2^2 above the scale for 24 bits in one pass; ``"auto"``
+    (default): when the chain is laid out for it (:func:`default_options`).
     ``passes=2``: meta-bootstrapping (Bae et al. 2022): a second bootstrap of
     the first's error times 2^error_scale_bits, subtracted; twice the time,
     the same levels, about 10 bits more precise (full slots only).
@@ -695,12 +722,17 @@ def prepare(context, slots: Optional[int] = None, level_budget: Sequence[int] = 
     Example:
         >>> plan = prepare(ctx, level_budget=(4, 4)); ctx.generate_bootstrapping_keys()   # doctest: +SKIP
     """
-    if isinstance(encapsulation, str):
-        if encapsulation != "auto":
-            raise ParameterError(f"encapsulation is 'auto', None or a Hamming weight; got {encapsulation!r}")
-        encapsulation = _installed_weight(context)
-        if encapsulation is None:
-            encapsulation = default_encapsulation(context._core, level_budget)
+    if isinstance(encapsulation, str) and encapsulation != "auto":
+        raise ParameterError(f"encapsulation is 'auto', None or a Hamming weight; got {encapsulation!r}")
+    if isinstance(arcsine, str) and arcsine != "auto":
+        raise ParameterError(f"arcsine is 'auto', True or False; got {arcsine!r}")
+    if encapsulation == "auto":
+        weight = _installed_weight(context)
+        encapsulation = weight if weight is not None else "auto"
+    chosen_weight, chosen_arcsine = default_options(context._core, level_budget, encapsulation)
+    encapsulation = chosen_weight
+    if arcsine == "auto":
+        arcsine = chosen_arcsine
     plans = _CACHE.setdefault(context, {})
     key = context.slots if slots is None else int(slots)
     plans[key] = Bootstrapper(context._core, level_budget=level_budget, slots=key, encapsulation=encapsulation,
@@ -774,5 +806,7 @@ def levels_after(context) -> int:
     if context.slots in plans:
         return plans[context.slots].levels_after
     core = context._core
-    after = core.max_level - 6 - _eval_mod_levels(core.poly_degree, _default_weight(context))
+    weight, arcsine = _defaults(context)
+    after = core.max_level - 6 - _eval_mod_levels(core.poly_degree, weight) - \
+        (_chebyshev_depth(len(_ARCSINE_SERIES) - 1) if arcsine else 0)
     return after if after >= 0 else bootstrapper_for(context).levels_after   # the latter raises LevelError

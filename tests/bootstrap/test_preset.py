@@ -11,7 +11,7 @@ import pytest
 
 import securinfer as si
 from securinfer import bootstrapping
-from securinfer.bootstrapping import (TEST_PARAMETERS, Bootstrapper, default_encapsulation,
+from securinfer.bootstrapping import (TEST_PARAMETERS, Bootstrapper, default_encapsulation, default_options,
                                       parameters_for_bootstrap, prepare)
 from securinfer.parameters import max_secure_modulus_bits
 from securinfer.presets import PRESETS
@@ -41,15 +41,32 @@ def test_chains_laid_out_for_the_dense_secret_keep_it(params):
     assert default_encapsulation(planning(params)._core) is None
 
 
+ARCSINE_CHAIN = parameters_for_bootstrap(65536, 9, encapsulation=32, special_primes=5, scale_bits=43, arcsine=True)
+
+
 @pytest.mark.parametrize("params", [TEST_PARAMETERS, PRESETS["bootstrap"], parameters_for_bootstrap(65536, 9),
-                                    parameters_for_bootstrap(4096, 3, encapsulation=32),
+                                    parameters_for_bootstrap(4096, 3, encapsulation=32), ARCSINE_CHAIN,
+                                    parameters_for_bootstrap(4096, 3, arcsine=True),
                                     parameters_for_bootstrap(16384, 5, encapsulation=32, special_primes=4)])
 def test_levels_after_bootstrap_without_a_plan_is_the_plan_s(params):
     """The level count comes from the chain's arithmetic (no diagonals
-    encoded); it must be what the plan itself says."""
+    encoded); it must be what the plan itself says, and every chain
+    parameters_for_bootstrap lays out lands on its computing levels."""
     ctx = planning(params)
-    plan = Bootstrapper(ctx._core, encapsulation=default_encapsulation(ctx._core), keep_plaintexts=False)
+    weight, arcsine = default_options(ctx._core)
+    plan = Bootstrapper(ctx._core, encapsulation=weight, arcsine=arcsine, keep_plaintexts=False)
     assert ctx.levels_after_bootstrap == plan.levels_after >= 3
+    assert abs(ctx.level_scale(plan.levels_after) / ctx.level_scale(0) - 1) < 1e-5
+
+
+def test_the_24_bit_chain_plans_its_arcsine_by_itself():
+    """The one-pass 24-bit chain (arcsine, 5 special primes) is recognised
+    from its parameters like the preset: 128-bit, encapsulation and the
+    arcsine correction, 9 levels of 43 bits after."""
+    assert sum(ARCSINE_CHAIN["coeff_bits"]) <= max_secure_modulus_bits(65536)
+    ctx = si.Context.for_planning(**ARCSINE_CHAIN)
+    assert default_options(ctx._core) == (32, True) and ctx.levels_after_bootstrap == 9
+    assert ARCSINE_CHAIN["coeff_bits"][0] == 43 + 2            # q0 2^2 above the scale
 
 
 def test_an_encapsulated_chain_bootstraps_without_prepare(rng):
@@ -70,9 +87,11 @@ def test_an_encapsulated_chain_bootstraps_without_prepare(rng):
     assert -np.log2(err) >= 19
 
 
-def test_prepare_refuses_an_unknown_encapsulation(boot_ctx):
+def test_prepare_refuses_unknown_options(boot_ctx):
     with pytest.raises(si.ParameterError, match="encapsulation"):
         prepare(boot_ctx, encapsulation="sparse")
+    with pytest.raises(si.ParameterError, match="arcsine"):
+        prepare(boot_ctx, arcsine="yes")
 
 
 def test_full_size_preset_bootstraps_on_a_server_from_public_bytes(rng):
