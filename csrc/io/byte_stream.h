@@ -42,11 +42,6 @@ class ByteWriter {
     return dst;
   }
   std::size_t size() const { return size_; }
-  // Room for `n` bytes up front: a context's gigabytes of keys would
-  // otherwise leave the vector up to twice their size while it grows.
-  void reserve(std::size_t n) {
-    if (!external_ && !counting_) bytes_.reserve(n);
-  }
   // The written bytes (vector mode).
   std::vector<std::uint8_t>& bytes() { return bytes_; }
   // Overwrites 8 bytes at `offset` (a size field written once the size is known).
