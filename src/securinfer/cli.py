@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("part", nargs="?", default="all", choices=["all", "face", "diagnosis", "mnist"],
                       help="which part to run (default: all = face and diagnosis; mnist needs PyTorch)")
     demo.add_argument("--deep", action="store_true", help="mnist: a depth-5 CNN encrypted and an 8-layer MLP "
-                      "bootstrapped at N = 2^16, encrypted (about a minute, 10 GiB)")
+                      "bootstrapped at N = 2^16, encrypted (about a minute, 12 GB of memory)")
     demo.set_defaults(run=_demo)
     # serve parses its own options (securinfer.serve.command), imported only when used.
     commands.add_parser("serve", add_help=False, help="serve saved models and galleries over HTTP").set_defaults(run=_serve)

@@ -263,8 +263,9 @@ def mnist_deep_demo(digits: int = 5, bootstrapped: bool = True) -> dict:
     MLP of 8 tanh layers on scikit-learn's 8x8 digits, deeper than any
     128-bit chain: compiled with the bootstraps the compiler places
     (``preset="bootstrap"``, N = 2^16) and, with ``bootstrapped=True``, run
-    encrypted on 16 test digits in one batch (about 45 s on 2 cores, 5.6 GiB
-    of keys, 10.4 GiB at peak); else its plan is only simulated."""
+    encrypted on 16 test digits in one batch (about 45 s on 2 cores, 5.4 GiB
+    of keys; the whole demo about 65 s and 11.6 GiB at peak); else its plan
+    is only simulated."""
     try:
         import torch  # noqa: F401
     except ImportError:
