@@ -126,8 +126,9 @@ ckks::Ciphertext ComplexTransform::apply(const ckks::KeySet& keys, const ckks::C
 
   const auto& primes = ctx.level_primes(level_);
   const std::size_t n = ctx.degree();
-  std::vector<ckks::Ciphertext> partial(giants_.size());
-  parallel_for(0, giants_.size(), [&](std::size_t gi) {
+  // Giant gi's product of baby steps and plaintexts (made on demand by the
+  // sum below, a thread's worth at a time).
+  const auto make_partial = [&](std::size_t gi) {
     const Giant& giant = giants_[gi];
     ckks::Ciphertext r;
     r.context = context_;
@@ -150,11 +151,11 @@ ckks::Ciphertext ComplexTransform::apply(const ckks::KeySet& keys, const ckks::C
       }
       r.polys.push_back(std::move(out));
     }
-    partial[gi] = std::move(r);
-  });
+    return r;
+  };
 
   ckks::Ciphertext y;
-  if (partial.empty()) {
+  if (giants_.empty()) {
     y.context = context_;
     y.key_id = x.key_id;
     y.level = level_;
@@ -167,7 +168,7 @@ ckks::Ciphertext ComplexTransform::apply(const ckks::KeySet& keys, const ckks::C
     // (double hoisting: every step has its own key here).
     std::vector<std::size_t> steps;
     for (const auto& g : giants_) steps.push_back(g.step);
-    y = sum_rotated_rescaled(keys, std::move(partial), steps);
+    y = sum_rotated_rescaled(keys, giants_.size(), make_partial, steps);
   }
   y.slots_used = ctx.slots();
   return y;

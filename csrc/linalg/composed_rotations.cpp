@@ -180,58 +180,88 @@ Ciphertext sum_rotated_rescaled(const KeySet& keys, std::vector<Ciphertext> part
                                 const std::vector<std::size_t>& steps) {
   SECURINFER_CHECK(!parts.empty() && parts.size() == steps.size(), ParameterError,
                    "sum_rotated_rescaled needs one step per part, and at least one part");
-  const ckks::Context& ctx = *parts[0].context;
-  const std::size_t n = ctx.degree(), slots = ctx.slots(), level = parts[0].level;
+  return sum_rotated_rescaled(keys, parts.size(), [&](std::size_t j) { return std::move(parts[j]); }, steps);
+}
+
+Ciphertext sum_rotated_rescaled(const KeySet& keys, std::size_t count,
+                                const std::function<Ciphertext(std::size_t)>& make_part,
+                                const std::vector<std::size_t>& steps) {
+  SECURINFER_CHECK(count > 0 && count == steps.size(), ParameterError,
+                   "sum_rotated_rescaled needs one step per part, and at least one part");
+  // A thread's worth of parts at a time: made, rotated on the extended
+  // basis Q P, added in, freed. The sums run in part order (the same words
+  // as summing them all at the end).
+  const std::size_t batch = std::max<std::size_t>(1, static_cast<std::size_t>(get_num_threads()));
+  std::vector<Ciphertext> ready(std::min(batch, count));   // the first batch, made to learn the level
+  parallel_for(0, ready.size(), [&](std::size_t j) { ready[j] = make_part(j); });
+  const Ciphertext& first = ready[0];
+  const ckks::ContextPtr context = first.context;
+  const ckks::Context& ctx = *context;
+  const std::size_t n = ctx.degree(), slots = ctx.slots(), level = first.level;
+  const auto key_id = first.key_id;
+  const bool is_complex = first.is_complex;
+  const double scale = first.scale;
   bool all_keys = level >= 1;
   for (std::size_t s : steps) all_keys = all_keys && (s % slots == 0 || has_step_key(keys, ctx, s));
   if (!all_keys) {
+    std::vector<Ciphertext> parts(count);
+    for (std::size_t j = 0; j < ready.size(); ++j) parts[j] = std::move(ready[j]);
+    for (std::size_t j = ready.size(); j < count; ++j) parts[j] = make_part(j);
     Ciphertext y = sum_rotated(keys, std::move(parts), steps);
     ckks::rescale_in_place(y);
     return y;
   }
+  struct Rotated {
+    ring::RnsPoly acc0, acc1, add0, add1;
+    bool switched = false;
+  };
+  std::vector<Rotated> out;
   const auto& primes = ctx.level_primes(level);
   const auto& ext = ctx.extended_primes(level);
   // Each rotated part as (P c0', 0) + (acc0, acc1) over Q P: acc from the key
   // switch before its ModDown, c0' the permuted c0 (kept over Q: P c0' vanishes
   // modulo P). Step 0 parts go to the Q side whole.
-  struct Rotated {
-    ring::RnsPoly acc0, acc1, add0, add1;
-    bool switched = false;
-  };
-  std::vector<Rotated> out(parts.size());
-  parallel_for(0, parts.size(), [&](std::size_t j) {
-    Rotated& r = out[j];
-    if (steps[j] % slots == 0) {
-      r.add0 = std::move(parts[j].polys[0]);
-      r.add1 = std::move(parts[j].polys[1]);
-      return;
-    }
-    const std::uint64_t g = ring::rotation_galois_element(n, static_cast<long long>(steps[j]));
-    const auto& perm = ctx.galois_permutation(g);
-    const auto digits = ckks::decompose(ctx, parts[j].polys[1], level);
-    ckks::switch_key_extended(ctx, digits, level, *keys.galois_key(g), perm.data(), r.acc0, r.acc1);
-    r.add0 = ring::RnsPoly::uninitialized(n, level + 1);
-    ring::permute(r.add0, parts[j].polys[0], perm.data(), primes);
-    r.switched = true;
-  });
   ring::RnsPoly acc0(n, ext.size()), acc1(n, ext.size()), add0(n, level + 1), add1(n, level + 1);
-  for (const Rotated& r : out) {
-    if (r.switched) {
-      ring::add(acc0, acc0, r.acc0, ext);
-      ring::add(acc1, acc1, r.acc1, ext);
-    } else {
-      ring::add(add1, add1, r.add1, primes);
+  for (std::size_t start = 0; start < count; start += batch) {
+    const std::size_t size = std::min(batch, count - start);
+    out.assign(size, Rotated{});
+    parallel_for(0, size, [&](std::size_t i) {
+      const std::size_t j = start + i;
+      Rotated& r = out[i];
+      Ciphertext part = j < ready.size() ? std::move(ready[j]) : make_part(j);
+      if (steps[j] % slots == 0) {
+        r.add0 = std::move(part.polys[0]);
+        r.add1 = std::move(part.polys[1]);
+        return;
+      }
+      const std::uint64_t g = ring::rotation_galois_element(n, static_cast<long long>(steps[j]));
+      const auto& perm = ctx.galois_permutation(g);
+      {
+        const auto digits = ckks::decompose(ctx, part.polys[1], level);
+        ckks::switch_key_extended(ctx, digits, level, *keys.galois_key(g), perm.data(), r.acc0, r.acc1);
+      }
+      r.add0 = ring::RnsPoly::uninitialized(n, level + 1);
+      ring::permute(r.add0, part.polys[0], perm.data(), primes);
+      r.switched = true;
+    });
+    for (const Rotated& r : out) {
+      if (r.switched) {
+        ring::add(acc0, acc0, r.acc0, ext);
+        ring::add(acc1, acc1, r.acc1, ext);
+      } else {
+        ring::add(add1, add1, r.add1, primes);
+      }
+      ring::add(add0, add0, r.add0, primes);
     }
-    ring::add(add0, add0, r.add0, primes);
   }
   // One fused ModDown and rescale for the whole sum.
   Ciphertext y;
-  y.context = parts[0].context;
-  y.key_id = parts[0].key_id;
-  y.is_complex = parts[0].is_complex;
+  y.context = context;
+  y.key_id = key_id;
+  y.is_complex = is_complex;
   y.slots_used = slots;
   y.level = level - 1;
-  y.scale = parts[0].scale / static_cast<double>(ctx.params().q_primes[level]);
+  y.scale = scale / static_cast<double>(ctx.params().q_primes[level]);
   y.polys.resize(2);
   parallel_for(0, 2, [&](std::size_t c) {
     ckks::mod_down_rescale(ctx, c ? acc1 : acc0, c ? add1 : add0, level, y.polys[c]);

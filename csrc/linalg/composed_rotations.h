@@ -20,6 +20,7 @@
 // switches under the given keys is taken (ties: independent, which threads;
 // Horner in one chain per thread when that costs no more than one chain).
 #pragma once
+#include <functional>
 #include <cstddef>
 #include <vector>
 
@@ -47,6 +48,14 @@ ckks::Ciphertext sum_rotated(const ckks::KeySet& keys, std::vector<ckks::Ciphert
 // the whole sum (2 ModDowns per giant step and a rescale become one
 // division by P q_level per polynomial). Else sum_rotated and a rescale.
 ckks::Ciphertext sum_rotated_rescaled(const ckks::KeySet& keys, std::vector<ckks::Ciphertext> parts,
+                                      const std::vector<std::size_t>& steps);
+
+// The same with part j made on demand by make_part(j), a thread's worth at a
+// time, each added in and freed before the next are made: a transform's
+// giant-step products never all exist at once (at N = 2^16 they were
+// hundreds of MB of a bootstrap's peak). make_part runs on pool threads.
+ckks::Ciphertext sum_rotated_rescaled(const ckks::KeySet& keys, std::size_t count,
+                                      const std::function<ckks::Ciphertext(std::size_t)>& make_part,
                                       const std::vector<std::size_t>& steps);
 
 // Key switches sum_rotated spends with these keys (a step that cannot be
