@@ -121,6 +121,9 @@ def parameters_for_bootstrap(poly_degree: int, levels_after: int, level_budget: 
     return dict(poly_degree=poly_degree, coeff_bits=bits, scale_bits=scale_bits, special_primes=special_primes)
 
 
+# (CoeffsToSlots, SlotsToCoeffs) levels of a plan nobody prepared.
+_DEFAULT_LEVEL_BUDGET = (3, 3)
+
 # Failure probability of the modular reduction (|I| > K somewhere), log2.
 _FAILURE_LOG2 = -40
 
@@ -675,7 +678,7 @@ def bootstrapper_for(context, slots: Optional[int] = None) -> Bootstrapper:
     return plans[key]
 
 
-def _defaults(context, level_budget: Sequence[int] = (3, 3)) -> Tuple[Optional[int], bool]:
+def _defaults(context, level_budget: Sequence[int] = _DEFAULT_LEVEL_BUDGET) -> Tuple[Optional[int], bool]:
     """(encapsulation, arcsine) of an unprepared plan: the installed keys'
     weight if any, and what the chain is laid out for."""
     weight = _installed_weight(context)
@@ -807,6 +810,6 @@ def levels_after(context) -> int:
         return plans[context.slots].levels_after
     core = context._core
     weight, arcsine = _defaults(context)
-    after = core.max_level - 6 - _eval_mod_levels(core.poly_degree, weight) - \
+    after = core.max_level - sum(_DEFAULT_LEVEL_BUDGET) - _eval_mod_levels(core.poly_degree, weight) - \
         (_chebyshev_depth(len(_ARCSINE_SERIES) - 1) if arcsine else 0)
     return after if after >= 0 else bootstrapper_for(context).levels_after   # the latter raises LevelError

@@ -90,3 +90,26 @@ def test_transform_encoded_at_each_use_gives_the_same_result(boot_ctx, rng):
     a = decrypt_core(boot_ctx, kept.apply(boot_ctx._keys, x))
     b = decrypt_core(boot_ctx, lazy.apply(boot_ctx._keys, x))
     assert np.max(np.abs(a - b)) < 1e-9
+
+
+def test_transform_words_do_not_depend_on_the_thread_count(boot_ctx, rng):
+    """The giant steps are made and summed a thread's worth at a time; the
+    sums run in giant order, so one thread and two give the same words."""
+    import securinfer as si
+    from securinfer._core import io as _io
+    from securinfer.bootstrapping import _group, special_fft_stages
+
+    core = boot_ctx._core
+    n = core.slots
+    group = _group(special_fft_stages(2 * n, n, inverse=False), 3, n)[1]
+    transform = _boot.ComplexTransform(core, group, core.max_level, 0, False)
+    x = encrypt_core(boot_ctx, rng.uniform(-1, 1, n), core.max_level)
+    before = si.get_num_threads()
+    try:
+        words = []
+        for threads in (1, 2, 3):
+            si.set_num_threads(threads)
+            words.append(_io.save_ciphertext(transform.apply(boot_ctx._keys, x)))
+    finally:
+        si.set_num_threads(before)
+    assert words[0] == words[1] == words[2]
