@@ -17,6 +17,13 @@ Sparse slots run one EvalMod on both parts (packed in alternate blocks of
 the replicated vector). ``passes=2`` (meta-bootstrapping) bootstraps the
 first result's error, scaled up by 2^error_scale_bits, and subtracts it.
 
+SlotsToCoeffs first (``stc_first``, chains laid out by
+``parameters_for_bootstrap(..., arcsine=True, stc_first=True)``): the same
+stages in the order SlotsToCoeffs (on the input's last levels, where the
+ciphertext is small), ModRaise, CoeffsToSlots, EvalMod. SlotsToCoeffs turns
+the slots into the plaintext's coefficients, CoeffsToSlots turns them back,
+and EvalMod's arcsine polynomial carries the factor q0 / (2 pi Delta).
+
 The bit reversal of the FFT cancels between the two transforms (EvalMod acts
 slot-wise), so neither transform permutes. K bounds |I|: for a secret of
 Hamming weight h, I is within 1/2 of a sum of h independent terms uniform on
@@ -52,7 +59,7 @@ from .errors import LevelError, MissingKeyError, ParameterError, SecurityError
 
 __all__ = ["Bootstrapper", "bootstrapper_for", "prepare", "generate_keys", "parameters_for_bootstrap", "TEST_PARAMETERS",
            "special_fft_stages", "modular_range", "failure_log2", "check_encapsulation_security",
-           "default_encapsulation", "default_options", "required_galois_elements"]
+           "default_encapsulation", "default_options", "default_plan", "required_galois_elements"]
 
 #: Small insecure parameters (use with ``security=None``) for tests: N = 2^12,
 #: q0 of 47 bits (2^7 above the 2^40 scale: the measured optimum between
@@ -67,7 +74,8 @@ TEST_PARAMETERS = dict(
 def parameters_for_bootstrap(poly_degree: int, levels_after: int, level_budget: Sequence[int] = (3, 3),
                              scale_bits: int = 40, special_primes: int = 3, encapsulation: Optional[int] = None,
                              q0_headroom_bits: Optional[int] = None, stc_bits: Optional[int] = None,
-                             eval_mod_bits: Optional[int] = None, arcsine: bool = False) -> dict:
+                             eval_mod_bits: Optional[int] = None, arcsine: bool = False,
+                             stc_first: Optional[bool] = None) -> dict:
     """A chain for bootstrapping at ``poly_degree`` that leaves ``levels_after``
     levels of ``scale_bits`` after each bootstrap, for ``Context.create(**...)``.
 
@@ -84,15 +92,31 @@ def parameters_for_bootstrap(poly_degree: int, levels_after: int, level_budget: 
     At N = 2^16 with encapsulation, ``scale_bits=43`` still fits (1741 bits)
     and lifts the rounding of every rescale 3 bits below the 24-bit target.
 
+    ``stc_first`` (default: ``arcsine``; needs ``arcsine=True``): SlotsToCoeffs runs first, on
+    the input's last ``level_budget[1]`` levels, which are computing primes
+    of ``scale_bits`` at the bottom of the chain (there the ciphertext has 2
+    to 4 primes, not 11 to 13); EvalMod's output is the result. The chain
+    then holds ``levels_after + level_budget[1]`` computing levels: a
+    bootstrap returns at the top of them and takes its input at level
+    ``level_budget[1]`` or above, so ``levels_after`` levels are left for
+    computation as before, and the 60-bit SlotsToCoeffs primes are gone (at
+    N = 2^16: room for a sixth special prime, one key-switching digit less).
+
     Example:
         >>> p = parameters_for_bootstrap(65536, 9)
         >>> sum(p["coeff_bits"]) <= 1747
         True
     """
-    if q0_headroom_bits is None and arcsine:
-        # The arcsine correction removes the sine's cubic error, the reason
-        # for more headroom: 2 bits measured best at N = 2^16 with
-        # encapsulation (one pass, own error: 25.5 bits at 2, 24.5 at 3).
+    if stc_first is None:
+        stc_first = arcsine
+    if q0_headroom_bits is None and stc_first:
+        # SlotsToCoeffs first bounds |t / q0| by 2^-(headroom + 6) for every
+        # input in [-1, 1] (_STC_FIRST_SHRINK_BITS), and the arcsine
+        # correction removes the sine's cubic error: 2 bits.
+        # (In the usual order a coefficient of the input's encoding is as
+        # large as its slots for a constant vector: a vector of 0.9 at q0
+        # 2^2 above the scale came back with 2.6 bits at N = 2^14. There the
+        # headroom stays the one without arcsine.)
         q0_headroom_bits = 2
     if q0_headroom_bits is None:
         # With encapsulation EvalMod has no double angles to amplify noise, so
@@ -116,7 +140,14 @@ def parameters_for_bootstrap(poly_degree: int, levels_after: int, level_budget: 
     r = _fewest_levels(k_range, cheapest=encapsulation is not None)
     coeffs, _ = _cosine_series(k_range, r)
     em = _chebyshev_depth(len(coeffs) - 1) + r + (_chebyshev_depth(len(_ARCSINE_SERIES) - 1) if arcsine else 0)
-    bits = ([scale_bits + q0_headroom_bits] + [scale_bits] * levels_after + [stc_bits] * level_budget[1] + [eval_mod_bits] * em
+    if stc_first:
+        if not arcsine:
+            raise ParameterError("stc_first needs arcsine=True (EvalMod's last polynomial then carries "
+                                 "the factor SlotsToCoeffs carries in the usual order)")
+        bottom = [scale_bits] * (levels_after + level_budget[1])
+    else:
+        bottom = [scale_bits] * levels_after + [stc_bits] * level_budget[1]
+    bits = ([scale_bits + q0_headroom_bits] + bottom + [eval_mod_bits] * em
             + [58] * level_budget[0] + [60] * special_primes)
     return dict(poly_degree=poly_degree, coeff_bits=bits, scale_bits=scale_bits, special_primes=special_primes)
 
@@ -126,6 +157,13 @@ _DEFAULT_LEVEL_BUDGET = (3, 3)
 
 # Failure probability of the modular reduction (|I| > K somewhere), log2.
 _FAILURE_LOG2 = -40
+
+# SlotsToCoeffs first: the slot values enter ModRaise as coefficients scaled
+# by 2^-6, so |t / q0| <= 2^-(6 + q0 headroom) for every input in [-1, 1].
+# Measured best, max error on uniform inputs: at N = 2^16 (arcsine chain,
+# 6 special primes) 21.0 / 23.2 / 22.6 bits for 5 / 6 / 7; at N = 2^14
+# 21.0 / 21.0 / 20.1; at N = 2^13 17.1 / 23.0 / 20.6 for 4 / 6 / 8.
+_STC_FIRST_SHRINK_BITS = 6
 
 # Encapsulation: the largest log2(q0 p) of a key to a weight-32 ephemeral
 # secret that a published 128-bit parameter set covers, by ring degree (the
@@ -376,16 +414,36 @@ def default_options(core_context, level_budget: Sequence[int] = (3, 3),
         >>> default_options(si.Context.for_planning(**si.presets.PRESETS["bootstrap"])._core)
         (32, False)
     """
+    return default_plan(core_context, level_budget, encapsulation)[:2]
+
+
+def default_plan(core_context, level_budget: Sequence[int] = (3, 3),
+                 encapsulation: Union[int, None, str] = "auto") -> Tuple[Optional[int], bool, bool]:
+    """``(encapsulation, arcsine, stc_first)`` as :func:`default_options`
+    decides them, and whether the chain is laid out for SlotsToCoeffs first
+    (its SlotsToCoeffs levels are computing levels at the bottom:
+    ``parameters_for_bootstrap(..., stc_first=True)``).
+
+    Example:
+        >>> import securinfer as si
+        >>> p = parameters_for_bootstrap(65536, 9, encapsulation=32, special_primes=6, scale_bits=43,
+        ...                              arcsine=True, stc_first=True)
+        >>> default_plan(si.Context.for_planning(**p)._core)
+        (32, True, True)
+    """
     computing = _computing_levels(core_context)
-    spare = core_context.max_level - int(level_budget[0]) - int(level_budget[1])
+    top = core_context.max_level - int(level_budget[0])
     n = core_context.poly_degree
     arcsine_levels = _chebyshev_depth(len(_ARCSINE_SERIES) - 1)
     weights = [None, _EPHEMERAL_MIN_WEIGHT] if encapsulation == "auto" else [encapsulation]
     for arcsine in (False, True):
         for weight in weights:
-            if spare - _eval_mod_levels(n, weight) - (arcsine_levels if arcsine else 0) == computing:
-                return weight, arcsine
-    return weights[0], False
+            output = top - _eval_mod_levels(n, weight) - (arcsine_levels if arcsine else 0)
+            if output - int(level_budget[1]) == computing:
+                return weight, arcsine, False
+            if arcsine and output == computing:
+                return weight, arcsine, True
+    return weights[0], False, False
 
 
 def default_encapsulation(core_context, level_budget: Sequence[int] = (3, 3)) -> Optional[int]:
@@ -417,7 +475,7 @@ class Bootstrapper:
     def __init__(self, core_context, level_budget: Sequence[int] = (3, 3), k_range: Optional[int] = None,
                  double_angles: Optional[int] = None, slots: Optional[int] = None,
                  encapsulation: Optional[int] = None, keep_plaintexts: bool = True, arcsine: bool = False,
-                 passes: int = 1, error_scale_bits: int = 12):
+                 passes: int = 1, error_scale_bits: int = 12, stc_first: bool = False):
         self._ctx = core_context
         # Two passes (meta-bootstrapping, Bae et al. 2022): the second
         # bootstraps the first's error, times 2^error_scale_bits (docs/bootstrapping.md).
@@ -458,9 +516,20 @@ class Bootstrapper:
         if self.passes == 2 and sparse != n:
             raise ParameterError("two-pass bootstrapping is for full slots only (so far)")
         cts_budget, stc_budget = int(level_budget[0]), int(level_budget[1])
+        # SlotsToCoeffs first: EvalMod's last polynomial must carry the
+        # factor q0 / (2 pi Delta) that the first SlotsToCoeffs group carries
+        # otherwise (a double angle, last, cannot).
+        self.stc_first = bool(stc_first)
+        if self.stc_first and not self.folds_input_scale:
+            raise ParameterError("SlotsToCoeffs first needs the arcsine correction (arcsine=True) or an EvalMod "
+                                 "without double angles")
+        if self.stc_first and self.passes == 2:
+            raise ParameterError("two-pass bootstrapping runs SlotsToCoeffs last (stc_first=False)")
         top = core_context.max_level
-        self.levels_after = top - cts_budget - em_depth - stc_budget
-        if self.levels_after < 0:
+        # The input's level: SlotsToCoeffs first uses the input's last levels.
+        self.input_level = stc_budget if self.stc_first else 0
+        self.levels_after = top - cts_budget - em_depth - (0 if self.stc_first else stc_budget)
+        if self.levels_after < self.input_level:
             raise LevelError(
                 f"bootstrapping needs {cts_budget + em_depth + stc_budget} levels above the base prime; "
                 f"these parameters have {top} (use more primes, or parameters_for_bootstrap(...))")
@@ -468,6 +537,7 @@ class Bootstrapper:
             raise LevelError("two-pass bootstrapping needs at least one level left after a bootstrap")
         q0 = float(core_context.q_primes[0])
         self._input_scale = core_context.level_scale(0)
+        self._input_level_scale = core_context.level_scale(self.input_level)
         self._raise_scale = core_context.level_scale(top)
 
         # Sparse slots: the special FFT of ring degree 2 * slots, its diagonals
@@ -489,7 +559,20 @@ class Bootstrapper:
         cts[0] = {k: v * alpha for k, v in cts[0].items()}
         # (The projection's subring coefficients encode the replicated vector / gap.)
         beta = q0 * gap / (2 * np.pi * self._input_scale)
-        stc[0] = {k: v * beta for k, v in stc[0].items()}
+        if self.stc_first:
+            # SlotsToCoeffs makes the slot values the plaintext's
+            # coefficients (in the usual order they are the encoding's, for
+            # most vectors sqrt(n) times smaller, but as large for constant
+            # ones). It scales them by 2^-_STC_FIRST_SHRINK_BITS, so that t /
+            # q0 stays as small for every input in [-1, 1]; EvalMod's last
+            # polynomial multiplies back, and by beta. (gap: beta's gap
+            # stands for the projection's sum of gap equal blocks.)
+            shrink = 2.0 ** -_STC_FIRST_SHRINK_BITS
+            self._eval_mod_factor = beta / shrink / gap
+            stc[0] = {k: v * shrink for k, v in stc[0].items()}
+        else:
+            self._eval_mod_factor = 1.0
+            stc[0] = {k: v * beta for k, v in stc[0].items()}
         tile = lambda g: {k: np.tile(v, gap) for k, v in g.items()}
         # keep_plaintexts False: diagonals encoded at each use (~25x less memory at N = 2^16).
         build = lambda d, level: _boot.ComplexTransform(core_context, d, level, 0, keep_plaintexts)
@@ -507,7 +590,8 @@ class Bootstrapper:
         # and that is one transform of u: diagonals e_k + o_k at k and
         # i (e_k - o_k) at k + slots. No conjugation, no rotation to unpack,
         # one baby-step giant-step transform instead of two.
-        self.packed = gap >= 2
+        # (SlotsToCoeffs first: no transform follows EvalMod to unpack them.)
+        self.packed = gap >= 2 and not self.stc_first
         self._stc_packed = None
         if self.packed:
             even = ((np.arange(n) // sparse) % 2 == 0).astype(float)
@@ -522,7 +606,8 @@ class Bootstrapper:
             self._stc = [None] + [make(g, stc_top - i) for i, g in enumerate(stc) if i > 0]
         else:
             self._cts = [make(g, top - i) for i, g in enumerate(cts)]
-            self._stc = [make(g, stc_top - i) for i, g in enumerate(stc)]
+            first_stc = stc_budget if self.stc_first else stc_top
+            self._stc = [make(g, first_stc - i) for i, g in enumerate(stc)]
         # The second pass's first SlotsToCoeffs group also divides by
         # 2^error_scale_bits (free: folded into its diagonals).
         self._stc_fine = None
@@ -607,9 +692,13 @@ class Bootstrapper:
         # The transforms act on the whole polynomial: every slot is data here
         # (bootstrap() states the result's layout).
         ct = _ckks.with_layout(ct, self._ctx.slots, "zeros")
-        if ct.level > 0:
-            # To level 0 at its canonical scale (the scale the transforms assume).
-            ct = _boot.adjust_to(ct, 0, self._input_scale)
+        if ct.level < self.input_level:
+            raise LevelError(f"this bootstrapping runs SlotsToCoeffs first on the input's last {self.input_level} "
+                             f"levels: bootstrap at level {self.input_level} or above (this ciphertext is at level "
+                             f"{ct.level})")
+        if ct.level > self.input_level:
+            # To the input level at its canonical scale (the scale the transforms assume).
+            ct = _boot.adjust_to(ct, self.input_level, self._input_level_scale)
         # An input scale other than the canonical one (ratio r) leaves r m in
         # the slots: EvalMod multiplies by 1 / r where it can (then the output
         # scale is canonical, and stays so through later products: a scale
@@ -637,19 +726,28 @@ class Bootstrapper:
         # An input scale other than the canonical one (ratio r) leaves r m in
         # the slots: EvalMod multiplies by 1 / r where it can (then the output
         # scale is canonical), else the output's scale is relabelled by r.
-        ratio = ct.scale / self._input_scale
+        ratio = ct.scale / self._input_level_scale
         fold = self.folds_input_scale
+        if self.stc_first:
+            if self.slots != self._ctx.slots:
+                # The zero-padded vector, replicated: the subring's slots.
+                for step in self._subsum:
+                    ct = _ckks.add(ct, _ckks.rotate(keys, ct, step))
+            ct = self.slots_to_coeffs(keys, ct)
         w = self.coeffs_to_slots(keys, ct, encapsulation_keys)
         wc = _ckks.conjugate(keys, w)
         re = _ckks.add(w, wc)
         im = _boot.multiply_by_i(_ckks.sub(w, wc), True)
+        factor = self._eval_mod_factor / ratio
         if self.packed:
             # One EvalMod: the real parts in the even blocks, the imaginary in the odd.
-            y = self.eval_mod(keys, _ckks.add(re, _ckks.rotate(keys, im, self.slots)), 1.0 / ratio)
+            y = self.eval_mod(keys, _ckks.add(re, _ckks.rotate(keys, im, self.slots)), factor)
         else:
-            re = self.eval_mod(keys, re, 1.0 / ratio)
-            im = self.eval_mod(keys, im, 1.0 / ratio)
+            re = self.eval_mod(keys, re, factor)
+            im = self.eval_mod(keys, im, factor)
             y = _ckks.add(re, _boot.multiply_by_i(im, False))
+        if self.stc_first:
+            return y
         out = self.slots_to_coeffs(keys, y, fine)
         return out if fold else _boot.with_scale(out, out.scale * ratio)
 
@@ -673,16 +771,17 @@ def bootstrapper_for(context, slots: Optional[int] = None) -> Bootstrapper:
     plans = _CACHE.setdefault(context, {})
     key = context.slots if slots is None else int(slots)
     if key not in plans:
-        weight, arcsine = _defaults(context)
-        plans[key] = Bootstrapper(context._core, slots=key, encapsulation=weight, arcsine=arcsine)
+        weight, arcsine, stc_first = _defaults(context)
+        plans[key] = Bootstrapper(context._core, slots=key, encapsulation=weight, arcsine=arcsine,
+                                  stc_first=stc_first)
     return plans[key]
 
 
-def _defaults(context, level_budget: Sequence[int] = _DEFAULT_LEVEL_BUDGET) -> Tuple[Optional[int], bool]:
-    """(encapsulation, arcsine) of an unprepared plan: the installed keys'
-    weight if any, and what the chain is laid out for."""
+def _defaults(context, level_budget: Sequence[int] = _DEFAULT_LEVEL_BUDGET) -> Tuple[Optional[int], bool, bool]:
+    """(encapsulation, arcsine, stc_first) of an unprepared plan: the
+    installed keys' weight if any, and what the chain is laid out for."""
     weight = _installed_weight(context)
-    return default_options(context._core, level_budget, "auto" if weight is None else weight)
+    return default_plan(context._core, level_budget, "auto" if weight is None else weight)
 
 
 def _plan_for_keys(context, slots: int) -> Bootstrapper:
@@ -693,14 +792,15 @@ def _plan_for_keys(context, slots: int) -> Bootstrapper:
     plans = _CACHE.get(context, {})
     if slots in plans:
         return plans[slots]
-    weight, arcsine = _defaults(context)
-    return Bootstrapper(context._core, slots=slots, encapsulation=weight, arcsine=arcsine, keep_plaintexts=False)
+    weight, arcsine, stc_first = _defaults(context)
+    return Bootstrapper(context._core, slots=slots, encapsulation=weight, arcsine=arcsine, keep_plaintexts=False,
+                        stc_first=stc_first)
 
 
 def prepare(context, slots: Optional[int] = None, level_budget: Sequence[int] = (3, 3),
             encapsulation: Union[int, None, str] = "auto", keep_plaintexts: bool = True,
             double_angles: Optional[int] = None, arcsine: Union[bool, str] = "auto", passes: int = 1,
-            error_scale_bits: int = 12) -> Bootstrapper:
+            error_scale_bits: int = 12, stc_first: Union[bool, str] = "auto") -> Bootstrapper:
     """Prepares (or re-prepares) the context's bootstrapping for `slots` with
     another level budget, before keys are made: more CoeffsToSlots /
     SlotsToCoeffs levels mean fewer diagonals, keys and plaintexts.
@@ -721,6 +821,10 @@ def prepare(context, slots: Optional[int] = None, level_budget: Sequence[int] = 
     ``passes=2``: meta-bootstrapping (Bae et al. 2022): a second bootstrap of
     the first's error times 2^error_scale_bits, subtracted; twice the time,
     the same levels, about 10 bits more precise (full slots only).
+    ``stc_first``: SlotsToCoeffs first, on the input's last levels (needs
+    the arcsine correction and a chain laid out for it:
+    ``parameters_for_bootstrap(..., stc_first=True)``); ``"auto"`` (default):
+    when the chain is laid out for it.
 
     Example:
         >>> plan = prepare(ctx, level_budget=(4, 4)); ctx.generate_bootstrapping_keys()   # doctest: +SKIP
@@ -729,18 +833,22 @@ def prepare(context, slots: Optional[int] = None, level_budget: Sequence[int] = 
         raise ParameterError(f"encapsulation is 'auto', None or a Hamming weight; got {encapsulation!r}")
     if isinstance(arcsine, str) and arcsine != "auto":
         raise ParameterError(f"arcsine is 'auto', True or False; got {arcsine!r}")
+    if isinstance(stc_first, str) and stc_first != "auto":
+        raise ParameterError(f"stc_first is 'auto', True or False; got {stc_first!r}")
     if encapsulation == "auto":
         weight = _installed_weight(context)
         encapsulation = weight if weight is not None else "auto"
-    chosen_weight, chosen_arcsine = default_options(context._core, level_budget, encapsulation)
+    chosen_weight, chosen_arcsine, chosen_stc_first = default_plan(context._core, level_budget, encapsulation)
     encapsulation = chosen_weight
     if arcsine == "auto":
         arcsine = chosen_arcsine
+    if stc_first == "auto":
+        stc_first = chosen_stc_first and bool(arcsine) and passes == 1
     plans = _CACHE.setdefault(context, {})
     key = context.slots if slots is None else int(slots)
     plans[key] = Bootstrapper(context._core, level_budget=level_budget, slots=key, encapsulation=encapsulation,
                               keep_plaintexts=keep_plaintexts, double_angles=double_angles, arcsine=arcsine,
-                              passes=passes, error_scale_bits=error_scale_bits)
+                              passes=passes, error_scale_bits=error_scale_bits, stc_first=stc_first)
     return plans[key]
 
 
@@ -809,7 +917,18 @@ def levels_after(context) -> int:
     if context.slots in plans:
         return plans[context.slots].levels_after
     core = context._core
-    weight, arcsine = _defaults(context)
-    after = core.max_level - sum(_DEFAULT_LEVEL_BUDGET) - _eval_mod_levels(core.poly_degree, weight) - \
+    weight, arcsine, stc_first = _defaults(context)
+    cts, stc = _DEFAULT_LEVEL_BUDGET
+    after = core.max_level - cts - (0 if stc_first else stc) - _eval_mod_levels(core.poly_degree, weight) - \
         (_chebyshev_depth(len(_ARCSINE_SERIES) - 1) if arcsine else 0)
-    return after if after >= 0 else bootstrapper_for(context).levels_after   # the latter raises LevelError
+    floor = stc if stc_first else 0
+    return after if after >= floor else bootstrapper_for(context).levels_after   # the latter raises LevelError
+
+
+def input_level(context) -> int:
+    """The lowest level a bootstrap takes its input at: 0, or with
+    SlotsToCoeffs first the levels it runs on (prepares no plan)."""
+    plans = _CACHE.get(context, {})
+    if context.slots in plans:
+        return plans[context.slots].input_level
+    return _DEFAULT_LEVEL_BUDGET[1] if _defaults(context)[2] else 0

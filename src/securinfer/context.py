@@ -460,6 +460,14 @@ class Context:
         """The level a bootstrapped ciphertext comes back at."""
         return bootstrapping.levels_after(self)
 
+    @property
+    def bootstrap_input_level(self) -> int:
+        """The lowest level a ciphertext can be bootstrapped from: 0, or on a
+        chain laid out for SlotsToCoeffs first the levels that transform
+        runs on (``levels_after_bootstrap - bootstrap_input_level`` levels
+        are left for computation; docs/bootstrapping.md)."""
+        return bootstrapping.input_level(self)
+
     def __repr__(self) -> str:
         kind = "secret" if self.has_secret_key else "public"
         return (f"<securinfer.Context N={self.poly_degree} coeff_bits={self.coeff_bits} "

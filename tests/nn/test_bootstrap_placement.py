@@ -304,6 +304,32 @@ def test_bootstrapped_residual_network_end_to_end(tmp_path, boot_ctx):
     np.testing.assert_allclose(got, ref, atol=1e-3)
 
 
+def test_bootstraps_on_a_slots_to_coeffs_first_chain_happen_above_its_input_level():
+    """A chain that runs SlotsToCoeffs first (bootstraps take their input at
+    level 3, return at 6): the compiler counts levels from 3, so every
+    bootstrap meets a ciphertext at level 3 or above, and the encrypted
+    result equals torch's."""
+    from securinfer.bootstrapping import parameters_for_bootstrap
+
+    params = parameters_for_bootstrap(4096, 3, arcsine=True)
+    net = _residual_net()
+    x = np.random.default_rng(1).uniform(-1, 1, size=(8, 5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        enc = snn.compile(net, input_shape=(5,), calibration=x, bootstrap_parameters=params, security=None,
+                          batch_size=2)
+        ctx = si.Context.create(**params, security=None)
+    assert (ctx.bootstrap_input_level, ctx.levels_after_bootstrap) == (3, 6)
+    assert enc.bootstraps == place_bootstraps(_plan_without_bootstraps(enc.graph), ctx.max_level - 3, 3).count >= 2
+    ctx.generate_bootstrapping_keys()
+    ctx.generate_rotation_keys(steps=enc.required_rotations())
+    got = enc.decrypt(ctx, enc(enc.encrypt(ctx, x[:2])))
+    with torch.no_grad():
+        ref = net(torch.tensor(x[:2])).numpy()
+    assert np.abs(ref).max() > 0.1
+    np.testing.assert_allclose(got, ref, atol=1e-3)
+
+
 def _plan_without_bootstraps(graph):
     """The plan with its bootstrap nodes taken out (readers rewired): the
     placement must find the same count again."""

@@ -223,7 +223,10 @@ def _bootstrapped(graph, X, parameters, security):
         warnings.simplefilter("ignore")     # the warning above said it once
         plan_ctx = Context.for_planning(**params, security=None if not secure else "128")
     prepare_bootstrap(plan_ctx, keep_plaintexts=False)   # its levels only: no DFT diagonals held (3 GiB at N = 2^16)
-    top, refresh = plan_ctx.max_level, plan_ctx.levels_after_bootstrap
+    # Levels counted from the lowest a bootstrap takes (above 0 when the
+    # chain runs SlotsToCoeffs first, on the input's last levels).
+    floor = plan_ctx.bootstrap_input_level
+    top, refresh = plan_ctx.max_level - floor, plan_ctx.levels_after_bootstrap - floor
     trace: list = []
     graph.run(X, trace=trace)
     sizes = [float(np.max(np.abs(v))) for v in trace]
