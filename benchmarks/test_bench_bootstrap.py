@@ -8,11 +8,11 @@ shared machine holds in seconds). The dense N = 2^16 chain
 of 0.32 GiB, 10 digits each, and 3.2 GiB of DFT plaintexts); it runs only
 with ``SECURINFER_BENCH_BOOTSTRAP_FULL=1``.
 ``SECURINFER_BENCH_BOOTSTRAP_N16_ENCAP=1``: N = 2^16 with sparse-secret
-encapsulation, 128-bit: ``preset="bootstrap"`` (43-bit computing levels,
-1741 bits, about 7 GiB) with one pass and two passes (``65536-encap-2pass``),
-2^12 sparse slots, and the 24-bit one-pass chain with the arcsine correction
-(``65536-arcsine``: 5 special primes, q0 2^2 above the scale, 1735 bits,
-about 10 GiB);
+encapsulation, 128-bit: ``preset="bootstrap"`` (SlotsToCoeffs first, the
+arcsine correction, 43-bit computing levels, 1744 bits, about 8.5 GiB), and
+the usual order's chain (``65536-usual``: the preset of earlier versions,
+SlotsToCoeffs last, 7 special primes, 1741 bits, about 7 GiB) with one pass
+and two passes (``65536-usual-2pass``), and 2^12 sparse slots on both;
 ``SECURINFER_BENCH_BOOTSTRAP_N16_LOWMEM=1``: N = 2^16 dense, insecure, ~6 GiB. OpenFHE's N = 2^16 bootstrap
 (the anchors' ``openfhe_bootstrap.py``, named by ``SECURINFER_OPENFHE_SCRIPT``)
 runs in a subprocess when ``SECURINFER_OPENFHE_PYTHON`` names a Python 3.10
@@ -47,19 +47,18 @@ FULL = os.environ.get("SECURINFER_BENCH_BOOTSTRAP_FULL") == "1"
 # digits instead of 10, so keys 3x smaller). Same algorithm and EvalMod as the preset.
 LOWMEM = os.environ.get("SECURINFER_BENCH_BOOTSTRAP_N16_LOWMEM") == "1"
 ENCAP = os.environ.get("SECURINFER_BENCH_BOOTSTRAP_N16_ENCAP") == "1"
-# 43-bit computing levels (and q0 2^6 above them): 1741 of the 1747 bits the
-# standard allows; a rescale's rounding (2^-23.7 max at 2^40) is 2^-26.7 there.
-ENCAP_PARAMS = parameters_for_bootstrap(65536, 9, encapsulation=32, special_primes=7, scale_bits=43)
-# One pass at 24 bits: the arcsine correction (two more levels, paid by two
-# special primes fewer) and q0 only 2^2 above the scale.
-ARCSINE_PARAMS = parameters_for_bootstrap(65536, 9, encapsulation=32, special_primes=5, scale_bits=43, arcsine=True)
+# The preset: SlotsToCoeffs first on 43-bit computing levels, 1744 bits.
+ENCAP_PARAMS = si.presets.PRESETS["bootstrap"]
+# The usual order (SlotsToCoeffs last, q0 2^6 above the 43-bit levels, no
+# arcsine): 1741 bits; two passes need it.
+USUAL_PARAMS = parameters_for_bootstrap(65536, 9, encapsulation=32, special_primes=7, scale_bits=43)
 # The full-slot bootstraps' thread count (the issue's two-thread target: SECURINFER_BENCH_THREADS=2).
 THREADS = int(os.environ.get("SECURINFER_BENCH_THREADS", "1"))
 
 
 def _context(size):
-    if size == "65536-arcsine":
-        return si.Context.create(**ARCSINE_PARAMS), (3, 3)
+    if size.startswith("65536-usual"):
+        return si.Context.create(**USUAL_PARAMS), (3, 3)
     if size.startswith("65536-encap"):
         # Sparse-secret encapsulation, 128-bit: the main key passes the
         # standard's check (1741 bits), the key to the weight-32 ephemeral
@@ -77,25 +76,24 @@ def _context(size):
 
 
 def _level_zero(ctx, values):
-    # A computation that used every level leaves its result at level 0 with
-    # the canonical scale: a chain of products by 1 would take as long as the
-    # bootstrap; `x * 1.0` per level is the public-API way (here: once per level).
+    # A computation that used every level leaves its result at the lowest
+    # level a bootstrap takes (0; 3 when SlotsToCoeffs runs first) with the
+    # canonical scale: `x * 1.0` per level is the public-API way.
     x = ctx.encrypt(values)
     ones = np.ones(len(values))
-    while x.level > 0:
+    while x.level > ctx.bootstrap_input_level:
         x = x * ones
     return x
 
 
 @pytest.mark.parametrize("size", SIZES + (["65536-dense"] if FULL else []) + (["65536-lowmem"] if LOWMEM else [])
-                         + (["65536-encap", "65536-encap-2pass", "65536-arcsine"] if ENCAP else []))
+                         + (["65536-encap", "65536-usual", "65536-usual-2pass"] if ENCAP else []))
 def test_bootstrap_full_slots(benchmark, size):
     si.set_num_threads(THREADS)
     ctx, budget = _context(size)
-    encapsulated = size.startswith(("65536-encap", "65536-arcsine"))
+    encapsulated = size.startswith(("65536-encap", "65536-usual"))
     plan = prepare(ctx, level_budget=budget, encapsulation=32 if encapsulated else None,
-                   keep_plaintexts=not size.startswith("65536"), passes=2 if size.endswith("2pass") else 1,
-                   arcsine=size == "65536-arcsine")
+                   keep_plaintexts=not size.startswith("65536"), passes=2 if size.endswith("2pass") else 1)
     ctx.generate_bootstrapping_keys()
     z = np.random.default_rng(0).uniform(-1, 1, ctx.slots)
     x = _level_zero(ctx, z)
@@ -121,19 +119,28 @@ def test_bootstrap_full_slots(benchmark, size):
         galois_keys=len(plan.galois_elements()), galois_gib=round(ctx.key_bytes["galois"] / 2**30, 3),
         plaintext_gib=round(plan.plaintext_bytes / 2**30, 3),
         peak_rss_gib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
-        k_range=plan.k_range, encapsulation=plan.encapsulation, double_angles=plan.double_angles, series_degree=len(plan.series) - 1)
+        k_range=plan.k_range, encapsulation=plan.encapsulation, double_angles=plan.double_angles,
+        series_degree=len(plan.series) - 1, stc_first=plan.stc_first, constant_vector_bits=_constant_vector_bits(ctx))
     assert y.level == ctx.levels_after_bootstrap and bits >= 14
 
 
+def _constant_vector_bits(ctx):
+    # A vector of 0.9: its encoding's constant coefficient is as large as its
+    # slots (the usual order's hard case; SlotsToCoeffs first treats it like any other).
+    z = np.full(ctx.slots, 0.9)
+    return round(float(-np.log2(np.abs(ctx.decrypt(_level_zero(ctx, z).bootstrap()) - z).max())), 2)
+
+
 @pytest.mark.skipif(not ENCAP, reason="N = 2^16: SECURINFER_BENCH_BOOTSTRAP_N16_ENCAP=1")
-def test_bootstrap_sparse_slots_n16(benchmark):
+@pytest.mark.parametrize("size", ["65536-encap", "65536-usual"])
+def test_bootstrap_sparse_slots_n16(benchmark, size):
     # 2^12 slots at N = 2^16 (encapsulation): the transforms of 12 FFT stages
     # after the subring projection's 3 rotations. Only the sparse plan's keys
     # (with the full plan's too, one process would pass 9 GiB). Its diagonals
     # are kept encoded (1.6 GiB; peak 7.1 GiB): 8.6 -> 7.2 s, the 25 NTTs of
     # encoding each of its ~200 diagonals at each use were 1.4 s.
     si.set_num_threads(1)
-    ctx, _ = _context("65536-encap")
+    ctx, _ = _context(size)
     sparse = 4096
     plan = prepare(ctx, slots=sparse, encapsulation=32, keep_plaintexts=True)
     generate_keys(ctx, slots=[sparse], full=False)

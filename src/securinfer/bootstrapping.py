@@ -110,14 +110,14 @@ def parameters_for_bootstrap(poly_degree: int, levels_after: int, level_budget: 
     if stc_first is None:
         stc_first = arcsine
     if q0_headroom_bits is None and stc_first:
-        # SlotsToCoeffs first bounds |t / q0| by 2^-(headroom + 6) for every
+        # SlotsToCoeffs first bounds |t / q0| by 2^-(headroom + 4) for every
         # input in [-1, 1] (_STC_FIRST_SHRINK_BITS), and the arcsine
-        # correction removes the sine's cubic error: 2 bits.
+        # correction removes the sine's cubic error: 4 bits.
         # (In the usual order a coefficient of the input's encoding is as
         # large as its slots for a constant vector: a vector of 0.9 at q0
         # 2^2 above the scale came back with 2.6 bits at N = 2^14. There the
         # headroom stays the one without arcsine.)
-        q0_headroom_bits = 2
+        q0_headroom_bits = 4
     if q0_headroom_bits is None:
         # With encapsulation EvalMod has no double angles to amplify noise, so
         # the optimum moves up (measured at N = 2^13, 2^14: 18.9 bits at 5,
@@ -159,11 +159,16 @@ _DEFAULT_LEVEL_BUDGET = (3, 3)
 _FAILURE_LOG2 = -40
 
 # SlotsToCoeffs first: the slot values enter ModRaise as coefficients scaled
-# by 2^-6, so |t / q0| <= 2^-(6 + q0 headroom) for every input in [-1, 1].
-# Measured best, max error on uniform inputs: at N = 2^16 (arcsine chain,
-# 6 special primes) 21.0 / 23.2 / 22.6 bits for 5 / 6 / 7; at N = 2^14
-# 21.0 / 21.0 / 20.1; at N = 2^13 17.1 / 23.0 / 20.6 for 4 / 6 / 8.
-_STC_FIRST_SHRINK_BITS = 6
+# by 2^-4, so |t / q0| <= 2^-(4 + q0 headroom) = 2^-8 for every input in
+# [-1, 1] (parameters_for_bootstrap's headroom 4). A sum of 8 is the best
+# trade between the arcsine's residual (3/40) y^5, which grows with |t / q0|,
+# and EvalMod's noise, which grows as it shrinks (max error, N = 2^16, 6
+# special primes: 21.0 / 23.4 / 22.6 bits at sums 7 / 8 / 9). Within the
+# sum, the headroom is better spent on q0 than on the shrink, which shrinks
+# the message against the noise below ModRaise: at N = 2^16 (headroom,
+# shrink) = (2, 6): 23.4 bits uniform, 23.2 for a vector of 0.9; (4, 4):
+# 24.1-24.2 and 24.1; (5, 3): 24.2 and 23.9 (1747 bits, the bound).
+_STC_FIRST_SHRINK_BITS = 4
 
 # Encapsulation: the largest log2(q0 p) of a key to a weight-32 ephemeral
 # secret that a published 128-bit parameter set covers, by ring degree (the
@@ -816,7 +821,7 @@ def prepare(context, slots: Optional[int] = None, level_budget: Sequence[int] = 
     instead of holding them (3 GiB less at N = 2^16, some seconds more).
     ``arcsine=True``: the arcsine correction after EvalMod (two levels), for
     inputs with large encoded coefficients (near-constant vectors near 1),
-    and with q0 2^2 above the scale for 24 bits in one pass; ``"auto"``
+    and what SlotsToCoeffs first needs; ``"auto"``
     (default): when the chain is laid out for it (:func:`default_options`).
     ``passes=2``: meta-bootstrapping (Bae et al. 2022): a second bootstrap of
     the first's error times 2^error_scale_bits, subtracted; twice the time,

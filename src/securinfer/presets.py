@@ -11,7 +11,7 @@ them. ``q0`` (the base prime) bounds the magnitude of decrypted values:
 | "default" | 16384  | [49, 40 x 6] + [49, 49]              | 2^40  | 6     | 8192   | 256           |
 | "deep"    | 32768  | [49, 40 x 14] + [49 x 5]             | 2^40  | 14    | 16384  | 256           |
 | "tenseal" | 8192   | [60, 40, 40] + [60]                  | 2^40  | 2     | 4096   | 2^19          |
-| "bootstrap" | 65536 | [45, 43 x 12, 59 x 11, 58 x 3] + [60 x 6] | 2^43 | 9 after each bootstrap (it returns at level 12 and takes its input at level 3) | 32768 | 16 |
+| "bootstrap" | 65536 | [47, 43 x 12, 59 x 11, 58 x 3] + [60 x 6] | 2^43 | 9 after each bootstrap (it returns at level 12 and takes its input at level 3) | 32768 | 16 |
 
 "tenseal" is the chain TenSEAL's tutorials use (60-bit primes: no IFMA and
 no FMA-on-doubles kernels, which hold primes below 2^50), kept for
@@ -48,10 +48,10 @@ PRESETS = {
     # Bootstrapping (docs/bootstrapping.md): q0, 12 computing levels of 43
     # bits (SlotsToCoeffs runs first, on the input's last 3), EvalMod with the
     # arcsine correction (sparse-secret encapsulation, weight 32),
-    # CoeffsToSlots, 6 special primes; 1744 of the 1747 bits N = 2^16 allows.
+    # CoeffsToSlots, 6 special primes; 1746 of the 1747 bits N = 2^16 allows.
     # Equal to parameters_for_bootstrap(65536, 9, encapsulation=32,
     # special_primes=6, scale_bits=43, arcsine=True) (a test checks it).
-    "bootstrap": dict(poly_degree=65536, coeff_bits=[45] + [43] * 12 + [59] * 11 + [58] * 3 + [60] * 6,
+    "bootstrap": dict(poly_degree=65536, coeff_bits=[47] + [43] * 12 + [59] * 11 + [58] * 3 + [60] * 6,
                       scale_bits=43, special_primes=6),
 }
 

@@ -66,7 +66,7 @@ def test_bootstrap_matches_numpy(stc_ctx, rng, slots, complex_values):
 def test_precision_does_not_depend_on_the_input_s_encoding(stc_ctx, rng):
     """A vector near a constant c puts c into one coefficient of its encoding:
     in the usual order EvalMod then meets |t / q0| up to 2^-headroom. Here
-    every input reaches ModRaise as its slot values times 2^-6, so constant
+    every input reaches ModRaise as its slot values times 2^-4, so constant
     vectors keep the precision of random ones."""
     near_one = 1 - rng.uniform(2.0 ** -9, 2.0 ** -8, stc_ctx.slots)
     for z in (np.full(stc_ctx.slots, 0.9), near_one, np.full(stc_ctx.slots, -1.0)):
