@@ -101,6 +101,11 @@ void register_bootstrap(py::module_& parent) {
     check_keys(keys, x);
     return ckks::evaluate_chebyshev(keys, x, coeffs);
   }, Release());
+  m.def("evaluate_chebyshev_masked", [](const KeySet& keys, const Ciphertext& x, const std::vector<double>& coeffs,
+                                        const std::vector<std::vector<std::complex<double>>>& masks) {
+    check_keys(keys, x);
+    return ckks::evaluate_chebyshev_masked(keys, x, coeffs, masks);
+  }, Release());
   m.def("eval_mod", [](const KeySet& keys, const Ciphertext& x, const std::vector<double>& coeffs,
                        std::size_t double_angles) {
     check_keys(keys, x);

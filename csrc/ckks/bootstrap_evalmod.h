@@ -11,6 +11,7 @@
 //
 //   Ciphertext y = eval_mod(keys, x, chebyshev_coefficients, /*double_angles=*/3);
 #pragma once
+#include <complex>
 #include <vector>
 
 #include "ckks/ciphertext.h"
@@ -21,6 +22,14 @@ namespace securinfer::ckks {
 // sum_k coeffs[k] T_k(x), baby-step giant-step on the Chebyshev basis
 // (ceil(log2(degree + 1)) + 1 levels at most). Real coefficients, real slots.
 Ciphertext evaluate_chebyshev(const KeySet& keys, const Ciphertext& x, const std::vector<double>& coeffs);
+
+// The series times each per-slot mask (slots values each), from one basis:
+// the same levels as evaluate_chebyshev, a plaintext product per term in
+// place of the integer one. (SlotsToCoeffs-first sparse bootstrapping
+// unpacks EvalMod's output with them.)
+std::vector<Ciphertext> evaluate_chebyshev_masked(const KeySet& keys, const Ciphertext& x,
+                                                  const std::vector<double>& coeffs,
+                                                  const std::vector<std::vector<std::complex<double>>>& masks);
 
 // Levels evaluate_chebyshev spends on a series of `degree`.
 std::size_t chebyshev_depth(std::size_t degree);

@@ -259,6 +259,9 @@ class _Bootstrap:
     @staticmethod
     def evaluate_chebyshev(keys: "_Ckks.KeySet", x: "_Ckks.Ciphertext", coeffs: List[float]) -> "_Ckks.Ciphertext": ...
     @staticmethod
+    def evaluate_chebyshev_masked(keys: "_Ckks.KeySet", x: "_Ckks.Ciphertext", coeffs: List[float],
+                                  masks: List[List[complex]]) -> List["_Ckks.Ciphertext"]: ...
+    @staticmethod
     def eval_mod(keys: "_Ckks.KeySet", x: "_Ckks.Ciphertext", coeffs: List[float],
                  double_angles: int) -> "_Ckks.Ciphertext": ...
     @staticmethod

@@ -409,15 +409,16 @@ def default_options(core_context, level_budget: Sequence[int] = (3, 3),
     :func:`parameters_for_bootstrap` lays them out. Encapsulation: None (the
     dense secret's own modular reduction, 14 EvalMod levels at N = 2^16) or
     weight 32 (sparse-secret encapsulation, 9; ``preset="bootstrap"``);
-    arcsine: two levels more after EvalMod. A chain that fits none exactly
-    keeps the dense plan without arcsine. Decided from the parameters alone
-    (and a given ``encapsulation``, the installed keys' weight on a server),
-    so a client and a server holding them agree.
+    arcsine: two levels more after EvalMod (``preset="bootstrap"``). A chain
+    that fits none exactly keeps the dense plan without arcsine. Decided from
+    the parameters alone (and a given ``encapsulation``, the installed keys'
+    weight on a server), so a client and a server holding them agree.
+    (:func:`default_plan` also says whether SlotsToCoeffs runs first.)
 
     Example:
         >>> import securinfer as si
         >>> default_options(si.Context.for_planning(**si.presets.PRESETS["bootstrap"])._core)
-        (32, False)
+        (32, True)
     """
     return default_plan(core_context, level_budget, encapsulation)[:2]
 
@@ -595,13 +596,24 @@ class Bootstrapper:
         # and that is one transform of u: diagonals e_k + o_k at k and
         # i (e_k - o_k) at k + slots. No conjugation, no rotation to unpack,
         # one baby-step giant-step transform instead of two.
-        # (SlotsToCoeffs first: no transform follows EvalMod to unpack them.)
-        self.packed = gap >= 2 and not self.stc_first
+        # SlotsToCoeffs first: no transform follows EvalMod, so its last
+        # polynomial unpacks, as three masked copies A, B, C (the masks ride
+        # on its coefficients: no level): z = A + rot(B, slots) + rot(C,
+        # -slots), A = (E + i O) u (the even blocks' real parts, the odd
+        # ones' imaginary), B = i O u (the imaginary parts, moved to the even
+        # blocks), C = E u (the real parts, moved to the odd blocks).
+        self.packed = gap >= 2
         self._stc_packed = None
+        self._unpack_masks = None
         if self.packed:
             even = ((np.arange(n) // sparse) % 2 == 0).astype(float)
             last = {k: v * even for k, v in tile(cts[-1]).items()}
             self._cts = [make(g, top - i) for i, g in enumerate(cts[:-1])] + [build(last, top - len(cts) + 1)]
+        if self.packed and self.stc_first:
+            odd = 1.0 - even
+            self._unpack_masks = [list(even + 1j * odd), list(1j * odd), list(even + 0j)]
+            self._stc = [make(g, stc_budget - i) for i, g in enumerate(stc)]
+        elif self.packed:
             packed: Dict[int, np.ndarray] = {}
             for k, v in tile(stc[0]).items():
                 e, o = v * np.roll(even, -k), v * np.roll(1.0 - even, -k) * 1j
@@ -625,6 +637,8 @@ class Bootstrapper:
     def rotation_steps(self) -> List[int]:
         """The rotation steps the transforms use (conjugation comes on top)."""
         steps = set(self._subsum)
+        if self._unpack_masks is not None:
+            steps.update({self.slots, -self.slots})
         for t in self._transforms():
             steps.update(t.required_rotations())
         return sorted(steps)
@@ -673,6 +687,10 @@ class Bootstrapper:
         folds_input_scale (ignored otherwise)."""
         if self.arcsine:
             y = _boot.eval_mod(keys, ct, list(self.series), self.double_angles)
+            if self._unpack_masks is not None:
+                a, b, c = _boot.evaluate_chebyshev_masked(keys, y, [c * factor for c in _ARCSINE_SERIES],
+                                                          self._unpack_masks)
+                return _ckks.add(a, _ckks.add(_ckks.rotate(keys, b, self.slots), _ckks.rotate(keys, c, -self.slots)))
             return _boot.evaluate_chebyshev(keys, y, [c * factor for c in _ARCSINE_SERIES])
         if self.double_angles == 0:
             return _boot.eval_mod(keys, ct, [c * factor for c in self.series], 0)
@@ -680,9 +698,10 @@ class Bootstrapper:
 
     def slots_to_coeffs(self, keys, ct, fine: bool = False):
         """SlotsToCoeffs; ``fine``: the second pass's, which also divides by
-        2^error_scale_bits. Packed (sparse) plans take EvalMod's real output:
-        the real parts in the even blocks, the imaginary parts in the odd."""
-        first = self._stc_packed if self.packed else self._stc_fine if fine else self._stc[0]
+        2^error_scale_bits. Packed (sparse) plans in the usual order take
+        EvalMod's real output: the real parts in the even blocks, the
+        imaginary parts in the odd."""
+        first = self._stc_packed if self._stc_packed is not None else self._stc_fine if fine else self._stc[0]
         for t in [first] + self._stc[1:]:
             ct = t.apply(keys, ct)
         return ct
@@ -727,7 +746,7 @@ class Bootstrapper:
         return _ckks.sub(first, correction)
 
     def _one_pass(self, keys, ct, encapsulation_keys, fine: bool):
-        """One bootstrap of a level-0 ciphertext."""
+        """One bootstrap of a ciphertext at the input level."""
         # An input scale other than the canonical one (ratio r) leaves r m in
         # the slots: EvalMod multiplies by 1 / r where it can (then the output
         # scale is canonical), else the output's scale is relabelled by r.

@@ -113,3 +113,21 @@ def test_transform_words_do_not_depend_on_the_thread_count(boot_ctx, rng):
     finally:
         si.set_num_threads(before)
     assert words[0] == words[1] == words[2]
+
+
+def test_masked_chebyshev_series_is_the_series_times_each_mask(boot_ctx, rng):
+    # sum_k c_k T_k(x) times per-slot complex masks, from one basis, at the
+    # levels of the unmasked series: against numpy's Chebyshev values.
+    core = boot_ctx._core
+    n = core.slots
+    x = rng.uniform(-1, 1, n)
+    coeffs = [0.25, 1.125, -0.5, 1.0 / 24.0]
+    masks = [rng.uniform(-1, 1, n) + 1j * rng.uniform(-1, 1, n), (np.arange(n) % 2).astype(complex)]
+    ct = encrypt_core(boot_ctx, x, 5)
+    plain = _boot.evaluate_chebyshev(boot_ctx._keys, ct, coeffs)
+    outs = _boot.evaluate_chebyshev_masked(boot_ctx._keys, ct, coeffs, [list(m) for m in masks])
+    exact = np.polynomial.chebyshev.chebval(x, coeffs)
+    for out, mask in zip(outs, masks):
+        assert out.level == plain.level and abs(out.scale / plain.scale - 1) < 1e-9
+        err = np.max(np.abs(decrypt_core(boot_ctx, out) - mask * exact))
+        assert err < 2.0 ** -25, err

@@ -11,6 +11,7 @@ import pytest
 
 import securinfer as si
 from securinfer import bootstrapping
+from securinfer._core import ckks as _ckks
 from securinfer.bootstrapping import Bootstrapper, default_plan, parameters_for_bootstrap, prepare
 
 SPARSE = 64
@@ -45,6 +46,8 @@ def test_the_chain_is_recognised_from_its_parameters(stc_ctx):
     assert stc_ctx.levels_after_bootstrap == 6
     plan = bootstrapping.bootstrapper_for(stc_ctx)
     assert plan.stc_first and (plan.input_level, plan.levels_after) == (3, 6)
+    sparse = bootstrapping.bootstrapper_for(stc_ctx, SPARSE)
+    assert sparse.packed and {SPARSE, -SPARSE} <= set(sparse.rotation_steps())   # one EvalMod, unpacked
     # the computing levels run from the input level to the output level at one scale
     scales = [stc_ctx.level_scale(level) for level in range(0, 7)]
     assert all(abs(s / scales[0] - 1) < 1e-5 for s in scales)
@@ -61,6 +64,11 @@ def test_bootstrap_matches_numpy(stc_ctx, rng, slots, complex_values):
     out = stc_ctx.decrypt(y)
     print(f"slots {n}, complex {complex_values}: {bits(np.abs(out[:n] - z).max()):.1f} bits")
     assert bits(np.abs(out[:n] - z).max()) >= 20
+    if slots is not None:
+        # Sparse: one EvalMod on both parts, unpacked by three masked copies of
+        # its last polynomial; every block of the slots holds the vector.
+        every = _ckks.decrypt(stc_ctx._keys, y._core).reshape(-1, n)
+        assert y.padding == "replicated" and bits(np.abs(every - z).max()) >= 20
 
 
 def test_precision_does_not_depend_on_the_input_s_encoding(stc_ctx, rng):
