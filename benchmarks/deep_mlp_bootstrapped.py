@@ -3,7 +3,7 @@ the bootstraps the compiler places (``preset="bootstrap"``, N = 2^16):
 ``securinfer.apps.mnist.digits_tanh_mlp()``; batches of 16 test digits, one ciphertext per
 batch. One line per batch: server seconds, digits equal to the model's,
 largest logit difference from the plan (``simulate``); then keys and peak
-memory. About 45 s per batch on 2 cores and 10.4 GiB at peak.
+memory. About 36-39 s per batch on 2 cores and 11.8 GiB at peak.
 
     python benchmarks/deep_mlp_bootstrapped.py --batches 4 --threads 2
 """

@@ -913,7 +913,8 @@ def generate_keys(context, slots: Optional[Iterable[int]] = None, full: bool = T
 
 
 def bootstrap(ciphertext, slots: Optional[int] = None):
-    """The same values, refreshed to ``levels_after_bootstrap`` levels.
+    """The same values, refreshed to level ``levels_after_bootstrap`` (from
+    level ``bootstrap_input_level`` or above).
 
     ``slots``: a sparse slot count (power of two >= the vector's length, its
     keys made by ``generate_bootstrapping_keys(slots=[...])``): cheaper

@@ -380,8 +380,11 @@ class Ciphertext:
         return self._new(_ckks.lower_to_level(self._core, level))
 
     def bootstrap(self, slots=None) -> "Ciphertext":
-        """The same values refreshed to ``context.levels_after_bootstrap``
-        levels (needs ``generate_bootstrapping_keys()``; docs/bootstrapping.md)."""
+        """The same values refreshed to level ``context.levels_after_bootstrap``
+        (needs ``generate_bootstrapping_keys()``; docs/bootstrapping.md). The
+        ciphertext must be at level ``context.bootstrap_input_level`` or
+        above (3 on ``preset="bootstrap"``, 0 on a usual-order chain;
+        ``LevelError`` otherwise)."""
         return bootstrapping.bootstrap(self, slots)
 
 

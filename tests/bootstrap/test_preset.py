@@ -109,10 +109,10 @@ def test_prepare_refuses_unknown_options(boot_ctx):
 
 def test_full_size_preset_bootstraps_on_a_server_from_public_bytes(rng):
     """N = 2^16 at 128 bits, end to end: the client keeps its secret key's
-    bytes, makes the bootstrapping keys and hands over its public context
-    (2.4 GB); the server bootstraps a level-0 ciphertext with them alone.
-    About 45 s and 10 GiB at peak on a 2-core machine (the client's keys are
-    freed before the server loads its copy)."""
+    bytes, makes the bootstrapping keys and hands over its public context;
+    the server bootstraps a ciphertext at the input level (3) with them
+    alone. About 55-75 s and 10.6 GiB at peak on a 2-core machine (the client's keys are freed
+    before the server loads its copy)."""
     client = si.Context.create(preset="bootstrap")
     secret = client.serialize(secret_key=True)              # before the Galois keys: small
     client.generate_bootstrapping_keys()

@@ -1,6 +1,6 @@
 """``securinfer demo mnist --deep``: the depth-5 CNN encrypted agrees with the
 clear model, the 8-layer tanh MLP gets bootstraps placed and its simulated
-plan agrees with the model (its encrypted run at N = 2^16, 45 s and 10 GiB,
+plan agrees with the model (its encrypted run at N = 2^16, about 40 s and 12 GiB,
 is benchmarks/deep_mlp_bootstrapped.py's); ``--deep`` without ``mnist`` is
 refused."""
 
