@@ -124,3 +124,19 @@ def test_stc_first_needs_a_last_polynomial_to_carry_its_factor():
         prepare(ctx, stc_first="yes")
     with pytest.raises(si.ParameterError, match="arcsine=True"):
         parameters_for_bootstrap(4096, 3, stc_first=True)
+
+
+def test_twenty_bootstraps_with_a_product_between_each_keep_20_bits(stc_ctx, rng):
+    # The chain test of test_chains.py in this order: x -> x * w (w a fresh
+    # encryption of values in [0.97, 1]) -> bootstrap (from level 5, dropped to 3).
+    ctx = stc_ctx
+    z = rng.uniform(-1, 1, ctx.slots)
+    x, expected = ctx.encrypt(z), z.copy()
+    for _ in range(20):
+        c = rng.uniform(0.97, 1.0, ctx.slots)
+        x = (x * ctx.encrypt(c)).bootstrap()
+        expected = expected * c
+        assert x.level == ctx.levels_after_bootstrap
+    err = np.max(np.abs(ctx.decrypt(x) - expected))
+    print("20 products + bootstraps: bits", bits(err))
+    assert bits(err) >= 20
