@@ -48,3 +48,17 @@ def _encapsulated(arcsine):
     prepare(ctx, encapsulation=32, arcsine=arcsine)
     ctx.generate_bootstrapping_keys()
     return ctx
+
+
+@pytest.fixture(scope="package")
+def stc_ctx():
+    """A chain laid out for SlotsToCoeffs first (the arcsine default of
+    parameters_for_bootstrap, N = 2^12): 6 levels after a bootstrap, whose
+    input is at level 3 or above; keys for full slots and 64 sparse slots."""
+    from securinfer.bootstrapping import parameters_for_bootstrap
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ctx = si.Context.create(**parameters_for_bootstrap(4096, 3, arcsine=True), security=None)
+    ctx.generate_bootstrapping_keys(slots=[64])
+    return ctx

@@ -1,16 +1,20 @@
 """Long chains through bootstrapping (N = 2^12, insecure test parameters with
-encapsulation): numpy computes the same chain in float64 beside it."""
+encapsulation; and SlotsToCoeffs first): numpy computes the same chain in
+float64 beside it."""
 
 import numpy as np
+import pytest
 
 
 def bits(err):
     return float(-np.log2(err))
 
 
-def test_twenty_bootstraps_with_a_product_between_each_keep_20_bits(enc_ctx, rng):
-    # x -> x * w (w a fresh encryption of values in [0.97, 1]) -> bootstrap, 20 times.
-    ctx = enc_ctx
+@pytest.mark.parametrize("chain", ["enc_ctx", "stc_ctx"])
+def test_twenty_bootstraps_with_a_product_between_each_keep_20_bits(chain, request, rng):
+    # x -> x * w (w a fresh encryption of values in [0.97, 1]) -> bootstrap, 20
+    # times (SlotsToCoeffs first: from level 5, dropped to its input level 3).
+    ctx = request.getfixturevalue(chain)
     z = rng.uniform(-1, 1, ctx.slots)
     x, expected = ctx.encrypt(z), z.copy()
     for _ in range(20):

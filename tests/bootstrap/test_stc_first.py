@@ -14,7 +14,7 @@ from securinfer import bootstrapping
 from securinfer._core import ckks as _ckks
 from securinfer.bootstrapping import Bootstrapper, default_plan, parameters_for_bootstrap, prepare
 
-SPARSE = 64
+SPARSE = 64   # the sparse count conftest.stc_ctx has keys for
 
 
 def bits(err):
@@ -25,15 +25,6 @@ def _context(**options):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return si.Context.create(**parameters_for_bootstrap(4096, 3, **options), security=None)
-
-
-@pytest.fixture(scope="module")
-def stc_ctx():
-    """A chain laid out for SlotsToCoeffs first (the arcsine default):
-    6 levels after a bootstrap, whose input is at level 3 or above."""
-    ctx = _context(arcsine=True)
-    ctx.generate_bootstrapping_keys(slots=[SPARSE])
-    return ctx
 
 
 def at_input_level(ctx, values):
@@ -125,18 +116,3 @@ def test_stc_first_needs_a_last_polynomial_to_carry_its_factor():
     with pytest.raises(si.ParameterError, match="arcsine=True"):
         parameters_for_bootstrap(4096, 3, stc_first=True)
 
-
-def test_twenty_bootstraps_with_a_product_between_each_keep_20_bits(stc_ctx, rng):
-    # The chain test of test_chains.py in this order: x -> x * w (w a fresh
-    # encryption of values in [0.97, 1]) -> bootstrap (from level 5, dropped to 3).
-    ctx = stc_ctx
-    z = rng.uniform(-1, 1, ctx.slots)
-    x, expected = ctx.encrypt(z), z.copy()
-    for _ in range(20):
-        c = rng.uniform(0.97, 1.0, ctx.slots)
-        x = (x * ctx.encrypt(c)).bootstrap()
-        expected = expected * c
-        assert x.level == ctx.levels_after_bootstrap
-    err = np.max(np.abs(ctx.decrypt(x) - expected))
-    print("20 products + bootstraps: bits", bits(err))
-    assert bits(err) >= 20
