@@ -131,3 +131,21 @@ def test_masked_chebyshev_series_is_the_series_times_each_mask(boot_ctx, rng):
         assert out.level == plain.level and abs(out.scale / plain.scale - 1) < 1e-9
         err = np.max(np.abs(decrypt_core(boot_ctx, out) - mask * exact))
         assert err < 2.0 ** -25, err
+
+
+def test_masked_series_refuses_bad_masks_with_clear_errors(boot_ctx):
+    # The binding takes masks from Python: a short, long or non-finite mask,
+    # or a ciphertext without the series' levels, is a securinfer error, not
+    # a read past a buffer or a silently wrong product.
+    import pytest
+
+    import securinfer as si
+
+    n = boot_ctx._core.slots
+    ct = encrypt_core(boot_ctx, np.zeros(4), 5)
+    coeffs = [0.0, 1.125, 0.0, 1.0 / 24.0]
+    for mask in ([1.0] * (n - 1), [1.0] * (n + 1), [float("nan")] + [1.0] * (n - 1)):
+        with pytest.raises(si.ParameterError):
+            _boot.evaluate_chebyshev_masked(boot_ctx._keys, ct, coeffs, [mask])
+    with pytest.raises(si.LevelError):
+        _boot.evaluate_chebyshev_masked(boot_ctx._keys, encrypt_core(boot_ctx, np.zeros(4), 1), coeffs, [[1.0] * n])
