@@ -161,3 +161,79 @@ def test_match_every_lfw_probe(benchmark, ctx):
              matches=int(want.sum()))
     assert np.array_equal(got, want)          # every decision of every probe, as in the clear
     print("LFW", len(probes), "probes,", int(want.sum()), "matches of", want.size, "decisions: identical")
+
+
+@pytest.mark.parametrize("baby", [16, 128])
+def test_encrypted_match_one_block(benchmark, baby):
+    """An encrypted gallery that reveals only the match (``EncryptedGallery.enroll(...,
+    reveal="match")``), one full block, the compact probe, per probe end to
+    end. ``baby=128`` is the layout of a million templates (62 blocks): there
+    a probe costs its expansion (``expansion_s``, 127 rotations, once) plus
+    62 blocks of ``block_s`` each, so ``projected_1m_s`` = expansion_s + 62 block_s."""
+    from securinfer.apps.face.compact_probe import baby_rotations
+
+    rng = np.random.default_rng(0)
+    cctx = face.create_context(reveal="match")
+    rows = rng.normal(size=(cctx.slots, 128))
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    start = time.perf_counter()
+    gallery = face.EncryptedGallery.enroll(cctx, rows, reveal="match", baby_step=baby)
+    enrol = time.perf_counter() - start
+    probe = rows[5] + 0.02 * rng.normal(size=128)
+    probe /= np.linalg.norm(probe)
+    probe_cts = face.encrypt_probe(cctx, probe, compact=True)
+    start = time.process_time()
+    real = gallery.rule.real_probe(probe_cts)
+    baby_rotations(real[0], baby)
+    expansion = time.process_time() - start
+    cpu = []
+
+    def query():
+        start = time.process_time()
+        answer = gallery(probe_cts)
+        cpu.append(time.process_time() - start)
+        return answer
+
+    answer = benchmark.pedantic(query, rounds=2, iterations=1, warmup_rounds=0)
+    block = min(cpu) - expansion
+    set_info(benchmark, group="face 1:N reveal=match, encrypted gallery, one block", library=OURS,
+             kind="face-match-encrypted", templates=len(rows), baby_step=baby, cpu_s=round(min(cpu), 2),
+             expansion_cpu_s=round(expansion, 2), block_cpu_s=round(block, 2),
+             projected_1m_cpu_s=round(expansion + 62 * block, 1), enrol_s=round(enrol, 1),
+             gallery_bytes_per_block=gallery.nbytes["ciphertexts"],
+             upload_bytes=len(probe_cts[0].serialize()), answer_bytes=len(answer[0].serialize()))
+    assert face.decrypt_matches(cctx, gallery.describe(), answer) == \
+        [int(i) for i in np.flatnonzero(rows @ probe >= gallery.rule.threshold)]
+    print("encrypted one block", benchmark.extra_info)
+
+
+def test_encrypted_match_every_lfw_probe(benchmark):
+    """Every LFW probe against an encrypted match gallery (default ring and
+    rule, the 128-ciphertext probe), packed as in ``test_match_every_lfw_probe``:
+    the enrolled block holds the 100 templates tiled."""
+    base = lfw_embeddings().astype(np.float64)
+    probes = np.vstack([base, lfw_variant_embeddings(100).reshape(-1, 128), astronaut_embeddings()])
+    probes /= np.linalg.norm(probes, axis=1, keepdims=True)
+    n = len(base)
+    cctx = face.create_context(reveal="match")
+    per_query = cctx.slots // n
+    gallery = face.EncryptedGallery.enroll(cctx, np.tile(base, (per_query, 1)), reveal="match", probe="columns")
+    want = probes @ (base / np.linalg.norm(base, axis=1, keepdims=True)).T >= gallery.rule.threshold
+
+    def run_all():
+        got = []
+        for start in range(0, len(probes), per_query):
+            chunk = probes[start:start + per_query]
+            coords = np.zeros((128, cctx.slots))
+            for k, p in enumerate(chunk):
+                coords[:, k * n:(k + 1) * n] = p[:, None]
+            answer = gallery([cctx.encrypt(c) for c in coords])
+            got.append(decode_bits(cctx.decrypt(answer[0]))[: len(chunk) * n].reshape(len(chunk), n))
+        return np.vstack(got)
+
+    got = benchmark.pedantic(run_all, rounds=1, iterations=1, warmup_rounds=0)
+    set_info(benchmark, group="face 1:N reveal=match, every LFW probe", library=OURS, kind="face-match-encrypted",
+             probes=len(probes), queries=-(-len(probes) // per_query), decisions=int(want.size),
+             matches=int(want.sum()))
+    assert np.array_equal(got, want)
+    print("encrypted LFW", len(probes), "probes,", int(want.sum()), "matches of", want.size, "decisions: identical")

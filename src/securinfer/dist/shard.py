@@ -206,6 +206,8 @@ def build_shard(kind: str, source, parameters: Optional[dict], *, max_encoded_by
                            max_encoded_bytes=max_encoded_bytes, threads=threads)
     elif kind == "encrypted":
         shard = EncryptedShard(EncryptedGallery.load(_file(source), threads=threads))
+        if shard.gallery.reveal == "match":
+            raise ParameterError("this gallery reveals only matches; dist shards answer scores (reveal='scores' only)")
         if parameters is not None and shard.parameters != parameters:
             raise ParameterError(f"shard parameters {shard.parameters} differ from the gallery's {parameters}")
     else:

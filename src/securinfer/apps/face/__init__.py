@@ -7,7 +7,8 @@ encrypted face embeddings.
   private); by default (``reveal="match"``) the client learns only which
   templates matched, ``reveal="scores"`` returns every score and leaks the
   gallery; :class:`EncryptedGallery` holds templates the enrolling client
-  encrypted (the server sees neither side; the client sees the scores);
+  encrypted (the server sees neither side; the client sees the scores, or
+  with ``reveal="match"`` only which templates matched);
 * the client functions (:func:`create_context`, :func:`encrypt_probe`,
   :func:`decrypt_scores`, :func:`top_k`, :func:`verify`, :func:`is_match`) need only a
   gallery's ``describe()``.

@@ -36,9 +36,20 @@ from .params import FACE_PARAMETERS
 from ..._validation import is_int
 
 
-def create_context(description: Optional[dict] = None) -> Context:
+def create_context(description: Optional[dict] = None, *, reveal: Optional[str] = None) -> Context:
     """A fresh context (with its secret key) for a gallery's parameters
-    (default: :data:`~securinfer.apps.face.params.FACE_PARAMETERS`)."""
+    (default: :data:`~securinfer.apps.face.params.FACE_PARAMETERS`). Without a
+    description, ``reveal="match"`` makes the context of an encrypted match
+    gallery's enrolling client: :data:`~securinfer.apps.face.match.MATCH_PARAMETERS`,
+    the conjugation key and the compact probe's 7 rotation keys."""
+    if reveal is not None and description is not None:
+        raise ParameterError("pass a gallery's description or reveal=, not both (the description says its mode)")
+    if reveal not in (None, "scores", "match"):
+        raise ParameterError(f"reveal must be 'scores' or 'match', got {reveal!r}")
+    if reveal == "match":
+        from .match import MATCH_PARAMETERS
+
+        return context_for_server(dict(MATCH_PARAMETERS), rotations=list(EXPANSION_STEPS), conjugation=True)
     if description is None:
         return Context.create(**FACE_PARAMETERS)
     # A description may come from a remote server: whitelisted, 128-bit checked, before any key.

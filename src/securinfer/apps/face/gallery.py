@@ -239,20 +239,16 @@ class Gallery:
         context = probe_cts[0].context
         # The compact probe's B: the best the probe's keys allow (MissingKeyError if none).
         baby = choose_baby_step(self.blocks, context.rotation_steps) if compact else None
-        if self.rule is not None:
-            self.rule.check_level(min(c.level for c in probe_cts))
-            probe_cts = self.rule.real_probe(probe_cts)      # 2 Re(p): a complex probe cheats the norm check
-        # After real_probe: a probe whose scale is not its level's (crafted bytes) spends a
-        # level there, and the columns must be encoded at the level the products run at.
-        level = min(c.level for c in probe_cts)
-        if self.rule is not None:
-            self.rule.check_level(level)
+        if self.rule is not None:     # 2 Re(p): a complex probe cheats the norm check
+            probe_cts, level = self.rule.prepare_probe(probe_cts)
+        else:
+            level = min(c.level for c in probe_cts)
+        # The columns are encoded at the level the products run at.
         if compact:      # baby rotations once per probe, giant ones per block (compact_probe.py)
             return self._score_compact(probe_cts[0], context, level, baby)
         if self.rule is None:
             return self._scores(probe_cts, context, level)
-        # n - 1 once per probe (the norm check, match.py), or the threshold's constant
-        extra = self.rule.norm_term(probe_cts) if self.rule.norm_check else self.rule.offset()
+        extra = self.rule.columns_extra(probe_cts)        # n - 1 once per probe, or the threshold's constant
         return map_blocks(lambda b: self.rule.answer(combine_plain(probe_cts, self._encoded.get(context, level, b))
                                                      + extra), self.blocks, self.threads)
 
@@ -273,14 +269,13 @@ class Gallery:
         (4 n, no rotation of its own); -4 then makes it 4 (n - 1), as :meth:`MatchRule.norm_term`."""
         babies = baby_rotations(probe_ct, baby)
         rule = self.rule
-        squares = rule.squares(babies) if rule is not None and rule.norm_check else None
+        squares, extra = rule.compact_terms(babies) if rule is not None else (None, None)
 
         def product(b):
             return self._encoded_diagonals.score(babies, context, level, b, add=squares)
 
         if rule is None:
             return map_blocks(product, self.blocks, self.threads)
-        extra = -4.0 if rule.norm_check else rule.offset()
         return map_blocks(lambda b: rule.answer(product(b) + extra), self.blocks, self.threads)
 
     # ------------------------------------------------------------------ servable contract

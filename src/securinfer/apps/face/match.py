@@ -222,6 +222,29 @@ class MatchRule:
             y = np.polynomial.polynomial.polyval(y, coeffs)
         return y
 
+    def prepare_probe(self, probe_cts):
+        """``(real probe, level)``: the probe's level checked, its real part
+        taken (:meth:`real_probe`), and the level checked again (a probe whose
+        scale is not its level's, crafted bytes, spends a level there)."""
+        self.check_level(min(c.level for c in probe_cts))
+        real = self.real_probe(probe_cts)
+        level = min(c.level for c in real)
+        self.check_level(level)
+        return real, level
+
+    def columns_extra(self, real_probe_cts):
+        """What a block's product with the 128-ciphertext probe needs added
+        before :meth:`answer`: 4 (n - 1) with the norm check, else the offset."""
+        return self.norm_term(real_probe_cts) if self.norm_check else self.offset()
+
+    def compact_terms(self, babies):
+        """For the compact probe: ``(add, extra)``, the squares of its baby
+        rotations that join every giant step's partial product (norm check,
+        else None), and the constant each block's product then needs."""
+        if self.norm_check:
+            return self.squares(babies), -4.0
+        return None, self.offset()
+
     def check_level(self, level: int) -> None:
         if level < self.levels:
             raise LevelError(f"reveal='match' needs probe ciphertexts with {self.levels} levels "
