@@ -259,18 +259,24 @@ class EncryptedGallery:
             extra = rule.columns_extra(probe_cts)
             return map_blocks(lambda b: rule.answer(sum_of_products(probe_cts, self._blocks[b]) + extra),
                               self.blocks, self.threads)
-        baby = self.baby
-        babies = baby_rotations(probe_cts[0], baby)
-        add, extra = rule.compact_terms(babies)
+        expanded = self._expand(probe_cts[0])
+        return map_blocks(lambda b: self._answer_block(b, *expanded), self.blocks, self.threads)
 
-        def block(b):
-            cts = self._blocks[b]
-            partials = [sum_of_products(babies, cts[g * baby:(g + 1) * baby]) for g in range(EMBEDDING_SIZE // baby)]
-            if add is not None:
-                partials = [p + add for p in partials]
-            return rule.answer(giant_sum(partials, baby) + extra)
+    def _expand(self, real_probe_ct):
+        """Per probe, for the compact form: ``(babies, add, extra)``, its baby
+        rotations and the rule's terms (:meth:`MatchRule.compact_terms`)."""
+        babies = baby_rotations(real_probe_ct, self.baby)
+        return (babies, *self.rule.compact_terms(babies))
 
-        return map_blocks(block, self.blocks, self.threads)
+    def _answer_block(self, b: int, babies, add, extra):
+        """Block ``b``'s answer to the expanded compact probe: per giant step
+        one relinearised sum of ciphertext products, then the giant rotations,
+        the step and the noise."""
+        baby, cts = len(babies), self._blocks[b]
+        partials = [sum_of_products(babies, cts[g * baby:(g + 1) * baby]) for g in range(EMBEDDING_SIZE // baby)]
+        if add is not None:
+            partials = [p + add for p in partials]
+        return self.rule.answer(giant_sum(partials, baby) + extra)
 
     # ------------------------------------------------------------------ servable contract
     def required_rotations(self) -> List[int]:
