@@ -1,6 +1,7 @@
 """Encrypted face identification (1:N): server time to score an encrypted
 128-D probe against galleries of 1,000 to 1,000,000 templates, with the
-parameters of ``securinfer.apps.face`` (N = 4096, [38, 30, 38], scale 2^30).
+parameters of ``securinfer.apps.face`` (N = 4096, [53, 56], scale 2^25: the
+product stays at level 0 on 2^50, in both libraries).
 
 - ``plain``: plaintext gallery, columns encoded once (``Gallery.prepare``),
   ``si.linalg.combine_plain`` per block of 2,048 templates;
@@ -132,6 +133,8 @@ def test_identify_tenseal(benchmark, tenseal_client, kind, n, threads):
     probe = tenseal_client
     tctx = ts.context(ts.SCHEME_TYPE.CKKS, P["poly_degree"], coeff_mod_bit_sizes=P["coeff_bits"], n_threads=threads)
     tctx.global_scale = 2.0 ** P["scale_bits"]
+    # FACE_PARAMETERS has no level to rescale into: the products stay at level 0, as in ours.
+    tctx.auto_rescale = len(P["coeff_bits"]) - P["special_primes"] > 1
     slots = P["poly_degree"] // 2
     templates = unit_vectors(np.random.default_rng(n), n).astype(np.float64)
     padded = np.zeros((-(-n // slots) * slots, 128))
@@ -215,11 +218,14 @@ def test_compact_probe_expansion(benchmark, one_block):
 def test_alternative_diagonal_bsgs(benchmark, one_block, threads):
     """One probe ciphertext times the gallery block as a 128 x cols matrix
     (``si.linalg.LinearTransform``: 128 diagonals, baby-step giant-step rotations).
-    cols = slots - 127 keeps the replicated layout."""
-    ctx, templates, probe = one_block
+    cols = slots - 127 keeps the replicated layout. In the former face ring
+    ([38, 30, 38]: the transform rescales)."""
+    _, templates, probe = one_block
+    # A transform rescales after its products: the former face ring, whose product runs at level 1.
+    ctx = si.Context.create(poly_degree=4096, coeff_bits=[38, 30, 38], scale_bits=30, special_primes=1)
     cols = ctx.slots - 127
     lt = si.linalg.LinearTransform(ctx, templates[:cols].T)
-    keyed = face.create_context()
+    keyed = ctx
     keyed.generate_rotation_keys(steps=lt.required_rotations())
     lt = si.linalg.LinearTransform(keyed, templates[:cols].T)
     x = keyed.encrypt(probe)

@@ -11,6 +11,7 @@
 #include "ckks/key_switch.h"
 #include "ckks/slot_layout.h"
 #include "eltwise/dot_accumulate.h"
+#include "ring/rns_ops.h"
 #include "util/errors.h"
 #include "util/thread_pool.h"
 
@@ -103,6 +104,23 @@ void check_level(std::size_t level) {
                    "ciphertexts are at level 0: out of multiplicative depth (use more coefficient primes)");
 }
 
+// Bits of q_0 (its bit length) a product kept at level 0 leaves above its
+// scale: values up to about 2^(bits - 2) in magnitude decrypt correctly.
+constexpr double kLevelZeroHeadroomBits = 3.0;
+
+// At level 0 no prime is left to rescale by, so a product there stays at
+// level 0 on the product of its operands' scales. That is allowed where q_0
+// holds it with kLevelZeroHeadroomBits to spare: a ring built for one product
+// at level 0, one wide prime instead of two limbs (the face gallery's scores:
+// half the words per product). Elsewhere it is out of depth, as before.
+void check_level_zero_product(const ckks::Context& ctx, double scale) {
+  const double q0_bits = std::ilogb(static_cast<double>(ctx.params().q_primes[0])) + 1;   // its bit length
+  SECURINFER_CHECK(std::log2(scale) + kLevelZeroHeadroomBits <= q0_bits, LevelError,
+                   "ciphertexts are at level 0: out of multiplicative depth (use more coefficient primes; a "
+                   "product at level 0 needs q_0 at least " + std::to_string(int(kLevelZeroHeadroomBits)) +
+                       " bits above the product of the scales, 2^" + std::to_string(int(std::lround(std::log2(scale)))) + ")");
+}
+
 }  // namespace
 
 std::vector<Ciphertext> combine_scalars(const CiphertextRefs& xs_in, const double* weights,
@@ -181,13 +199,16 @@ EncodedColumns::EncodedColumns(const ckks::ContextPtr& context, const double* ma
   SECURINFER_CHECK(width > 0 && width <= context->slots(), ParameterError,
                    "columns: width must be 1.." + std::to_string(context->slots()) + " (the slots), got " +
                        std::to_string(width));
-  SECURINFER_CHECK(level >= 1 && level <= context->max_level(), LevelError,
-                   "columns: level must be 1.." + std::to_string(context->max_level()));
+  SECURINFER_CHECK(level <= context->max_level(), LevelError,
+                   "columns: level must be 0.." + std::to_string(context->max_level()));
   for (std::size_t k = 0; k < count * width; ++k)
     SECURINFER_CHECK(std::isfinite(matrix[k]), ParameterError, "columns: matrix must be finite");
-  // The scale that lands a canonical ciphertext of `level` on the canonical scale below.
-  scale_ = context->level_scale(level - 1) * static_cast<double>(context->params().q_primes[level]) /
-           context->level_scale(level);
+  // The scale that lands a canonical ciphertext of `level` on the canonical scale
+  // below; at level 0 (no rescale follows: check_level_zero_product) level 0's own.
+  scale_ = level == 0 ? context->level_scale(0)
+                      : context->level_scale(level - 1) * static_cast<double>(context->params().q_primes[level]) /
+                            context->level_scale(level);
+  if (level == 0) check_level_zero_product(*context, scale_ * scale_);
   columns_.resize(count);
   parallel_for(0, count, [&](std::size_t i) {
     std::vector<std::complex<double>> v(matrix + i * width, matrix + (i + 1) * width);
@@ -220,6 +241,7 @@ std::vector<Ciphertext> combine_plain_many(const CiphertextRefs& xs_in, const st
                          std::to_string(level) + " the columns were encoded for");
   const auto& ctx = *first.context();
   const auto xs = aligned_at(xs_in, level, ctx.level_scale(level), "combine_plain");
+  if (level == 0) check_level_zero_product(ctx, xs[0].scale * first.scale());
   const auto& primes = ctx.level_primes(level);
   const std::size_t limbs = level + 1, n = ctx.degree(), k = xs.at.size();
 
@@ -252,7 +274,8 @@ std::vector<Ciphertext> combine_plain_many(const CiphertextRefs& xs_in, const st
       eltwise::dot_accumulate(ys[b].polys[1].limb(e) + k0, a.data(), x1.data(), k, chunk, primes[e]->modulus);
     }
   });
-  for (auto& y : ys) ckks::rescale_in_place(y);
+  if (level > 0)
+    for (auto& y : ys) ckks::rescale_in_place(y);
   return ys;
 }
 
@@ -279,11 +302,12 @@ std::vector<Ciphertext> sum_of_products_many(const ckks::KeySet& keys, const Cip
     ckks::set_layout_of_sum_of(states[b], products, "sum_of_products");
     level = std::min(level, lowest_level(bs_in));
   }
-  check_level(level);
   const auto& ctx = *as_in.front()->context;
   const auto as = aligned_at(as_in, level, ctx.level_scale(level), "sum_of_products");
   std::vector<Aligned> bss;
   for (const CiphertextRefs& bs_in : blocks) bss.push_back(aligned_at(bs_in, level, ctx.level_scale(level), "sum_of_products"));
+  if (level == 0)
+    for (const Aligned& bs : bss) check_level_zero_product(ctx, as[0].scale * bs[0].scale);
   const auto& primes = ctx.level_primes(level);
   const std::size_t limbs = level + 1, n = ctx.degree(), k = as.at.size();
 
@@ -316,19 +340,30 @@ std::vector<Ciphertext> sum_of_products_many(const ckks::KeySet& keys, const Cip
       }
     }
   });
-  // Relinearise and rescale each in one step, as a single product does.
+  // Relinearise and rescale each in one step, as a single product does (at
+  // level 0, relinearise only: check_level_zero_product).
   std::vector<Ciphertext> ys(blocks.size());
   for (std::size_t bl = 0; bl < blocks.size(); ++bl) {
     auto digits = ckks::decompose(ctx, d[bl][2], level);
     Ciphertext& y = ys[bl];
-    y = empty_like(as[0], level - 1,
-                   as[0].scale * bss[bl][0].scale / static_cast<double>(ctx.params().q_primes[level]),
+    const double scale = as[0].scale * bss[bl][0].scale;
+    y = empty_like(as[0], level == 0 ? 0 : level - 1,
+                   level == 0 ? scale : scale / static_cast<double>(ctx.params().q_primes[level]),
                    states[bl].slots_used);
     y.padding = states[bl].padding;
     y.period = states[bl].period;
     y.is_complex = states[bl].is_complex;
     ring::RnsPoly c0, c1;
-    ckks::apply_switch_key_rescale(ctx, digits, level, keys.relin_key(), d[bl][0], d[bl][1], c0, c1);
+    if (level == 0) {
+      ring::RnsPoly k0, k1;
+      ckks::apply_switch_key(ctx, digits, 0, keys.relin_key(), nullptr, k0, k1);
+      c0 = ring::RnsPoly::uninitialized(n, 1);
+      c1 = ring::RnsPoly::uninitialized(n, 1);
+      ring::add(c0, d[bl][0], k0, primes);
+      ring::add(c1, d[bl][1], k1, primes);
+    } else {
+      ckks::apply_switch_key_rescale(ctx, digits, level, keys.relin_key(), d[bl][0], d[bl][1], c0, c1);
+    }
     y.polys.push_back(std::move(c0));
     y.polys.push_back(std::move(c1));
   }

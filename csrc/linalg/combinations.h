@@ -21,7 +21,10 @@
 // (each weight is scaled to land every product on one scale); the other two
 // need one scale per operand list. Every output is one level below that
 // level, on the canonical scale for plaintext and scalar weights when the
-// first input is canonical (like any plaintext product).
+// first input is canonical (like any plaintext product). combine_plain and
+// sum_of_products also run at level 0 where q_0 holds the product of the
+// scales (a ring made for it, such as the face gallery's): the output then
+// stays at level 0 on that product, not rescaled.
 #pragma once
 #include <cstddef>
 #include <vector>
@@ -44,7 +47,8 @@ std::vector<ckks::Ciphertext> combine_scalars(const CiphertextRefs& xs, const do
 // of the level below.
 class EncodedColumns {
  public:
-  // matrix: count x width row-major (width <= slots); level >= 1.
+  // matrix: count x width row-major (width <= slots); at level 0, level 0's
+  // scale (no rescale follows).
   EncodedColumns(const ckks::ContextPtr& context, const double* matrix, std::size_t count, std::size_t width,
                  std::size_t level);
 

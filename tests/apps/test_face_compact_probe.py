@@ -60,8 +60,12 @@ def test_giant_diagonals_are_the_rotated_diagonals():
 def test_baby_step_giant_step_block_score_equals_numpy(ctx, baby):
     """sum_g rot_{gB}(sum_b rot_b(p) * rot_{-gB}(diag_{gB+b})): the inner product, slot by slot, for each B."""
     rng = np.random.default_rng(12)
+    # Unit templates and probe, as the gallery and face.encrypt_probe make them (the face
+    # ring holds values up to about 4 at level 0: FACE_PARAMETERS).
     cols = rng.normal(size=(1, 128, ctx.slots))
+    cols /= np.linalg.norm(cols, axis=1, keepdims=True)
     p = rng.normal(size=128)
+    p /= np.linalg.norm(p)
     babies = baby_rotations(ctx.encrypt(replicate(p, ctx.slots)), baby)
     assert len(babies) == baby
     got = ctx.decrypt(CompactBlocks(lambda b: cols[b], ctx.slots).score(babies, ctx, ctx.max_level, 0))

@@ -158,6 +158,8 @@ def test_refusals(small_ctx, tmp_path):
         face.EncryptedGallery.enroll(small_ctx, templates, reveal="bits")
     with pytest.raises(ParameterError, match="match' only"):
         face.EncryptedGallery.enroll(face.create_context(), templates, threshold=0.5)
+    with pytest.raises(ParameterError, match="match' only"):
+        face.EncryptedGallery.enroll(face.create_context(), templates, baby_step=16)
     with pytest.raises(ParameterError, match="probe"):
         small_enroll(small_ctx, templates, probe="diagonal")
     for bad in (3, True, 256):

@@ -213,12 +213,42 @@ def test_tampered_files_raise(rng, tmp_path):
         face.EncryptedGallery.load(path)
 
 
+#: The ring of scores mode before FACE_PARAMETERS moved the product to level 0 (one level, rescaled).
+FORMER_PARAMETERS = dict(poly_degree=4096, coeff_bits=[38, 30, 38], scale_bits=30, special_primes=1)
+
+
 @pytest.mark.parametrize("kind", ["plain", "encrypted"])
-def test_probe_out_of_depth_raises(kind, ctx, rng):
-    gallery = make_gallery(kind, ctx, rng.normal(size=(3, 128)))
-    probe = [c.drop_to_level(0) for c in face.encrypt_probe(ctx, rng.normal(size=128))]
+def test_galleries_of_the_former_ring_still_score_and_refuse_probes_out_of_depth(kind, rng, tmp_path):
+    """A gallery saved with the former ring keeps it (its file holds its parameters):
+    it scores at level 1 as before, and a probe at level 0 is out of its depth."""
+    ctx = face.create_context(dict(scores_gallery(np.eye(1, 128)).describe(), context=FORMER_PARAMETERS))
+    templates = rng.normal(size=(3, 128))
+    if kind == "plain":
+        made = scores_gallery(templates, parameters=FORMER_PARAMETERS)
+    else:
+        made = face.EncryptedGallery.enroll(ctx, templates, parameters=FORMER_PARAMETERS)
+    made.save(tmp_path / "g.npz")
+    gallery = (face.Gallery if kind == "plain" else face.EncryptedGallery).load(tmp_path / "g.npz")
+    assert gallery.parameters == FORMER_PARAMETERS
+    probe = rng.normal(size=128)
+    answer = gallery(face.encrypt_probe(ctx, probe))
+    want = templates @ probe / np.linalg.norm(templates, axis=1) / np.linalg.norm(probe)
+    assert answer[0].level == 0 and np.abs(face.decrypt_scores(ctx, gallery.describe(), answer) - want).max() < 1e-4
     with pytest.raises(si.LevelError):
-        gallery(probe)
+        gallery([c.drop_to_level(0) for c in face.encrypt_probe(ctx, probe)])
+
+
+@pytest.mark.parametrize("kind", ["plain", "encrypted"])
+def test_scores_are_level_zero_products_in_the_face_ring(kind, ctx, rng):
+    """FACE_PARAMETERS: the probe is at level 0 and its product stays there on
+    the product of the scales (2^50), within 1e-4 of numpy."""
+    assert ctx.max_level == 0 and face.FACE_PARAMETERS["coeff_bits"] == [53, 56]
+    templates = rng.normal(size=(3, 128))
+    probe = rng.normal(size=128)
+    answer = make_gallery(kind, ctx, templates)(face.encrypt_probe(ctx, probe))
+    want = templates @ probe / np.linalg.norm(templates, axis=1) / np.linalg.norm(probe)
+    assert answer[0].level == 0 and answer[0].scale == 2.0 ** 50
+    assert np.abs(face.decrypt_scores(ctx, face.Gallery(templates, reveal="scores").describe(), answer) - want).max() < 1e-4
 
 
 def test_noise_flooded_scores_stay_within_tolerance(rng):

@@ -186,3 +186,44 @@ def test_combine_takes_inputs_of_different_scales(ctx):
     ys = si.linalg.combine(xs, W)
     want = W @ (X * np.array([[0.5], [0.25], [1.0]]))
     assert_close(np.array([ctx.decrypt(y) for y in ys]), want, 14, "mixed scales")
+
+
+#: One wide prime holds a product of two 2^25 scales at level 0 (the face ring's layout).
+LEVEL_ZERO_RING = dict(poly_degree=4096, coeff_bits=[53, 56], scale_bits=25, special_primes=1)
+
+
+def test_products_at_level_zero_stay_there_on_the_product_of_the_scales():
+    """combine_plain, combine_plain_many and sum_of_products at level 0: against
+    numpy, within the range q_0 holds; constant vectors up to 3.5 (the
+    encoding's worst case: their constant coefficient is value x scale)."""
+    ctx = si.Context.create(**LEVEL_ZERO_RING)
+    assert ctx.max_level == 0
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (5, ctx.slots))
+    W = rng.uniform(-0.7, 0.7, (5, ctx.slots))
+    xs = encrypt_rows(ctx, X)
+    y = si.linalg.combine_plain(xs, si.linalg.EncodedColumns(ctx, W, level=0))
+    assert y.level == 0 and y.scale == 2.0 ** 50
+    assert np.abs(ctx.decrypt(y) - np.sum(X * W, axis=0)).max() < 1e-4
+    sets = [si.linalg.EncodedColumns(ctx, W, level=0), si.linalg.EncodedColumns(ctx, -W[::-1], level=0)]
+    for got, want in zip(si.linalg.combine_plain_many(xs, sets), [W, -W[::-1]]):
+        assert np.abs(ctx.decrypt(got) - np.sum(X * want, axis=0)).max() < 1e-4
+    z = si.linalg.sum_of_products(xs, encrypt_rows(ctx, W))
+    assert z.level == 0 and z.scale == 2.0 ** 50
+    assert np.abs(ctx.decrypt(z) - np.sum(X * W, axis=0)).max() < 1e-4
+    constant = si.linalg.sum_of_products(encrypt_rows(ctx, np.full((5, ctx.slots), 0.7)),
+                                         encrypt_rows(ctx, np.ones((5, ctx.slots))))
+    assert np.abs(ctx.decrypt(constant) - 3.5).max() < 1e-4
+
+
+def test_level_zero_products_refused_where_q0_cannot_hold_them():
+    """A usual chain's level 0 (q_0 60 bits, scale 2^40: a product of 2^80) stays out of depth."""
+    ctx = si.Context.create(preset="fast")
+    low = [ctx.encrypt(np.ones(4)).drop_to_level(0)]
+    with pytest.raises(si.LevelError, match="out of multiplicative depth"):
+        si.linalg.EncodedColumns(ctx, np.ones((1, 4)), level=0)
+    with pytest.raises(si.LevelError, match="out of multiplicative depth"):
+        si.linalg.sum_of_products(low, low)
+    tight = si.Context.create(poly_degree=4096, coeff_bits=[52, 57], scale_bits=25, special_primes=1)
+    with pytest.raises(si.LevelError, match="3 bits above"):       # 2^50 in a 52-bit q_0: no headroom
+        si.linalg.EncodedColumns(tight, np.ones((1, 4)), level=0)

@@ -14,7 +14,11 @@ functions do in C++ with one modular reduction per coefficient and one rescale
 
 Each result is one level below its inputs, on the canonical scale (plaintext
 and scalar weights), exactly like the separate products summed; the inputs
-are first brought to their lowest level. All are exposed as ``si.linalg.*``.
+are first brought to their lowest level. :func:`combine_plain` and
+:func:`sum_of_products` also multiply at level 0 in a ring whose q_0 holds
+the product of the scales with 3 bits to spare (the face gallery's
+``FACE_PARAMETERS``: one wide limb instead of two); the result then stays at
+level 0 on that product. All are exposed as ``si.linalg.*``.
 
 Example:
     >>> import numpy as np, securinfer as si
@@ -90,8 +94,8 @@ class EncodedColumns:
         if M.shape[1] > context.slots:
             raise ParameterError(f"columns are {M.shape[1]} values long; at most {context.slots} (the slots) fit")
         level = context.max_level if level is None else int(level)
-        if not 1 <= level <= context.max_level:
-            raise LevelError(f"level must be 1..{context.max_level} (a product needs a level below it)")
+        if not 0 <= level <= context.max_level:
+            raise LevelError(f"level must be 0..{context.max_level}")
         self._context = context
         self._core = _linalg.EncodedColumns(context._core, M, level)
 

@@ -93,9 +93,9 @@ class EncryptedGallery:
         (the client's, with its secret key). The gallery holds them under
         ``context.public()``: it carries no secret key.
 
-        ``reveal="scores"`` (default): the context has :data:`FACE_PARAMETERS`
-        and the querying client decrypts every score (it leaks the gallery to
-        a client that is not its owner: docs/face.md). ``reveal="match"``:
+        ``reveal="scores"`` (default): the context has ``parameters`` (default
+        :data:`FACE_PARAMETERS`) and the querying client decrypts every score
+        (it leaks the gallery to a client that is not its owner: docs/face.md). ``reveal="match"``:
         the context has ``parameters`` (default :data:`MATCH_PARAMETERS`; make
         it with ``face.create_context(reveal="match")``), ``threshold``,
         ``margin``, ``answer_noise`` and ``norm_check`` are the
@@ -108,9 +108,10 @@ class EncryptedGallery:
             raise ParameterError(f"reveal must be one of {REVEALS}, got {reveal!r}")
         given = {k: v for k, v in zip(_RULE_FIELDS, (threshold, margin, answer_noise, norm_check)) if v is not None}
         if reveal == "scores":
-            if given or probe not in (None, "columns") or parameters is not None or baby_step is not None:
-                raise ParameterError("the match rule, probe and parameters apply to reveal='match' only")
-            rule, probe, parameters = None, "columns", dict(FACE_PARAMETERS)
+            if given or probe not in (None, "columns") or baby_step is not None:
+                raise ParameterError("the match rule, probe and baby step apply to reveal='match' only")
+            rule, probe = None, "columns"
+            parameters = dict(FACE_PARAMETERS if parameters is None else parameters)
         else:
             probe = "compact" if probe is None else probe
             if probe not in PROBE_FORMS:
