@@ -9,8 +9,10 @@ import pytest
 
 import securinfer as si
 from securinfer.apps import face
+from securinfer.apps.face.compact_probe import EXPANSION_STEPS
+from securinfer.apps.face.match import DEFAULT_THRESHOLD
 
-from ._face_data import lfw_embeddings, lfw_variant_embeddings
+from ._face_data import astronaut_embeddings, lfw_embeddings, lfw_variant_embeddings
 
 
 def scores_gallery(*args, **kwargs):
@@ -61,6 +63,45 @@ def test_lfw_identification_matches_plaintext(kind, ctx):
         np.testing.assert_allclose([score for _, score in best], np.sort(want)[::-1][:3], atol=TOL)
     print(f"{kind}: max |encrypted - numpy| = {worst:.2e}")
     assert worst < TOL
+
+
+@pytest.mark.parametrize("kind, compact", [("plain", False), ("plain", True), ("encrypted", False)],
+                         ids=["plain-columns", "plain-compact", "encrypted-columns"])
+def test_every_lfw_probe_decides_as_plaintext(kind, compact, ctx):
+    """All 505 LFW probes scikit-image ships (the 100 faces, their 400 copies,
+    the astronaut and her 4) against the 100 faces, scores mode: the top-1
+    identity and every decision at the match threshold equal to numpy's. The
+    128-ciphertext probe travels 20 to a query, packed in the slots against the
+    faces tiled (each pair is the same slot computation as in a query of its
+    own); the compact probe one per query (the encrypted scores gallery takes
+    the 128-ciphertext probe only)."""
+    base = lfw_embeddings().astype(np.float64)
+    probes = np.vstack([base, lfw_variant_embeddings(100).reshape(-1, 128), astronaut_embeddings()])
+    probes /= np.linalg.norm(probes, axis=1, keepdims=True)
+    want = probes @ (base / np.linalg.norm(base, axis=1, keepdims=True)).T
+    n, threshold = len(base), DEFAULT_THRESHOLD
+    if compact:
+        keyed = face.create_context()
+        keyed.generate_rotation_keys(steps=EXPANSION_STEPS)
+        gallery = scores_gallery(base)
+        got = np.vstack([face.decrypt_scores(keyed, gallery.describe(), gallery(face.encrypt_probe(keyed, p, compact=True)))
+                         for p in probes])
+    else:
+        per_query = ctx.slots // n
+        gallery = make_gallery(kind, ctx, np.tile(base, (per_query, 1)))
+        got = []
+        for start in range(0, len(probes), per_query):
+            chunk = probes[start:start + per_query]
+            coords = np.zeros((128, ctx.slots))
+            for k, p in enumerate(chunk):
+                coords[:, k * n:(k + 1) * n] = p[:, None]
+            answer = gallery([ctx.encrypt(c) for c in coords])
+            got.append(ctx.decrypt(answer[0])[: len(chunk) * n].reshape(len(chunk), n))
+        got = np.vstack(got)
+    print(f"{kind}, {'compact' if compact else 'columns'}: max |encrypted - numpy| = {np.abs(got - want).max():.2e}")
+    assert np.array_equal(np.argmax(got, axis=1), np.argmax(want, axis=1))
+    assert np.array_equal(got >= threshold, want >= threshold) and int((want >= threshold).sum()) == 500
+    assert np.abs(got - want).max() < TOL
 
 
 @pytest.mark.parametrize("kind", ["plain", "encrypted"])
