@@ -16,6 +16,9 @@ The context carries the compact probe's rotation keys (the gallery's
 ``describe()["rotations"]``); ``-k one_block`` times one block per probe form,
 ``-k per_probe`` the server's whole answer to one compact probe (what a client
 waits for) for 100 templates and for one full block, with its CPU seconds.
+``-k encrypted`` runs the encrypted gallery's match mode (``EncryptedGallery.enroll(...,
+reveal="match")``): one block split into per-probe and per-block time, and
+every LFW probe.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from securinfer.apps.face.match import decode_bits
 from _bench_common import OURS, set_info
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.apps._face_data import astronaut_embeddings, lfw_embeddings, lfw_variant_embeddings  # noqa: E402
+from tests.apps._face_data import every_lfw_probe, lfw_embeddings, packed_query_values  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -133,34 +136,32 @@ def test_match_one_block_norm_checked(benchmark):
     print("norm-checked", benchmark.extra_info)
 
 
-def test_match_every_lfw_probe(benchmark, ctx):
+@pytest.mark.parametrize("gallery_kind", ["plain", "encrypted"])
+def test_match_every_lfw_probe(benchmark, ctx, gallery_kind):
+    """Every decision of every LFW probe, packed as the module docstring says;
+    ``encrypted``: an encrypted match gallery (``EncryptedGallery.enroll(...,
+    reveal="match", probe="columns")``) enrolled with the templates tiled."""
     base = lfw_embeddings().astype(np.float64)
-    probes = np.vstack([base, lfw_variant_embeddings(100).reshape(-1, 128), astronaut_embeddings()])
-    probes /= np.linalg.norm(probes, axis=1, keepdims=True)
+    probes = every_lfw_probe()
     n = len(base)
     per_query = ctx.slots // n
-    gallery = face.Gallery(np.tile(base, (per_query, 1)))
-    gallery.prepare(ctx.public())
+    tiled = np.tile(base, (per_query, 1))
+    if gallery_kind == "plain":
+        gallery = face.Gallery(tiled)
+        gallery.prepare(ctx.public())
+    else:
+        gallery = face.EncryptedGallery.enroll(ctx, tiled, reveal="match", probe="columns")
     want = probes @ (base / np.linalg.norm(base, axis=1, keepdims=True)).T >= gallery.rule.threshold
 
     def run_all():
-        got = []
-        for start in range(0, len(probes), per_query):
-            chunk = probes[start:start + per_query]
-            coords = np.zeros((128, ctx.slots))
-            for k, p in enumerate(chunk):
-                coords[:, k * n:(k + 1) * n] = p[:, None]
-            answer = gallery([ctx.encrypt(c) for c in coords])
-            bits = decode_bits(ctx.decrypt(answer[0]))
-            got.append(bits[: len(chunk) * n].reshape(len(chunk), n))
-        return np.vstack(got)
+        return decode_bits(packed_query_values(ctx, gallery, probes, n))
 
     got = benchmark.pedantic(run_all, rounds=1, iterations=1, warmup_rounds=0)
     set_info(benchmark, group="face 1:N reveal=match, every LFW probe", library=OURS, kind="face-match",
-             probes=len(probes), queries=-(-len(probes) // per_query), decisions=int(want.size),
-             matches=int(want.sum()))
+             gallery=gallery_kind, probes=len(probes), queries=-(-len(probes) // per_query),
+             decisions=int(want.size), matches=int(want.sum()))
     assert np.array_equal(got, want)          # every decision of every probe, as in the clear
-    print("LFW", len(probes), "probes,", int(want.sum()), "matches of", want.size, "decisions: identical")
+    print(gallery_kind, "LFW", len(probes), "probes,", int(want.sum()), "matches of", want.size, "decisions: identical")
 
 
 @pytest.mark.parametrize("baby", [16, 128])
@@ -207,35 +208,3 @@ def test_encrypted_match_one_block(benchmark, baby):
     assert face.decrypt_matches(cctx, gallery.describe(), answer) == \
         [int(i) for i in np.flatnonzero(rows @ probe >= gallery.rule.threshold)]
     print("encrypted one block", benchmark.extra_info)
-
-
-def test_encrypted_match_every_lfw_probe(benchmark):
-    """Every LFW probe against an encrypted match gallery (default ring and
-    rule, the 128-ciphertext probe), packed as in ``test_match_every_lfw_probe``:
-    the enrolled block holds the 100 templates tiled."""
-    base = lfw_embeddings().astype(np.float64)
-    probes = np.vstack([base, lfw_variant_embeddings(100).reshape(-1, 128), astronaut_embeddings()])
-    probes /= np.linalg.norm(probes, axis=1, keepdims=True)
-    n = len(base)
-    cctx = face.create_context(reveal="match")
-    per_query = cctx.slots // n
-    gallery = face.EncryptedGallery.enroll(cctx, np.tile(base, (per_query, 1)), reveal="match", probe="columns")
-    want = probes @ (base / np.linalg.norm(base, axis=1, keepdims=True)).T >= gallery.rule.threshold
-
-    def run_all():
-        got = []
-        for start in range(0, len(probes), per_query):
-            chunk = probes[start:start + per_query]
-            coords = np.zeros((128, cctx.slots))
-            for k, p in enumerate(chunk):
-                coords[:, k * n:(k + 1) * n] = p[:, None]
-            answer = gallery([cctx.encrypt(c) for c in coords])
-            got.append(decode_bits(cctx.decrypt(answer[0]))[: len(chunk) * n].reshape(len(chunk), n))
-        return np.vstack(got)
-
-    got = benchmark.pedantic(run_all, rounds=1, iterations=1, warmup_rounds=0)
-    set_info(benchmark, group="face 1:N reveal=match, every LFW probe", library=OURS, kind="face-match-encrypted",
-             probes=len(probes), queries=-(-len(probes) // per_query), decisions=int(want.size),
-             matches=int(want.sum()))
-    assert np.array_equal(got, want)
-    print("encrypted LFW", len(probes), "probes,", int(want.sum()), "matches of", want.size, "decisions: identical")

@@ -16,8 +16,8 @@ from securinfer.apps.face.compact_probe import EXPANSION_STEPS, baby_step_keys
 from securinfer.apps.face.match import MATCH_PARAMETERS, decode_bits
 from securinfer.errors import ContextMismatchError, LevelError, MissingKeyError, ParameterError, SerializationError
 
-from ._face_data import astronaut_embeddings, lfw_embeddings, lfw_variant_embeddings
-from .test_face_match import TEST_RING, TEST_RULE, _least_squares_attack, _packed_query
+from ._face_data import astronaut_embeddings, lfw_embeddings, lfw_variant_embeddings, packed_query_values
+from .test_face_match import TEST_RING, TEST_RULE, _least_squares_attack
 
 SMALL = dict(TEST_RULE, norm_check=False)
 
@@ -102,7 +102,7 @@ def test_reconstruction_attack_fails_against_the_encrypted_match_gallery(small_c
     templates = _unit(rng.normal(size=(n, 128)))
     probes = _unit(rng.normal(size=(128, 128)))
     gallery = small_enroll(small_ctx, np.tile(templates, (small_ctx.slots // n, 1)), probe="columns")
-    raw = small_ctx.decrypt(_packed_query(small_ctx, gallery, probes, n)[0])[: 128 * n].reshape(128, n)
+    raw = packed_query_values(small_ctx, gallery, probes, n)
     assert np.array_equal(decode_bits(raw), probes @ templates.T >= gallery.rule.threshold)
     copied = np.sum(_least_squares_attack(raw, probes) * templates, axis=1)
     assert np.max(np.abs(copied)) < 0.4

@@ -12,7 +12,7 @@ from securinfer.apps import face
 from securinfer.apps.face.compact_probe import EXPANSION_STEPS
 from securinfer.apps.face.match import DEFAULT_THRESHOLD
 
-from ._face_data import astronaut_embeddings, lfw_embeddings, lfw_variant_embeddings
+from ._face_data import every_lfw_probe, lfw_embeddings, lfw_variant_embeddings, packed_query_values
 
 
 def scores_gallery(*args, **kwargs):
@@ -76,10 +76,9 @@ def test_every_lfw_probe_decides_as_plaintext(kind, compact, ctx):
     own); the compact probe one per query (the encrypted scores gallery takes
     the 128-ciphertext probe only)."""
     base = lfw_embeddings().astype(np.float64)
-    probes = np.vstack([base, lfw_variant_embeddings(100).reshape(-1, 128), astronaut_embeddings()])
-    probes /= np.linalg.norm(probes, axis=1, keepdims=True)
+    probes = every_lfw_probe()
     want = probes @ (base / np.linalg.norm(base, axis=1, keepdims=True)).T
-    n, threshold = len(base), DEFAULT_THRESHOLD
+    threshold = DEFAULT_THRESHOLD
     if compact:
         keyed = face.create_context()
         keyed.generate_rotation_keys(steps=EXPANSION_STEPS)
@@ -87,17 +86,8 @@ def test_every_lfw_probe_decides_as_plaintext(kind, compact, ctx):
         got = np.vstack([face.decrypt_scores(keyed, gallery.describe(), gallery(face.encrypt_probe(keyed, p, compact=True)))
                          for p in probes])
     else:
-        per_query = ctx.slots // n
-        gallery = make_gallery(kind, ctx, np.tile(base, (per_query, 1)))
-        got = []
-        for start in range(0, len(probes), per_query):
-            chunk = probes[start:start + per_query]
-            coords = np.zeros((128, ctx.slots))
-            for k, p in enumerate(chunk):
-                coords[:, k * n:(k + 1) * n] = p[:, None]
-            answer = gallery([ctx.encrypt(c) for c in coords])
-            got.append(ctx.decrypt(answer[0])[: len(chunk) * n].reshape(len(chunk), n))
-        got = np.vstack(got)
+        n = len(base)
+        got = packed_query_values(ctx, make_gallery(kind, ctx, np.tile(base, (ctx.slots // n, 1))), probes, n)
     print(f"{kind}, {'compact' if compact else 'columns'}: max |encrypted - numpy| = {np.abs(got - want).max():.2e}")
     assert np.array_equal(np.argmax(got, axis=1), np.argmax(want, axis=1))
     assert np.array_equal(got >= threshold, want >= threshold) and int((want >= threshold).sum()) == 500

@@ -18,7 +18,7 @@ from securinfer.apps.face.match import MATCH_PARAMETERS, MatchRule, decode_bits,
 from securinfer.apps.face.threshold import F_COEFFS, G_COEFFS, design
 from securinfer.errors import ContextMismatchError, LevelError, ParameterError
 
-from ._face_data import astronaut_embeddings, lfw_embeddings, lfw_variant_embeddings
+from ._face_data import astronaut_embeddings, lfw_embeddings, lfw_variant_embeddings, packed_query_values
 
 
 def _textbook_step(scores, threshold, g_steps, f_steps):
@@ -154,16 +154,6 @@ def _least_squares_attack(answers, probes):
     return T / np.where(norms == 0, 1, norms)
 
 
-def _packed_query(ctx, gallery, probes, n):
-    """All probes in one query: the gallery holds the n templates tiled, probe k
-    fills slots k*n .. k*n + n - 1 of the 128 coordinate ciphertexts. Each
-    (probe, template) pair is the same slot computation as in its own query."""
-    coords = np.zeros((128, ctx.slots))
-    for k, p in enumerate(probes):
-        coords[:, k * n:(k + 1) * n] = p[:, None]
-    return gallery([ctx.encrypt(c) for c in coords])
-
-
 def test_reconstruction_attack_copies_scores_gallery_but_not_match_gallery(match_ctx):
     """128 random probes, least squares: the whole gallery from the scores, noise from the match answers.
     The probes travel packed in the slots of one query (test time), against a tiled gallery."""
@@ -176,13 +166,12 @@ def test_reconstruction_attack_copies_scores_gallery_but_not_match_gallery(match
 
     leaky = face.Gallery(np.tile(templates, (face.FACE_PARAMETERS["poly_degree"] // 2 // n, 1)), reveal="scores")
     ctx = face.create_context(leaky.describe())
-    answers = ctx.decrypt(_packed_query(ctx, leaky, probes, n)[0])[: 128 * n].reshape(128, n)
+    answers = packed_query_values(ctx, leaky, probes, n)
     copied = np.sum(_least_squares_attack(answers, probes) * templates, axis=1)
     assert copied.min() > 0.999                      # every template copied
 
     private = small_gallery(np.tile(templates, (match_ctx.slots // n, 1)))     # reveal="match", the default
-    answer = _packed_query(match_ctx, private, probes, n)
-    raw = match_ctx.decrypt(answer[0])[: 128 * n].reshape(128, n)     # the raw values, not only the bits
+    raw = packed_query_values(match_ctx, private, probes, n)          # the raw values, not only the bits
     assert np.array_equal(decode_bits(raw), probes @ templates.T >= private.rule.threshold)
     copied = np.sum(_least_squares_attack(raw, probes) * templates, axis=1)
     # Noise only: a random direction in 128 dimensions has |cosine| about 0.07 with a template.
