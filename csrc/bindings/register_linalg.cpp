@@ -51,6 +51,37 @@ void register_linalg(py::module_& parent) {
            }),
            py::arg("context"), py::arg("matrix"), py::arg("level"), py::arg("baby_step") = 0,
            py::arg("batch") = 0, py::arg("stride") = 0)
+      // Generalised diagonals given directly: y[j] = sum_k D_k[j] x[j + k] (mod
+      // slots), for operators whose matrix is too large to form (a convolution
+      // over a whole ciphertext). No replication: the input is viewed whole.
+      .def_static(
+          "from_diagonals",
+          [](const ckks::ContextPtr& ctx, const std::vector<std::size_t>& steps, const DoubleMatrix& values,
+             std::size_t rows, std::size_t cols, std::size_t level, std::size_t baby_step) {
+            const std::size_t slots = ctx->slots();
+            if (values.ndim() != 2 || static_cast<std::size_t>(values.shape(0)) != steps.size() ||
+                static_cast<std::size_t>(values.shape(1)) != slots)
+              throw ParameterError("diagonals: one row of " + std::to_string(slots) + " slot values per step");
+            if (rows == 0 || cols == 0 || rows > slots || cols > slots)
+              throw ParameterError("diagonals: rows and cols must be 1.." + std::to_string(slots));
+            auto flat = matrix_copy(values);
+            linalg::DiagonalSet set;
+            set.slots = slots;
+            set.rows = rows;
+            set.cols = cols;
+            set.output_slots = cols;
+            for (std::size_t i = 0; i < steps.size(); ++i) {
+              if (steps[i] >= slots) throw ParameterError("diagonals: each step must be in [0, slots)");
+              if (!set.diagonals.emplace(steps[i], std::vector<double>(flat.begin() + i * slots,
+                                                                       flat.begin() + (i + 1) * slots))
+                       .second)
+                throw ParameterError("diagonals: each step at most once");
+            }
+            py::gil_scoped_release release;
+            return LinearTransform(ctx, set, level, baby_step);
+          },
+          py::arg("context"), py::arg("steps"), py::arg("values"), py::arg("rows"), py::arg("cols"),
+          py::arg("level"), py::arg("baby_step") = 0)
       .def("apply", &LinearTransform::apply, py::call_guard<py::gil_scoped_release>())
       .def("required_rotations", &LinearTransform::required_rotations)
       .def_property_readonly("rows", &LinearTransform::rows)

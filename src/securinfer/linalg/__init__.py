@@ -7,6 +7,7 @@ file only re-exports.
 | :mod:`~securinfer.linalg.product` | ``x @ W`` with prepared transforms cached |
 | :mod:`~securinfer.linalg.blocks` | vectors and matrices larger than the slots |
 | :mod:`~securinfer.linalg.combinations` | sums of many products, one reduction each |
+| :mod:`~securinfer.linalg.conv` | ``Conv2d``: a convolution on one ciphertext, diagonals from the kernel |
 | :mod:`~securinfer.linalg.matmul` | matrix x matrix (Jiang-Kim-Lauter-Song) |
 | :mod:`~securinfer.linalg.tiled` | ``EncryptedMatrix``: d x d tiles of any shape |
 | :mod:`~securinfer.linalg.polynomial` | ``polyval`` plans, ``approximate`` |
@@ -21,6 +22,7 @@ Example:
 """
 
 from .blocks import BlockLinearTransform, EncryptedVector, block_cache_clear, block_cache_info
+from .conv import Conv2d
 from .combinations import (EncodedColumns, combine, combine_plain, combine_plain_many, sum_of_products,
                            sum_of_products_many)
 from .matmul import MatrixProduct, encrypted_matmul, encrypted_plain_matmul, plain_encrypted_matmul
@@ -30,7 +32,7 @@ from .reductions import block_sum, block_sum_steps, packed_dot, replicate, repli
 from .tiled import EncryptedMatrix, tile_rotations
 from .transform import LinearTransform
 
-__all__ = ["LinearTransform", "cache_info", "cache_clear", "BlockLinearTransform", "EncryptedVector",
+__all__ = ["LinearTransform", "Conv2d", "cache_info", "cache_clear", "BlockLinearTransform", "EncryptedVector",
            "block_cache_info", "block_cache_clear", "combine", "EncodedColumns", "combine_plain", "combine_plain_many", "sum_of_products", "sum_of_products_many",
            "MatrixProduct", "encrypted_matmul", "plain_encrypted_matmul", "encrypted_plain_matmul", "EncryptedMatrix",
            "tile_rotations", "polyval", "approximate", "depth_of", "FUNCTIONS", "block_sum", "block_sum_steps",

@@ -1,0 +1,177 @@
+"""A 2-D convolution on one ciphertext, from its kernel: no dense matrix.
+
+The input image (C, H, W) lies channel-major in the slots (slot
+``c H W + i W + j`` holds ``x[c, i, j]``, as ``x.ravel()``), and so does the
+output (C', H', W'). The convolution is the slot-wise map
+
+    y[t] = sum_k D_k[t] x[t + k]        (k a left rotation, mod slots)
+
+whose generalised diagonals D_k are built here straight from the kernel:
+each weight ``w[o, c, u, v]`` and each output pixel it serves add one entry,
+at ``k = input slot - output slot``. A convolution written as a matrix has
+``C H W x C' H' W'`` entries (2 GiB for one 16-channel 32 x 32 layer); its
+diagonals are ``(C + C' - 1) u v`` vectors of slots at stride 1 (279 for
+that layer: the rotation by the kernel offset, times the shift between
+input and output channel blocks). The existing ``LinearTransform`` machinery
+then applies them: baby-step giant-step with hoisted baby rotations, about
+``2 sqrt(diagonals)`` key switches, one rescale. Zero padding, strides and
+dilation are only other entries (strided layers have many more diagonals:
+their outputs are not a shift of their inputs; the multiplexed layout of
+Lee et al. that keeps them few is not built).
+
+Example:
+    >>> import numpy as np, securinfer as si
+    >>> ctx = si.Context.create(preset="fast")
+    >>> weight = np.ones((1, 1, 3, 3))                      # a 3 x 3 box filter
+    >>> conv = si.linalg.Conv2d(ctx, weight, (1, 4, 4), padding=1)
+    >>> ctx.generate_rotation_keys(steps=conv.required_rotations())
+    >>> image = np.arange(16.0).reshape(1, 4, 4)
+    >>> y = conv.apply(ctx.encrypt(image.ravel()))
+    >>> np.round(ctx.decrypt(y)[:4], 3).tolist()               # first row of the 4 x 4 output
+    [10.0, 18.0, 24.0, 18.0]
+    >>> conv.output_shape, conv.diagonal_count
+    ((1, 4, 4), 9)
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .._core import linalg as _linalg
+from ..ciphertext import Ciphertext
+from ..context import Context
+from ..errors import LevelError, ParameterError, ShapeError
+from .._validation import is_int
+
+__all__ = ["Conv2d", "conv2d_diagonals"]
+
+#: The diagonals are held as float64 slot vectors before encoding: at most
+#: this many entries (1 GiB), else ParameterError (a strided layer over a
+#: large image; use fewer channels or a smaller image).
+MAX_DIAGONAL_ENTRIES = 2**27
+
+
+def _pair(value, name: str) -> Tuple[int, int]:
+    if is_int(value):
+        return int(value), int(value)
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(is_int(v) for v in value):
+        return int(value[0]), int(value[1])
+    raise ParameterError(f"{name} must be an int or a pair of ints, got {value!r}")
+
+
+def conv2d_diagonals(weight, input_shape: Sequence[int], slots: int, *, stride=1, padding=0, dilation=1):
+    """``(steps, values, output_shape)``: the generalised diagonals of the
+    convolution (torch's ``conv2d``: cross-correlation, no groups) on the
+    channel-major layout, for ``slots`` slots; ``values[i]`` is the diagonal
+    of left rotation ``steps[i]``."""
+    w = np.asarray(weight, dtype=np.float64)
+    if w.ndim != 4 or 0 in w.shape:
+        raise ShapeError(f"weight must be (out_channels, in_channels, kh, kw), got shape {w.shape}")
+    if not np.all(np.isfinite(w)):
+        raise ParameterError("weight must be finite")
+    if len(input_shape) != 3 or not all(is_int(v) and v > 0 for v in input_shape):
+        raise ShapeError(f"input_shape must be (channels, height, width), got {input_shape!r}")
+    c_in, h, wd = (int(v) for v in input_shape)
+    c_out, c_w, kh, kw = w.shape
+    if c_w != c_in:
+        raise ShapeError(f"the weight takes {c_w} input channels, the input has {c_in}")
+    (sh, sw), (ph, pw), (dh, dw) = _pair(stride, "stride"), _pair(padding, "padding"), _pair(dilation, "dilation")
+    if min(sh, sw, dh, dw) < 1 or min(ph, pw) < 0:
+        raise ParameterError("stride and dilation must be >= 1, padding >= 0")
+    ho = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    wo = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    if ho < 1 or wo < 1:
+        raise ShapeError(f"the kernel does not fit the padded {h} x {wd} input")
+    if c_in * h * wd > slots or c_out * ho * wo > slots:
+        raise ShapeError(f"input ({c_in * h * wd} values) and output ({c_out * ho * wo}) must each fit the "
+                         f"{slots} slots of one ciphertext")
+    i, j = np.meshgrid(np.arange(ho), np.arange(wo), indexing="ij")
+    out_pos = (i * wo + j).ravel()
+    steps, targets, weights = [], [], []
+    for u in range(kh):
+        for v in range(kw):
+            ii, jj = (i * sh + u * dh - ph).ravel(), (j * sw + v * dw - pw).ravel()
+            valid = (ii >= 0) & (ii < h) & (jj >= 0) & (jj < wd)          # zero padding: no entry
+            in_pos, out_at = ii[valid] * wd + jj[valid], out_pos[valid]
+            for o in range(c_out):
+                for c in range(c_in):
+                    if w[o, c, u, v] == 0.0:
+                        continue
+                    target = o * ho * wo + out_at
+                    steps.append((c * h * wd + in_pos - target) % slots)
+                    targets.append(target)
+                    weights.append(np.full(target.size, w[o, c, u, v]))
+    if not steps:
+        return [], np.zeros((0, slots)), (c_out, ho, wo)
+    steps, targets, weights = np.concatenate(steps), np.concatenate(targets), np.concatenate(weights)
+    distinct, index = np.unique(steps, return_inverse=True)
+    if distinct.size * slots > MAX_DIAGONAL_ENTRIES:
+        raise ParameterError(f"this convolution has {distinct.size} diagonals of {slots} slots "
+                             f"(more than {MAX_DIAGONAL_ENTRIES} values): its outputs are far from a shift of "
+                             "its inputs (strides); use a smaller image or fewer channels")
+    values = np.zeros((distinct.size, slots))
+    np.add.at(values, (index, targets), weights)
+    return [int(k) for k in distinct], values, (c_out, ho, wo)
+
+
+class Conv2d:
+    """A convolution prepared for one context and level (default: the top)
+    on ciphertexts holding an image channel-major (see the module docstring);
+    ``bias`` (out_channels,) is added after the product.
+
+    ``apply(x)`` returns the output image channel-major, one level down.
+    ``required_rotations()`` lists the rotation keys it needs."""
+
+    def __init__(self, context, weight, input_shape: Sequence[int], *, bias=None, stride=1, padding=0,
+                 dilation=1, level: Optional[int] = None):
+        if not isinstance(context, Context):
+            raise ParameterError(f"expected a securinfer.Context, got {type(context).__name__}")
+        level = context.max_level if level is None else level
+        if not is_int(level) or not 1 <= level <= context.max_level:
+            raise LevelError(f"level must be 1..{context.max_level} (a product needs a level below it)")
+        steps, values, self.output_shape = conv2d_diagonals(weight, input_shape, context.slots, stride=stride,
+                                                            padding=padding, dilation=dilation)
+        self.input_shape = tuple(int(v) for v in input_shape)
+        self._bias = None
+        if bias is not None:
+            b = np.asarray(bias, dtype=np.float64)
+            if b.shape != (self.output_shape[0],) or not np.all(np.isfinite(b)):
+                raise ShapeError(f"bias must be {self.output_shape[0]} finite values, got shape {b.shape}")
+            self._bias = np.repeat(b, self.output_shape[1] * self.output_shape[2])
+        self.diagonal_count = len(steps)
+        rows, cols = int(np.prod(self.input_shape)), int(np.prod(self.output_shape))
+        if not steps:                      # an all-zero kernel: one zero diagonal keeps the types uniform
+            steps, values = [0], np.zeros((1, context.slots))
+        self._core = _linalg.LinearTransform.from_diagonals(context._core, steps, values, rows, cols, int(level))
+
+    @property
+    def level(self) -> int:
+        return self._core.level
+
+    @property
+    def nbytes(self) -> int:
+        """Memory of the encoded diagonals."""
+        return self._core.byte_size
+
+    def required_rotations(self) -> List[int]:
+        return list(self._core.required_rotations())
+
+    def apply(self, x):
+        """The convolution of the image ``x`` encrypts (``x.size`` = C H W,
+        channel-major); one level down."""
+        if not isinstance(x, Ciphertext):
+            raise ParameterError(f"expected a securinfer.Ciphertext, got {type(x).__name__}")
+        if x.size != int(np.prod(self.input_shape)):
+            raise ShapeError(f"the ciphertext holds {x.size} values; the convolution takes an image of "
+                             f"{self.input_shape} = {int(np.prod(self.input_shape))} values")
+        x._require_zero_padding("a convolution")
+        y = x._new(self._core.apply(x._context._keys, x._core))
+        return y if self._bias is None else y + self._bias
+
+    __call__ = apply
+
+    def __repr__(self) -> str:
+        return (f"<securinfer.linalg.Conv2d {self.input_shape} -> {self.output_shape} "
+                f"diagonals={self.diagonal_count} level={self.level}>")
