@@ -53,11 +53,11 @@ void register_linalg(py::module_& parent) {
            py::arg("batch") = 0, py::arg("stride") = 0)
       // Generalised diagonals given directly: y[j] = sum_k D_k[j] x[j + k] (mod
       // slots), for operators whose matrix is too large to form (a convolution
-      // over a whole ciphertext). No replication: the input is viewed whole.
+      // over a whole ciphertext). With a period, x is replicated first.
       .def_static(
           "from_diagonals",
           [](const ckks::ContextPtr& ctx, const std::vector<std::size_t>& steps, const DoubleMatrix& values,
-             std::size_t rows, std::size_t cols, std::size_t level, std::size_t baby_step) {
+             std::size_t rows, std::size_t cols, std::size_t level, std::size_t baby_step, std::size_t period) {
             const std::size_t slots = ctx->slots();
             if (values.ndim() != 2 || static_cast<std::size_t>(values.shape(0)) != steps.size() ||
                 static_cast<std::size_t>(values.shape(1)) != slots)
@@ -65,11 +65,19 @@ void register_linalg(py::module_& parent) {
             if (rows == 0 || cols == 0 || rows > slots || cols > slots)
               throw ParameterError("diagonals: rows and cols must be 1.." + std::to_string(slots));
             auto flat = matrix_copy(values);
+            // period > 0: the input (rows <= period values) is first replicated
+            // slots / period times, so the diagonals read it modulo period.
+            if (period != 0 && (period < rows || period > slots || slots % period != 0))
+              throw ParameterError("diagonals: the period must divide the slots and hold the rows");
             linalg::DiagonalSet set;
             set.slots = slots;
             set.rows = rows;
             set.cols = cols;
             set.output_slots = cols;
+            if (period != 0 && period < slots) {
+              set.period = period;
+              set.copies = slots / period;
+            }
             for (std::size_t i = 0; i < steps.size(); ++i) {
               if (steps[i] >= slots) throw ParameterError("diagonals: each step must be in [0, slots)");
               if (!set.diagonals.emplace(steps[i], std::vector<double>(flat.begin() + i * slots,
@@ -81,7 +89,7 @@ void register_linalg(py::module_& parent) {
             return LinearTransform(ctx, set, level, baby_step);
           },
           py::arg("context"), py::arg("steps"), py::arg("values"), py::arg("rows"), py::arg("cols"),
-          py::arg("level"), py::arg("baby_step") = 0)
+          py::arg("level"), py::arg("baby_step") = 0, py::arg("period") = 0)
       .def("apply", &LinearTransform::apply, py::call_guard<py::gil_scoped_release>())
       .def("required_rotations", &LinearTransform::required_rotations)
       .def_property_readonly("rows", &LinearTransform::rows)

@@ -26,6 +26,8 @@ def torch_conv(x, weight, bias=None, **kwargs):
 
 CASES = [   # (in_channels, height, width), out_channels, kernel, stride, padding, dilation
     ((3, 7, 5), 4, (3, 3), 1, 1, 1),
+    ((4, 8, 8), 6, (3, 3), 1, 1, 1),        # 256 values: replicated 16 times in 4096 slots
+    ((8, 8, 8), 4, (3, 3), 2, 1, 1),        # replicated, strided, fewer output channels
     ((2, 9, 9), 3, (3, 3), 2, 1, 1),
     ((2, 8, 6), 2, (2, 3), 1, 0, 2),
     ((4, 6, 6), 5, (1, 1), 1, 0, 1),
@@ -50,20 +52,22 @@ def test_conv_equals_torch(ctx, shape, c_out, kernel, stride, padding, dilation)
 
 @pytest.mark.parametrize("shape, c_out, kernel, stride, padding, dilation", CASES)
 def test_diagonals_are_those_of_the_dense_matrix(shape, c_out, kernel, stride, padding, dilation):
-    """D_k[t] = M[t + k, t] for the matrix nn.layers writes (x @ M, channel-major):
-    the same map, built without the matrix."""
+    """D_k[t] = M[(t + k) mod period, t] for the matrix nn.layers writes (x @ M,
+    channel-major): the same map, built without the matrix."""
     slots = 1024
     rng = np.random.default_rng(3)
     weight = rng.normal(size=(c_out, shape[0], *kernel))
     weight[0, 0] = 0.0                                  # zero weights make no entry
     kwargs = dict(stride=stride, padding=padding, dilation=dilation)
-    steps, values, out_shape = conv2d_diagonals(weight, shape, slots, **kwargs)
+    steps, values, out_shape, period = conv2d_diagonals(weight, shape, slots, **kwargs)
     M, dense_shape = conv2d_matrix(weight, shape, **kwargs)
     assert tuple(out_shape) == tuple(dense_shape)
+    # The input is replicated with its own size when that divides the slots.
+    assert period == (M.shape[0] if slots % M.shape[0] == 0 else slots)
     t = np.arange(M.shape[1])
     want = {}
-    for k in range(slots):
-        rows = (t + k) % slots
+    for k in range(period):
+        rows = (t + k) % period
         inside = rows < M.shape[0]
         d = np.zeros(slots)
         d[t[inside]] = M[rows[inside], t[inside]]

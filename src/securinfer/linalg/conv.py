@@ -14,7 +14,10 @@ diagonals are ``(C + C' - 1) u v`` vectors of slots at stride 1 (279 for
 that layer: the rotation by the kernel offset, times the shift between
 input and output channel blocks). The existing ``LinearTransform`` machinery
 then applies them: baby-step giant-step with hoisted baby rotations, about
-``2 sqrt(diagonals)`` key switches, one rescale. Zero padding, strides and
+``2 sqrt(diagonals)`` key switches, one rescale. An image whose size divides
+the slots is first replicated to fill them (``log2(copies)`` rotations), so
+the diagonals read it modulo its size and the channel shifts wrap:
+``C u v`` diagonals instead of ``(C + C' - 1) u v`` (C' <= C). Zero padding, strides and
 dilation are only other entries (strided layers have many more diagonals:
 their outputs are not a shift of their inputs; the multiplexed layout of
 Lee et al. that keeps them few is not built).
@@ -61,11 +64,20 @@ def _pair(value, name: str) -> Tuple[int, int]:
     raise ParameterError(f"{name} must be an int or a pair of ints, got {value!r}")
 
 
+def replication_period(values: int, slots: int) -> int:
+    """The period the input is replicated with: its size when it divides the
+    slots (copies of the image fill them, so diagonals read it modulo its
+    size: the channel shifts wrap, half the diagonals for an image filling
+    half the slots), else the slots (no replication)."""
+    return values if slots % values == 0 else slots
+
+
 def conv2d_diagonals(weight, input_shape: Sequence[int], slots: int, *, stride=1, padding=0, dilation=1):
-    """``(steps, values, output_shape)``: the generalised diagonals of the
-    convolution (torch's ``conv2d``: cross-correlation, no groups) on the
-    channel-major layout, for ``slots`` slots; ``values[i]`` is the diagonal
-    of left rotation ``steps[i]``."""
+    """``(steps, values, output_shape, period)``: the generalised diagonals
+    of the convolution (torch's ``conv2d``: cross-correlation, no groups) on
+    the channel-major layout, for ``slots`` slots and an input replicated with
+    ``period`` (:func:`replication_period`); ``values[i]`` is the diagonal of
+    left rotation ``steps[i]``."""
     w = np.asarray(weight, dtype=np.float64)
     if w.ndim != 4 or 0 in w.shape:
         raise ShapeError(f"weight must be (out_channels, in_channels, kh, kw), got shape {w.shape}")
@@ -87,6 +99,7 @@ def conv2d_diagonals(weight, input_shape: Sequence[int], slots: int, *, stride=1
     if c_in * h * wd > slots or c_out * ho * wo > slots:
         raise ShapeError(f"input ({c_in * h * wd} values) and output ({c_out * ho * wo}) must each fit the "
                          f"{slots} slots of one ciphertext")
+    period = replication_period(c_in * h * wd, slots)
     i, j = np.meshgrid(np.arange(ho), np.arange(wo), indexing="ij")
     out_pos = (i * wo + j).ravel()
     steps, targets, weights = [], [], []
@@ -100,11 +113,11 @@ def conv2d_diagonals(weight, input_shape: Sequence[int], slots: int, *, stride=1
                     if w[o, c, u, v] == 0.0:
                         continue
                     target = o * ho * wo + out_at
-                    steps.append((c * h * wd + in_pos - target) % slots)
+                    steps.append((c * h * wd + in_pos - target) % period)
                     targets.append(target)
                     weights.append(np.full(target.size, w[o, c, u, v]))
     if not steps:
-        return [], np.zeros((0, slots)), (c_out, ho, wo)
+        return [], np.zeros((0, slots)), (c_out, ho, wo), period
     steps, targets, weights = np.concatenate(steps), np.concatenate(targets), np.concatenate(weights)
     distinct, index = np.unique(steps, return_inverse=True)
     if distinct.size * slots > MAX_DIAGONAL_ENTRIES:
@@ -113,7 +126,7 @@ def conv2d_diagonals(weight, input_shape: Sequence[int], slots: int, *, stride=1
                              "its inputs (strides); use a smaller image or fewer channels")
     values = np.zeros((distinct.size, slots))
     np.add.at(values, (index, targets), weights)
-    return [int(k) for k in distinct], values, (c_out, ho, wo)
+    return [int(k) for k in distinct], values, (c_out, ho, wo), period
 
 
 class Conv2d:
@@ -131,8 +144,8 @@ class Conv2d:
         level = context.max_level if level is None else level
         if not is_int(level) or not 1 <= level <= context.max_level:
             raise LevelError(f"level must be 1..{context.max_level} (a product needs a level below it)")
-        steps, values, self.output_shape = conv2d_diagonals(weight, input_shape, context.slots, stride=stride,
-                                                            padding=padding, dilation=dilation)
+        steps, values, self.output_shape, period = conv2d_diagonals(
+            weight, input_shape, context.slots, stride=stride, padding=padding, dilation=dilation)
         self.input_shape = tuple(int(v) for v in input_shape)
         self._bias = None
         if bias is not None:
@@ -144,7 +157,8 @@ class Conv2d:
         rows, cols = int(np.prod(self.input_shape)), int(np.prod(self.output_shape))
         if not steps:                      # an all-zero kernel: one zero diagonal keeps the types uniform
             steps, values = [0], np.zeros((1, context.slots))
-        self._core = _linalg.LinearTransform.from_diagonals(context._core, steps, values, rows, cols, int(level))
+        self._core = _linalg.LinearTransform.from_diagonals(context._core, steps, values, rows, cols, int(level),
+                                                            period=period)
 
     @property
     def level(self) -> int:
