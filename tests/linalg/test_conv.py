@@ -62,8 +62,8 @@ def test_diagonals_are_those_of_the_dense_matrix(shape, c_out, kernel, stride, p
     steps, values, out_shape, period = conv2d_diagonals(weight, shape, slots, **kwargs)
     M, dense_shape = conv2d_matrix(weight, shape, **kwargs)
     assert tuple(out_shape) == tuple(dense_shape)
-    # The input is replicated with its own size when that divides the slots.
-    assert period == (M.shape[0] if slots % M.shape[0] == 0 else slots)
+    # The input is replicated with the smallest power of two that holds it.
+    assert period == min(slots, 1 << int(np.ceil(np.log2(M.shape[0]))))
     t = np.arange(M.shape[1])
     want = {}
     for k in range(period):
@@ -141,3 +141,55 @@ def test_from_diagonals_binding_refuses_bad_sets(ctx):
                                       ([0], ones, 4, ctx.slots + 1), ([0], np.full((1, ctx.slots), np.inf), 4, 4)]:
         with pytest.raises(si.ParameterError):
             _linalg.LinearTransform.from_diagonals(ctx._core, steps, values, rows, cols, ctx.max_level)
+
+
+def test_a_residual_downsampling_block_in_the_multiplexed_layout():
+    """conv 3x3 -> conv 3x3 stride 2 -> conv 3x3, plus the 1x1 stride-2
+    shortcut, as a ResNet stage transition (8 -> 16 channels, 16 x 16 -> 8 x 8):
+    the strided outputs written by multiplexed_layout stay a shift of their
+    inputs (few diagonals), the next layer reads that layout, and the block
+    equals torch."""
+    from securinfer.linalg.conv import dense_layout, multiplexed_layout
+
+    ctx = si.Context.create(poly_degree=16384, coeff_bits=[60, 40, 40, 40, 60], scale_bits=40)
+    rng = np.random.default_rng(8)
+    w1, w2, w3 = (rng.normal(size=s) / 6 for s in [(8, 8, 3, 3), (16, 8, 3, 3), (16, 16, 3, 3)])
+    ws = rng.normal(size=(16, 8, 1, 1)) / 3
+    x = rng.uniform(-1, 1, (8, 16, 16))
+    wide = dense_layout((8, 16, 16))
+    down = multiplexed_layout(wide, 16, 2)                       # (16, 8, 8) in the 8 x 16 x 16 footprint
+    c1 = si.linalg.Conv2d(ctx, w1, (8, 16, 16), padding=1)
+    c2 = si.linalg.Conv2d(ctx, w2, (8, 16, 16), stride=2, padding=1, output_slots=down, level=ctx.max_level - 1)
+    c3 = si.linalg.Conv2d(ctx, w3, (16, 8, 8), padding=1, input_slots=down, output_slots=down,
+                          level=ctx.max_level - 2)
+    shortcut = si.linalg.Conv2d(ctx, ws, (8, 16, 16), stride=2, output_slots=down, level=ctx.max_level - 1)
+    # Shifts, not a scatter: a few hundred diagonals where a dense output layout needs thousands.
+    assert max(c2.diagonal_count, c3.diagonal_count, shortcut.diagonal_count) < 500
+    ctx.generate_rotation_keys(steps=sorted({s for c in (c1, c2, c3, shortcut) for s in c.required_rotations()}))
+    h1 = c1(ctx.encrypt(c1.encode(x)))
+    h2 = c2(h1)
+    y = c3(h2) + shortcut(h1).drop_to_level(h2.level - 1)
+    t = {name: torch.tensor(a) for name, a in dict(x=x[None], w1=w1, w2=w2, w3=w3, ws=ws).items()}
+    f = torch.nn.functional
+    t1 = f.conv2d(t["x"], t["w1"], padding=1)
+    want = (f.conv2d(f.conv2d(t1, t["w2"], stride=2, padding=1), t["w3"], padding=1)
+            + f.conv2d(t1, t["ws"], stride=2))[0].numpy()
+    got = c3.decode(ctx.decrypt(y))
+    assert got.shape == want.shape == (16, 8, 8)
+    assert np.abs(got - want).max() < 1e-4
+
+
+def test_layouts_are_checked(ctx):
+    from securinfer.linalg.conv import dense_layout, multiplexed_layout
+
+    weight = np.ones((2, 2, 3, 3))
+    with pytest.raises(si.ShapeError):
+        si.linalg.Conv2d(ctx, weight, (2, 4, 4), input_slots=dense_layout((2, 4, 5)))      # wrong shape
+    with pytest.raises(si.ShapeError):
+        si.linalg.Conv2d(ctx, weight, (2, 4, 4), input_slots=np.zeros((2, 4, 4), dtype=int))   # repeated slots
+    with pytest.raises(si.ShapeError):
+        si.linalg.Conv2d(ctx, weight, (2, 4, 4), output_slots=dense_layout((2, 4, 4)) + ctx.slots)
+    with pytest.raises(si.ShapeError):
+        si.linalg.Conv2d(ctx, weight, (2, 4, 4), input_slots=dense_layout((2, 4, 4)).astype(float))
+    with pytest.raises(si.ShapeError):
+        multiplexed_layout(dense_layout((1, 4, 4)), 5, 2)                                # 5 > 1 x 2 x 2 cells

@@ -48,7 +48,7 @@ from ..context import Context
 from ..errors import LevelError, ParameterError, ShapeError
 from .._validation import is_int
 
-__all__ = ["Conv2d", "conv2d_diagonals"]
+__all__ = ["Conv2d", "conv2d_diagonals", "dense_layout", "multiplexed_layout"]
 
 #: The diagonals are held as float64 slot vectors before encoding: at most
 #: this many entries (1 GiB), else ParameterError (a strided layer over a
@@ -64,20 +64,74 @@ def _pair(value, name: str) -> Tuple[int, int]:
     raise ParameterError(f"{name} must be an int or a pair of ints, got {value!r}")
 
 
-def replication_period(values: int, slots: int) -> int:
-    """The period the input is replicated with: its size when it divides the
-    slots (copies of the image fill them, so diagonals read it modulo its
-    size: the channel shifts wrap, half the diagonals for an image filling
-    half the slots), else the slots (no replication)."""
-    return values if slots % values == 0 else slots
+def dense_layout(shape: Sequence[int]) -> np.ndarray:
+    """The channel-major layout: slot ``c H W + i W + j`` for value (c, i, j)."""
+    return np.arange(int(np.prod(shape)), dtype=np.int64).reshape(tuple(int(v) for v in shape))
 
 
-def conv2d_diagonals(weight, input_shape: Sequence[int], slots: int, *, stride=1, padding=0, dilation=1):
+def multiplexed_layout(input_slots, out_channels: int, stride: int) -> np.ndarray:
+    """Where a stride-``s`` convolution's outputs go so that they stay a shift
+    of its inputs (the multiplexed packing of Lee et al., ICML 2022): output
+    channel o takes the pixels of input channel ``o // s^2`` at offset
+    ``divmod(o % s^2, s)`` of each s x s cell, i.e. output (o, i, j) sits in
+    the slot of input (o // s^2, s i + dy, s j + dx). The output keeps the
+    input's footprint (no repacking), with s^2 channels sharing each input
+    channel's grid.
+
+    Example:
+        >>> from securinfer.linalg.conv import dense_layout, multiplexed_layout
+        >>> out = multiplexed_layout(dense_layout((1, 4, 4)), 4, 2)   # 1 x 4 x 4 -> 4 x 2 x 2
+        >>> out[:, 0, 0].tolist(), out[0].ravel().tolist()
+        ([0, 1, 4, 5], [0, 2, 8, 10])
+    """
+    slots_in = np.asarray(input_slots)
+    c_in, h, w = slots_in.shape
+    cells = stride * stride
+    if stride < 1 or out_channels > c_in * cells:
+        raise ShapeError(f"{out_channels} output channels do not fit the {c_in} input channels' "
+                         f"{stride} x {stride} cells")
+    ho, wo = h // stride, w // stride
+    o = np.arange(out_channels)
+    dy, dx = (o % cells) // stride, (o % cells) % stride
+    i, j = np.arange(ho), np.arange(wo)
+    rows = stride * i[None, :, None] + dy[:, None, None]
+    cols = stride * j[None, None, :] + dx[:, None, None]
+    return slots_in[(o // cells)[:, None, None], rows, cols]
+
+
+def replication_period(input_slots: np.ndarray, slots: int) -> int:
+    """The period the input is replicated with: the smallest power of two
+    holding its slots (copies then fill the slots, so diagonals read the input
+    modulo the period and channel shifts wrap: half the diagonals for an image
+    in half the slots), the slots when that is all of them."""
+    period = 1
+    while period <= int(np.max(input_slots)):
+        period *= 2
+    return min(period, slots)
+
+
+def _layout(layout, shape, slots: int, what: str) -> np.ndarray:
+    if layout is None:
+        layout = dense_layout(shape)
+    arr = np.asarray(layout)
+    if arr.shape != tuple(shape) or arr.dtype.kind not in "iu":
+        raise ShapeError(f"the {what} layout must be integer slots of shape {tuple(shape)}, got "
+                         f"{arr.dtype} {arr.shape}")
+    if arr.size and (arr.min() < 0 or arr.max() >= slots or np.unique(arr).size != arr.size):
+        raise ShapeError(f"the {what} layout must name distinct slots in [0, {slots})")
+    return arr.astype(np.int64)
+
+
+def conv2d_diagonals(weight, input_shape: Sequence[int], slots: int, *, stride=1, padding=0, dilation=1,
+                     input_slots=None, output_slots=None):
     """``(steps, values, output_shape, period)``: the generalised diagonals
-    of the convolution (torch's ``conv2d``: cross-correlation, no groups) on
-    the channel-major layout, for ``slots`` slots and an input replicated with
-    ``period`` (:func:`replication_period`); ``values[i]`` is the diagonal of
-    left rotation ``steps[i]``."""
+    of the convolution (torch's ``conv2d``: cross-correlation, no groups) for
+    ``slots`` slots: the input value (c, i, j) in slot ``input_slots[c, i, j]``
+    (default: :func:`dense_layout`), the output (o, i, j) written to
+    ``output_slots[o, i, j]`` (default dense; :func:`multiplexed_layout` for a
+    strided layer), the input replicated with ``period``
+    (:func:`replication_period`); ``values[i]`` is the diagonal of left
+    rotation ``steps[i]``."""
     w = np.asarray(weight, dtype=np.float64)
     if w.ndim != 4 or 0 in w.shape:
         raise ShapeError(f"weight must be (out_channels, in_channels, kh, kw), got shape {w.shape}")
@@ -99,21 +153,23 @@ def conv2d_diagonals(weight, input_shape: Sequence[int], slots: int, *, stride=1
     if c_in * h * wd > slots or c_out * ho * wo > slots:
         raise ShapeError(f"input ({c_in * h * wd} values) and output ({c_out * ho * wo}) must each fit the "
                          f"{slots} slots of one ciphertext")
-    period = replication_period(c_in * h * wd, slots)
+    in_layout = _layout(input_slots, (c_in, h, wd), slots, "input")
+    out_layout = _layout(output_slots, (c_out, ho, wo), slots, "output")
+    period = replication_period(in_layout, slots)
     i, j = np.meshgrid(np.arange(ho), np.arange(wo), indexing="ij")
-    out_pos = (i * wo + j).ravel()
     steps, targets, weights = [], [], []
     for u in range(kh):
         for v in range(kw):
             ii, jj = (i * sh + u * dh - ph).ravel(), (j * sw + v * dw - pw).ravel()
             valid = (ii >= 0) & (ii < h) & (jj >= 0) & (jj < wd)          # zero padding: no entry
-            in_pos, out_at = ii[valid] * wd + jj[valid], out_pos[valid]
+            ii, jj = ii[valid], jj[valid]
+            oi, oj = i.ravel()[valid], j.ravel()[valid]
             for o in range(c_out):
+                target = out_layout[o, oi, oj]
                 for c in range(c_in):
                     if w[o, c, u, v] == 0.0:
                         continue
-                    target = o * ho * wo + out_at
-                    steps.append((c * h * wd + in_pos - target) % period)
+                    steps.append((in_layout[c, ii, jj] - target) % period)
                     targets.append(target)
                     weights.append(np.full(target.size, w[o, c, u, v]))
     if not steps:
@@ -123,7 +179,7 @@ def conv2d_diagonals(weight, input_shape: Sequence[int], slots: int, *, stride=1
     if distinct.size * slots > MAX_DIAGONAL_ENTRIES:
         raise ParameterError(f"this convolution has {distinct.size} diagonals of {slots} slots "
                              f"(more than {MAX_DIAGONAL_ENTRIES} values): its outputs are far from a shift of "
-                             "its inputs (strides); use a smaller image or fewer channels")
+                             "its inputs (a strided layer: write them with multiplexed_layout)")
     values = np.zeros((distinct.size, slots))
     np.add.at(values, (index, targets), weights)
     return [int(k) for k in distinct], values, (c_out, ho, wo), period
@@ -138,23 +194,27 @@ class Conv2d:
     ``required_rotations()`` lists the rotation keys it needs."""
 
     def __init__(self, context, weight, input_shape: Sequence[int], *, bias=None, stride=1, padding=0,
-                 dilation=1, level: Optional[int] = None):
+                 dilation=1, level: Optional[int] = None, input_slots=None, output_slots=None):
         if not isinstance(context, Context):
             raise ParameterError(f"expected a securinfer.Context, got {type(context).__name__}")
         level = context.max_level if level is None else level
         if not is_int(level) or not 1 <= level <= context.max_level:
             raise LevelError(f"level must be 1..{context.max_level} (a product needs a level below it)")
         steps, values, self.output_shape, period = conv2d_diagonals(
-            weight, input_shape, context.slots, stride=stride, padding=padding, dilation=dilation)
+            weight, input_shape, context.slots, stride=stride, padding=padding, dilation=dilation,
+            input_slots=input_slots, output_slots=output_slots)
         self.input_shape = tuple(int(v) for v in input_shape)
+        self.input_slots = _layout(input_slots, self.input_shape, context.slots, "input")
+        self.output_slots = _layout(output_slots, self.output_shape, context.slots, "output")
+        rows, cols = int(self.input_slots.max()) + 1, int(self.output_slots.max()) + 1
         self._bias = None
         if bias is not None:
             b = np.asarray(bias, dtype=np.float64)
             if b.shape != (self.output_shape[0],) or not np.all(np.isfinite(b)):
                 raise ShapeError(f"bias must be {self.output_shape[0]} finite values, got shape {b.shape}")
-            self._bias = np.repeat(b, self.output_shape[1] * self.output_shape[2])
+            self._bias = np.zeros(cols)
+            self._bias[self.output_slots] = b[:, None, None]
         self.diagonal_count = len(steps)
-        rows, cols = int(np.prod(self.input_shape)), int(np.prod(self.output_shape))
         if not steps:                      # an all-zero kernel: one zero diagonal keeps the types uniform
             steps, values = [0], np.zeros((1, context.slots))
         self._core = _linalg.LinearTransform.from_diagonals(context._core, steps, values, rows, cols, int(level),
@@ -172,14 +232,29 @@ class Conv2d:
     def required_rotations(self) -> List[int]:
         return list(self._core.required_rotations())
 
+    def encode(self, image) -> np.ndarray:
+        """The slot vector of ``image`` (C, H, W) in this convolution's input
+        layout (zeros in its gaps), for ``context.encrypt``."""
+        arr = np.asarray(image, dtype=np.float64)
+        if arr.shape != self.input_shape:
+            raise ShapeError(f"expected an image of shape {self.input_shape}, got {arr.shape}")
+        out = np.zeros(int(self.input_slots.max()) + 1)
+        out[self.input_slots] = arr
+        return out
+
+    def decode(self, values) -> np.ndarray:
+        """The output image (C', H', W') from the decrypted slot values."""
+        return np.asarray(values)[self.output_slots]
+
     def apply(self, x):
-        """The convolution of the image ``x`` encrypts (``x.size`` = C H W,
-        channel-major); one level down."""
+        """The convolution of the image ``x`` encrypts (in the input layout:
+        :meth:`encode`); the output in the output layout (:meth:`decode`),
+        one level down."""
         if not isinstance(x, Ciphertext):
             raise ParameterError(f"expected a securinfer.Ciphertext, got {type(x).__name__}")
-        if x.size != int(np.prod(self.input_shape)):
+        if x.size != int(self.input_slots.max()) + 1:
             raise ShapeError(f"the ciphertext holds {x.size} values; the convolution takes an image of "
-                             f"{self.input_shape} = {int(np.prod(self.input_shape))} values")
+                             f"{self.input_shape} in {int(self.input_slots.max()) + 1} slots")
         x._require_zero_padding("a convolution")
         y = x._new(self._core.apply(x._context._keys, x._core))
         return y if self._bias is None else y + self._bias
