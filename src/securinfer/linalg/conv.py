@@ -164,17 +164,16 @@ def conv2d_diagonals(weight, input_shape: Sequence[int], slots: int, *, stride=1
             valid = (ii >= 0) & (ii < h) & (jj >= 0) & (jj < wd)          # zero padding: no entry
             ii, jj = ii[valid], jj[valid]
             oi, oj = i.ravel()[valid], j.ravel()[valid]
+            sources = in_layout[:, ii, jj]                                  # (c_in, pixels)
             for o in range(c_out):
                 target = out_layout[o, oi, oj]
-                for c in range(c_in):
-                    if w[o, c, u, v] == 0.0:
-                        continue
-                    steps.append((in_layout[c, ii, jj] - target) % period)
-                    targets.append(target)
-                    weights.append(np.full(target.size, w[o, c, u, v]))
-    if not steps:
-        return [], np.zeros((0, slots)), (c_out, ho, wo), period
+                nonzero = np.flatnonzero(w[o, :, u, v])                      # zero weights make no entry
+                steps.append(((sources[nonzero] - target) % period).ravel())
+                targets.append(np.broadcast_to(target, (nonzero.size, target.size)).ravel())
+                weights.append(np.repeat(w[o, nonzero, u, v], target.size))
     steps, targets, weights = np.concatenate(steps), np.concatenate(targets), np.concatenate(weights)
+    if not steps.size:
+        return [], np.zeros((0, slots)), (c_out, ho, wo), period
     distinct, index = np.unique(steps, return_inverse=True)
     if distinct.size * slots > MAX_DIAGONAL_ENTRIES:
         raise ParameterError(f"this convolution has {distinct.size} diagonals of {slots} slots "
