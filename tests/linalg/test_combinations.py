@@ -227,3 +227,22 @@ def test_level_zero_products_refused_where_q0_cannot_hold_them():
     tight = si.Context.create(poly_degree=4096, coeff_bits=[52, 57], scale_bits=25, special_primes=1)
     with pytest.raises(si.LevelError, match="3 bits above"):       # 2^50 in a 52-bit q_0: no headroom
         si.linalg.EncodedColumns(tight, np.ones((1, 4)), level=0)
+
+
+def test_combine_to_a_lower_level_takes_one_rescale(ctx):
+    """combine(level=L): the inputs cut to L + 1 primes, one rescale, outputs on
+    level L's canonical scale; equal to numpy and to combining level by level."""
+    X = np.random.default_rng(5).uniform(-1, 1, (2, 64))
+    xs = encrypt_rows(ctx, X)
+    top = ctx.max_level
+    W = [[0.5, -2.0], [1.25, 0.0]]
+    for level in range(top):
+        ys = si.linalg.combine(xs, W, level=level)
+        assert all(y.level == level and y.scale == ctx.level_scale(level) for y in ys)
+        assert np.abs(np.array([ctx.decrypt(y)[:64] for y in ys]) - np.asarray(W) @ X).max() < 1e-6
+    with pytest.raises(si.LevelError):
+        si.linalg.combine(xs, W, level=top)                  # not below the inputs
+    with pytest.raises(si.LevelError):
+        si.linalg.combine(xs, W, level=-1)
+    with pytest.raises(si.LevelError):
+        si.linalg.combine(xs, W, level=1.5)

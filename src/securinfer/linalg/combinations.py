@@ -39,10 +39,11 @@ from __future__ import annotations
 from typing import List, Optional, Sequence
 
 
+from .._core import ckks as _ckks
 from .._core import linalg as _linalg
 from ..ciphertext import Ciphertext
 from ..errors import ContextMismatchError, LevelError, ParameterError
-from .._validation import as_real_matrix
+from .._validation import as_real_matrix, is_int
 
 __all__ = ["combine", "EncodedColumns", "combine_plain", "sum_of_products"]
 
@@ -60,17 +61,37 @@ def _ciphertexts(cts, what: str):
     return cts
 
 
-def combine(cts: Sequence["Ciphertext"], weights) -> List["Ciphertext"]:
+def combine(cts: Sequence["Ciphertext"], weights, *, level: Optional[int] = None) -> List["Ciphertext"]:
     """``[sum_i weights[j, i] * cts[i] for j in range(n_out)]`` in one pass.
 
     ``weights``: real (n_out, len(cts)); zero weights are skipped; an all-zero
     row gives an encryption of zero. One level is consumed (also for integer
     weights). Threads split the outputs, their two polynomials and RNS limbs.
+
+    ``level``: the outputs' level, when lower than one below the inputs. The
+    inputs are first cut to ``level + 1`` primes (their scale kept: no
+    arithmetic), so the outputs still take ONE rescale, on the canonical scale
+    of ``level``, instead of one per level skipped (a ciphertext brought down
+    to meet others in a polynomial, at one weight: ``threshold.odd_degree7``).
+
+    Example:
+        >>> import numpy as np, securinfer as si
+        >>> ctx = si.Context.create(depth=3)
+        >>> x = ctx.encrypt([0.5, -1.0])
+        >>> (y,) = si.linalg.combine([x], [[3.0]], level=ctx.max_level - 3)
+        >>> y.level == ctx.max_level - 3, np.round(ctx.decrypt(y), 4).tolist()
+        (True, [1.5, -3.0])
     """
     cts = _ciphertexts(cts, "combine")
     W = as_real_matrix(weights, "weights")
     if W.shape[1] != len(cts):
         raise ParameterError(f"combine: weights of shape {W.shape} for {len(cts)} ciphertexts")
+    if level is not None:
+        lowest = min(c.level for c in cts)
+        if not is_int(level) or not 0 <= level < lowest:
+            raise LevelError(f"combine: level must be 0..{lowest - 1} (one below the lowest input at most), "
+                             f"got {level!r}")
+        cts = [c if c.level == level + 1 else c._new(_ckks.drop_to_level(c._core, int(level) + 1)) for c in cts]
     cores = _linalg.combine_scalars([c._core for c in cts], W)
     return [cts[0]._new(core) for core in cores]
 

@@ -130,14 +130,18 @@ def odd_degree7(x_ct, power_coeffs):
         raise ParameterError("odd_degree7 takes a constant plus odd terms of degree at most 7")
     r1, r3, q1, q3 = c[1] - c[7], c[3] - c[5], 2 * c[5], 2 * c[7]
     # Every sum below adds ciphertexts of one level, each on that level's canonical
-    # scale: the multiples of x and T2 are brought down by products with scalars
-    # (one pass of combine per level), never by the core's scale alignment (a level of its own).
+    # scale: the multiples of x and T2 land there by products with scalars, one
+    # rescale each whatever the levels skipped (combine(level=): x is cut to the
+    # primes it needs first), never by the core's scale alignment (a level of its own).
+    level = x_ct.level
     t2 = (x_ct * 2.0) * x_ct - 1.0                       # level - 1 (2 x: an integer, no level)
-    q3_x, q_low, r3_x, r_low = combine([x_ct], [[2 * q3], [q1 - q3], [2 * r3], [r1 - r3]])    # level - 1
+    (q3_x,) = combine([x_ct], [[2 * q3]])                                                     # level - 1
+    q_low, r3_x = combine([x_ct], [[q1 - q3], [2 * r3]], level=level - 2)                     # level - 2
     t4 = (t2 * 2.0) * t2 - 1.0                           # level - 2
-    q_low, r3_x, r_low, t2_low = combine([q_low, r3_x, r_low, t2], np.eye(4))                 # level - 2
+    (t2_low,) = combine([t2], [[1.0]])                                                        # level - 2
     q = q3_x * t2 + q_low
-    out = sum_of_products([r3_x, q], [t2_low, t4]) + combine([r_low], [[1.0]])[0]           # level - 3
+    (r_low,) = combine([x_ct], [[r1 - r3]], level=level - 3)                                  # level - 3
+    out = sum_of_products([r3_x, q], [t2_low, t4]) + r_low                                   # level - 3
     return out + float(c[0]) if c[0] else out
 
 
