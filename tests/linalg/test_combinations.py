@@ -244,5 +244,5 @@ def test_combine_to_a_lower_level_takes_one_rescale(ctx):
         si.linalg.combine(xs, W, level=top)                  # not below the inputs
     with pytest.raises(si.LevelError):
         si.linalg.combine(xs, W, level=-1)
-    with pytest.raises(si.LevelError):
+    with pytest.raises(si.ParameterError):
         si.linalg.combine(xs, W, level=1.5)

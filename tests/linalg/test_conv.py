@@ -108,6 +108,12 @@ def test_refusals(ctx, monkeypatch):
         si.linalg.Conv2d(ctx, weight, (3, 5))
     with pytest.raises(si.ParameterError):
         si.linalg.Conv2d(ctx, np.full((2, 3, 3, 3), np.nan), (3, 5, 5))
+    with pytest.raises(si.ParameterError, match="real"):                  # numpy would drop the 1j
+        si.linalg.Conv2d(ctx, weight + 1j, (3, 5, 5))
+    with pytest.raises(si.ParameterError, match="real"):
+        si.linalg.Conv2d(ctx, [[["a"]]], (3, 5, 5))
+    with pytest.raises(si.ParameterError, match="real"):
+        si.linalg.Conv2d(ctx, weight, (3, 5, 5), bias=np.ones(2) * 1j)
     with pytest.raises(si.ParameterError):
         si.linalg.Conv2d(ctx, weight, (3, 5, 5), stride=0)
     with pytest.raises(si.ParameterError):

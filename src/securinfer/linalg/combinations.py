@@ -88,7 +88,9 @@ def combine(cts: Sequence["Ciphertext"], weights, *, level: Optional[int] = None
         raise ParameterError(f"combine: weights of shape {W.shape} for {len(cts)} ciphertexts")
     if level is not None:
         lowest = min(c.level for c in cts)
-        if not is_int(level) or not 0 <= level < lowest:
+        if not is_int(level):
+            raise ParameterError(f"combine: level must be an int, got {level!r}")
+        if not 0 <= level < lowest:
             raise LevelError(f"combine: level must be 0..{lowest - 1} (one below the lowest input at most), "
                              f"got {level!r}")
         cts = [c if c.level == level + 1 else c._new(_ckks.drop_to_level(c._core, int(level) + 1)) for c in cts]

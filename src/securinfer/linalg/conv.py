@@ -46,7 +46,7 @@ from .._core import linalg as _linalg
 from ..ciphertext import Ciphertext
 from ..context import Context
 from ..errors import LevelError, ParameterError, ShapeError
-from .._validation import is_int
+from .._validation import as_array, is_int
 
 __all__ = ["Conv2d", "conv2d_diagonals", "dense_layout", "multiplexed_layout"]
 
@@ -110,10 +110,19 @@ def replication_period(input_slots: np.ndarray, slots: int) -> int:
     return min(period, slots)
 
 
+def _real(values, what: str) -> np.ndarray:
+    """Real numbers as float64 (ParameterError for complex or non-numeric
+    data: numpy would drop an imaginary part with a warning only)."""
+    arr = as_array(values, what)
+    if arr.dtype == object or arr.dtype.kind not in "fiub":
+        raise ParameterError(f"{what} must be real numbers, got dtype {arr.dtype}")
+    return arr.astype(np.float64)
+
+
 def _layout(layout, shape, slots: int, what: str) -> np.ndarray:
     if layout is None:
         layout = dense_layout(shape)
-    arr = np.asarray(layout)
+    arr = as_array(layout, f"the {what} layout")
     if arr.shape != tuple(shape) or arr.dtype.kind not in "iu":
         raise ShapeError(f"the {what} layout must be integer slots of shape {tuple(shape)}, got "
                          f"{arr.dtype} {arr.shape}")
@@ -132,7 +141,7 @@ def conv2d_diagonals(weight, input_shape: Sequence[int], slots: int, *, stride=1
     strided layer), the input replicated with ``period``
     (:func:`replication_period`); ``values[i]`` is the diagonal of left
     rotation ``steps[i]``."""
-    w = np.asarray(weight, dtype=np.float64)
+    w = _real(weight, "weight")
     if w.ndim != 4 or 0 in w.shape:
         raise ShapeError(f"weight must be (out_channels, in_channels, kh, kw), got shape {w.shape}")
     if not np.all(np.isfinite(w)):
@@ -208,7 +217,7 @@ class Conv2d:
         rows, cols = int(self.input_slots.max()) + 1, int(self.output_slots.max()) + 1
         self._bias = None
         if bias is not None:
-            b = np.asarray(bias, dtype=np.float64)
+            b = _real(bias, "bias")
             if b.shape != (self.output_shape[0],) or not np.all(np.isfinite(b)):
                 raise ShapeError(f"bias must be {self.output_shape[0]} finite values, got shape {b.shape}")
             self._bias = np.zeros(cols)
@@ -234,7 +243,7 @@ class Conv2d:
     def encode(self, image) -> np.ndarray:
         """The slot vector of ``image`` (C, H, W) in this convolution's input
         layout (zeros in its gaps), for ``context.encrypt``."""
-        arr = np.asarray(image, dtype=np.float64)
+        arr = _real(image, "image")
         if arr.shape != self.input_shape:
             raise ShapeError(f"expected an image of shape {self.input_shape}, got {arr.shape}")
         out = np.zeros(int(self.input_slots.max()) + 1)
