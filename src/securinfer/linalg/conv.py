@@ -257,7 +257,14 @@ class Conv2d:
     def apply(self, x):
         """The convolution of the image ``x`` encrypts (in the input layout:
         :meth:`encode`); the output in the output layout (:meth:`decode`),
-        one level down."""
+        one level down.
+
+        A ciphertext does not record its layout: only its size is checked.
+        A multiplexed layout often spans exactly as many slots as it holds
+        values (ResNet-20's, ``multiplexed_layout(dense_layout((16, 32, 32)),
+        32, 2)``: 8,192 of each), so an image flattened densely instead passes
+        and gives a wrong image. Encrypt through :meth:`encode`, or feed the
+        output of the convolution whose ``output_slots`` this one reads."""
         if not isinstance(x, Ciphertext):
             raise ParameterError(f"expected a securinfer.Ciphertext, got {type(x).__name__}")
         if x.size != int(self.input_slots.max()) + 1:
